@@ -1,0 +1,142 @@
+"""Runtime values that Python lacks: calendar-correct durations.
+
+Everything else maps onto plain Python: text -> str, number -> int | float,
+bool, date -> datetime.date, datetime -> aware datetime.datetime,
+time -> datetime.time, enum member -> str, list -> list, record -> dict,
+null -> None, object reference -> the record's integer id.
+"""
+from __future__ import annotations
+
+import datetime as dt
+
+import attrs
+from dateutil.relativedelta import relativedelta
+
+UNIT_SECONDS = {"minute": 60, "hour": 3600}
+UNIT_DAYS = {"day": 1, "week": 7}
+UNIT_MONTHS = {"month": 1, "year": 12}
+
+
+@attrs.frozen(order=True)
+class Duration:
+    """A span of time. Months and years are calendar arithmetic, days are days.
+
+    Ordering compares (months, days, seconds) lexicographically, which is
+    exact for durations of a single unit, the only kind literals produce.
+    """
+
+    months: int = 0
+    days: int = 0
+    seconds: float = 0
+
+    @classmethod
+    def of(cls, amount: float, unit: str) -> Duration:
+        unit = unit.rstrip("s")
+        if unit in UNIT_MONTHS:
+            return cls(months=int(amount * UNIT_MONTHS[unit]))
+        if unit in UNIT_DAYS:
+            whole = amount * UNIT_DAYS[unit]
+            if whole == int(whole):
+                return cls(days=int(whole))
+            return cls(seconds=whole * 86400)
+        if unit == "second":
+            return cls(seconds=amount)
+        return cls(seconds=amount * UNIT_SECONDS[unit])
+
+    def total_seconds(self) -> float:
+        """An approximation for budgets and timeouts (a month counted as 30 days)."""
+        return (self.months * 30 + self.days) * 86400 + self.seconds
+
+    def __add__(self, other: object):
+        if isinstance(other, Duration):
+            return Duration(self.months + other.months, self.days + other.days, self.seconds + other.seconds)
+        return NotImplemented
+
+    def __neg__(self) -> Duration:
+        return Duration(-self.months, -self.days, -self.seconds)
+
+    def __sub__(self, other: object):
+        if isinstance(other, Duration):
+            return self + (-other)
+        return NotImplemented
+
+    def __mul__(self, factor: object):
+        if isinstance(factor, (int, float)) and not isinstance(factor, bool):
+            return Duration(int(self.months * factor), int(self.days * factor), self.seconds * factor)
+        return NotImplemented
+
+    __rmul__ = __mul__
+
+    def delta(self) -> relativedelta:
+        return relativedelta(months=self.months, days=self.days, seconds=self.seconds)
+
+    def add_to(self, moment: dt.date | dt.datetime):
+        return moment + self.delta()
+
+    def subtract_from(self, moment: dt.date | dt.datetime):
+        return moment - self.delta()
+
+    def __str__(self) -> str:
+        parts = []
+        years, months = divmod(self.months, 12)
+        for amount, unit in ((years, "year"), (months, "month"), (self.days, "day")):
+            if amount:
+                parts.append(f"{amount} {unit}{'s' if abs(amount) != 1 else ''}")
+        if self.seconds or not parts:
+            secs = self.seconds
+            if secs % 3600 == 0 and secs:
+                parts.append(f"{int(secs // 3600)} hours")
+            elif secs % 60 == 0 and secs:
+                parts.append(f"{int(secs // 60)} minutes")
+            else:
+                parts.append(f"{secs:g} seconds")
+        return " ".join(parts)
+
+
+def to_json_value(value):
+    """Encode a runtime value as JSON with tags for the types JSON lacks."""
+    if isinstance(value, dt.datetime):
+        return {"$datetime": value.isoformat()}
+    if isinstance(value, dt.date):
+        return {"$date": value.isoformat()}
+    if isinstance(value, dt.time):
+        return {"$time": value.isoformat()}
+    if isinstance(value, Duration):
+        return {"$duration": [value.months, value.days, value.seconds]}
+    if isinstance(value, (list, tuple)):
+        return [to_json_value(v) for v in value]
+    if isinstance(value, dict):
+        return {k: to_json_value(v) for k, v in value.items()}
+    return value
+
+
+def from_json_value(value):
+    """Inverse of to_json_value."""
+    if isinstance(value, dict):
+        if len(value) == 1:
+            (tag, raw), = value.items()
+            if tag == "$datetime":
+                return dt.datetime.fromisoformat(raw)
+            if tag == "$date":
+                return dt.date.fromisoformat(raw)
+            if tag == "$time":
+                return dt.time.fromisoformat(raw)
+            if tag == "$duration":
+                return Duration(*raw)
+        return {k: from_json_value(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [from_json_value(v) for v in value]
+    return value
+
+
+def plain(value):
+    """A human-facing JSON-able form: ISO strings for dates, text for durations."""
+    if isinstance(value, (dt.datetime, dt.date, dt.time)):
+        return value.isoformat()
+    if isinstance(value, Duration):
+        return str(value)
+    if isinstance(value, (list, tuple)):
+        return [plain(v) for v in value]
+    if isinstance(value, dict):
+        return {k: plain(v) for k, v in value.items()}
+    return value
