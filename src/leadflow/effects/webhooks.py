@@ -1,0 +1,266 @@
+"""Webhook delivery over HTTP(S) with httpx.
+
+A webhook effect's payload is written by the engine inside the event's
+transaction and names its secrets instead of holding them::
+
+    {"method": "POST", "url": "https://...", "body": {...} | None,
+     "headers": {...}, "auth_bearer": "ENRICH_KEY" | None,
+     "sign_with": "HOOK_SECRET" | None, "timeout": 10.0 | None}
+
+Secret values are looked up here at send time, so they never reach the
+store; every error text is scrubbed of them before it leaves this module.
+
+Signing. The body is serialised once (compact, sorted keys) and exactly
+those bytes are both sent and signed:
+``HMAC-SHA256(secret, f"{METHOD}\\n{url}\\n{timestamp}\\n{body}")`` where
+``url`` is the payload's URL string as written and ``timestamp`` the
+``X-Leadflow-Timestamp`` header. Receivers check it with :func:`verify`.
+
+Address safety. A script author must not be able to make the server call
+its own admin ports or a cloud metadata service, so URLs whose host resolves
+to a loopback, private, link-local, reserved, multicast or unspecified
+address are refused unless ``allow_private``. The check resolves the name
+before httpx resolves it again, so a DNS server that answers differently the
+second time (rebinding) is not stopped; deployments that need that guarantee
+should also egress through a filtering proxy.
+
+Redirects are not followed: a redirect could lead anywhere, including to a
+private address, and it usually means the URL in the script is wrong.
+"""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import ipaddress
+import json
+import socket
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from typing import Any
+
+import httpx
+
+from leadflow.effects.policy import Outcome, as_utc, classify, parse_retry_after
+
+__all__ = ["Outcome", "WebhookSender", "check_address", "redact", "sign", "verify"]
+
+CONNECT_TIMEOUT = 3.0
+RESPONSE_TIMEOUT = 30.0
+MAX_RESPONSE_BYTES = 64 * 1024
+MAX_ERROR_CHARS = 300
+SIGNATURE_TOLERANCE = 300  # seconds of clock skew verify() accepts by default
+_METHODS = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE"})
+
+
+def sign(secret: str, method: str, url: str, timestamp: int, body: bytes) -> str:
+    """The ``X-Leadflow-Signature`` header value: ``sha256=<hex digest>``."""
+    message = f"{method.upper()}\n{url}\n{timestamp}\n".encode() + body
+    digest = hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()
+    return f"sha256={digest}"
+
+
+def verify(
+    secret: str,
+    method: str,
+    url: str,
+    timestamp: int | str,
+    body: bytes,
+    signature: str,
+    now: datetime | None = None,
+    tolerance: float = SIGNATURE_TOLERANCE,
+) -> bool:
+    """Whether ``signature`` is ours for this request (constant-time compare).
+
+    With ``now`` given, a timestamp more than ``tolerance`` seconds away from
+    it is rejected too, which stops replays of old captured requests.
+    """
+    try:
+        stamp = int(timestamp)
+    except (TypeError, ValueError):
+        return False
+    if now is not None and abs(as_utc(now).timestamp() - stamp) > tolerance:
+        return False
+    return hmac.compare_digest(sign(secret, method, url, stamp, body), signature)
+
+
+def redact(text: str, secrets: Iterable[str]) -> str:
+    """``text`` with every secret value replaced by ``***``, longest first."""
+    for value in sorted((s for s in secrets if s), key=len, reverse=True):
+        text = text.replace(value, "***")
+    return text
+
+
+def check_address(url: str, allow_private: bool = False) -> str | None:
+    """Why ``url`` must not be called, or None when it may be.
+
+    Raises OSError when the host name does not resolve (a transient failure).
+    """
+    try:
+        parsed = httpx.URL(url)
+    except (httpx.InvalidURL, TypeError, ValueError):
+        return f"invalid webhook URL {url!r}"
+    if parsed.scheme not in ("http", "https"):
+        return f"webhook URL scheme {parsed.scheme or '(none)'!r} is not allowed; use http or https"
+    if not parsed.host:
+        return f"webhook URL {url!r} has no host"
+    if allow_private:
+        return None
+    port = parsed.port or (443 if parsed.scheme == "https" else 80)
+    for *_, sockaddr in socket.getaddrinfo(parsed.host, port, type=socket.SOCK_STREAM):
+        address = ipaddress.ip_address(str(sockaddr[0]).split("%", 1)[0])
+        if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
+            address = address.ipv4_mapped
+        if _is_internal(address):
+            return (
+                f"webhook host {parsed.host!r} resolves to non-public address {address}; "
+                "refused to protect internal services (allow it with allow_private=True)"
+            )
+    return None
+
+
+def _is_internal(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    return (
+        address.is_loopback
+        or address.is_private
+        or address.is_link_local
+        or address.is_reserved
+        or address.is_multicast
+        or address.is_unspecified
+        or not address.is_global
+    )
+
+
+class WebhookSender:
+    """Sends webhook effects; one instance may serve many deliveries."""
+
+    def __init__(
+        self,
+        secrets: Mapping[str, str],
+        allow_private: bool = False,
+        client: httpx.Client | None = None,
+    ):
+        self.secrets = secrets
+        self.allow_private = allow_private
+        self._client = client or httpx.Client(follow_redirects=False)
+
+    def close(self) -> None:
+        self._client.close()
+
+    def redact(self, text: str) -> str:
+        """``text`` without any configured secret value in it."""
+        return redact(text, self.secrets.values())
+
+    def send(self, payload: Mapping[str, Any], key: str, now: datetime) -> Outcome:
+        """One attempt to deliver ``payload``; never raises."""
+        try:
+            return self._send(payload, key, now)
+        except Exception as error:  # anything unforeseen is transient, and scrubbed
+            return Outcome("retry", error=self._error_text(error))
+
+    def _send(self, payload: Mapping[str, Any], key: str, now: datetime) -> Outcome:
+        method = str(payload.get("method") or "POST").upper()
+        url = payload.get("url")
+        if method not in _METHODS:
+            return Outcome("fail", error=f"unsupported webhook method {method!r}")
+        if not isinstance(url, str):
+            return Outcome("fail", error="webhook payload has no URL")
+        try:
+            refusal = check_address(url, self.allow_private)
+        except OSError as error:
+            return Outcome("retry", error=self._error_text(error, f"cannot resolve host of {url}"))
+        if refusal:
+            return Outcome("fail", error=self.redact(refusal))
+
+        headers = httpx.Headers(payload.get("headers") or {})
+        body = b"" if payload.get("body") is None else _encode(payload["body"])
+        headers["Content-Type"] = "application/json"
+        headers["Idempotency-Key"] = key
+        for role in ("auth_bearer", "sign_with"):
+            name = payload.get(role)
+            if name is not None and name not in self.secrets:
+                return Outcome("fail", error=f"secret {name!r} ({role}) is not configured")
+        if payload.get("auth_bearer") is not None:
+            headers["Authorization"] = f"Bearer {self.secrets[payload['auth_bearer']]}"
+        if payload.get("sign_with") is not None:
+            timestamp = int(as_utc(now).timestamp())
+            headers["X-Leadflow-Timestamp"] = str(timestamp)
+            headers["X-Leadflow-Signature"] = sign(
+                self.secrets[payload["sign_with"]], method, url, timestamp, body
+            )
+
+        read = float(payload.get("timeout") or RESPONSE_TIMEOUT)
+        timeout = httpx.Timeout(read, connect=CONNECT_TIMEOUT)
+        try:
+            with self._client.stream(
+                method, url, content=body or None, headers=headers, timeout=timeout
+            ) as reply:
+                raw, truncated = _read_limited(reply)
+        except httpx.HTTPError as error:
+            return Outcome("retry", error=self._error_text(error))
+
+        response = self._scrub(_decode(reply, raw, truncated))
+        status = classify(reply.status_code)
+        if status == "ok":
+            return Outcome("ok", http_status=reply.status_code, response=response)
+        retry_after = None
+        if reply.status_code in (429, 503):
+            retry_after = parse_retry_after(reply.headers.get("Retry-After"), now)
+        snippet = raw[:200].decode("utf-8", "replace").strip()
+        detail = f"HTTP {reply.status_code} {reply.reason_phrase}".strip()
+        return Outcome(
+            status,
+            http_status=reply.status_code,
+            error=self._clip(self.redact(f"{detail}: {snippet}" if snippet else detail)),
+            retry_after=retry_after,
+            response=response,
+        )
+
+    def _error_text(self, error: BaseException, context: str | None = None) -> str:
+        name = type(error).__name__
+        message = str(error) or ("timed out" if isinstance(error, httpx.TimeoutException) else "")
+        text = f"{name}: {message}" if message else name
+        return self._clip(self.redact(f"{context}: {text}" if context else text))
+
+    def _scrub(self, value: Any) -> Any:
+        """The response with secrets removed: a receiver may echo our headers."""
+        if isinstance(value, str):
+            return self.redact(value)
+        if isinstance(value, list):
+            return [self._scrub(item) for item in value]
+        if isinstance(value, dict):
+            return {self._scrub(k): self._scrub(v) for k, v in value.items()}
+        return value
+
+    @staticmethod
+    def _clip(text: str) -> str:
+        return text if len(text) <= MAX_ERROR_CHARS else text[: MAX_ERROR_CHARS - 1] + "…"
+
+
+def _encode(body: Any) -> bytes:
+    return json.dumps(body, separators=(",", ":"), sort_keys=True).encode()
+
+
+def _read_limited(reply: httpx.Response) -> tuple[bytes, bool]:
+    """At most MAX_RESPONSE_BYTES of the body, and whether there was more."""
+    chunks: list[bytes] = []
+    size = 0
+    for chunk in reply.iter_bytes():
+        chunks.append(chunk)
+        size += len(chunk)
+        if size > MAX_RESPONSE_BYTES:
+            return b"".join(chunks)[:MAX_RESPONSE_BYTES], True
+    return b"".join(chunks), False
+
+
+def _decode(reply: httpx.Response, raw: bytes, truncated: bool) -> Any:
+    if not raw:
+        return None
+    if not truncated and "json" in reply.headers.get("Content-Type", ""):
+        try:
+            return json.loads(raw)
+        except ValueError:
+            pass
+    try:
+        return raw.decode(reply.charset_encoding or "utf-8", "replace")
+    except LookupError:  # a charset Python does not know
+        return raw.decode("utf-8", "replace")

@@ -1,0 +1,128 @@
+"""The SQLite schema, as an ordered list of migrations applied on open.
+
+Migration N (1-based) is `MIGRATIONS[N - 1]`; `meta.schema_version` records
+the last one applied. A new feature (durable workflows, timers) appends a
+migration and never edits an old one, so every existing database reaches the
+same schema by the same steps. Each migration is a tuple of single
+statements rather than one script because `executescript` would commit the
+surrounding transaction; this way all pending migrations and the version
+bump commit together or not at all.
+
+Times are stored as UTC ISO text of fixed width (see `sqlite.utc_text`), so
+string order is time order and indexes on them serve range queries.
+
+Email lookup is the hot path (import and event upserts find contacts by
+email), so `records_by_email` is an expression index on the JSON property;
+`SqliteStore.find_by` must spell the expression exactly as below for SQLite
+to use it.
+"""
+from __future__ import annotations
+
+import json
+import sqlite3
+
+from leadflow.errors import LeadflowError
+
+SCHEMA_V1 = (
+    """CREATE TABLE meta (
+        key TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+    ) WITHOUT ROWID""",
+    """CREATE TABLE records (
+        id INTEGER PRIMARY KEY,
+        type TEXT NOT NULL,
+        props TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+    )""",
+    "CREATE INDEX records_by_type ON records(type)",
+    "CREATE INDEX records_by_email ON records(type, json_extract(props, '$.email'))",
+    """CREATE TABLE history (
+        id INTEGER PRIMARY KEY,
+        record_id INTEGER NOT NULL REFERENCES records(id),
+        at TEXT NOT NULL,
+        kind TEXT NOT NULL CHECK (kind IN ('created', 'set', 'list_add', 'list_remove')),
+        field TEXT,
+        old TEXT NOT NULL,
+        new TEXT NOT NULL,
+        cause TEXT NOT NULL
+    )""",
+    "CREATE INDEX history_by_record ON history(record_id, id)",
+    """CREATE TABLE list_members (
+        list_name TEXT NOT NULL,
+        record_id INTEGER NOT NULL REFERENCES records(id),
+        PRIMARY KEY (list_name, record_id)
+    ) WITHOUT ROWID""",
+    "CREATE INDEX list_members_by_record ON list_members(record_id)",
+    """CREATE TABLE events (
+        id INTEGER PRIMARY KEY,
+        key TEXT NOT NULL UNIQUE,
+        name TEXT NOT NULL,
+        record_id INTEGER REFERENCES records(id),
+        at TEXT NOT NULL,
+        data TEXT NOT NULL
+    )""",
+    "CREATE INDEX events_by_record ON events(record_id, name, at)",
+    "CREATE INDEX events_by_name ON events(name, at)",
+    """CREATE TABLE outbox (
+        id INTEGER PRIMARY KEY,
+        kind TEXT NOT NULL,
+        payload TEXT NOT NULL,
+        key TEXT NOT NULL UNIQUE,
+        status TEXT NOT NULL CHECK (status IN ('pending', 'sent', 'dead')),
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at TEXT NOT NULL,
+        first_attempt_at TEXT,
+        last_error TEXT,
+        created_at TEXT NOT NULL,
+        sent_at TEXT,
+        response TEXT NOT NULL DEFAULT 'null'
+    )""",
+    # Partial: the dispatcher only ever asks for pending effects, and sent
+    # ones pile up; they need not slow it down.
+    "CREATE INDEX outbox_due ON outbox(next_attempt_at, id) WHERE status = 'pending'",
+    "CREATE INDEX outbox_by_status ON outbox(status, id)",
+)
+
+MIGRATIONS: list[tuple[str, ...]] = [SCHEMA_V1]
+
+
+def schema_version(conn: sqlite3.Connection) -> int:
+    """The last migration applied to `conn`'s database; 0 for a new database."""
+    has_meta = conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'").fetchone()
+    if not has_meta:
+        return 0
+    row = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+    return json.loads(row[0]) if row else 0
+
+
+def migrate(conn: sqlite3.Connection) -> int:
+    """Bring the database up to the latest schema; return the resulting version.
+
+    The version is read again under the write lock, so two processes opening
+    a new database at once do not both try to create it.
+    """
+    latest = len(MIGRATIONS)
+    if schema_version(conn) == latest:
+        return latest
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        version = schema_version(conn)
+        if version > latest:
+            raise LeadflowError(
+                f"the database has schema version {version}, newer than this Leadflow knows ({latest})"
+            )
+        for number, statements in enumerate(MIGRATIONS[version:], start=version + 1):
+            for statement in statements:
+                conn.execute(statement)
+            conn.execute(
+                "INSERT INTO meta(key, value) VALUES ('schema_version', ?)"
+                " ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                (json.dumps(number),),
+            )
+        conn.execute("COMMIT")
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
+    return latest

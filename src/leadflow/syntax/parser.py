@@ -1,0 +1,166 @@
+"""Parsing: source text -> AST, with friendly syntax errors.
+
+The LALR parser is built once per process (and cached on disk by Lark).
+A syntax error becomes a Diagnostic that says, in words a user knows, what
+was found and what could come there; common mistakes get a specific hint
+through `UnexpectedInput.match_examples`.
+"""
+from __future__ import annotations
+
+from functools import lru_cache
+from importlib import resources
+
+import attrs
+from lark import Lark, UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
+from lark.exceptions import VisitError
+
+from leadflow.diagnostics import Diagnostic
+from leadflow.errors import ScriptError
+from leadflow.syntax import ast
+from leadflow.syntax.span import Span
+from leadflow.syntax.transform import ToAst
+
+TERMINAL_WORDS = {
+    "NAME": "a name",
+    "STRING": "a string",
+    "NUMBER": "a number",
+    "UNIT": "a time unit (minutes, hours, days, weeks, months, years)",
+    "DATE": "a date",
+    "DATETIME": "a datetime",
+    "TIME": "a time",
+    "$END": "the end of the file",
+}
+
+# Mistakes people make, each with the hint shown and sources that make it.
+COMMON_MISTAKES = {
+    "a rule's actions follow `then`: `when EVENT then ACTION`": [
+        "when x set a = 1",
+        "when x if a == 1 set b = 2",
+        "when x where a == 1 set b = 2",
+    ],
+    "`set` takes `=`: `set PROPERTY = VALUE`": ["when x then set a 1", "when x then set a to 1"],
+    "compare with `==`; `=` only assigns": [
+        "when x if a = 1 then set b = 2",
+        "when x where a = 1 then set b = 2",
+        "when matching a = 1 then set b = 2",
+    ],
+    "an `if` expression needs both branches: `if C then A else B`": ["const a = if b then c"],
+    "a rule starts with `when`, a named one with `rule \"Name\" when`": ["rule x when y then set a = 1", "rule \"x\" set a = 1"],
+    "several actions go in a block: `then { ACTION ACTION }`": ["when x then set a = 1 set b = 2"],
+    "entries are `name: type`": ["object contact { score number }", "event e { a text }"],
+}
+
+CHARACTER_HINTS = {
+    "&": "write `and` instead of `&&`",
+    "|": "write `or` instead of `||`",
+    "!": "write `not` (or `!=` to compare)",
+    "'": "strings use double quotes: \"...\"",
+    "=": "compare with `==`; assign with `set NAME = VALUE`",
+}
+
+
+@lru_cache(maxsize=1)
+def _lark() -> Lark:
+    grammar = resources.files("leadflow.grammar").joinpath("leadflow.lark").read_text("utf-8")
+    return Lark(
+        grammar,
+        parser="lalr",
+        lexer="contextual",
+        propagate_positions=True,
+        maybe_placeholders=True,
+        start=["start", "expr"],
+        cache=True,
+    )
+
+
+def parse(source: str, file: str = "<script>") -> ast.Program:
+    """Parse a whole script. Raises ScriptError with one diagnostic on a syntax error."""
+    return _parse(source, file, "start")
+
+
+def parse_expr(source: str, file: str = "<expr>") -> ast.Expr:
+    """Parse a single expression (the REPL, engine.condition)."""
+    return _parse(source, file, "expr")
+
+
+def _parse(source: str, file: str, start: str, line: int = 1, column: int = 1):
+    padded = "\n" * (line - 1) + " " * (column - 1) + source
+    try:
+        tree = _lark().parse(padded, start=start)
+    except UnexpectedInput as error:
+        diagnostic = _syntax_diagnostic(error, padded, file)
+        if line > 1 or column > 1:  # an interpolation inside a string
+            diagnostic = attrs.evolve(diagnostic, message=diagnostic.message.replace("the file", "this `{...}`"))
+        raise ScriptError([diagnostic]) from None
+
+    def parse_expr_at(text: str, at_line: int, at_column: int):
+        return _parse(text, file, "expr", at_line, at_column)
+
+    try:
+        return ToAst(file, parse_expr_at).transform(tree)
+    except VisitError as error:  # the transformer raised: unwrap our own error
+        if isinstance(error.orig_exc, ScriptError):
+            raise error.orig_exc from None
+        raise
+
+
+def _describe_terminal(name: str) -> str:
+    if name in TERMINAL_WORDS:
+        return TERMINAL_WORDS[name]
+    try:
+        pattern = _lark().get_terminal(name).pattern
+    except KeyError:
+        return name.lower()
+    return f"`{pattern.value}`" if pattern.type == "str" else name.lower()
+
+
+def _expected_words(expected) -> str:
+    words = sorted({_describe_terminal(name) for name in expected}, key=lambda w: (w.startswith("`"), w))
+    if len(words) > 8:
+        words = words[:8] + ["..."]
+    return ", ".join(words)
+
+
+def _found(token) -> str:
+    if token.type == "$END":
+        return "the end of the file"
+    return f"`{token}`"
+
+
+def _hint_for(error: UnexpectedInput) -> str:
+    try:
+        label = error.match_examples(
+            lambda text: _lark().parse(text, start="start"), COMMON_MISTAKES, use_accepts=True
+        )
+    except Exception:  # match_examples re-parses; never let a hint lookup fail the report
+        return ""
+    return label or ""
+
+
+def _syntax_diagnostic(error: UnexpectedInput, source: str, file: str) -> Diagnostic:
+    line, column = max(error.line, 1), max(error.column, 1)
+    width = 1
+    notes: tuple[str, ...] = ()
+    if isinstance(error, UnexpectedCharacters):
+        char = source[error.pos_in_stream] if error.pos_in_stream < len(source) else ""
+        message = f"unexpected character `{char}`"
+        hint = CHARACTER_HINTS.get(char, "")
+        if char == '"':
+            message = "this string is never closed"
+            hint = "close it with `\"`; write `{{` for a literal brace"
+    elif isinstance(error, UnexpectedEOF) or (isinstance(error, UnexpectedToken) and error.token.type == "$END"):
+        message = "the file ends too early"
+        lines = source.splitlines() or [""]
+        line, column = len(lines), len(lines[-1]) + 1
+        hint = f"expected {_expected_words(error.expected)}"
+        if "RBRACE" in error.expected:
+            hint = "a `{` is never closed: add `}`"
+    else:
+        token = error.token
+        width = max(1, len(str(token)))
+        message = f"unexpected {_found(token)}"
+        hint = _hint_for(error)
+        notes = (f"expected {_expected_words(error.expected)}",)
+        if not hint and token.type == "NAME" and "NAME" not in error.expected:
+            hint = "a keyword or operator is missing before this name?"
+    return Diagnostic("E100", message, Span.point(file, line, column, width), hint, notes)

@@ -1,0 +1,431 @@
+"""Lark tree -> attrs AST. The only module besides parser.py that knows Lark.
+
+Each grammar alternative is named; this transformer has one method per name.
+String literals are split here into text and `{expr}` parts; each part is
+parsed with the grammar's `expr` start at its true position in the file, so
+a mistake inside an interpolation is reported where it is.
+"""
+from __future__ import annotations
+
+import datetime as dt
+
+from lark import Token, Transformer, v_args
+
+from leadflow.diagnostics import Diagnostic
+from leadflow.errors import ScriptError
+from leadflow.syntax import ast
+from leadflow.syntax.span import Span
+
+ESCAPES = {"n": "\n", "t": "\t", '"': '"', "\\": "\\", "{": "{", "}": "}", "r": "\r"}
+
+
+def _meta_span(file: str, meta) -> Span:
+    if getattr(meta, "empty", True):
+        return Span(file, 0, 0, 0, 0)
+    return Span(file, meta.line, meta.column, meta.end_line, meta.end_column)
+
+
+def _token_span(file: str, token: Token) -> Span:
+    return Span(file, token.line, token.column, token.end_line, token.end_column)
+
+
+def _number(text: str) -> int | float:
+    text = text.replace("_", "")
+    return float(text) if "." in text else int(text)
+
+
+@v_args(meta=True)
+class ToAst(Transformer):
+    def __init__(self, file: str, parse_expr_at):
+        super().__init__()
+        self.file = file
+        self._parse_expr_at = parse_expr_at  # (text, line, column) -> Expr
+
+    def span(self, meta) -> Span:
+        return _meta_span(self.file, meta)
+
+    # ---- program and declarations -------------------------------------------
+    def start(self, meta, children):
+        return ast.Program(tuple(children), span=self.span(meta))
+
+    def object_decl(self, meta, children):
+        name, *props = children
+        return ast.ObjectDecl(str(name), tuple(props), span=self.span(meta))
+
+    def prop_decl(self, meta, children):
+        name, type_, default, reverse = children
+        return ast.PropDecl(str(name), type_, default, str(reverse) if reverse else None, span=self.span(meta))
+
+    def event_decl(self, meta, children):
+        name, on_object, *fields = children
+        return ast.EventDecl(str(name), str(on_object) if on_object else None, tuple(fields), span=self.span(meta))
+
+    def list_decl(self, meta, children):
+        name, display = children
+        text = self.string(meta, [display]) if display else None
+        plain = "".join(p for p in text.parts if isinstance(p, str)) if text else None
+        return ast.ListDecl(str(name), plain, span=self.span(meta))
+
+    def secret_decl(self, meta, children):
+        return ast.SecretDecl(str(children[0]), span=self.span(meta))
+
+    def email_decl(self, meta, children):
+        name, *fields = children
+        return ast.EmailDecl(str(name), tuple(fields), span=self.span(meta))
+
+    def email_field(self, meta, children):
+        return ast.RecordField(str(children[0]), children[1], span=self.span(meta))
+
+    record_field = email_field
+
+    def const_decl(self, meta, children):
+        return ast.ConstDecl(str(children[0]), children[1], span=self.span(meta))
+
+    def type_decl(self, meta, children):
+        return ast.TypeDecl(str(children[0]), children[1], span=self.span(meta))
+
+    def extern_decl(self, meta, children):
+        name, params, result = children
+        return ast.ExternFn(str(name), params, result, span=self.span(meta))
+
+    def fn_expr_decl(self, meta, children):
+        name, params, result, body = children
+        return ast.FnDecl(str(name), params, result, body, span=self.span(meta))
+
+    fn_block_decl = fn_expr_decl
+
+    def params(self, meta, children):
+        return tuple(children)
+
+    def param(self, meta, children):
+        return ast.Param(str(children[0]), children[1], span=self.span(meta))
+
+    def fn_block(self, meta, children):
+        *stmts, result = children
+        return ast.FnBlock(tuple(stmts), result, span=self.span(meta))
+
+    def let_stmt(self, meta, children):
+        return ast.LetStmt(str(children[0]), children[1], span=self.span(meta))
+
+    def assign_stmt(self, meta, children):
+        return ast.AssignStmt(str(children[0]), children[1], span=self.span(meta))
+
+    def for_stmt(self, meta, children):
+        var, iterable, body = children
+        return ast.ForStmt(str(var), iterable, body, span=self.span(meta))
+
+    def if_stmt(self, meta, children):
+        condition, then, otherwise = children
+        return ast.IfStmt(condition, then, otherwise, span=self.span(meta))
+
+    def stmt_block(self, meta, children):
+        return tuple(children)
+
+    # ---- types ----------------------------------------------------------------
+    def type(self, meta, children):
+        return children[0]
+
+    def nullable_type(self, meta, children):
+        return ast.NullableTypeExpr(children[0], span=self.span(meta))
+
+    def named_type(self, meta, children):
+        return ast.NamedType(str(children[0]), span=self.span(meta))
+
+    def enum_type(self, meta, children):
+        return ast.EnumTypeExpr(tuple(str(c) for c in children), span=self.span(meta))
+
+    def list_type(self, meta, children):
+        return ast.ListTypeExpr(children[0], span=self.span(meta))
+
+    def record_type(self, meta, children):
+        return ast.RecordTypeExpr(tuple(children), span=self.span(meta))
+
+    def field_type(self, meta, children):
+        return ast.FieldType(str(children[0]), children[1], span=self.span(meta))
+
+    # ---- rules and triggers -------------------------------------------------------
+    def rule_decl(self, meta, children):
+        name, trigger, condition, body = children
+        title = "".join(p for p in self.string(meta, [name]).parts if isinstance(p, str)) if name else None
+        block = isinstance(body, tuple)
+        actions = body if block else (body,)
+        return ast.Rule(title, trigger, condition, actions, block, span=self.span(meta))
+
+    def action_block(self, meta, children):
+        return tuple(children)
+
+    def event_trigger(self, meta, children):
+        return ast.EventTrigger(str(children[0]), children[1], span=self.span(meta))
+
+    def created_trigger(self, meta, children):
+        return ast.CreatedTrigger(str(children[0]) if children[0] else "contact", span=self.span(meta))
+
+    def changed_trigger(self, meta, children):
+        path, from_value, to_value = children
+        return ast.ChangedTrigger(path, from_value, to_value, span=self.span(meta))
+
+    def added_trigger(self, meta, children):
+        return ast.ListTrigger(str(children[0]), True, span=self.span(meta))
+
+    def removed_trigger(self, meta, children):
+        return ast.ListTrigger(str(children[0]), False, span=self.span(meta))
+
+    def matching_trigger(self, meta, children):
+        return ast.MatchingTrigger(children[0], span=self.span(meta))
+
+    def path(self, meta, children):
+        return tuple(str(c) for c in children)
+
+    # ---- actions --------------------------------------------------------------
+    def set_action(self, meta, children):
+        return ast.SetAction(children[0], children[1], span=self.span(meta))
+
+    def clear_action(self, meta, children):
+        return ast.ClearAction(children[0], span=self.span(meta))
+
+    def increment_action(self, meta, children):
+        return ast.IncrementAction(children[0], children[1], False, span=self.span(meta))
+
+    def decrement_action(self, meta, children):
+        return ast.IncrementAction(children[0], children[1], True, span=self.span(meta))
+
+    def add_action(self, meta, children):
+        return ast.ListAction(str(children[0]), True, span=self.span(meta))
+
+    def remove_action(self, meta, children):
+        return ast.ListAction(str(children[0]), False, span=self.span(meta))
+
+    def send_action(self, meta, children):
+        return ast.SendEmail(str(children[0]), children[1], span=self.span(meta))
+
+    def notify_action(self, meta, children):
+        return ast.Notify(children[0], children[1], span=self.span(meta))
+
+    def create_action(self, meta, children):
+        object_type, fields, alias = children
+        return ast.CreateRecord(str(object_type), fields, str(alias) if alias else None, span=self.span(meta))
+
+    def let_action(self, meta, children):
+        return ast.LetAction(str(children[0]), children[1], span=self.span(meta))
+
+    def do_action(self, meta, children):
+        name, (args, kwargs) = children
+        call = ast.Call(str(name), args, kwargs, span=self.span(meta))
+        return ast.DoAction(call, span=self.span(meta))
+
+    def enroll_action(self, meta, children):
+        return ast.EnrollAction(str(children[0]), True, span=self.span(meta))
+
+    def unenroll_action(self, meta, children):
+        return ast.EnrollAction(str(children[0]), False, span=self.span(meta))
+
+    def webhook_action(self, meta, children):
+        method, url, *options = children
+        settings: dict = {}
+        for key, value in options:
+            if key == "as":
+                settings["alias"], settings["response_type"] = value
+            else:
+                settings[key] = value
+        return ast.Webhook(str(method).lower(), url, **settings, span=self.span(meta))
+
+    def webhook_body(self, meta, children):
+        return ("body", children[0])
+
+    def webhook_headers(self, meta, children):
+        return ("headers", children[0])
+
+    def webhook_auth(self, meta, children):
+        return ("auth_secret", str(children[0]))
+
+    def webhook_sign(self, meta, children):
+        return ("sign_secret", str(children[0]))
+
+    def webhook_timeout(self, meta, children):
+        return ("timeout", children[0])
+
+    def webhook_as(self, meta, children):
+        return ("as", (str(children[0]), children[1]))
+
+    def if_action(self, meta, children):
+        condition, block, rest = children
+        branches = [(condition, block)]
+        otherwise = None
+        if isinstance(rest, ast.IfAction):  # else if: flatten the chain
+            branches += rest.branches
+            otherwise = rest.otherwise
+        elif rest is not None:
+            otherwise = rest
+        return ast.IfAction(tuple(branches), otherwise, span=self.span(meta))
+
+    if_else_action = if_action
+
+    # ---- expressions ------------------------------------------------------------
+    def if_expr(self, meta, children):
+        return ast.IfExpr(*children, span=self.span(meta))
+
+    def _binary(op):
+        def build(self, meta, children):
+            return ast.Binary(op, children[0], children[1], span=self.span(meta))
+
+        return build
+
+    or_op = _binary("or")
+    and_op = _binary("and")
+    eq = _binary("==")
+    ne = _binary("!=")
+    lt = _binary("<")
+    le = _binary("<=")
+    gt = _binary(">")
+    ge = _binary(">=")
+    coalesce_op = _binary("??")
+    add = _binary("+")
+    sub = _binary("-")
+    mul = _binary("*")
+    div = _binary("/")
+    mod = _binary("%")
+    del _binary
+
+    def not_op(self, meta, children):
+        return ast.Unary("not", children[0], span=self.span(meta))
+
+    def neg(self, meta, children):
+        return ast.Unary("-", children[0], span=self.span(meta))
+
+    def in_op(self, meta, children):
+        return ast.In(children[0], children[1], False, span=self.span(meta))
+
+    def not_in_op(self, meta, children):
+        return ast.In(children[0], children[1], True, span=self.span(meta))
+
+    def is_known(self, meta, children):
+        return ast.IsKnown(children[0], True, span=self.span(meta))
+
+    def is_unknown(self, meta, children):
+        return ast.IsKnown(children[0], False, span=self.span(meta))
+
+    def field(self, meta, children):
+        return ast.Field(children[0], str(children[1]), span=self.span(meta))
+
+    def index(self, meta, children):
+        return ast.Index(children[0], children[1], span=self.span(meta))
+
+    def call(self, meta, children):
+        name, (args, kwargs) = children
+        return ast.Call(str(name), args, kwargs, span=self.span(meta))
+
+    def args(self, meta, children):
+        positional = tuple(c for c in children if not isinstance(c, ast.KeywordArg))
+        keywords = tuple(c for c in children if isinstance(c, ast.KeywordArg))
+        return positional, keywords
+
+    def keyword_arg(self, meta, children):
+        return ast.KeywordArg(str(children[0]), children[1], span=self.span(meta))
+
+    def number(self, meta, children):
+        return ast.NumberLit(_number(children[0]), span=self.span(meta))
+
+    def duration(self, meta, children):
+        amount, unit = children
+        return ast.DurationLit(_number(amount), str(unit).removesuffix("s"), span=self.span(meta))
+
+    def _calendar(self, meta, token, kind, node):
+        try:
+            value = kind.fromisoformat(str(token))
+        except ValueError as error:
+            span = _token_span(self.file, token)
+            raise ScriptError([Diagnostic("E101", f"`{token}` is not a valid {kind.__name__}", span, str(error))])
+        return node(value, span=self.span(meta))
+
+    def datetime(self, meta, children):
+        return self._calendar(meta, children[0], dt.datetime, ast.DateTimeLit)
+
+    def date(self, meta, children):
+        return self._calendar(meta, children[0], dt.date, ast.DateLit)
+
+    def time(self, meta, children):
+        return self._calendar(meta, children[0], dt.time, ast.TimeLit)
+
+    def true(self, meta, children):
+        return ast.BoolLit(True, span=self.span(meta))
+
+    def false(self, meta, children):
+        return ast.BoolLit(False, span=self.span(meta))
+
+    def null(self, meta, children):
+        return ast.NullLit(span=self.span(meta))
+
+    def name(self, meta, children):
+        return ast.Name(str(children[0]), span=self.span(meta))
+
+    def list_lit(self, meta, children):
+        return ast.ListLit(tuple(children), span=self.span(meta))
+
+    def record_lit(self, meta, children):
+        return ast.RecordLit(tuple(children), span=self.span(meta))
+
+    def match_expr(self, meta, children):
+        subject, *arms = children
+        cases = tuple(a for a in arms if isinstance(a, ast.MatchCase))
+        defaults = [a[1] for a in arms if isinstance(a, tuple)]
+        return ast.Match(subject, cases, defaults[-1] if defaults else None, span=self.span(meta))
+
+    def match_case(self, meta, children):
+        *patterns, value = children
+        return ast.MatchCase(tuple(patterns), value, span=self.span(meta))
+
+    def match_else(self, meta, children):
+        return ("else", children[0])
+
+    def string(self, meta, children):
+        token = children[0]
+        return ast.TextLit(self._string_parts(token), span=_token_span(self.file, token))
+
+    def _string_parts(self, token: Token) -> tuple:
+        """Split a STRING token into text and parsed `{expr}` parts."""
+        raw = str(token)[1:-1]
+        parts: list = []
+        text: list[str] = []
+        line, column = token.line, token.column + 1  # position of raw[0]
+        i = 0
+        while i < len(raw):
+            ch = raw[i]
+            if ch == "\\" and i + 1 < len(raw):
+                text.append(ESCAPES.get(raw[i + 1], "\\" + raw[i + 1]))
+                step = 2
+            elif ch in "{}" and raw[i : i + 2] in ("{{", "}}"):
+                text.append(ch)
+                step = 2
+            elif ch == "{":
+                end = _closing_brace(raw, i)
+                if text:
+                    parts.append("".join(text))
+                    text = []
+                parts.append(self._parse_expr_at(raw[i + 1 : end], line, column + 1))
+                step = end + 1 - i
+            else:
+                text.append(ch)
+                step = 1
+            for consumed in raw[i : i + step]:
+                if consumed == "\n":
+                    line, column = line + 1, 1
+                else:
+                    column += 1
+            i += step
+        if text or not parts:
+            parts.append("".join(text))
+        return tuple(parts)
+
+
+def _closing_brace(raw: str, start: int) -> int:
+    """Index of the `}` closing the interpolation opened at raw[start]."""
+    i = start + 1
+    while i < len(raw):
+        if raw[i] == '"':
+            i += 1
+            while i < len(raw) and raw[i] != '"':
+                i += 2 if raw[i] == "\\" else 1
+        elif raw[i] == "}":
+            return i
+        i += 1
+    return len(raw)
