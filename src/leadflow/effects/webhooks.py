@@ -192,7 +192,8 @@ class WebhookSender:
         timeout = httpx.Timeout(read, connect=CONNECT_TIMEOUT)
         try:
             with self._client.stream(
-                method, url, content=body or None, headers=headers, timeout=timeout
+                method, url, content=body or None, headers=headers, timeout=timeout,
+                follow_redirects=False,
             ) as reply:
                 raw, truncated = _read_limited(reply)
         except httpx.HTTPError as error:

@@ -245,16 +245,17 @@ def _unify(target: Type, arg: Type, bindings: dict[str, Type]) -> bool:
     return assignable(arg, target)
 
 
-def substitute(t: Type, bindings: dict[str, Type]) -> Type:
-    """`t` with its type variables replaced; unbound ones become `any`."""
+def substitute(t: Type, bindings: dict[str, Type], unbound: Type | None = ANY) -> Type:
+    """`t` with its type variables replaced; unbound ones become `unbound`
+    (`any` by default; None keeps them, for messages)."""
     if isinstance(t, TypeVar):
-        return bindings.get(t.name, ANY)
+        return bindings.get(t.name, unbound or t)
     if isinstance(t, ListType):
-        return ListType(substitute(t.element, bindings))
+        return ListType(substitute(t.element, bindings, unbound))
     if isinstance(t, Nullable):
-        return nullable(substitute(t.inner, bindings))
+        return nullable(substitute(t.inner, bindings, unbound))
     if isinstance(t, RecordType):
-        return RecordType(tuple((n, substitute(f, bindings)) for n, f in t.fields))
+        return RecordType(tuple((n, substitute(f, bindings, unbound)) for n, f in t.fields))
     return t
 
 
@@ -275,7 +276,7 @@ def show_type(t: Type) -> str:
 
 
 def _show_all(types: Sequence[Type], bindings: dict[str, Type]) -> str:
-    shown = [show_type(substitute(t, bindings)) for t in types]
+    shown = [show_type(substitute(t, bindings, None)) for t in types]
     return shown[0] if len(shown) == 1 else ", ".join(shown[:-1]) + " or " + shown[-1]
 
 

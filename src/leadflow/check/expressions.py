@@ -1,0 +1,428 @@
+"""Type checking of expressions, bidirectionally.
+
+`check(expr, scope, expected)` returns the expression's type and records it
+(and what each bare name means) in the checker's side tables. `expected` is a
+hint, not a demand: it lets a bare name resolve against an enum
+(`set lifecycle = lead`) and an empty list take an element type. Whether the
+result fits is decided by the caller with `expect`, which reports once.
+
+Null rules (design section 3): comparisons accept nullable operands and are
+false on null; arithmetic, text operations and function arguments need
+values, and the error suggests `x ?? default`.
+"""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from leadflow.check import types as T
+from leadflow.check.program import Resolution
+from leadflow.diagnostics import suggestion_label
+from leadflow.stdlib import REGISTRY, signature_result
+from leadflow.syntax import ast
+
+if TYPE_CHECKING:
+    from leadflow.check.checker import Checker
+    from leadflow.check.scope import Scope
+
+ORDERED = (T.NUMBER, T.TEXT, T.DATE, T.DATETIME, T.TIME, T.DURATION, *T.TEXT_KINDS)
+UNIT_TYPES = {"number": T.NUMBER}
+
+
+def describe(expr: ast.Expr) -> str:
+    if isinstance(expr, ast.Name):
+        return f"`{expr.name}`"
+    if isinstance(expr, ast.Field):
+        return f"`{expr.name}`"
+    return "this value"
+
+
+class ExprChecker:
+    def __init__(self, checker: Checker):
+        self.c = checker
+
+    # ---- entry points ------------------------------------------------------------
+    def check(self, expr: ast.Expr, scope: Scope, expected: T.Type | None = None) -> T.Type:
+        method = getattr(self, "_" + type(expr).__name__)
+        result = method(expr, scope, expected)
+        self.c.types[id(expr)] = result
+        return result
+
+    def expect(self, expr: ast.Expr, scope: Scope, target: T.Type, what: str) -> T.Type:
+        """Check expr and report if its type does not fit `target`."""
+        actual = self.check(expr, scope, target)
+        if not T.assignable(actual, target):
+            if T.assignable(T.strip_null(actual), target):
+                self.null_error(expr, what)
+            else:
+                self.c.error("E204", f"{what} must be {target}, not {actual}", expr.span)
+        return actual
+
+    def value(self, expr: ast.Expr, scope: Scope, what: str, expected: T.Type | None = None) -> T.Type:
+        """Check an operand that must not be null; returns its non-null type."""
+        actual = self.check(expr, scope, expected)
+        if T.is_nullable(actual):
+            self.null_error(expr, what)
+        return T.strip_null(actual)
+
+    def null_error(self, expr: ast.Expr, what: str) -> None:
+        name = describe(expr)
+        example = expr.name if isinstance(expr, (ast.Name, ast.Field)) else "x"
+        self.c.error(
+            "E205", f"{name} may be null, but {what} needs a value", expr.span,
+            f"give a default: `{example} ?? ...`",
+        )
+
+    # ---- literals ----------------------------------------------------------------
+    def _NumberLit(self, e, scope, expected):
+        return T.NUMBER
+
+    def _BoolLit(self, e, scope, expected):
+        return T.BOOL
+
+    def _NullLit(self, e, scope, expected):
+        return T.NULL
+
+    def _DateLit(self, e, scope, expected):
+        return T.DATE
+
+    def _DateTimeLit(self, e, scope, expected):
+        return T.DATETIME
+
+    def _TimeLit(self, e, scope, expected):
+        return T.TIME
+
+    def _DurationLit(self, e, scope, expected):
+        return T.DURATION
+
+    def _TextLit(self, e, scope, expected):
+        for part in e.parts:
+            if not isinstance(part, str):
+                # Interpolating null renders nothing; anything else renders as text.
+                self.check(part, scope)
+        return T.TEXT
+
+    def _ListLit(self, e, scope, expected):
+        hint = T.strip_null(expected) if expected else None
+        element_hint = hint.element if isinstance(hint, T.ListType) else None
+        element: T.Type | None = None
+        for item in e.items:
+            item_type = self.check(item, scope, element_hint)
+            if element is None:
+                element = item_type
+                continue
+            joined = T.join(element, item_type)
+            if joined is None:
+                self.c.error("E204", f"list items must share a type: {element} and {item_type}", item.span)
+                joined = T.ANY
+            element = joined
+        return T.ListType(element if element is not None else (element_hint or T.ANY))
+
+    def _RecordLit(self, e, scope, expected):
+        hint = T.strip_null(expected) if expected else None
+        fields = []
+        seen = set()
+        for f in e.fields:
+            if f.name in seen:
+                self.c.error("E300", f"field `{f.name}` is given twice", f.span)
+            seen.add(f.name)
+            field_hint = hint.field(f.name) if isinstance(hint, T.RecordType) else None
+            fields.append((f.name, self.check(f.value, scope, field_hint)))
+        return T.RecordType(tuple(fields))
+
+    # ---- names -------------------------------------------------------------------
+    def _Name(self, e, scope, expected):
+        name = e.name
+        enum = T.strip_null(expected) if expected else None
+        if isinstance(enum, T.EnumType) and name in enum.members:
+            self.c.names[id(e)] = Resolution("enum", name)
+            return T.EnumType((name,))
+        if name in scope.locals:
+            self.c.names[id(e)] = Resolution("local", name)
+            return scope.locals[name]
+        if scope.subject is not None:
+            prop = self.c.objects[scope.subject].properties.get(name)
+            if prop is not None:
+                self.c.names[id(e)] = Resolution("prop", name, scope.subject)
+                return prop.type
+            if name == scope.subject:
+                self.c.names[id(e)] = Resolution("self", name, scope.subject)
+                return T.ObjectType(name)
+        if name == "event" and scope.event is not None:
+            self.c.names[id(e)] = Resolution("event", name)
+            return T.RecordType(tuple(scope.event.fields.items()))
+        if name in self.c.consts:
+            self.c.names[id(e)] = Resolution("const", name)
+            return self.c.const_type(name)
+        if name in self.c.secrets:
+            self.c.error(
+                "E214", f"secret `{name}` cannot be used as a value", e.span,
+                f"secrets go only in `auth bearer {name}` or `sign with {name}`, so they never reach logs",
+            )
+            return T.ANY
+        if isinstance(enum, T.EnumType):
+            label = suggestion_label(name, enum.members)
+            self.c.error(
+                "E201", f"`{name}` is not a member of {enum}", e.span, label,
+                notes=("members are " + ", ".join(enum.members),),
+            )
+            return T.ANY
+        candidates = list(scope.locals) + list(self.c.consts)
+        if scope.subject is not None:
+            candidates += list(self.c.objects[scope.subject].properties)
+        where = f" on {scope.subject}" if scope.subject else ""
+        hint = suggestion_label(name, candidates)
+        if not hint and scope.subject is None and name in self.c.all_property_names():
+            hint = "functions see only their parameters: pass the value in"
+        if not hint and name == "event":
+            hint = "`event` exists only in rules triggered by an event"
+        self.c.error("E200", f"unknown name `{name}`{where}", e.span, hint)
+        return T.ANY
+
+    def _Field(self, e, scope, expected):
+        if isinstance(e.subject, ast.Name) and e.subject.name == "const" and "const" not in scope.locals:
+            if e.name in self.c.consts:
+                self.c.names[id(e.subject)] = Resolution("const", e.name)
+                return self.c.const_type(e.name)
+            self.c.error("E200", f"no constant named `{e.name}`", e.span, suggestion_label(e.name, self.c.consts))
+            return T.ANY
+        subject = self.check(e.subject, scope)
+        if subject == T.ANY:
+            return T.ANY
+        if T.is_nullable(subject):
+            self.null_error(e.subject, "reading a field")
+            subject = T.strip_null(subject)
+        if isinstance(subject, T.RecordType):
+            field = subject.field(e.name)
+            if field is None:
+                names = [n for n, _ in subject.fields]
+                self.c.error("E202", f"no field `{e.name}` in {subject}", e.span, suggestion_label(e.name, names))
+                return T.ANY
+            return field
+        if isinstance(subject, T.ObjectType):
+            prop = self.c.objects[subject.name].properties.get(e.name)
+            if prop is None:
+                names = self.c.objects[subject.name].properties
+                self.c.error("E202", f"{subject.name} has no property `{e.name}`", e.span, suggestion_label(e.name, names))
+                return T.ANY
+            return prop.type
+        self.c.error("E207", f"{subject} has no fields", e.span)
+        return T.ANY
+
+    def _Index(self, e, scope, expected):
+        subject = self.value(e.subject, scope, "indexing")
+        self.expect_value(e.index, scope, T.NUMBER, "a list index")
+        if isinstance(subject, T.ListType):
+            return T.nullable(subject.element)  # out of range gives null
+        if subject == T.ANY:
+            return T.ANY
+        self.c.error("E217", f"only lists can be indexed, not {subject}", e.subject.span)
+        return T.ANY
+
+    def expect_value(self, expr, scope, target, what):
+        actual = self.value(expr, scope, what, target)
+        if not T.assignable(actual, target):
+            self.c.error("E204", f"{what} must be {target}, not {actual}", expr.span)
+        return actual
+
+    # ---- calls -------------------------------------------------------------------
+    def _Call(self, e, scope, expected):
+        if e.kwargs:
+            self.c.error("E216", f"`{e.func}` takes no named arguments", e.kwargs[0].span)
+        signature = self.c.externs.get(e.func) or self.c.functions.get(e.func)
+        if signature is not None:
+            self.c.calls.append((scope.where, e.func, e.span))
+            if len(e.args) != len(signature.params):
+                self.c.error(
+                    "E206", f"`{e.func}` takes {len(signature.params)} argument(s), got {len(e.args)}", e.span,
+                    "signature: " + self.c.signature_text(signature),
+                )
+            for position, (arg, (pname, ptype)) in enumerate(zip(e.args, signature.params), 1):
+                what = f"argument `{pname}` of `{e.func}`"
+                if T.is_nullable(ptype):
+                    self.expect(arg, scope, ptype, what)
+                else:
+                    self.expect_value(arg, scope, ptype, what)
+            return signature.result
+        builtin = REGISTRY.get(e.func)
+        if builtin is None:
+            known = list(REGISTRY) + list(self.c.externs) + list(self.c.functions)
+            self.c.error("E203", f"unknown function `{e.func}`", e.span, suggestion_label(e.func, known))
+            for arg in e.args:
+                self.check(arg, scope)
+            return T.ANY
+        arg_types = []
+        for position, arg in enumerate(e.args):
+            hint = builtin.params[min(position, len(builtin.params) - 1)].type if builtin.params else None
+            arg_types.append(self.check(arg, scope, hint))
+        result = signature_result(builtin, arg_types)
+        if isinstance(result, str):
+            bad = next((a for a, t in zip(e.args, arg_types) if T.is_nullable(t)), None)
+            code = "E205" if bad is not None and "null" in result else "E206"
+            label = f"give a default: `{bad.name} ?? ...`" if code == "E205" and isinstance(bad, ast.Name) else ""
+            self.c.error(code, result, bad.span if code == "E205" else e.span, label)
+            return T.ANY
+        return result
+
+    # ---- operators -----------------------------------------------------------------
+    def _Unary(self, e, scope, expected):
+        if e.op == "not":
+            self.expect_condition(e.operand, scope)
+            return T.BOOL
+        operand = self.value(e.operand, scope, "negation")
+        if operand not in (T.NUMBER, T.DURATION, T.ANY):
+            self.c.error("E207", f"cannot negate {operand}", e.span)
+            return T.ANY
+        return operand
+
+    def expect_condition(self, expr, scope) -> None:
+        actual = self.check(expr, scope, T.BOOL)
+        if T.strip_null(actual) not in (T.BOOL, T.ANY):
+            self.c.error("E204", f"a condition must be bool, not {actual}", expr.span)
+
+    def _Binary(self, e, scope, expected):
+        op = e.op
+        if op in ("and", "or"):
+            self.expect_condition(e.left, scope)
+            self.expect_condition(e.right, scope)
+            return T.BOOL
+        if op == "??":
+            left = self.check(e.left, scope, expected)
+            right = self.check(e.right, scope, T.strip_null(left) if left != T.NULL else expected)
+            joined = T.join(T.strip_null(left), right)
+            if joined is None:
+                self.c.error("E204", f"`??` needs a default of the same type: {T.strip_null(left)}, not {right}", e.right.span)
+                return T.ANY
+            if not T.is_nullable(left) and left != T.ANY:
+                self.c.warning("W201", f"{describe(e.left)} is never null, so `??` has no effect", e.span)
+            return joined
+        if op in ("==", "!=", "<", "<=", ">", ">="):
+            return self._comparison(e, scope)
+        return self._arithmetic(e, scope)
+
+    def _operands_with_enum_hint(self, left_expr, right_expr, scope):
+        """Type both sides; a bare enum member on either side resolves against the other."""
+        if isinstance(left_expr, ast.Name) and not self.c.name_is_bound(left_expr.name, scope):
+            right = self.check(right_expr, scope)
+            left = self.check(left_expr, scope, right)
+        else:
+            left = self.check(left_expr, scope)
+            right = self.check(right_expr, scope, left)
+        return left, right
+
+    def _comparison(self, e, scope):
+        left, right = self._operands_with_enum_hint(e.left, e.right, scope)
+        a, b = T.strip_null(left), T.strip_null(right)
+        if T.ANY in (a, b) or T.NULL in (a, b):
+            if e.op not in ("==", "!=") and T.NULL in (a, b):
+                self.c.error("E207", f"`{e.op}` with null is always false", e.span, "use `is known` or `is unknown`")
+            return T.BOOL
+        if T.join(a, b) is None:
+            self.c.error("E204", f"cannot compare {left} with {right}", e.span)
+        elif e.op not in ("==", "!=") and not (
+            (a in ORDERED and b in ORDERED) or (isinstance(a, T.EnumType) and isinstance(b, T.EnumType))
+        ):
+            self.c.error("E207", f"`{e.op}` does not apply to {a}", e.span)
+        return T.BOOL
+
+    def _arithmetic(self, e, scope):
+        what = f"`{e.op}`"
+        left = self.value(e.left, scope, what)
+        right = self.value(e.right, scope, what)
+        result = arithmetic_result(e.op, left, right)
+        if result is None:
+            self.c.error("E207", f"cannot apply `{e.op}` to {left} and {right}", e.span, arithmetic_hint(e.op, left, right))
+            return T.ANY
+        return result
+
+    def _In(self, e, scope, expected):
+        if isinstance(e.container, ast.ListLit):
+            # the item's type resolves bare enum members in the literal: `persona in [buyer, other]`
+            item = self.check(e.item, scope)
+            container = self.check(e.container, scope, T.ListType(T.strip_null(item)))
+        else:
+            container = self.check(e.container, scope)
+            hint = container.element if isinstance(container, T.ListType) else None
+            item = self.check(e.item, scope, hint)
+        if T.is_nullable(container):
+            self.null_error(e.container, "`in`")
+            container = T.strip_null(container)
+        if isinstance(container, T.ListType):
+            if T.join(T.strip_null(item), container.element) is None:
+                self.c.error("E204", f"a {item} is never in a {container}", e.span)
+        elif T.is_textual(container):
+            if not T.is_textual(T.strip_null(item)) and item != T.ANY:
+                self.c.error("E204", f"only text can be found in text, not {item}", e.item.span)
+        elif container != T.ANY:
+            self.c.error("E207", f"`in` needs a list or text, not {container}", e.container.span)
+        return T.BOOL
+
+    def _IsKnown(self, e, scope, expected):
+        self.check(e.operand, scope)
+        return T.BOOL
+
+    def _IfExpr(self, e, scope, expected):
+        self.expect_condition(e.condition, scope)
+        then = self.check(e.then, scope, expected)
+        otherwise = self.check(e.otherwise, scope, expected or then)
+        joined = T.join(then, otherwise)
+        if joined is None:
+            self.c.error("E204", f"both branches must have one type: {then} and {otherwise}", e.span)
+            return T.ANY
+        return joined
+
+    def _Match(self, e, scope, expected):
+        subject = self.check(e.subject, scope)
+        result: T.Type | None = None
+        covered: set[str] = set()
+        for case in e.cases:
+            for pattern in case.patterns:
+                pattern_type = self.check(pattern, scope, subject)
+                if T.join(T.strip_null(subject), pattern_type) is None:
+                    self.c.error("E204", f"a {pattern_type} pattern never matches a {subject}", pattern.span)
+                resolution = self.c.names.get(id(pattern))
+                if resolution and resolution.kind == "enum":
+                    covered.add(resolution.name)
+            value = self.check(case.value, scope, expected or result)
+            result = value if result is None else (T.join(result, value) or self._branch_error(case.value, result, value))
+        if e.default is not None:
+            value = self.check(e.default, scope, expected or result)
+            result = value if result is None else (T.join(result, value) or self._branch_error(e.default, result, value))
+        else:
+            enum = T.strip_null(subject)
+            missing = [m for m in enum.members if m not in covered] if isinstance(enum, T.EnumType) else None
+            if missing is None or missing or T.is_nullable(subject):
+                detail = f"; not covered: {', '.join(missing)}" if missing else ""
+                self.c.error("E218", f"this `match` needs an `else` arm{detail}", e.span, "add `else => VALUE`")
+        return result or T.ANY
+
+    def _branch_error(self, expr, a, b):
+        self.c.error("E204", f"every arm must have one type: {a} and {b}", expr.span)
+        return T.ANY
+
+
+def arithmetic_result(op: str, a: T.Type, b: T.Type) -> T.Type | None:
+    if T.ANY in (a, b):
+        return T.ANY
+    if a == T.NUMBER and b == T.NUMBER:
+        return T.NUMBER
+    if op == "+" and T.is_textual(a) and T.is_textual(b):
+        return T.TEXT
+    if op in ("+", "-") and a in (T.DATE, T.DATETIME) and b == T.DURATION:
+        return a
+    if op == "+" and a == T.DURATION and b in (T.DATE, T.DATETIME):
+        return b
+    if op in ("+", "-") and a == b == T.DURATION:
+        return T.DURATION
+    if op == "-" and a == b and a in (T.DATE, T.DATETIME):
+        return T.DURATION
+    if op == "*" and {a, b} == {T.NUMBER, T.DURATION}:
+        return T.DURATION
+    return None
+
+
+def arithmetic_hint(op: str, a: T.Type, b: T.Type) -> str:
+    if op == "+" and (T.is_textual(a) or T.is_textual(b)):
+        return 'build text with interpolation: "{a}{b}"'
+    if T.DURATION in (a, b) or a in (T.DATE, T.DATETIME):
+        return "dates and datetimes add durations: `now() - 6 weeks`"
+    return ""

@@ -1,0 +1,53 @@
+"""How SQLite stores values and timestamps: one place for both encodings.
+
+Runtime values go through `to_json_value`, so props, event data, payloads and
+meta keep their dates, times and durations. Our own timestamps (created_at,
+next_attempt_at, ...) are fixed-width UTC ISO text instead: string order is
+then time order, so plain indexes serve "due before" and "since" queries.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any
+
+from leadflow.errors import InputError
+from leadflow.values import from_json_value, to_json_value
+
+
+def utc_text(moment: dt.datetime) -> str:
+    """Fixed-width UTC ISO text, e.g. 2024-05-01T09:30:00.000000+00:00."""
+    if not isinstance(moment, dt.datetime) or moment.utcoffset() is None:
+        raise InputError(f"expected a timezone-aware datetime, got {moment!r}")
+    return moment.astimezone(dt.timezone.utc).isoformat(timespec="microseconds")
+
+
+def parse_utc(text: str | None) -> dt.datetime | None:
+    return None if text is None else dt.datetime.fromisoformat(text)
+
+
+def encode_json(value: Any) -> str:
+    """Compact JSON of an already `to_json_value`-encoded value.
+
+    NaN and infinities are refused: SQLite's JSON functions reject them, and
+    the email index reads every props document.
+    """
+    try:
+        return json.dumps(value, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+    except (TypeError, ValueError) as error:
+        raise InputError(f"cannot store {value!r}: {error}") from None
+
+
+def dump_value(value: Any) -> str:
+    return encode_json(to_json_value(value))
+
+
+def load_value(text: str) -> Any:
+    return from_json_value(json.loads(text))
+
+
+def json_path(field: str) -> str:
+    """The SQLite JSON path of a top-level property, quoted so any name works."""
+    if '"' in field:
+        raise InputError(f"invalid property name {field!r}")
+    return f'$."{field}"'
