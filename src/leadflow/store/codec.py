@@ -8,6 +8,7 @@ then time order, so plain indexes serve "due before" and "since" queries.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 from typing import Any
 
@@ -15,6 +16,9 @@ from leadflow.errors import InputError
 from leadflow.values import from_json_value, to_json_value
 
 
+# One event passes the same `at` to every store call it makes; remembering
+# recent conversions saves most of the astimezone + isoformat work.
+@functools.lru_cache(maxsize=256)
 def utc_text(moment: dt.datetime) -> str:
     """Fixed-width UTC ISO text, e.g. 2024-05-01T09:30:00.000000+00:00."""
     if not isinstance(moment, dt.datetime) or moment.utcoffset() is None:
@@ -26,14 +30,26 @@ def parse_utc(text: str | None) -> dt.datetime | None:
     return None if text is None else dt.datetime.fromisoformat(text)
 
 
-def encode_json(value: Any) -> str:
-    """Compact JSON of an already `to_json_value`-encoded value.
+# Built once: json.dumps with any option builds a new encoder on every call.
+# NaN and infinities are refused: SQLite's JSON functions reject them, and
+# the email index reads every props document.
+_ENCODER = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",", ":"))
 
-    NaN and infinities are refused: SQLite's JSON functions reject them, and
-    the email index reads every props document.
-    """
+
+_SCALAR_JSON = {None: "null", True: "true", False: "false"}
+
+
+def encode_json(value: Any) -> str:
+    """Compact JSON of an already `to_json_value`-encoded value."""
+    # History stores old and new value of every change, mostly small scalars;
+    # the encoder's general path costs several microseconds for each.
+    kind = type(value)
+    if kind is int:
+        return int.__repr__(value)
+    if value is None or kind is bool:
+        return _SCALAR_JSON[value]
     try:
-        return json.dumps(value, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+        return _ENCODER.encode(value)
     except (TypeError, ValueError) as error:
         raise InputError(f"cannot store {value!r}: {error}") from None
 

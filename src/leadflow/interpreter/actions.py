@@ -1,0 +1,231 @@
+"""Compile actions (design section 6) into closures over compiled expressions.
+
+An action closure is `run(tx, act)`: `tx` is the engine's open transaction
+(store writes, outbox, cascade bookkeeping) and `act` the activation (the
+record, event payload, local bindings, cause and idempotency key of this
+rule run). Expressions inside were compiled once by Codegen; here we only
+wire them to their effects.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import attrs
+
+from leadflow.check import types as T
+from leadflow.check.program import CheckedProgram
+from leadflow.errors import LeadflowRuntimeError
+from leadflow.interpreter.compile import Codegen
+from leadflow.interpreter.validate import validate_value
+from leadflow.syntax import ast
+
+ActionFn = Callable[["object", "Activation"], None]
+
+
+@attrs.define
+class Activation:
+    """One run of a rule (or, later, a workflow step) on one record."""
+
+    record_id: int
+    object_type: str
+    p: dict  # the record's properties, kept current by the transaction
+    ev: dict | None
+    cause: str
+    key: str  # idempotency prefix for effects: event key + rule
+    loc: dict = attrs.field(factory=dict)
+
+
+class ActionCompiler:
+    def __init__(self, checked: CheckedProgram, gen: Codegen):
+        self.checked = checked
+        self.gen = gen
+        self.email_templates: dict[str, dict[str, Callable]] = {}
+
+    def block(self, actions, where: str) -> ActionFn:
+        compiled = [self.action(a, f"{where}/{i}") for i, a in enumerate(actions)]
+
+        def run(tx, act):
+            for action in compiled:
+                action(tx, act)
+
+        return run
+
+    def action(self, a, path: str) -> ActionFn:
+        run = getattr(self, "_" + type(a).__name__)(a, path)
+        span = a.span
+
+        def located(tx, act):
+            try:
+                run(tx, act)
+            except LeadflowRuntimeError as error:
+                if error.span is None:
+                    error.span = span
+                raise
+
+        return located
+
+    def expr(self, e):
+        return self.gen.function(e)
+
+    def _target(self, target: tuple[str, ...]):
+        """Where a property write goes: (function giving the record id, property name)."""
+        name = target[-1]
+        if len(target) == 1:
+            return (lambda tx, act: act.record_id), name
+        owner = target[0]
+        return (lambda tx, act: act.loc[owner] if owner in act.loc else act.record_id), name
+
+    def _SetAction(self, a, path):
+        record_of, name = self._target(a.target)
+        value_of = self.expr(a.value)
+        prop_type = self._prop_type(a.target)
+
+        def run(tx, act):
+            value = value_of(act.p, act.ev, act.loc, tx.ctx)
+            tx.set_prop(record_of(tx, act), name, validate_value(value, prop_type, name), act.cause)
+
+        return run
+
+    def _prop_type(self, target) -> T.Type:
+        for schema in self.checked.objects.values():
+            if target[-1] in schema.properties:
+                return schema.properties[target[-1]].type
+        return T.ANY
+
+    def _ClearAction(self, a, path):
+        record_of, name = self._target(a.target)
+        return lambda tx, act: tx.set_prop(record_of(tx, act), name, None, act.cause)
+
+    def _IncrementAction(self, a, path):
+        record_of, name = self._target(a.target)
+        amount_of = self.expr(a.amount) if a.amount is not None else (lambda p, ev, loc, ctx: 1)
+        sign = -1 if a.decrement else 1
+
+        def run(tx, act):
+            record_id = record_of(tx, act)
+            current = tx.props(record_id).get(name) or 0
+            tx.set_prop(record_id, name, current + sign * amount_of(act.p, act.ev, act.loc, tx.ctx), act.cause)
+
+        return run
+
+    def _ListAction(self, a, path):
+        list_name, add = a.list_name, a.add
+        return lambda tx, act: tx.change_list(act.record_id, list_name, add, act.cause)
+
+    def _SendEmail(self, a, path):
+        template = self._template(a.template)
+        to_of = self.expr(a.to) if a.to is not None else None
+        name = a.template
+
+        def run(tx, act):
+            to = to_of(act.p, act.ev, act.loc, tx.ctx) if to_of else act.p.get("email")
+            if not to:
+                tx.note(act.record_id, f"email {name} not sent: the contact has no email address", act.cause)
+                return
+            payload = {"to": to, "template": name, "record_id": act.record_id}
+            for field, render in template.items():
+                payload[field] = render(act.p, act.ev, act.loc, tx.ctx)
+            payload.setdefault("html", None)
+            payload["text"] = payload.pop("body")
+            tx.enqueue("email", payload, f"{act.key}:{path}:{act.record_id}")
+
+        return run
+
+    def _template(self, name: str) -> dict[str, Callable]:
+        if name not in self.email_templates:
+            compiled = {}
+            for f in self.checked.emails[name].fields:
+                self.gen.escape_html = f.name == "html"
+                try:
+                    compiled[f.name] = self.expr(f.value)
+                finally:
+                    self.gen.escape_html = False
+            self.email_templates[name] = compiled
+        return self.email_templates[name]
+
+    def _Notify(self, a, path):
+        channel_of, message_of = self.expr(a.channel), self.expr(a.message)
+
+        def run(tx, act):
+            payload = {
+                "channel": channel_of(act.p, act.ev, act.loc, tx.ctx),
+                "message": message_of(act.p, act.ev, act.loc, tx.ctx),
+                "record_id": act.record_id,
+            }
+            tx.enqueue("notify", payload, f"{act.key}:{path}:{act.record_id}")
+
+        return run
+
+    def _CreateRecord(self, a, path):
+        object_type, alias = a.object_type, a.alias
+        schema = self.checked.objects[object_type]
+        fields = [(f.name, self.expr(f.value), schema.properties[f.name].type) for f in a.fields.fields]
+        given = {f.name for f in a.fields.fields}
+        # An association back to the current record is filled in when not given:
+        # "create deal { ... }" in a contact rule links the deal to that contact.
+        links = {
+            prop.name: T.strip_null(prop.type).name
+            for prop in schema.properties.values()
+            if isinstance(T.strip_null(prop.type), T.ObjectType) and prop.name not in given
+        }
+
+        def run(tx, act):
+            props = {name: validate_value(f(act.p, act.ev, act.loc, tx.ctx), t, name) for name, f, t in fields}
+            for prop_name, target_type in links.items():
+                if target_type == act.object_type:
+                    props[prop_name] = act.record_id
+            record_id = tx.create(object_type, props, act.cause)
+            if alias:
+                act.loc[alias] = record_id
+
+        return run
+
+    def _LetAction(self, a, path):
+        name, value_of = a.name, self.expr(a.value)
+
+        def run(tx, act):
+            act.loc[name] = value_of(act.p, act.ev, act.loc, tx.ctx)
+
+        return run
+
+    def _DoAction(self, a, path):
+        call = self.expr(a.call)
+        return lambda tx, act: call(act.p, act.ev, act.loc, tx.ctx)
+
+    def _Webhook(self, a, path):
+        url_of = self.expr(a.url)
+        body_of = self.expr(a.body) if a.body is not None else None
+        headers_of = self.expr(a.headers) if a.headers is not None else None
+        timeout_of = self.expr(a.timeout) if a.timeout is not None else None
+        method, auth, sign = a.method.upper(), a.auth_secret, a.sign_secret
+
+        def run(tx, act):
+            args = (act.p, act.ev, act.loc, tx.ctx)
+            url = validate_value(url_of(*args), T.URL, "the webhook URL")
+            timeout = timeout_of(*args).total_seconds() if timeout_of else None
+            payload = {
+                "method": method, "url": url,
+                "body": tx.jsonable(body_of(*args)) if body_of else None,
+                "headers": {k: str(v) for k, v in (headers_of(*args) if headers_of else {}).items() if v is not None},
+                "auth_bearer": auth, "sign_with": sign, "timeout": timeout,
+            }
+            tx.enqueue("webhook", payload, f"{act.key}:{path}:{act.record_id}")
+
+        return run
+
+    def _IfAction(self, a, path):
+        branches = [(self.expr(cond), self.block(block, f"{path}/if{i}")) for i, (cond, block) in enumerate(a.branches)]
+        otherwise = self.block(a.otherwise, f"{path}/else") if a.otherwise is not None else None
+
+        def run(tx, act):
+            for condition, block in branches:
+                if condition(act.p, act.ev, act.loc, tx.ctx):
+                    block(tx, act)
+                    return
+            if otherwise is not None:
+                otherwise(tx, act)
+
+        return run
+
+    def _EnrollAction(self, a, path):  # pragma: no cover - the checker rejects it until workflows exist
+        raise AssertionError("enroll reached the compiler")

@@ -1,0 +1,370 @@
+"""Compile checked expressions and functions to Python code, once.
+
+Like Jinja compiling templates, each expression becomes Python source that
+`compile()` turns into a function `(p, ev, loc, ctx) -> value`: `p` is the
+current record's properties, `ev` the event payload, `loc` the rule's local
+bindings and `ctx` the run context (clock, host functions, budget). Names,
+enum members, constants and operators were resolved by the checker, so the
+generated code is what one would write by hand: `lifecycle == mql and
+score > 90` becomes `p.get('lifecycle', 'subscriber') == 'mql' and
+p.get('score', 0) > 90`. The null rules are spelt out only where the checker
+says a value may be null: `(t := p.get('x')) is not None and t > 90`.
+
+`fn` declarations become real Python functions whose loops call
+`ctx.tick(site)`, so custom code runs under the step budget.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import html
+import itertools
+from collections.abc import Callable
+from zoneinfo import ZoneInfo
+
+from leadflow.check import types as T
+from leadflow.check.program import CheckedProgram
+from leadflow.interpreter import helpers
+from leadflow.stdlib import REGISTRY
+from leadflow.syntax import ast
+from leadflow.syntax.span import Span
+from leadflow.values import Duration
+
+CompiledExpr = Callable[..., object]
+COMPARISONS = {"==", "!=", "<", "<=", ">", ">="}
+
+
+class Codegen:
+    """Turns expressions into Python source; shared by a whole program."""
+
+    def __init__(self, checked: CheckedProgram, timezone: ZoneInfo):
+        self.checked = checked
+        self.timezone = timezone
+        self.namespace: dict[str, object] = {
+            "_div": helpers.div, "_mod": helpers.mod, "_index": helpers.index,
+            "_contains": helpers.contains, "_add_dur": helpers.add_duration,
+            "_sub_dur": helpers.subtract_duration, "_between": helpers.between, "_str": helpers.text,
+            "_esc": lambda value: html.escape(helpers.text(value)),
+        }
+        self._constants: dict[tuple, str] = {}
+        self._counter = itertools.count()
+        self.sites: list[tuple[str, Span]] = []  # ctx.tick(site) -> (where, span)
+        self.function_mode = False  # locals are Python variables (fn) or loc[...] (rules)
+        self.escape_html = False  # interpolated values in an HTML email body are escaped
+        self.const_values: dict[str, object] = {}
+
+    # ---- plumbing -----------------------------------------------------------------
+    def constant(self, value) -> str:
+        if value is None or isinstance(value, (bool, int, str)) or (isinstance(value, float) and value == value and value not in (float("inf"), float("-inf"))):
+            return repr(value)
+        key = (type(value).__name__, repr(value))
+        name = self._constants.get(key)
+        if name is None:
+            name = f"_k{next(self._counter)}"
+            self._constants[key] = name
+            self.namespace[name] = value
+        return name
+
+    def temp(self) -> str:
+        return f"_t{next(self._counter)}"
+
+    def site(self, where: str, span: Span) -> int:
+        self.sites.append((where, span))
+        return len(self.sites) - 1
+
+    def type_of(self, expr) -> T.Type:
+        return self.checked.types.get(id(expr), T.ANY)
+
+    def may_be_null(self, expr) -> bool:
+        return T.is_nullable(self.type_of(expr)) or self.type_of(expr) == T.ANY
+
+    def function(self, expr: ast.Expr, name: str = "expr", signature: str = "p, ev, loc, ctx") -> CompiledExpr:
+        """Compile an expression into `f(p, ev, loc, ctx)`."""
+        return self.define(f"def _{name}({signature}):\n    return {self.expr(expr)}\n", f"_{name}")
+
+    def define(self, source: str, name: str):
+        scope: dict = {}
+        exec(compile(source, f"<leadflow {name}>", "exec"), self.namespace, scope)
+        compiled = scope[name]
+        compiled.source = source
+        return compiled
+
+    # ---- fn declarations ------------------------------------------------------------
+    def compile_functions(self) -> None:
+        """Define every `fn` as `_fn_NAME(ctx, ...)` in the shared namespace."""
+        self.function_mode = True
+        try:
+            for name, signature in self.checked.functions.items():
+                decl = signature.decl
+                params = "".join(f", v_{p}" for p, _ in signature.params)
+                lines = [f"def _fn_{name}(ctx{params}):", f"    ctx.tick({self.site(f'fn {name}', decl.span)})"]
+                body = decl.body
+                if isinstance(body, ast.FnBlock):
+                    self._statements(body.stmts, lines, 1, f"fn {name}")
+                    body = body.result
+                lines.append(f"    return {self.expr(body)}")
+                self.namespace[f"_fn_{name}"] = self.define("\n".join(lines) + "\n", f"_fn_{name}")
+        finally:
+            self.function_mode = False
+
+    def _statements(self, stmts, lines: list[str], depth: int, where: str) -> None:
+        pad = "    " * depth
+        for stmt in stmts:
+            if isinstance(stmt, (ast.LetStmt, ast.AssignStmt)):
+                lines.append(f"{pad}v_{stmt.name} = {self.expr(stmt.value)}")
+            elif isinstance(stmt, ast.ForStmt):
+                lines.append(f"{pad}for v_{stmt.var} in {self.expr(stmt.iterable)}:")
+                lines.append(f"{pad}    ctx.tick({self.site(where, stmt.span)})")
+                self._statements(stmt.body, lines, depth + 1, where)
+            elif isinstance(stmt, ast.IfStmt):
+                lines.append(f"{pad}if {self.expr(stmt.condition)}:")
+                lines.append(f"{pad}    pass")
+                self._statements(stmt.then, lines, depth + 1, where)
+                if stmt.otherwise:
+                    lines.append(f"{pad}else:")
+                    lines.append(f"{pad}    pass")
+                    self._statements(stmt.otherwise, lines, depth + 1, where)
+
+    # ---- expressions ----------------------------------------------------------------
+    def expr(self, e) -> str:
+        return getattr(self, "_" + type(e).__name__)(e)
+
+    def _NumberLit(self, e):
+        return self.constant(e.value)
+
+    def _BoolLit(self, e):
+        return repr(e.value)
+
+    def _NullLit(self, e):
+        return "None"
+
+    def _DateLit(self, e):
+        return self.constant(e.value)
+
+    def _DateTimeLit(self, e):
+        value = e.value if e.value.tzinfo else e.value.replace(tzinfo=self.timezone)
+        return self.constant(value)
+
+    def _TimeLit(self, e):
+        return self.constant(e.value)
+
+    def _DurationLit(self, e):
+        return self.constant(Duration.of(e.amount, e.unit))
+
+    def _TextLit(self, e):
+        pieces = []
+        for part in e.parts:
+            if isinstance(part, str):
+                pieces.append(repr(part))
+            elif T.is_textual(self.type_of(part)):
+                pieces.append(self.expr(part))
+            else:
+                pieces.append(f"_str({self.expr(part)})")
+        if self.escape_html:
+            pieces = [p if isinstance(part, str) else f"_esc({p})" for p, part in zip(pieces, e.parts)]
+        return pieces[0] if len(pieces) == 1 else "(" + " + ".join(pieces) + ")"
+
+    def _ListLit(self, e):
+        return "[" + ", ".join(self.expr(i) for i in e.items) + "]"
+
+    def _RecordLit(self, e):
+        return "{" + ", ".join(f"{f.name!r}: {self.expr(f.value)}" for f in e.fields) + "}"
+
+    def _Name(self, e):
+        resolution = self.checked.names.get(id(e))
+        if resolution is None:
+            raise AssertionError(f"unresolved name {e.name} at {e.span}")
+        kind = resolution.kind
+        if kind == "enum":
+            return repr(resolution.name)
+        if kind == "local":
+            return f"v_{e.name}" if self.function_mode else f"loc[{e.name!r}]"
+        if kind == "const":
+            return self.constant(self.const_value(resolution.name))
+        if kind == "event":
+            return "ev"
+        if kind == "self":
+            return "p['id']"
+        return self.prop(resolution.object_type, resolution.name, "p")
+
+    def prop(self, object_type: str, name: str, record: str) -> str:
+        prop = self.checked.objects[object_type].properties[name]
+        if prop.reverse_of is not None:
+            owner, field = prop.reverse_of
+            return f"ctx.reverse({record}['id'], {owner!r}, {field!r})"
+        if prop.default is not None:
+            return f"{record}.get({name!r}, {self.constant(self.const_value_of(prop.default))})"
+        if prop.builtin and prop.readonly:
+            return f"{record}[{name!r}]"
+        return f"{record}.get({name!r})"
+
+    def const_value(self, name: str):
+        if name not in self.const_values:
+            self.const_values[name] = self.const_value_of(self.checked.consts[name].value)
+        return self.const_values[name]
+
+    def const_value_of(self, expr):
+        """Evaluate a constant expression (defaults, `const`) at compile time."""
+        return self.function(expr, "const")(None, None, None, None)
+
+    def _Field(self, e):
+        subject = e.subject
+        resolution = self.checked.names.get(id(subject)) if isinstance(subject, ast.Name) else None
+        if resolution and resolution.kind == "const" and subject.name == "const":
+            return self.constant(self.const_value(resolution.name))
+        subject_type = T.strip_null(self.type_of(subject))
+        if resolution and resolution.kind == "self":
+            return self.prop(resolution.object_type, e.name, "p")
+        if isinstance(subject_type, T.ObjectType):
+            record = f"ctx.record({self.expr(subject)})"
+            return self.prop(subject_type.name, e.name, record)
+        return f"{self.expr(subject)}.get({e.name!r})"
+
+    def _Index(self, e):
+        return f"_index({self.expr(e.subject)}, {self.expr(e.index)})"
+
+    def _Call(self, e):
+        args = [self.expr(a) for a in e.args]
+        if e.func in self.checked.functions:
+            return f"_fn_{e.func}(ctx, {', '.join(args)})"
+        if e.func in self.checked.externs:
+            return f"ctx.host({e.func!r}, ({''.join(a + ', ' for a in args)}))"
+        builtin = REGISTRY[e.func]
+        name = f"_b_{e.func}"
+        self.namespace[name] = builtin.impl
+        if builtin.needs_context:
+            args.insert(0, "ctx")
+        return f"{name}({', '.join(args)})"
+
+    def _Unary(self, e):
+        if e.op == "not":
+            return f"(not {self.expr(e.operand)})"
+        return f"(-{self.expr(e.operand)})"
+
+    def _Binary(self, e):
+        op = e.op
+        if op in ("and", "or"):
+            return f"({self.expr(e.left)} {op} {self.expr(e.right)})"
+        if op == "??":
+            t = self.temp()
+            return f"({t} if ({t} := {self.expr(e.left)}) is not None else {self.expr(e.right)})"
+        if op in COMPARISONS:
+            return self._comparison(e)
+        return self._arithmetic(e)
+
+    def _comparison(self, e):
+        left, right = self.expr(e.left), self.expr(e.right)
+        left_type, right_type = T.strip_null(self.type_of(e.left)), T.strip_null(self.type_of(e.right))
+        null_literal = isinstance(e.left, ast.NullLit) or isinstance(e.right, ast.NullLit)
+        if e.op == "==" or (null_literal and e.op == "!="):
+            if null_literal:
+                other = right if isinstance(e.left, ast.NullLit) else left
+                return f"({other} is {'not ' if e.op == '!=' else ''}None)"
+            return f"({left} == {right})"
+        enum = left_type if isinstance(left_type, T.EnumType) else right_type
+        if e.op != "!=" and isinstance(enum, T.EnumType):
+            # enum members order as declared: lifecycle >= mql
+            order = self.constant_enum_order(left_type, right_type)
+            left, right = f"{order}.get({left})", f"{order}.get({right})"
+            nullable_left = nullable_right = True
+        else:
+            nullable_left, nullable_right = self.may_be_null(e.left), self.may_be_null(e.right)
+        if not nullable_left and not nullable_right:
+            return f"({left} {e.op} {right})"
+        a, b = self.temp(), self.temp()
+        guards = []
+        if nullable_left:
+            guards.append(f"({a} := {left}) is not None")
+            left = a
+        if nullable_right:
+            guards.append(f"({b} := {right}) is not None")
+            right = b
+        return "(" + " and ".join(guards + [f"{left} {e.op} {right}"]) + ")"
+
+    def constant_enum_order(self, a: T.Type, b: T.Type) -> str:
+        members = a.members if isinstance(a, T.EnumType) and len(a.members) >= (len(b.members) if isinstance(b, T.EnumType) else 0) else b.members
+        return self.constant(_EnumOrder({m: i for i, m in enumerate(members)}))
+
+    def _arithmetic(self, e):
+        op = e.op
+        left, right = self.expr(e.left), self.expr(e.right)
+        a, b = self.type_of(e.left), self.type_of(e.right)
+        if op == "/":
+            return f"_div({left}, {right})"
+        if op == "%":
+            return f"_mod({left}, {right})"
+        if a in (T.DATE, T.DATETIME) and b == T.DURATION:
+            fixed = self._fixed_delta(e.right)
+            if fixed is not None:
+                return f"({left} {op} {self.constant(fixed)})"
+            return f"{'_add_dur' if op == '+' else '_sub_dur'}({left}, {right})"
+        if a == T.DURATION and b in (T.DATE, T.DATETIME):
+            return f"_add_dur({right}, {left})"
+        if op == "-" and a == b and a in (T.DATE, T.DATETIME):
+            return f"_between({left}, {right})"
+        return f"({left} {op} {right})"
+
+    def _fixed_delta(self, e) -> dt.timedelta | None:
+        """A constant duration without months is a plain timedelta: no calendar work per call."""
+        if isinstance(e, ast.DurationLit):
+            duration = Duration.of(e.amount, e.unit)
+            if duration.months == 0:
+                return dt.timedelta(days=duration.days, seconds=duration.seconds)
+        return None
+
+    def _In(self, e):
+        item, container = self.expr(e.item), self.expr(e.container)
+        if isinstance(e.container, ast.ListLit) and all(_is_plain_literal(self, i) for i in e.container.items):
+            values = frozenset(self.literal_value(i) for i in e.container.items)
+            container = self.constant(_FrozenMembers(values))
+            if not e.negated or not self.may_be_null(e.item):
+                return f"({item} {'not in' if e.negated else 'in'} {container})"
+            t = self.temp()
+            return f"(({t} := {item}) is not None and {t} not in {container})"
+        if e.negated:
+            t = self.temp()
+            return f"(({t} := {item}) is not None and not _contains({t}, {container}))"
+        return f"_contains({item}, {container})"
+
+    def literal_value(self, e):
+        resolution = self.checked.names.get(id(e))
+        if resolution is not None and resolution.kind == "enum":
+            return resolution.name
+        return e.parts[0] if isinstance(e, ast.TextLit) else e.value
+
+    def _Conjunction(self, e):
+        return f"({self.expr(e.left)} and {self.expr(e.right)})"
+
+    def _IsKnown(self, e):
+        return f"({self.expr(e.operand)} is {'not ' if e.known else ''}None)"
+
+    def _IfExpr(self, e):
+        return f"({self.expr(e.then)} if {self.expr(e.condition)} else {self.expr(e.otherwise)})"
+
+    def _Match(self, e):
+        subject = self.temp()
+        code = self.expr(e.default) if e.default is not None else "None"
+        for case in reversed(e.cases):
+            tests = " or ".join(f"{subject} == {self.expr(p)}" for p in case.patterns)
+            code = f"({self.expr(case.value)} if ({tests}) else {code})"
+        return f"(({subject} := {self.expr(e.subject)}), {code})[1]"
+
+
+class _EnumOrder(dict):
+    """A member -> position map; a named class so constants dedupe by identity of content."""
+
+    def __repr__(self):
+        return "EnumOrder(" + ",".join(self) + ")"
+
+
+class _FrozenMembers(frozenset):
+    def __repr__(self):
+        return "Members(" + ",".join(sorted(map(repr, self))) + ")"
+
+
+def _is_plain_literal(gen: Codegen, e) -> bool:
+    if isinstance(e, (ast.NumberLit, ast.BoolLit)):
+        return True
+    if isinstance(e, ast.TextLit) and all(isinstance(p, str) for p in e.parts):
+        return True
+    resolution = gen.checked.names.get(id(e)) if isinstance(e, ast.Name) else None
+    return resolution is not None and resolution.kind == "enum"

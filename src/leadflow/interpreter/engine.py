@@ -1,0 +1,392 @@
+"""The engine: a checked, compiled script bound to a store, a clock and a host.
+
+    engine = Engine.from_source(text, store="crm.db", clock=SimulatedClock())
+    engine.bind("team_availability", my_function)
+    engine.emit("form_submitted", contact="ada@example.com", data={"form": "demo"})
+    engine.deliver()
+
+`emit` processes one event in one store transaction (see transaction.py);
+`emit_many` groups many such units into few commits. Effects wait in the
+outbox until `deliver` sends them.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import inspect
+import json
+import typing
+from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import attrs
+
+from leadflow.check import types as T
+from leadflow.check.checker import Checker, check
+from leadflow.check.program import CheckedProgram
+from leadflow.check.scope import Scope
+from leadflow.clock import SimulatedClock, SystemClock
+from leadflow.errors import HostError, InputError, LeadflowError, LeadflowRuntimeError, ScriptError
+from leadflow.interpreter.actions import ActionCompiler
+from leadflow.interpreter.coerce import coerce
+from leadflow.interpreter.compile import Codegen
+from leadflow.interpreter.rules import compile_rules
+from leadflow.interpreter.runtime import DEFAULT_STEP_BUDGET, RunContext
+from leadflow.interpreter.transaction import DEFAULT_CASCADE_LIMIT, Happening, Transaction
+from leadflow.store import Store, open_store
+from leadflow.syntax import ast
+from leadflow.syntax.parser import parse, parse_expr
+
+
+@attrs.frozen
+class EmitResult:
+    key: str
+    record_id: int | None
+    duplicate: bool = False
+    fired: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
+
+
+@attrs.frozen
+class RecordView:
+    id: int
+    type: str
+    properties: dict
+    lists: list[str]
+    history: list
+
+
+def load_program(sources: Mapping[str, str]) -> CheckedProgram:
+    """Parse and check several files as one program; ScriptError lists every problem."""
+    decls: list = []
+    for name, text in sources.items():
+        try:
+            decls.extend(parse(text, name).decls)
+        except ScriptError as error:
+            raise ScriptError(error.diagnostics) from None
+    return check(ast.Program(tuple(decls)), dict(sources))
+
+
+class Engine:
+    def __init__(
+        self,
+        checked: CheckedProgram,
+        store: Store | str = ":memory:",
+        clock=None,
+        *,
+        timezone: str = "UTC",
+        secrets: Mapping[str, str] | None = None,
+        email: str | None = None,
+        allow_private_webhooks: bool = False,
+        notify: Callable[[str, str, dict], None] | None = None,
+        seed: int | None = None,
+        step_budget: int = DEFAULT_STEP_BUDGET,
+        cascade_limit: int = DEFAULT_CASCADE_LIMIT,
+    ):
+        self.checked = checked
+        self.store = open_store(store) if isinstance(store, str) else store
+        self.clock = clock or SystemClock()
+        self.timezone = ZoneInfo(timezone)
+        self.secrets = dict(secrets or {})
+        self.email = email or "leadflow-outbox"
+        self.allow_private_webhooks = allow_private_webhooks
+        self.notify = notify
+        self.cascade_limit = cascade_limit
+        self.gen = Codegen(checked, self.timezone)
+        self.ctx = RunContext(self.clock, self.timezone, self.gen.sites, seed=seed, step_budget=step_budget)
+        self.gen.namespace["_ctx"] = self.ctx
+        self.gen.compile_functions()
+        self.actions = ActionCompiler(checked, self.gen)
+        self.rules = compile_rules(checked, self.gen, self.actions)
+        self._defaults = {
+            name: {p.name: self.gen.const_value_of(p.default) for p in schema.properties.values() if p.default is not None}
+            for name, schema in checked.objects.items()
+        }
+        self._checker: Checker | None = None
+
+    # ---- construction ------------------------------------------------------------------
+    @classmethod
+    def from_source(cls, text: str, filename: str = "<script>", **options) -> Engine:
+        return cls(load_program({filename: text}), **options)
+
+    @classmethod
+    def from_files(cls, paths: Iterable[str | Path], **options) -> Engine:
+        sources = {str(p): Path(p).read_text("utf-8") for p in paths}
+        return cls(load_program(sources), **options)
+
+    # ---- host functions --------------------------------------------------------------------
+    def bind(self, name: str, function: Callable) -> None:
+        """Provide the Python function behind `extern fn NAME`."""
+        signature = self.checked.externs.get(name)
+        if signature is None:
+            raise HostError(f"the script declares no `extern fn {name}`; declared: {', '.join(self.checked.externs) or 'none'}")
+        problem = host_mismatch(function, signature)
+        if problem:
+            raise HostError(f"host function for `extern fn {name}` does not match the script: {problem}")
+        declared = signature.result
+        tz = self.timezone
+
+        def checked_call(*args):
+            result = function(*args)
+            if declared == T.VOID:
+                return result
+            try:
+                return coerce(result, declared, f"the result of `{name}`", timezone=tz)
+            except InputError as error:
+                raise LeadflowRuntimeError(f"{error.message} (declared {declared})") from None
+
+        self.ctx.hosts[name] = checked_call
+
+    def unbound_externs(self) -> list[str]:
+        return [name for name in self.checked.externs if name not in self.ctx.hosts]
+
+    # ---- events -------------------------------------------------------------------------------
+    def emit(self, event: str, contact=None, data: Mapping | None = None, *, at: dt.datetime | None = None,
+             key: str | None = None) -> EmitResult:
+        """Process one event in one transaction; raise InputError or LeadflowRuntimeError if it fails."""
+        return self._emit(event, contact, dict(data or {}), at, key)
+
+    def emit_many(self, events: Iterable[dict], *, batch_size: int = 500,
+                  on_result: Callable[[int, EmitResult | LeadflowError], None] | None = None) -> list:
+        """Process events (dicts as in an event file) with few commits; a failing event
+        is rolled back alone. Returns, per event, an EmitResult or the error."""
+        results: list = []
+        pending = iter(events)
+        done = False
+        while not done:
+            with self.store.batch():
+                for _ in range(batch_size):
+                    item = next(pending, None)
+                    if item is None:
+                        done = True
+                        break
+                    try:
+                        outcome = self.emit_record(item)
+                    except LeadflowError as error:
+                        outcome = error
+                    results.append(outcome)
+                    if on_result:
+                        on_result(len(results) - 1, outcome)
+        return results
+
+    def emit_record(self, item: Mapping) -> EmitResult:
+        """Process one event given as an event-file object: {"event", "contact", "at", "data", "id"}."""
+        if not isinstance(item, Mapping):
+            raise InputError("an event must be a JSON object")
+        unknown = set(item) - {"event", "contact", "at", "data", "id"}
+        if unknown:
+            raise InputError(f"unknown key(s) {', '.join(sorted(unknown))}; an event has event, contact, at, data and id")
+        name = item.get("event")
+        if not isinstance(name, str):
+            raise InputError("the event has no \"event\" name")
+        at = coerce(item.get("at"), T.nullable(T.DATETIME), "at", timezone=self.timezone)
+        data = item.get("data") or {}
+        if not isinstance(data, Mapping):
+            raise InputError("\"data\" must be a JSON object")
+        key = item.get("id")
+        if key is not None and not isinstance(key, (str, int)):
+            raise InputError("\"id\" must be text or a number")
+        return self._emit(name, item.get("contact"), dict(data), at, str(key) if key is not None else None)
+
+    def _emit(self, name: str, contact, data: dict, at, key, payload: dict | None = None) -> EmitResult:
+        schema = self.checked.events.get(name)
+        if schema is None:
+            from leadflow.diagnostics import did_you_mean
+
+            guess = did_you_mean(name, self.checked.events)
+            raise InputError(f"unknown event `{name}`" + (f"; did you mean `{guess}`?" if guess else ""))
+        if at is not None and isinstance(self.clock, SimulatedClock):
+            self.clock.advance_to(at)
+        at = at or self.clock.now()
+        if payload is None:
+            payload = self._payload(schema, data)
+        key = key or event_key(name, contact, at, data)
+        if self.store.has_event(key):
+            return EmitResult(key, None, duplicate=True)
+        with self.store.transaction():
+            tx = Transaction(self, at, key, payload)
+            self.ctx.records = tx.props
+            self.ctx.reverse_lookup = tx.reverse
+            first: list[Happening] = []
+            record_id = self._resolve_record(schema.object_type, contact, tx, first)
+            if name == "upsert":
+                for prop, value in payload.items():
+                    tx.set_prop(record_id, prop, value, "event upsert")
+                first.extend(tx.queue)
+                tx.queue.clear()
+            first.append(Happening("event", record_id, schema.object_type, name=name))
+            tx.run(first)
+            self.store.log_event(key, name, record_id, at, data)
+        return EmitResult(key, record_id, fired=tuple(tx.fired), notes=tuple(tx.notes))
+
+    def _payload(self, schema, data: dict) -> dict:
+        if schema.name == "upsert":
+            return self._upsert_payload(data)
+        unknown = set(data) - set(schema.fields)
+        if unknown:
+            fields = ", ".join(schema.fields) or "no fields"
+            raise InputError(f"event `{schema.name}` has no field {', '.join(sorted(unknown))} (it has {fields})")
+        return {
+            field: coerce(data.get(field), field_type, f"{schema.name}.{field}", timezone=self.timezone)
+            for field, field_type in schema.fields.items()
+        }
+
+    def _upsert_payload(self, data: dict, from_text: bool = False) -> dict:
+        properties = self.checked.objects["contact"].properties
+        payload = {}
+        for prop, value in data.items():
+            target = properties.get(prop)
+            if target is None or target.readonly:
+                why = "is read-only" if target else "does not exist"
+                raise InputError(f"contact property `{prop}` {why}")
+            payload[prop] = coerce(value, target.type if not from_text else T.nullable(target.type),
+                                   f"upsert.{prop}", timezone=self.timezone, from_text=from_text)
+        return payload
+
+    def _resolve_record(self, object_type: str, ref, tx: Transaction, first: list) -> int:
+        if isinstance(ref, Mapping) and set(ref) == {"id"} and isinstance(ref["id"], int) and not isinstance(ref["id"], bool):
+            record = self.store.get_record(ref["id"])
+            if record is None or record.type != object_type:
+                raise InputError(f"no {object_type} with id {ref['id']}")
+            return record.id
+        if object_type == "contact" and isinstance(ref, str):
+            email = coerce(ref, T.EMAIL, "contact")
+            record = self.store.find_by("contact", "email", email)
+            if record is not None:
+                return record.id
+            record_id = tx.create("contact", {"email": email}, "event " + tx.key)
+            first.extend(tx.queue)
+            tx.queue.clear()
+            return record_id
+        wanted = "an email or {\"id\": N}" if object_type == "contact" else "{\"id\": N}"
+        raise InputError(f"\"contact\" must be {wanted}, got {json.dumps(ref)}")
+
+    def with_defaults(self, object_type: str, props: dict) -> dict:
+        full = dict(self._defaults.get(object_type, {}))
+        full.update({k: v for k, v in props.items() if v is not None})
+        return full
+
+    # ---- import -----------------------------------------------------------------------------
+    def import_rows(self, rows: Iterable[Mapping[str, str]], *, source: str = "import", on_result=None) -> list:
+        """Import CSV-like rows (text cells) as upserts; each row is one idempotent event."""
+
+        results = []
+        with self.store.batch():
+            for number, row in enumerate(rows, 1):
+                email = (row.get("email") or "").strip()
+                cells = {k: v for k, v in row.items() if k and k != "email" and v not in (None, "")}
+                try:
+                    if not email:
+                        raise InputError("the row has no email")
+                    payload = self._upsert_payload(cells, from_text=True)
+                    digest = hashlib.sha256(json.dumps([source, number, email, cells], sort_keys=True).encode())
+                    outcome = self._emit("upsert", email, cells, None, "import:" + digest.hexdigest()[:32], payload)
+                except LeadflowError as error:
+                    outcome = error
+                results.append(outcome)
+                if on_result:
+                    on_result(number, outcome)
+        return results
+
+    # ---- effects ----------------------------------------------------------------------------
+    def deliver(self, now: dt.datetime | None = None, *, limit: int | None = None):
+        """Send due effects from the outbox; returns a DeliveryReport."""
+        from leadflow.effects import Deliverer, WebhookSender, email_sender_from_url
+
+        deliverer = Deliverer(
+            self.store,
+            email_sender_from_url(self.email),
+            WebhookSender(self.secrets, allow_private=self.allow_private_webhooks),
+            notify=self.notify,
+        )
+        return deliverer.deliver(now or self.clock.now(), limit=limit)
+
+    # ---- reading --------------------------------------------------------------------------
+    def find(self, ref) -> int | None:
+        if isinstance(ref, int):
+            return ref if self.store.get_record(ref) else None
+        record = self.store.find_by("contact", "email", ref)
+        return record.id if record else None
+
+    def record(self, ref) -> RecordView:
+        record_id = self.find(ref)
+        record = self.store.get_record(record_id) if record_id is not None else None
+        if record is None:
+            raise InputError(f"no record {ref!r}")
+        props = self.with_defaults(record.type, record.props)
+        props.update(id=record.id, created_at=record.created_at, updated_at=record.updated_at)
+        return RecordView(record.id, record.type, props, sorted(self.store.lists_of(record.id)), self.store.history(record.id))
+
+    # ---- conditions --------------------------------------------------------------------------
+    def condition(self, text: str, object_type: str = "contact") -> Callable[[Mapping], bool]:
+        """A compiled, type-checked predicate over a plain mapping of properties."""
+        source_name = "<condition>"
+        expr = parse_expr(text, source_name)
+        checker = self._shared_checker()
+        checker.diagnostics.clear()
+        checker.exprs.expect_condition(expr, Scope(object_type, where="condition"))
+        errors = [d for d in checker.diagnostics if d.severity == "error"]
+        if errors:
+            raise ScriptError(errors)
+        self.gen.checked.types.update(checker.types)
+        self.gen.checked.names.update(checker.names)
+        compiled = self.gen.function(expr, "condition", "p, ev=None, loc=None, ctx=_ctx")
+        compiled.text = text
+        return compiled
+
+    def _shared_checker(self) -> Checker:
+        if self._checker is None:
+            self._checker = Checker(self.checked.program, self.checked.sources)
+            self._checker.run()
+        return self._checker
+
+
+def event_key(name: str, contact, at: dt.datetime, data: dict) -> str:
+    """A stable key for an event without an id: the same event twice is one event."""
+    blob = json.dumps([name, contact, at.isoformat(), data], sort_keys=True, default=str)
+    return "ev:" + hashlib.sha256(blob.encode()).hexdigest()[:32]
+
+
+PYTHON_TYPES = {str: T.TEXT, int: T.NUMBER, float: T.NUMBER, bool: T.BOOL, dt.datetime: T.DATETIME, dt.date: T.DATE}
+
+
+def host_mismatch(function: Callable, signature) -> str | None:
+    """Compare a Python function's annotations with an `extern fn` signature."""
+    try:
+        params = list(inspect.signature(function).parameters.values())
+        hints = typing.get_type_hints(function)
+    except (TypeError, ValueError, NameError):
+        return None  # builtins and unannotated callables are taken on trust
+    positional = [p for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    if not any(p.kind == p.VAR_POSITIONAL for p in params) and len(positional) != len(signature.params):
+        return f"it takes {len(positional)} argument(s), the script passes {len(signature.params)}"
+    for p, (name, declared) in zip(positional, signature.params):
+        hint = hints.get(p.name)
+        if hint is not None and not _compatible(hint, declared):
+            return f"parameter `{p.name}` is {getattr(hint, '__name__', hint)}, the script passes {declared}"
+    result = hints.get("return")
+    if result is not None and not _compatible(result, signature.result):
+        return f"it returns {getattr(result, '__name__', result)}, the script expects {signature.result}"
+    return None
+
+
+def _compatible(hint, declared: T.Type) -> bool:
+    declared = T.strip_null(declared)
+    origin = typing.get_origin(hint)
+    if origin in (typing.Union, getattr(__import__("types"), "UnionType", None)):
+        return any(_compatible(arg, declared) for arg in typing.get_args(hint) if arg is not type(None))
+    if hint is typing.Any or declared == T.ANY:
+        return True
+    if origin in (list, typing.List) or hint is list:
+        return isinstance(declared, T.ListType)
+    if origin in (dict, typing.Dict) or hint is dict:
+        return isinstance(declared, T.RecordType)
+    if hint in PYTHON_TYPES:
+        expected = PYTHON_TYPES[hint]
+        if hint in (int, float):
+            return declared == T.NUMBER
+        if hint is str:
+            return T.is_textual(declared) or isinstance(declared, T.EnumType)
+        return declared == expected
+    return True

@@ -1,0 +1,119 @@
+"""Compiled rules and the index that finds them.
+
+A rule is compiled once into its trigger filter, condition and action block.
+The index maps each kind of happening (an event by name, a record created, a
+property changed, a list joined or left, a condition becoming true) to the
+rules it can fire, in declaration order, so processing an event costs in
+proportion to the rules that can react, not to all rules.
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable
+
+import attrs
+
+from leadflow.check.program import CheckedProgram, RuleInfo
+from leadflow.interpreter.actions import ActionCompiler
+from leadflow.interpreter.compile import Codegen
+from leadflow.syntax import ast
+
+
+@attrs.define
+class CompiledRule:
+    info: RuleInfo
+    run: Callable
+    condition: Callable | None = None  # the rule's `if` (and the trigger's `where`)
+    from_value: Callable | None = None  # for `changed from X`
+    to_value: Callable | None = None
+
+    @property
+    def index(self) -> int:
+        return self.info.index
+
+    @property
+    def title(self) -> str:
+        return self.info.title
+
+
+@attrs.define
+class RuleIndex:
+    events: dict[str, list[CompiledRule]] = attrs.field(factory=lambda: defaultdict(list))
+    created: dict[str, list[CompiledRule]] = attrs.field(factory=lambda: defaultdict(list))
+    changed: dict[tuple[str, str], list[CompiledRule]] = attrs.field(factory=lambda: defaultdict(list))
+    added: dict[str, list[CompiledRule]] = attrs.field(factory=lambda: defaultdict(list))
+    removed: dict[str, list[CompiledRule]] = attrs.field(factory=lambda: defaultdict(list))
+    # matching rules, by the (object type, property) their condition reads
+    matching: dict[tuple[str, str], list[CompiledRule]] = attrs.field(factory=lambda: defaultdict(list))
+    matching_by_type: dict[str, list[CompiledRule]] = attrs.field(factory=lambda: defaultdict(list))
+    all: list[CompiledRule] = attrs.field(factory=list)
+
+
+def compile_rules(checked: CheckedProgram, gen: Codegen, actions: ActionCompiler) -> RuleIndex:
+    index = RuleIndex()
+    for info in checked.rules:
+        rule = info.rule
+        trigger = rule.trigger
+        conditions = [c for c in (getattr(trigger, "where", None), rule.condition) if c is not None]
+        if isinstance(trigger, ast.MatchingTrigger):
+            conditions.insert(0, trigger.condition)
+        compiled = CompiledRule(info, actions.block(rule.actions, f"r{info.index}"))
+        if conditions:
+            combined = conditions[0] if len(conditions) == 1 else _and_all(conditions)
+            compiled.condition = gen.function(combined, f"rule{info.index}")
+        index.all.append(compiled)
+        if isinstance(trigger, ast.EventTrigger):
+            index.events[trigger.event].append(compiled)
+        elif isinstance(trigger, ast.CreatedTrigger):
+            index.created[trigger.object_type].append(compiled)
+        elif isinstance(trigger, ast.ChangedTrigger):
+            if trigger.from_value is not None:
+                compiled.from_value = gen.function(trigger.from_value, f"from{info.index}")
+            if trigger.to_value is not None:
+                compiled.to_value = gen.function(trigger.to_value, f"to{info.index}")
+            index.changed[(info.subject, trigger.path[-1])].append(compiled)
+        elif isinstance(trigger, ast.ListTrigger):
+            (index.added if trigger.added else index.removed)[trigger.list_name].append(compiled)
+        elif isinstance(trigger, ast.MatchingTrigger):
+            index.matching_by_type[info.subject].append(compiled)
+            for prop in properties_read(checked, trigger.condition):
+                index.matching[(info.subject, prop)].append(compiled)
+    return index
+
+
+def _and_all(conditions):
+    combined = conditions[0]
+    for condition in conditions[1:]:
+        combined = _Conjunction(combined, condition)
+    return combined
+
+
+@attrs.frozen
+class _Conjunction:
+    """`a and b` for conditions that both must hold (trigger filter, rule `if`)."""
+
+    left: object
+    right: object
+
+
+def properties_read(checked: CheckedProgram, expr) -> set[str]:
+    """The current record's properties an expression reads."""
+    found: set[str] = set()
+
+    def visit(node):
+        if isinstance(node, ast.Name):
+            resolution = checked.names.get(id(node))
+            if resolution is not None and resolution.kind == "prop":
+                found.add(resolution.name)
+        for field in attrs.fields(type(node)) if attrs.has(type(node)) else ():
+            value = getattr(node, field.name)
+            for child in value if isinstance(value, tuple) else (value,):
+                if attrs.has(type(child)):
+                    visit(child)
+                elif isinstance(child, tuple):
+                    for grandchild in child:
+                        if attrs.has(type(grandchild)):
+                            visit(grandchild)
+
+    visit(expr)
+    return found

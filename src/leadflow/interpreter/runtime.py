@@ -1,0 +1,84 @@
+"""The run context that compiled code sees as `ctx`: clock, randomness,
+host functions, record access and the step budget.
+
+One context serves an engine. Before each rule, step or condition run the
+engine calls `start(where)`, which resets the budget; compiled `fn` loops and
+host calls `tick`, so a runaway script ends with a BudgetExceeded that names
+the rule and the source line, never a hang.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import random
+import time
+from collections.abc import Callable
+from zoneinfo import ZoneInfo
+
+from leadflow.errors import BudgetExceeded, LeadflowError, LeadflowRuntimeError
+from leadflow.syntax.span import Span
+
+DEFAULT_STEP_BUDGET = 100_000
+DEFAULT_TIME_LIMIT = 5.0  # seconds per rule run, host calls included
+
+
+class RunContext:
+    def __init__(self, clock, timezone: ZoneInfo, sites: list[tuple[str, Span]], *,
+                 seed: int | None = None, step_budget: int = DEFAULT_STEP_BUDGET,
+                 time_limit: float = DEFAULT_TIME_LIMIT):
+        self.clock = clock
+        self.timezone = timezone
+        self.random = random.Random(seed)
+        self.sites = sites
+        self.step_budget = step_budget
+        self.time_limit = time_limit
+        self.hosts: dict[str, Callable] = {}
+        self.records: Callable[[int], dict] | None = None  # set by the engine per transaction
+        self.reverse_lookup: Callable[[int, str, str], list[int]] | None = None
+        self.where = ""
+        self._steps = 0
+        self._deadline = float("inf")
+
+    # ---- clock ------------------------------------------------------------------------
+    def now(self) -> dt.datetime:
+        return self.clock.now()
+
+    def today(self) -> dt.date:
+        return self.clock.now().astimezone(self.timezone).date()
+
+    # ---- budget -------------------------------------------------------------------------
+    def start(self, where: str) -> None:
+        self.where = where
+        self._steps = 0
+        self._deadline = time.monotonic() + self.time_limit
+
+    def tick(self, site: int = -1) -> None:
+        self._steps += 1
+        if self._steps > self.step_budget or (self._steps & 1023 == 0 and time.monotonic() > self._deadline):
+            where, span = self.sites[site] if site >= 0 else (self.where, None)
+            what = f"step budget of {self.step_budget}" if self._steps > self.step_budget else f"time limit of {self.time_limit:g} s"
+            raise BudgetExceeded(f"{where} ran past its {what}", span, self.where)
+
+    # ---- host functions and records ---------------------------------------------------
+    def host(self, name: str, args: tuple):
+        self.tick()
+        function = self.hosts.get(name)
+        if function is None:
+            raise LeadflowRuntimeError(
+                f"host function `{name}` is not bound; the embedding program must call engine.bind({name!r}, ...)")
+        try:
+            result = function(*args)
+        except LeadflowError:
+            raise
+        except Exception as error:  # a host bug must not crash the engine or hide the rule
+            raise LeadflowRuntimeError(f"host function `{name}` failed: {type(error).__name__}: {error}") from error
+        if time.monotonic() > self._deadline:
+            raise BudgetExceeded(f"host function `{name}` ran past the time limit of {self.time_limit:g} s", None, self.where)
+        return result
+
+    def record(self, record_id: int) -> dict:
+        if record_id is None:
+            raise LeadflowRuntimeError("no such record")
+        return self.records(record_id)
+
+    def reverse(self, record_id: int, owner: str, field: str) -> list[int]:
+        return self.reverse_lookup(record_id, owner, field)

@@ -1,0 +1,199 @@
+"""One event's work: the rules it fires and everything they cascade into.
+
+Design (section 9 of the language design):
+* The whole cascade runs inside one store transaction; any runtime error
+  rolls all of it back and the event is reported as failed, never half done.
+* Happenings (the event, a record created, a property changed, a list
+  joined or left, a `matching` condition becoming true) go into a FIFO queue:
+  cascades run breadth-first, rules in declaration order within a happening.
+* A happening remembers the rule that caused it; that rule is not run again
+  for it, so a rule never re-triggers itself on its own change.
+* `matching` rules are evaluated around each write to a property their
+  condition reads: they fire when the condition goes from false to true.
+* Effects (email, webhooks, notifications) are written to the outbox in the
+  same transaction, keyed by event, rule and action, and delivered after
+  commit: a crash neither loses nor doubles one.
+"""
+from __future__ import annotations
+
+from collections import deque
+
+import attrs
+
+from leadflow.errors import LeadflowRuntimeError
+from leadflow.interpreter.actions import Activation
+from leadflow.values import plain
+
+DEFAULT_CASCADE_LIMIT = 10
+
+
+class CascadeLimitExceeded(LeadflowRuntimeError):
+    pass
+
+
+@attrs.define
+class Happening:
+    kind: str  # event, created, changed, added, removed, matching
+    record_id: int
+    object_type: str
+    source: int | None = None  # index of the rule that caused it
+    depth: int = 0
+    name: str = ""  # event name, property or list name
+    old: object = None
+    new: object = None
+    rule: object = None  # for "matching": the rule that now matches
+    chain: tuple[str, ...] = ()
+
+
+class Transaction:
+    def __init__(self, engine, at, key: str, event_payload: dict | None):
+        self.engine = engine
+        self.store = engine.store
+        self.ctx = engine.ctx
+        self.at = at
+        self.key = key
+        self.event_payload = event_payload
+        self.queue: deque[Happening] = deque()
+        self.cache: dict[int, tuple[str, dict]] = {}
+        self.fired: list[str] = []
+        self.notes: list[str] = []
+        self.current: Happening | None = None
+        self.current_rule: int | None = None
+
+    # ---- records -------------------------------------------------------------------
+    def load(self, record_id: int) -> tuple[str, dict]:
+        cached = self.cache.get(record_id)
+        if cached is None:
+            record = self.store.get_record(record_id)
+            if record is None:
+                raise LeadflowRuntimeError(f"record {record_id} does not exist")
+            props = dict(record.props)
+            props.update(id=record.id, created_at=record.created_at, updated_at=record.updated_at)
+            cached = self.cache[record_id] = (record.type, props)
+        return cached
+
+    def props(self, record_id: int) -> dict:
+        return self.load(record_id)[1]
+
+    def reverse(self, record_id: int, owner: str, field: str) -> list[int]:
+        return [r.id for r in self.store.find_all_by(owner, field, record_id)]
+
+    # ---- writes, each raising the happenings it causes -------------------------------------
+    def create(self, object_type: str, props: dict, cause: str) -> int:
+        full = self.engine.with_defaults(object_type, props)
+        record = self.store.create_record(object_type, full, self.at, cause)
+        state = dict(record.props)
+        state.update(id=record.id, created_at=record.created_at, updated_at=record.updated_at)
+        self.cache[record.id] = (object_type, state)
+        self._raise(Happening("created", record.id, object_type))
+        for rule in self.engine.rules.matching_by_type.get(object_type, ()):
+            if self._holds(rule, state):
+                self._raise(Happening("matching", record.id, object_type, rule=rule))
+        return record.id
+
+    def set_prop(self, record_id: int, name: str, value, cause: str) -> None:
+        object_type, p = self.load(record_id)
+        old = p.get(name)
+        if old == value and type(old) is type(value):
+            return
+        watchers = self.engine.rules.matching.get((object_type, name), ())
+        before = [self._holds(rule, p) for rule in watchers]
+        self.store.update_record(record_id, {name: value}, self.at, cause)
+        if value is None:
+            p.pop(name, None)
+        else:
+            p[name] = value
+        p["updated_at"] = self.at
+        self._raise(Happening("changed", record_id, object_type, name=name, old=old, new=value))
+        for rule, held in zip(watchers, before):
+            if not held and self._holds(rule, p):
+                self._raise(Happening("matching", record_id, object_type, rule=rule))
+
+    def change_list(self, record_id: int, list_name: str, add: bool, cause: str) -> None:
+        change = self.store.add_to_list if add else self.store.remove_from_list
+        if change(record_id, list_name, self.at, cause):
+            object_type = self.load(record_id)[0]
+            self._raise(Happening("added" if add else "removed", record_id, object_type, name=list_name))
+
+    def enqueue(self, kind: str, payload: dict, key: str) -> None:
+        self.store.enqueue_effect(kind, payload, key, self.at)
+
+    def note(self, record_id: int, text: str, cause: str) -> None:
+        self.notes.append(f"{cause}: {text}")
+
+    @staticmethod
+    def jsonable(value):
+        return plain(value)
+
+    def _holds(self, rule, props: dict) -> bool:
+        return bool(rule.condition(props, None, {}, self.ctx))
+
+    def _raise(self, happening: Happening) -> None:
+        parent = self.current
+        if parent is not None:
+            happening.depth = parent.depth + 1
+            happening.chain = parent.chain
+        if self.current_rule is not None:
+            happening.source = self.current_rule
+            happening.chain = happening.chain + (self.engine.rules.all[self.current_rule].title,)
+        self.queue.append(happening)
+
+    # ---- the cascade ------------------------------------------------------------------------
+    def run(self, first: list[Happening]) -> None:
+        self.queue.extend(first)
+        limit = self.engine.cascade_limit
+        while self.queue:
+            happening = self.queue.popleft()
+            if happening.depth > limit:
+                raise CascadeLimitExceeded(
+                    f"rules triggered each other more than {limit} levels deep: " + " -> ".join(happening.chain),
+                    None, happening.chain[-1] if happening.chain else None,
+                )
+            self.current = happening
+            for rule in self._candidates(happening):
+                if rule.index != happening.source:
+                    self._fire(rule, happening)
+        self.current = None
+
+    def _candidates(self, h: Happening):
+        rules = self.engine.rules
+        if h.kind == "event":
+            return rules.events.get(h.name, ())
+        if h.kind == "created":
+            return rules.created.get(h.object_type, ())
+        if h.kind == "changed":
+            return [r for r in rules.changed.get((h.object_type, h.name), ()) if self._transition_matches(r, h)]
+        if h.kind == "added":
+            return rules.added.get(h.name, ())
+        if h.kind == "removed":
+            return rules.removed.get(h.name, ())
+        return (h.rule,)  # matching: the condition was checked when it became true
+
+    def _transition_matches(self, rule, h: Happening) -> bool:
+        p = self.props(h.record_id)
+        if rule.from_value is not None and rule.from_value(p, None, {}, self.ctx) != h.old:
+            return False
+        return rule.to_value is None or rule.to_value(p, None, {}, self.ctx) == h.new
+
+    def _fire(self, rule, h: Happening) -> None:
+        object_type, p = self.load(h.record_id)
+        if object_type != rule.info.subject:
+            return
+        ev = self.event_payload if h.kind == "event" else None
+        self.ctx.start(rule.title)
+        try:
+            if h.kind != "matching" and rule.condition is not None and not rule.condition(p, ev, {}, self.ctx):
+                return
+            self.current_rule = rule.index
+            act = Activation(h.record_id, object_type, p, ev, rule.title, f"{self.key}:{len(self.fired)}:r{rule.index}")
+            rule.run(self, act)
+        except LeadflowRuntimeError as error:
+            error.where = error.where or rule.title
+            raise
+        except RecursionError:
+            raise LeadflowRuntimeError("expression nested too deeply", rule.info.rule.span, rule.title) from None
+        except Exception as error:  # a bug in generated code or a builtin: report it, do not crash
+            raise LeadflowRuntimeError(f"{type(error).__name__}: {error}", rule.info.rule.span, rule.title) from error
+        finally:
+            self.current_rule = None
+        self.fired.append(rule.title)
