@@ -64,6 +64,15 @@ def test_find_by_structured_values(store):
     assert store.find_by("contact", "tags", ["a", "b"]) == first
 
 
+def test_find_by_email_follows_updates(store):
+    rec = store.create_record("contact", {"email": "old@x.io"}, at(0), "import")
+    store.update_record(rec.id, {"email": "new@x.io"}, at(1), "import")
+    assert store.find_by("contact", "email", "old@x.io") is None
+    assert store.find_by("contact", "email", "new@x.io").id == rec.id
+    store.update_record(rec.id, {"email": None}, at(2), "import")
+    assert store.find_by("contact", "email", "new@x.io") is None
+
+
 def test_find_by_email_uses_the_index(store):
     store.create_record("contact", {"email": "ann@x.io"}, at(0), "import")
     plan = plan_of(store, lambda: store.find_by("contact", "email", "ann@x.io"))

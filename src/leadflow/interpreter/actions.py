@@ -126,6 +126,7 @@ class ActionCompiler:
             for field, render in template.items():
                 payload[field] = render(act.p, act.ev, act.loc, tx.ctx)
             payload.setdefault("html", None)
+            payload.setdefault("from", tx.engine.sender)
             payload["text"] = payload.pop("body")
             tx.enqueue("email", payload, f"{act.key}:{path}:{act.record_id}")
 

@@ -78,6 +78,7 @@ class Engine:
         timezone: str = "UTC",
         secrets: Mapping[str, str] | None = None,
         email: str | None = None,
+        sender: str = "Leadflow <leadflow@localhost>",
         allow_private_webhooks: bool = False,
         notify: Callable[[str, str, dict], None] | None = None,
         seed: int | None = None,
@@ -90,6 +91,7 @@ class Engine:
         self.timezone = ZoneInfo(timezone)
         self.secrets = dict(secrets or {})
         self.email = email or "leadflow-outbox"
+        self.sender = sender
         self.allow_private_webhooks = allow_private_webhooks
         self.notify = notify
         self.cascade_limit = cascade_limit

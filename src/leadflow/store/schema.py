@@ -8,7 +8,7 @@ statements rather than one script because `executescript` would commit the
 surrounding transaction; this way all pending migrations and the version
 bump commit together or not at all.
 
-Times are stored as UTC ISO text of fixed width (see `sqlite.utc_text`), so
+Times are stored as UTC ISO text of fixed width (see `codec.utc_text`), so
 string order is time order and indexes on them serve range queries.
 
 Email lookup is the hot path (import and event upserts find contacts by

@@ -143,7 +143,10 @@ class SqliteStore(SqliteOutbox):
             raise InputError(f"cannot look up {type} by a missing {field}")
         if isinstance(value, (str, int, float)):  # bool is an int, as in JSON's SQLite view
             if field == "email":  # the indexed copy (schema.py)
-                sql = f"SELECT {_RECORD_COLUMNS} FROM records WHERE type = ? AND email = ? ORDER BY id LIMIT 1"
+                sql = (
+                    f"SELECT {_RECORD_COLUMNS} FROM records"
+                    " WHERE type = ? AND email = ? ORDER BY id LIMIT 1"
+                )
                 row = self._conn.execute(sql, (type, value)).fetchone()
             else:
                 sql = (
@@ -198,10 +201,13 @@ class SqliteStore(SqliteOutbox):
                 (text, _email_of(props), stamp, record_id),
             )
         else:  # leaves records_by_email alone
-            self._conn.execute("UPDATE records SET props = ?, updated_at = ? WHERE id = ?", (text, stamp, record_id))
+            self._conn.execute(
+                "UPDATE records SET props = ?, updated_at = ? WHERE id = ?", (text, stamp, record_id)
+            )
         for entry in history:  # usually one or two: cheaper than executemany
             self._conn.execute(
-                "INSERT INTO history(record_id, at, kind, field, old, new, cause) VALUES (?, ?, 'set', ?, ?, ?, ?)",
+                "INSERT INTO history(record_id, at, kind, field, old, new, cause)"
+                " VALUES (?, ?, 'set', ?, ?, ?, ?)",
                 entry,
             )
         return changed
@@ -262,7 +268,8 @@ class SqliteStore(SqliteOutbox):
 
     def _list_history(self, record_id: int, kind: str, list_name: str, stamp: str, cause: str) -> None:
         self._conn.execute(
-            "INSERT INTO history(record_id, at, kind, field, old, new, cause) VALUES (?, ?, ?, ?, 'null', 'null', ?)",
+            "INSERT INTO history(record_id, at, kind, field, old, new, cause)"
+            " VALUES (?, ?, ?, ?, 'null', 'null', ?)",
             (record_id, stamp, kind, list_name, cause),
         )
 
@@ -274,7 +281,8 @@ class SqliteStore(SqliteOutbox):
 
     def history(self, record_id: int) -> list[HistoryEntry]:
         rows = self._conn.execute(
-            "SELECT id, record_id, at, kind, field, old, new, cause FROM history WHERE record_id = ? ORDER BY id",
+            "SELECT id, record_id, at, kind, field, old, new, cause FROM history"
+            " WHERE record_id = ? ORDER BY id",
             (record_id,),
         )
         return [
@@ -317,7 +325,10 @@ class SqliteStore(SqliteOutbox):
         rows = self._conn.execute(
             f"SELECT id, key, name, record_id, at, data FROM events{condition} ORDER BY at, id", params
         )
-        return [EventEntry(id, key, nm, rid, parse_utc(at), load_value(data)) for id, key, nm, rid, at, data in rows]
+        return [
+            EventEntry(id, key, event, rid, parse_utc(at), load_value(data))
+            for id, key, event, rid, at, data in rows
+        ]
 
     # -- meta ----------------------------------------------------------------
 
@@ -329,7 +340,8 @@ class SqliteStore(SqliteOutbox):
         if key == "schema_version":
             raise InputError("schema_version belongs to the migrations and cannot be set")
         self._conn.execute(
-            "INSERT INTO meta(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            "INSERT INTO meta(key, value) VALUES (?, ?)"
+            " ON CONFLICT(key) DO UPDATE SET value = excluded.value",
             (key, dump_value(value)),
         )
 

@@ -101,7 +101,9 @@ class SqliteOutbox:
         if status is None:
             rows = self._conn.execute(f"SELECT {_EFFECT_COLUMNS} FROM outbox ORDER BY id")
         else:
-            rows = self._conn.execute(f"SELECT {_EFFECT_COLUMNS} FROM outbox WHERE status = ? ORDER BY id", (status,))
+            rows = self._conn.execute(
+                f"SELECT {_EFFECT_COLUMNS} FROM outbox WHERE status = ? ORDER BY id", (status,)
+            )
         return [_effect(row) for row in rows]
 
     def get_effect(self, id: int) -> Effect | None:

@@ -128,13 +128,51 @@ def _found(token) -> str:
 
 
 def _hint_for(error: UnexpectedInput) -> str:
-    try:
-        label = error.match_examples(
-            lambda text: _lark().parse(text, start="start"), COMMON_MISTAKES, use_accepts=True
-        )
-    except Exception:  # match_examples re-parses; never let a hint lookup fail the report
+    if not isinstance(error, UnexpectedToken):
         return ""
-    return label or ""
+    if error.token.type == "EQUAL" and _terminal_for("==") in _accepted(error):
+        return "compare with `==`; `=` only assigns"
+    fallback = ""
+    for label, example in _mistake_examples():
+        # Compare the parser state, not the stack depth: Lark's ParserState
+        # equality also compares depth, so a mistake after a few declarations
+        # would never match a one-line example.
+        if example.state.position != error.state.position or _accepted(example) != _accepted(error):
+            continue
+        if example.token.type == error.token.type:
+            return label
+        fallback = fallback or label
+    return fallback
+
+
+@lru_cache(maxsize=1)
+def _mistake_examples() -> tuple[tuple[str, UnexpectedToken], ...]:
+    """The error each example of COMMON_MISTAKES raises, computed once."""
+    found = []
+    for label, examples in COMMON_MISTAKES.items():
+        for text in examples:
+            try:
+                _lark().parse(text, start="start")
+            except UnexpectedToken as example:
+                found.append((label, example))
+            except UnexpectedInput:
+                pass
+    return tuple(found)
+
+
+def _accepted(error: UnexpectedInput) -> frozenset[str]:
+    """What the parser could take at the error. Lark's `expected` is read after
+    the default reductions and lists tokens that could never come here, so
+    prefer `accepts`, computed from the state before them."""
+    return frozenset(getattr(error, "accepts", None) or error.expected)
+
+
+@lru_cache(maxsize=None)
+def _terminal_for(text: str) -> str:
+    for terminal in _lark().terminals:
+        if terminal.pattern.type == "str" and terminal.pattern.value == text:
+            return terminal.name
+    return text
 
 
 def _syntax_diagnostic(error: UnexpectedInput, source: str, file: str) -> Diagnostic:
@@ -152,15 +190,15 @@ def _syntax_diagnostic(error: UnexpectedInput, source: str, file: str) -> Diagno
         message = "the file ends too early"
         lines = source.splitlines() or [""]
         line, column = len(lines), len(lines[-1]) + 1
-        hint = f"expected {_expected_words(error.expected)}"
-        if "RBRACE" in error.expected:
+        hint = f"expected {_expected_words(_accepted(error))}"
+        if "RBRACE" in _accepted(error):
             hint = "a `{` is never closed: add `}`"
     else:
         token = error.token
         width = max(1, len(str(token)))
         message = f"unexpected {_found(token)}"
         hint = _hint_for(error)
-        notes = (f"expected {_expected_words(error.expected)}",)
-        if not hint and token.type == "NAME" and "NAME" not in error.expected:
+        notes = (f"expected {_expected_words(_accepted(error))}",)
+        if not hint and token.type == "NAME" and "NAME" not in _accepted(error):
             hint = "a keyword or operator is missing before this name?"
     return Diagnostic("E100", message, Span.point(file, line, column, width), hint, notes)

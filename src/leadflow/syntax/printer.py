@@ -122,7 +122,7 @@ def format_trigger(trigger: ast.Trigger) -> str:
 
 
 def format_action(action: ast.Action) -> str:
-    """One action; an `if` action spans several lines, indented from column 0."""
+    """One action; `if` and webhook actions span several lines, indented from column 0."""
     return "\n".join(_action_lines(action))
 
 
@@ -226,6 +226,8 @@ def _actions(actions) -> list[str]:
 def _action_lines(action: ast.Action) -> list[str]:
     if isinstance(action, ast.IfAction):
         return _if_action_lines(action)
+    if isinstance(action, ast.Webhook):
+        return _webhook_lines(action)
     return [_simple_action(action)]
 
 
@@ -271,8 +273,6 @@ def _simple_action(action) -> str:
         return f"do {_expr(action.call, POSTFIX, 0)}"
     if isinstance(action, ast.EnrollAction):
         return f"enroll in {action.workflow}" if action.enroll else f"unenroll from {action.workflow}"
-    if isinstance(action, ast.Webhook):
-        return _webhook(action)
     raise TypeError(f"not an action: {action!r}")
 
 
@@ -292,7 +292,8 @@ def _ends_with_word(text: str) -> bool:
     return text[-1].isalnum() or text[-1] == "_"
 
 
-def _webhook(hook: ast.Webhook) -> str:
+def _webhook_lines(hook: ast.Webhook) -> list[str]:
+    """`webhook METHOD URL`, then each option on its own continuation line."""
     parts = [f"webhook {hook.method} {format_expr(hook.url)}"]
     if hook.body is not None:
         parts.append(f"with {format_expr(hook.body)}")
@@ -308,7 +309,7 @@ def _webhook(hook: ast.Webhook) -> str:
         raise ValueError("a webhook's `as` needs both a name and a response type")
     if hook.alias is not None:
         parts.append(f"as {hook.alias}: {format_type(hook.response_type)}")
-    return " ".join(parts)
+    return [parts[0], *(INDENT + option for option in parts[1:])]
 
 
 def _path(path: tuple[str, ...]) -> str:

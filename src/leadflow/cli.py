@@ -1,0 +1,349 @@
+"""The `leadflow` command line.
+
+Exit codes (also in the README):
+  0  success
+  1  the script has errors (diagnostics printed)
+  2  usage error: bad option, missing file
+  3  some input was rejected (event lines, CSV rows); the rest was applied
+  4  a runtime or host failure stopped the command
+"""
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import json
+import sys
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from leadflow.diagnostics import render_all, to_json
+from leadflow.errors import InputError, LeadflowError, ScriptError
+from leadflow.values import plain
+
+EXIT_SCRIPT, EXIT_USAGE, EXIT_REJECTED, EXIT_RUNTIME = 1, 2, 3, 4
+PROGRESS_THRESHOLD = 2000  # show a progress bar for inputs at least this long
+
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+def _read_sources(paths) -> dict[str, str]:
+    return {str(p): Path(p).read_text("utf-8") for p in paths}
+
+
+def _report_script_error(error: ScriptError, sources: dict[str, str]) -> None:
+    err.print(render_all(error.diagnostics, sources), markup=False)
+    count = sum(1 for d in error.diagnostics if d.severity == "error")
+    err.print(f"\n{count} error{'s' if count != 1 else ''}", markup=False)
+
+
+def _engine(scripts, db, *, clock=None, **options):
+    from leadflow import Engine
+
+    sources = _read_sources(scripts)
+    try:
+        from leadflow.interpreter.engine import load_program
+
+        checked = load_program(sources)
+    except ScriptError as error:
+        _report_script_error(error, sources)
+        sys.exit(EXIT_SCRIPT)
+    return Engine(checked, store=db, clock=clock, **options)
+
+
+def _secrets(pairs) -> dict[str, str]:
+    import os
+
+    secrets = {k[len("LEADFLOW_SECRET_"):]: v for k, v in os.environ.items() if k.startswith("LEADFLOW_SECRET_")}
+    for pair in pairs:
+        name, _, value = pair.partition("=")
+        secrets[name] = value
+    return secrets
+
+
+def _progress(total: int | None, label: str) -> Progress:
+    return Progress(
+        TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+        console=err, disable=total is not None and total < PROGRESS_THRESHOLD, transient=True,
+    )
+
+
+engine_options = [
+    click.option("--db", default="leadflow.db", show_default=True, help="SQLite database file (or :memory:)."),
+    click.option("--timezone", default="UTC", show_default=True, help="Time zone for datetimes without an offset."),
+    click.option("--email", "email", default=None, help="Outbox folder for .eml files, or an smtp:// URL."),
+    click.option("--secret", "secrets", multiple=True, metavar="NAME=VALUE",
+                 help="A secret's value (also read from LEADFLOW_SECRET_NAME)."),
+    click.option("--allow-private-webhooks", is_flag=True, help="Allow webhooks to loopback and private addresses."),
+]
+
+
+def with_engine_options(f):
+    for option in reversed(engine_options):
+        f = option(f)
+    return f
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="leadflow")
+def main() -> None:
+    """Leadflow: CRM automation rules as a checked, testable language."""
+
+
+# ---- check --------------------------------------------------------------------------
+@main.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+def check(files, fmt) -> None:
+    """Type-check scripts without running them (exit 1 on errors)."""
+    from leadflow.interpreter.engine import load_program
+
+    sources = _read_sources(files)
+    try:
+        checked = load_program(sources)
+        diagnostics = checked.warnings
+    except ScriptError as error:
+        diagnostics = error.diagnostics
+    if fmt == "json":
+        click.echo(to_json(diagnostics))
+    elif diagnostics:
+        err.print(render_all(diagnostics, sources), markup=False)
+    errors = sum(1 for d in diagnostics if d.severity == "error")
+    if fmt == "text":
+        warnings = len(diagnostics) - errors
+        summary = f"{len(files)} file(s): {errors} error(s), {warnings} warning(s)"
+        (err if errors else out).print(summary if diagnostics else f"{len(files)} file(s) OK", markup=False)
+    sys.exit(EXIT_SCRIPT if errors else 0)
+
+
+# ---- run ------------------------------------------------------------------------------
+def _event_lines(stream):
+    for number, line in enumerate(stream, 1):
+        if line.strip():
+            yield number, line
+
+
+def _parse_event(line: str):
+    try:
+        item = json.loads(line)
+    except json.JSONDecodeError as error:
+        raise InputError(f"not valid JSON: {error.msg} at column {error.colno}") from None
+    if not isinstance(item, dict):
+        raise InputError("an event must be a JSON object")
+    return item
+
+
+def run_event_file(engine, stream, *, label: str = "events") -> tuple[int, int, int]:
+    """Process an event file; print rejected lines. Returns (applied, duplicates, rejected)."""
+    applied = duplicates = rejected = 0
+    numbers, items = [], []
+    for number, line in _event_lines(stream):
+        try:
+            items.append(_parse_event(line))
+            numbers.append(number)
+        except InputError as error:
+            rejected += 1
+            err.print(f"line {number}: rejected: {error}", markup=False)
+    with _progress(len(items), label) as progress:
+        task = progress.add_task(label, total=len(items))
+
+        def on_result(index, outcome):
+            nonlocal applied, duplicates, rejected
+            progress.advance(task)
+            if isinstance(outcome, LeadflowError):
+                rejected += 1
+                err.print(f"line {numbers[index]}: rejected: {outcome}", markup=False)
+            elif outcome.duplicate:
+                duplicates += 1
+            else:
+                applied += 1
+
+        engine.emit_many(items, on_result=on_result)
+    return applied, duplicates, rejected
+
+
+@main.command()
+@click.argument("scripts", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
+@click.option("--events", "events", required=True, type=click.File("r"), help="JSON-lines event file, or - for stdin.")
+@click.option("--deliver/--no-deliver", default=True, show_default=True, help="Deliver the outbox after the events.")
+@with_engine_options
+def run(scripts, events, deliver, db, timezone, email, secrets, allow_private_webhooks) -> None:
+    """Process an event file through the scripts into the database."""
+    engine = _engine(scripts, db, timezone=timezone, email=email, secrets=_secrets(secrets),
+                     allow_private_webhooks=allow_private_webhooks)
+    for name in engine.unbound_externs():
+        err.print(f"warning: extern fn `{name}` has no host function here; rules calling it will fail", markup=False)
+    applied, duplicates, rejected = run_event_file(engine, events)
+    out.print(f"{applied} event(s) applied, {duplicates} already seen, {rejected} rejected", markup=False)
+    if deliver:
+        report = engine.deliver()
+        out.print(f"outbox: {report.sent} sent, {report.retried} to retry, {report.dead} dead", markup=False)
+    sys.exit(EXIT_REJECTED if rejected else 0)
+
+
+# ---- import -----------------------------------------------------------------------------
+@main.command(name="import")
+@click.argument("script", type=click.Path(exists=True, dir_okay=False))
+@click.argument("csv_file", type=click.Path(exists=True, dir_okay=False))
+@with_engine_options
+def import_(script, csv_file, db, timezone, email, secrets, allow_private_webhooks) -> None:
+    """Import contacts from a CSV file (a header row with `email` and property names)."""
+    engine = _engine([script], db, timezone=timezone, email=email, secrets=_secrets(secrets),
+                     allow_private_webhooks=allow_private_webhooks)
+    with open(csv_file, newline="", encoding="utf-8-sig") as handle:
+        rows = list(csv.DictReader(handle))
+    rejected = 0
+    with _progress(len(rows), "import") as progress:
+        task = progress.add_task("import", total=len(rows))
+
+        def on_result(number, outcome):
+            nonlocal rejected
+            progress.advance(task)
+            if isinstance(outcome, LeadflowError):
+                rejected += 1
+                err.print(f"row {number + 1}: rejected: {outcome}", markup=False)  # +1: the header row
+
+        engine.import_rows(rows, source=str(csv_file), on_result=on_result)
+    out.print(f"{len(rows) - rejected} row(s) imported, {rejected} rejected", markup=False)
+    sys.exit(EXIT_REJECTED if rejected else 0)
+
+
+# ---- reading the store -----------------------------------------------------------------------
+def _store(db):
+    from leadflow.store import open_store
+
+    if db != ":memory:" and not Path(db).exists():
+        raise click.UsageError(f"no database at {db}")
+    return open_store(db)
+
+
+@main.command()
+@click.option("--db", default="leadflow.db", show_default=True)
+@click.option("--type", "object_type", default=None, help="Only records of this object type.")
+def export(db, object_type) -> None:
+    """Print every record as a JSON line: id, type, properties and lists."""
+    store = _store(db)
+    for record in store.records(object_type):
+        line = {"id": record.id, "type": record.type, "properties": plain(record.props),
+                "lists": sorted(store.lists_of(record.id)),
+                "created_at": record.created_at.isoformat(), "updated_at": record.updated_at.isoformat()}
+        click.echo(json.dumps(line, ensure_ascii=False, sort_keys=True))
+
+
+@main.command()
+@click.argument("contact")
+@click.option("--db", default="leadflow.db", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+def history(contact, db, fmt) -> None:
+    """Show every change to a contact (by email or id)."""
+    store = _store(db)
+    record = store.get_record(int(contact)) if contact.isdigit() else store.find_by("contact", "email", contact)
+    if record is None:
+        err.print(f"no contact {contact}", markup=False)
+        sys.exit(EXIT_REJECTED)
+    entries = store.history(record.id)
+    if fmt == "json":
+        for h in entries:
+            click.echo(json.dumps({"at": h.at.isoformat(), "kind": h.kind, "field": h.field,
+                                   "old": plain(h.old), "new": plain(h.new), "cause": h.cause}))
+        return
+    table = Table(title=f"{record.type} {record.id} ({record.props.get('email', '')})")
+    for column in ("at", "change", "old", "new", "cause"):
+        table.add_column(column)
+    for h in entries:
+        change = {"created": "created", "set": f"set {h.field}", "list_add": f"added to {h.field}",
+                  "list_remove": f"removed from {h.field}"}.get(h.kind, h.kind)
+        old = "" if h.kind != "set" else _show(h.old)
+        new = _show(h.new) if h.kind in ("set", "created") else ""
+        table.add_row(h.at.isoformat(timespec="seconds"), change, old, new, h.cause)
+    out.print(table)
+
+
+def _show(value) -> str:
+    return json.dumps(plain(value), ensure_ascii=False) if value is not None else "null"
+
+
+@main.command()
+@click.option("--db", default="leadflow.db", show_default=True)
+@click.option("--status", type=click.Choice(["pending", "sent", "dead"]), default=None)
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+def outbox(db, status, fmt) -> None:
+    """List effects in the outbox: pending, sent and dead (failed for good)."""
+    store = _store(db)
+    effects = store.effects(status)
+    if fmt == "json":
+        for e in effects:
+            click.echo(json.dumps({"id": e.id, "kind": e.kind, "status": e.status, "attempts": e.attempts,
+                                   "payload": e.payload, "last_error": e.last_error, "key": e.key}))
+        return
+    table = Table(title="outbox")
+    for column in ("id", "kind", "status", "tries", "what", "last error"):
+        table.add_column(column)
+    for e in effects:
+        table.add_row(str(e.id), e.kind, e.status, str(e.attempts), _summary(e), e.last_error or "")
+    out.print(table)
+    counts = {s: sum(1 for e in effects if e.status == s) for s in ("pending", "sent", "dead")}
+    out.print(", ".join(f"{n} {s}" for s, n in counts.items()), markup=False)
+
+
+def _summary(effect) -> str:
+    p = effect.payload
+    if effect.kind == "email":
+        return f"{p.get('template')} to {p.get('to')}: {p.get('subject')}"
+    if effect.kind == "webhook":
+        return f"{p.get('method')} {p.get('url')}"
+    return f"#{p.get('channel')}: {p.get('message')}"
+
+
+@main.command()
+@click.argument("ids", nargs=-1, type=int)
+@click.option("--db", default="leadflow.db", show_default=True)
+@click.option("--all-dead", is_flag=True, help="Replay every dead effect.")
+def replay(ids, db, all_dead) -> None:
+    """Make dead effects pending again, to be delivered by the next run or `deliver`."""
+    store = _store(db)
+    targets = [e.id for e in store.effects("dead")] if all_dead else list(ids)
+    if not targets:
+        raise click.UsageError("name effect ids or use --all-dead")
+    now = dt.datetime.now(dt.timezone.utc)
+    for effect_id in targets:
+        try:
+            store.replay(effect_id, now)
+        except InputError as error:
+            err.print(f"effect {effect_id}: {error}", markup=False)
+            sys.exit(EXIT_REJECTED)
+    out.print(f"{len(targets)} effect(s) will be retried", markup=False)
+
+
+@main.command()
+@click.option("--db", default="leadflow.db", show_default=True)
+@click.option("--email", "email", default="leadflow-outbox", show_default=True, help="Outbox folder or smtp:// URL.")
+@click.option("--secret", "secrets", multiple=True, metavar="NAME=VALUE")
+@click.option("--allow-private-webhooks", is_flag=True)
+def deliver(db, email, secrets, allow_private_webhooks) -> None:
+    """Deliver due effects (email, webhooks, notifications) from the outbox."""
+    from leadflow.effects import Deliverer, WebhookSender, email_sender_from_url
+
+    store = _store(db)
+    deliverer = Deliverer(store, email_sender_from_url(email),
+                          WebhookSender(_secrets(secrets), allow_private=allow_private_webhooks))
+    report = deliverer.deliver(dt.datetime.now(dt.timezone.utc))
+    out.print(f"outbox: {report.sent} sent, {report.retried} to retry, {report.dead} dead", markup=False)
+
+
+@main.command()
+@click.option("--dir", "directory", default="demo-out", show_default=True, type=click.Path(file_okay=False),
+              help="Where the demo writes its database and emails.")
+def demo(directory) -> None:
+    """Run the bundled example: lifecycle rules over sample contacts and events."""
+    from leadflow.demo import run_demo
+
+    sys.exit(run_demo(Path(directory), out))
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

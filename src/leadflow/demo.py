@@ -1,0 +1,89 @@
+"""The bundled demo: the lifecycle rules over sample contacts and events.
+
+`leadflow demo` (and `make demo`) runs it on the embedded defaults: a SQLite
+file, a simulated clock driven by the events' timestamps, and an outbox
+folder of .eml files. It prints what happened, event by event.
+"""
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import json
+from importlib import resources
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+from leadflow.clock import SimulatedClock
+from leadflow.errors import LeadflowError, ScriptError
+
+def demo_file(name: str) -> str:
+    return resources.files("leadflow.examples").joinpath("lifecycle", name).read_text("utf-8")
+
+
+def run_demo(directory: Path, console: Console) -> int:
+    from leadflow import Engine
+
+    directory.mkdir(parents=True, exist_ok=True)
+    db = directory / "leadflow.db"
+    for stale in directory.glob("leadflow.db*"):
+        stale.unlink()
+    outbox = directory / "outbox"
+    script = demo_file("lifecycle.flow")
+    notifications: list[str] = []
+    try:
+        engine = Engine.from_source(
+            script, "lifecycle.flow", store=str(db),
+            clock=SimulatedClock(dt.datetime(2026, 11, 23, 8, 0, tzinfo=dt.timezone.utc)),
+            email=str(outbox), notify=lambda channel, message, payload: notifications.append(f"#{channel}: {message}"),
+        )
+    except ScriptError as error:
+        console.print(error.render({"lifecycle.flow": script}), markup=False)
+        return 1
+
+    console.rule("[bold]Leadflow demo: lifecycle rules")
+    console.print(f"script: lifecycle.flow ({len(engine.rules.all)} rules), store: {db}, clock: simulated\n")
+
+    rows = list(csv.DictReader(demo_file("contacts.csv").splitlines()))
+    results = engine.import_rows(rows, source="contacts.csv")
+    imported = sum(1 for r in results if not isinstance(r, LeadflowError))
+    console.print(f"[bold]import[/] {imported} contacts from contacts.csv\n")
+
+    console.print("[bold]events[/]")
+    for number, line in enumerate(demo_file("events.jsonl").splitlines(), 1):
+        item = json.loads(line)
+        who = item.get("contact")
+        try:
+            result = engine.emit_record(item)
+        except LeadflowError as error:
+            console.print(f"  line {number:2}: [red]rejected[/] {item.get('event')} for {who}: {error}")
+            continue
+        fired = ", ".join(result.fired) or "no rule"
+        console.print(f"  line {number:2}: {item['at'][:16]} {item['event']} for {who} -> {fired}")
+
+    report = engine.deliver()
+    console.print(f"\n[bold]outbox[/] {report.sent} delivered, {report.retried} to retry, {report.dead} dead; "
+                  f"emails written to {outbox}/")
+    for note in notifications:
+        console.print(f"  notification {note}")
+
+    table = Table(title="\ncontacts after the run")
+    for column in ("email", "lifecycle", "persona", "score", "lists"):
+        table.add_column(column)
+    for record in engine.store.records("contact"):
+        view = engine.record(record.id)
+        p = view.properties
+        table.add_row(p.get("email", ""), p.get("lifecycle", ""), p.get("persona") or "", str(p.get("score")),
+                      ", ".join(view.lists))
+    console.print(table)
+
+    ada = engine.record("ada@example.com")
+    console.print("\n[bold]history of ada@example.com[/]")
+    for h in ada.history:
+        if h.kind == "set":
+            console.print(f"  {h.at:%Y-%m-%d %H:%M} {h.field}: {h.old} -> {h.new}  [dim]({h.cause})[/]")
+        elif h.kind != "created":
+            console.print(f"  {h.at:%Y-%m-%d %H:%M} {h.kind.replace('list_', '')} {h.field}  [dim]({h.cause})[/]")
+    console.print(f"\nTry: leadflow history --db {db} grace@example.com   |   leadflow outbox --db {db}")
+    return 0
