@@ -42,7 +42,7 @@ def _report_script_error(error: ScriptError, sources: dict[str, str]) -> None:
 
 
 def _engine(scripts, db, *, clock=None, **options):
-    from leadflow import Engine
+    from leadflow import Engine, SimulatedClock
 
     sources = _read_sources(scripts)
     try:
@@ -52,6 +52,9 @@ def _engine(scripts, db, *, clock=None, **options):
     except ScriptError as error:
         _report_script_error(error, sources)
         sys.exit(EXIT_SCRIPT)
+    # Starts at the wall clock and follows the events' `at` forward, so effects due
+    # at an event's time are delivered at the end of the run.
+    clock = clock or SimulatedClock(dt.datetime.now(dt.timezone.utc))
     return Engine(checked, store=db, clock=clock, **options)
 
 

@@ -29,6 +29,7 @@ def check_action(c: Checker, action, scope: Scope) -> None:
         prop = writable_property(c, action.target, scope, action.span)
         if prop is not None:
             x.expect(action.value, scope, prop.type, f"`{prop.name}`")
+            c.types[id(action)] = prop.type  # the compiler validates text kinds and enums on write
     elif isinstance(action, ast.ClearAction):
         prop = writable_property(c, action.target, scope, action.span)
         if prop is not None and not T.is_nullable(prop.type):
@@ -81,8 +82,12 @@ def writable_property(c: Checker, target: tuple[str, ...], scope: Scope, span) -
     else:
         owner = target[0]
         local = T.strip_null(scope.locals.get(owner, T.ANY))
+        association = c.objects[scope.subject].properties.get(owner) if scope.subject else None
+        association_type = T.strip_null(association.type) if association else None
         if isinstance(local, T.ObjectType):
             object_type = local.name
+        elif isinstance(association_type, T.ObjectType):
+            object_type = association_type.name  # `set contact.lifecycle = customer` in a deal rule
         elif owner == scope.subject:
             object_type = owner
         else:

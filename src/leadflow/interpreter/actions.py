@@ -73,24 +73,29 @@ class ActionCompiler:
         if len(target) == 1:
             return (lambda tx, act: act.record_id), name
         owner = target[0]
-        return (lambda tx, act: act.loc[owner] if owner in act.loc else act.record_id), name
+
+        def record_of(tx, act):
+            if owner in act.loc:  # `create ... as d` then `set d.stage = won`
+                return act.loc[owner]
+            if owner == act.object_type:
+                return act.record_id
+            linked = act.p.get(owner)  # an association: `set contact.lifecycle = customer`
+            if linked is None:
+                raise LeadflowRuntimeError(f"this {act.object_type} has no `{owner}`, so `{'.'.join(target)}` cannot be set")
+            return linked
+
+        return record_of, name
 
     def _SetAction(self, a, path):
         record_of, name = self._target(a.target)
         value_of = self.expr(a.value)
-        prop_type = self._prop_type(a.target)
+        prop_type = self.checked.types.get(id(a), T.ANY)
 
         def run(tx, act):
             value = value_of(act.p, act.ev, act.loc, tx.ctx)
             tx.set_prop(record_of(tx, act), name, validate_value(value, prop_type, name), act.cause)
 
         return run
-
-    def _prop_type(self, target) -> T.Type:
-        for schema in self.checked.objects.values():
-            if target[-1] in schema.properties:
-                return schema.properties[target[-1]].type
-        return T.ANY
 
     def _ClearAction(self, a, path):
         record_of, name = self._target(a.target)

@@ -176,9 +176,9 @@ class Engine:
         """Process one event given as an event-file object: {"event", "contact", "at", "data", "id"}."""
         if not isinstance(item, Mapping):
             raise InputError("an event must be a JSON object")
-        unknown = set(item) - {"event", "contact", "at", "data", "id"}
+        unknown = set(item) - {"event", "contact", "record", "at", "data", "id"}
         if unknown:
-            raise InputError(f"unknown key(s) {', '.join(sorted(unknown))}; an event has event, contact, at, data and id")
+            raise InputError(f"unknown key(s) {', '.join(sorted(unknown))}; an event has event, contact (or record), at, data and id")
         name = item.get("event")
         if not isinstance(name, str):
             raise InputError("the event has no \"event\" name")
@@ -189,7 +189,8 @@ class Engine:
         key = item.get("id")
         if key is not None and not isinstance(key, (str, int)):
             raise InputError("\"id\" must be text or a number")
-        return self._emit(name, item.get("contact"), dict(data), at, str(key) if key is not None else None)
+        target = item.get("record", item.get("contact"))  # `record` reads better for events on deals, tickets...
+        return self._emit(name, target, dict(data), at, str(key) if key is not None else None)
 
     def _emit(self, name: str, contact, data: dict, at, key, payload: dict | None = None) -> EmitResult:
         schema = self.checked.events.get(name)

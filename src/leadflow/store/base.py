@@ -122,6 +122,10 @@ class Store(Protocol):
         """The first record (lowest id) of `type` whose `field` equals `value`."""
         ...
 
+    def find_all_by(self, type: str, field: str, value: Any) -> list[Record]:
+        """Every record of `type` whose `field` equals `value`, by id (reverse associations)."""
+        ...
+
     def update_record(
         self, record_id: int, changes: dict[str, Any], at: dt.datetime, cause: str
     ) -> dict[str, tuple[Any, Any]]:

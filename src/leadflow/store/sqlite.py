@@ -167,6 +167,22 @@ class SqliteStore(SqliteOutbox):
                 return record
         return None
 
+    def find_all_by(self, type: str, field: str, value: Any) -> list[Record]:
+        if value is None:
+            raise InputError(f"cannot look up {type} by a missing {field}")
+        if isinstance(value, (str, int, float)):  # an association holds the target's id
+            sql = (
+                f"SELECT {_RECORD_COLUMNS} FROM records"
+                " WHERE type = ? AND json_extract(props, ?) = ? ORDER BY id"
+            )
+            return [_record(row) for row in self._conn.execute(sql, (type, json_path(field), value))]
+        sql = (
+            f"SELECT {_RECORD_COLUMNS} FROM records"
+            " WHERE type = ? AND json_type(props, ?) IN ('object', 'array') ORDER BY id"
+        )
+        rows = self._conn.execute(sql, (type, json_path(field)))
+        return [record for record in map(_record, rows) if record.props.get(field) == value]
+
     @_atomic
     def update_record(
         self, record_id: int, changes: dict[str, Any], at: dt.datetime, cause: str

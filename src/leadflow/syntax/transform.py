@@ -78,6 +78,11 @@ class ToAst(Transformer):
 
     record_field = email_field
 
+    def quoted_field(self, meta, children):
+        """`{"X-Source": "leadflow"}`: a field name that is not an identifier (HTTP headers)."""
+        key = "".join(p for p in self.string(meta, [children[0]]).parts if isinstance(p, str))
+        return ast.RecordField(key, children[1], span=self.span(meta))
+
     def const_decl(self, meta, children):
         return ast.ConstDecl(str(children[0]), children[1], span=self.span(meta))
 
