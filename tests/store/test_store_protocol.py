@@ -12,7 +12,7 @@ def protocol_methods() -> list[str]:
 
 
 def test_sqlite_store_matches_protocol():
-    assert len(protocol_methods()) == 27  # guards the introspection itself
+    assert {"transaction", "find_by", "replay", "close"} <= set(protocol_methods())  # introspection works
     for name in protocol_methods():
         expected = inspect.signature(getattr(Store, name))
         actual = inspect.signature(getattr(SqliteStore, name))

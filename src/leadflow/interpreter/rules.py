@@ -76,7 +76,8 @@ def compile_rules(checked: CheckedProgram, gen: Codegen, actions: ActionCompiler
             (index.added if trigger.added else index.removed)[trigger.list_name].append(compiled)
         elif isinstance(trigger, ast.MatchingTrigger):
             index.matching_by_type[info.subject].append(compiled)
-            for prop in properties_read(checked, trigger.condition):
+            # the rule's `if` is part of what must become true: its properties are watched too
+            for prop in set().union(*(properties_read(checked, c) for c in conditions)):
                 index.matching[(info.subject, prop)].append(compiled)
     return index
 
@@ -105,6 +106,10 @@ def properties_read(checked: CheckedProgram, expr) -> set[str]:
             resolution = checked.names.get(id(node))
             if resolution is not None and resolution.kind == "prop":
                 found.add(resolution.name)
+        elif isinstance(node, ast.Field) and isinstance(node.subject, ast.Name):
+            resolution = checked.names.get(id(node.subject))
+            if resolution is not None and resolution.kind == "self":  # `contact.score` in a contact rule
+                found.add(node.name)
         for field in attrs.fields(type(node)) if attrs.has(type(node)) else ():
             value = getattr(node, field.name)
             for child in value if isinstance(value, tuple) else (value,):
