@@ -188,3 +188,15 @@ when open_deal then create deal { name: "d", amount: event.amount }
     deal = engine.record(2)
     assert deal.type == "deal" and deal.properties["amount"] == 99
     assert engine.record(1).properties["first_name"] == "c"
+
+
+def test_matching_with_an_if_watches_the_if_properties_too(engine_for):
+    engine = engine_for(CONTACT + """
+rule "hot vip" when matching score > 10 if vip == true then set first_name = "hot"
+""")
+    engine.emit("upsert", "ada@example.com", {"score": 20})
+    assert "first_name" not in engine.record("ada@example.com").properties
+    # the rule becomes true through its `if`, however the two changes are ordered
+    result = engine.emit("upsert", "ada@example.com", {"vip": True})
+    assert result.fired == ('rule "hot vip"',)
+    assert engine.record("ada@example.com").properties["first_name"] == "hot"

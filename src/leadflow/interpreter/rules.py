@@ -85,12 +85,12 @@ def compile_rules(checked: CheckedProgram, gen: Codegen, actions: ActionCompiler
 def _and_all(conditions):
     combined = conditions[0]
     for condition in conditions[1:]:
-        combined = _Conjunction(combined, condition)
+        combined = Conjunction(combined, condition)
     return combined
 
 
 @attrs.frozen
-class _Conjunction:
+class Conjunction:
     """`a and b` for conditions that both must hold (trigger filter, rule `if`)."""
 
     left: object

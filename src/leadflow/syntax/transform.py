@@ -253,7 +253,10 @@ class ToAst(Transformer):
         return ("as", (str(children[0]), children[1]))
 
     def if_action(self, meta, children):
-        condition, block, rest = children
+        # `[_else_actions]` inlines a rule, so Lark leaves no None placeholder
+        # when the `else` is absent: there are two children, not three.
+        condition, block, *rest = children
+        rest = rest[0] if rest else None
         branches = [(condition, block)]
         otherwise = None
         if isinstance(rest, ast.IfAction):  # else if: flatten the chain
