@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import io
 import json
+import sqlite3
 import sys
 from pathlib import Path
 
@@ -32,7 +34,15 @@ err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 def _read_sources(paths) -> dict[str, str]:
-    return {str(p): Path(p).read_text("utf-8") for p in paths}
+    return {str(p): _read_text(p) for p in paths}
+
+
+def _read_text(path, encoding: str = "utf-8", **options) -> str:
+    try:
+        with open(path, encoding=encoding, **options) as handle:
+            return handle.read()
+    except UnicodeDecodeError as error:
+        raise click.UsageError(f"{path} is not UTF-8 text (byte {error.start})") from None
 
 
 def _report_script_error(error: ScriptError, sources: dict[str, str]) -> None:
@@ -63,7 +73,9 @@ def _secrets(pairs) -> dict[str, str]:
 
     secrets = {k[len("LEADFLOW_SECRET_"):]: v for k, v in os.environ.items() if k.startswith("LEADFLOW_SECRET_")}
     for pair in pairs:
-        name, _, value = pair.partition("=")
+        name, equals, value = pair.partition("=")
+        if not name or not equals:
+            raise click.BadParameter(f"expected NAME=VALUE, got {name or pair!r}", param_hint="'--secret'")
         secrets[name] = value
     return secrets
 
@@ -75,9 +87,20 @@ def _progress(total: int | None, label: str) -> Progress:
     )
 
 
+def _time_zone(ctx, param, name: str) -> str:
+    from zoneinfo import ZoneInfo
+
+    try:
+        ZoneInfo(name)
+    except (KeyError, ValueError):  # ZoneInfoNotFoundError is a KeyError
+        raise click.BadParameter(f"unknown time zone {name!r}; use an IANA name like Europe/Paris") from None
+    return name
+
+
 engine_options = [
     click.option("--db", default="leadflow.db", show_default=True, help="SQLite database file (or :memory:)."),
-    click.option("--timezone", default="UTC", show_default=True, help="Time zone for datetimes without an offset."),
+    click.option("--timezone", default="UTC", show_default=True, callback=_time_zone,
+                 help="Time zone for datetimes without an offset."),
     click.option("--email", "email", default=None, help="Outbox folder for .eml files, or an smtp:// URL."),
     click.option("--secret", "secrets", multiple=True, metavar="NAME=VALUE",
                  help="A secret's value (also read from LEADFLOW_SECRET_NAME)."),
@@ -91,7 +114,20 @@ def with_engine_options(f):
     return f
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Commands(click.Group):
+    """Turns a host failure (database, files, SMTP settings) into one line and exit code 4."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except BrokenPipeError:
+            raise  # click's own handling: stdout was closed by a pager or `head`
+        except (LeadflowError, sqlite3.Error, OSError) as error:
+            err.print(f"error: {error}", markup=False)
+            sys.exit(EXIT_RUNTIME)
+
+
+@click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="leadflow")
 def main() -> None:
     """Leadflow: CRM automation rules as a checked, testable language."""
@@ -130,9 +166,13 @@ def _event_lines(stream):
             yield number, line
 
 
-def _parse_event(line: str):
+def _parse_event(line: bytes):
     try:
-        item = json.loads(line)
+        text = line.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise InputError(f"not UTF-8 text (byte {error.start})") from None
+    try:
+        item = json.loads(text)
     except json.JSONDecodeError as error:
         raise InputError(f"not valid JSON: {error.msg} at column {error.colno}") from None
     if not isinstance(item, dict):
@@ -171,7 +211,7 @@ def run_event_file(engine, stream, *, label: str = "events") -> tuple[int, int, 
 
 @main.command()
 @click.argument("scripts", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
-@click.option("--events", "events", required=True, type=click.File("r"), help="JSON-lines event file, or - for stdin.")
+@click.option("--events", "events", required=True, type=click.File("rb"), help="JSON-lines event file, or - for stdin.")
 @click.option("--deliver/--no-deliver", default=True, show_default=True, help="Deliver the outbox after the events.")
 @with_engine_options
 def run(scripts, events, deliver, db, timezone, email, secrets, allow_private_webhooks) -> None:
@@ -197,8 +237,7 @@ def import_(script, csv_file, db, timezone, email, secrets, allow_private_webhoo
     """Import contacts from a CSV file (a header row with `email` and property names)."""
     engine = _engine([script], db, timezone=timezone, email=email, secrets=_secrets(secrets),
                      allow_private_webhooks=allow_private_webhooks)
-    with open(csv_file, newline="", encoding="utf-8-sig") as handle:
-        rows = list(csv.DictReader(handle))
+    rows = list(csv.DictReader(io.StringIO(_read_text(csv_file, "utf-8-sig", newline=""), newline="")))
     rejected = 0
     with _progress(len(rows), "import") as progress:
         task = progress.add_task("import", total=len(rows))
@@ -309,9 +348,9 @@ def _summary(effect) -> str:
 def replay(ids, db, all_dead) -> None:
     """Make dead effects pending again, to be delivered by the next run or `deliver`."""
     store = _store(db)
-    targets = [e.id for e in store.effects("dead")] if all_dead else list(ids)
-    if not targets:
+    if not ids and not all_dead:
         raise click.UsageError("name effect ids or use --all-dead")
+    targets = [e.id for e in store.effects("dead")] if all_dead else list(ids)
     now = dt.datetime.now(dt.timezone.utc)
     for effect_id in targets:
         try:

@@ -93,8 +93,13 @@ class Duration:
         return " ".join(parts)
 
 
+_PLAIN_JSON = frozenset({str, int, float, bool, type(None)})
+
+
 def to_json_value(value):
     """Encode a runtime value as JSON with tags for the types JSON lacks."""
+    if type(value) in _PLAIN_JSON:  # the common case, checked first: this runs for every stored value
+        return value
     if isinstance(value, dt.datetime):
         return {"$datetime": value.isoformat()}
     if isinstance(value, dt.date):
@@ -106,7 +111,7 @@ def to_json_value(value):
     if isinstance(value, (list, tuple)):
         return [to_json_value(v) for v in value]
     if isinstance(value, dict):
-        return {k: to_json_value(v) for k, v in value.items()}
+        return {k: v if type(v) in _PLAIN_JSON else to_json_value(v) for k, v in value.items()}
     return value
 
 

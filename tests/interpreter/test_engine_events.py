@@ -200,3 +200,17 @@ rule "hot vip" when matching score > 10 if vip == true then set first_name = "ho
     result = engine.emit("upsert", "ada@example.com", {"vip": True})
     assert result.fired == ('rule "hot vip"',)
     assert engine.record("ada@example.com").properties["first_name"] == "hot"
+
+
+def test_event_with_both_where_and_if(engine_for):
+    engine = engine_for(CONTACT + """
+event form_submitted { form: text }
+rule "demo buyers" when form_submitted where event.form == "demo" if persona == buyer then increment score by 10
+""")
+    engine.emit("upsert", "ada@example.com", {"persona": "buyer"})
+    assert engine.emit("form_submitted", "ada@example.com", {"form": "other"}).fired == ()
+    assert engine.emit("form_submitted", "ada@example.com", {"form": "demo"}).fired == ('rule "demo buyers"',)
+    engine.emit("upsert", "bob@example.com", {"persona": "student"})
+    assert engine.emit("form_submitted", "bob@example.com", {"form": "demo"}).fired == ()
+    assert engine.record("ada@example.com").properties["score"] == 10
+    assert engine.record("bob@example.com").properties["score"] == 0

@@ -26,27 +26,32 @@ def check_actions(c: Checker, actions, scope: Scope) -> None:
 def check_action(c: Checker, action, scope: Scope) -> None:
     x = c.exprs
     if isinstance(action, ast.SetAction):
-        prop = writable_property(c, action.target, scope, action.span)
+        prop = writable_property(c, action.target, scope, action.target_span.or_else(action.span))
         if prop is not None:
             x.expect(action.value, scope, prop.type, f"`{prop.name}`")
             c.types[id(action)] = prop.type  # the compiler validates text kinds and enums on write
+        else:
+            x.check(action.value, scope, T.ANY)  # its own mistakes count; a bare enum member is no new one
     elif isinstance(action, ast.ClearAction):
-        prop = writable_property(c, action.target, scope, action.span)
-        if prop is not None and not T.is_nullable(prop.type):
-            c.error("E209", f"`{prop.name}` has a default, so it cannot be cleared", action.span,
+        where = action.target_span.or_else(action.span)
+        prop = writable_property(c, action.target, scope, where)
+        if prop is not None and not T.is_nullable(prop.type) and prop.type != T.ANY:
+            c.error("E209", f"`{prop.name}` has a default, so it cannot be cleared", where,
                     f"set it instead: `set {prop.name} = ...`")
     elif isinstance(action, ast.IncrementAction):
-        prop = writable_property(c, action.target, scope, action.span)
+        where = action.target_span.or_else(action.span)
+        prop = writable_property(c, action.target, scope, where)
         if prop is not None and T.strip_null(prop.type) not in (T.NUMBER, T.ANY):
             verb = "decrement" if action.decrement else "increment"
-            c.error("E207", f"cannot {verb} `{prop.name}`: it is {prop.type}, not number", action.span)
+            c.error("E207", f"cannot {verb} `{prop.name}`: it is {prop.type}, not number", where)
         if action.amount is not None:
             x.expect_value(action.amount, scope, T.NUMBER, "the amount")
     elif isinstance(action, ast.ListAction):
-        c.check_list(action.list_name, action.span)
+        c.check_list(action.list_name, action.name_span.or_else(action.span))
     elif isinstance(action, ast.SendEmail):
         if action.template not in c.emails:
-            c.error("E212", f"unknown email `{action.template}`", action.span, suggestion_label(action.template, c.emails),
+            c.error("E212", f"unknown email `{action.template}`", action.name_span.or_else(action.span),
+                    suggestion_label(action.template, c.emails),
                     notes=(f"declare it: `email {action.template} {{ subject: \"...\" body: \"...\" }}`",))
         if action.to is not None:
             x.expect_value(action.to, scope, T.EMAIL, "the recipient")
@@ -63,7 +68,7 @@ def check_action(c: Checker, action, scope: Scope) -> None:
         x.check(action.call, scope)
     elif isinstance(action, ast.EnrollAction):
         verb = "enroll in" if action.enroll else "unenroll from"
-        c.error("E304", f"unknown workflow `{action.workflow}`", action.span,
+        c.error("E304", f"unknown workflow `{action.workflow}`", action.name_span.or_else(action.span),
                 notes=(f"`{verb}` names a `workflow` declared in the script",))
     elif isinstance(action, ast.Webhook):
         webhook(c, action, scope)
@@ -86,6 +91,8 @@ def writable_property(c: Checker, target: tuple[str, ...], scope: Scope, span) -
         association_type = T.strip_null(association.type) if association else None
         if isinstance(local, T.ObjectType):
             object_type = local.name
+        elif owner in scope.locals and local == T.ANY:
+            return None  # bound by a `create` of an unknown object, already reported
         elif isinstance(association_type, T.ObjectType):
             object_type = association_type.name  # `set contact.lifecycle = customer` in a deal rule
         elif owner == scope.subject:
@@ -107,7 +114,12 @@ def writable_property(c: Checker, target: tuple[str, ...], scope: Scope, span) -
                 notes=(f"declare it in `object {object_type} {{ ... }}`",))
         return None
     if prop.readonly:
-        c.error("E208", f"`{name}` is read-only", span)
+        if prop.reverse_of is not None:
+            owner, association = prop.reverse_of
+            why = f"it lists the {owner}s whose `{association}` is this {object_type}: set `{association}` on the {owner}"
+        else:
+            why = "the engine keeps it"
+        c.error("E208", f"`{name}` is read-only", span, why)
         return None
     return prop
 
@@ -115,15 +127,19 @@ def writable_property(c: Checker, target: tuple[str, ...], scope: Scope, span) -
 def create_record(c: Checker, action: ast.CreateRecord, scope: Scope) -> None:
     schema = c.objects.get(action.object_type)
     if schema is None:
-        c.error("E213", f"unknown object type `{action.object_type}`", action.span,
-                suggestion_label(action.object_type, c.objects))
+        c.error("E213", f"unknown object type `{action.object_type}`", action.name_span.or_else(action.span),
+                suggestion_label(action.object_type, c.objects), notes=(f"declare it: `object {action.object_type} {{ ... }}`",))
+        for f in action.fields.fields:
+            c.exprs.check(f.value, scope, T.ANY)
+        if action.alias:
+            scope.locals[action.alias] = T.ANY  # so its later uses are not reported again
         return
     for f in action.fields.fields:
         prop = schema.properties.get(f.name)
         if prop is None or prop.readonly:
             why = "is read-only" if prop else "does not exist"
             c.error("E202", f"property `{f.name}` of {schema.name} {why}", f.span, suggestion_label(f.name, schema.properties))
-            c.exprs.check(f.value, scope)
+            c.exprs.check(f.value, scope, T.ANY)
             continue
         c.exprs.expect(f.value, scope, prop.type, f"`{f.name}`")
     c.types[id(action.fields)] = T.ObjectType(schema.name)
@@ -134,7 +150,7 @@ def create_record(c: Checker, action: ast.CreateRecord, scope: Scope) -> None:
 def webhook(c: Checker, action: ast.Webhook, scope: Scope) -> None:
     x = c.exprs
     if action.method not in WEBHOOK_METHODS:
-        c.error("E306", f"`{action.method}` is not an HTTP method a webhook can use", action.span,
+        c.error("E306", f"`{action.method}` is not an HTTP method a webhook can use", action.method_span.or_else(action.span),
                 suggestion_label(action.method, WEBHOOK_METHODS), notes=("use one of " + ", ".join(WEBHOOK_METHODS),))
     x.expect_value(action.url, scope, T.URL, "the webhook's URL")
     if isinstance(action.url, ast.TextLit) and len(action.url.parts) == 1:
@@ -153,9 +169,9 @@ def webhook(c: Checker, action: ast.Webhook, scope: Scope) -> None:
                     c.error("E204", f"header `{name}` must be text, not {field_type}", action.headers.span)
         elif headers != T.ANY:
             c.error("E204", f"headers are a record of text, not {headers}", action.headers.span)
-    for secret in (action.auth_secret, action.sign_secret):
+    for secret, where in ((action.auth_secret, action.auth_span), (action.sign_secret, action.sign_span)):
         if secret is not None and secret not in c.secrets:
-            c.error("E214", f"unknown secret `{secret}`", action.span, suggestion_label(secret, c.secrets),
+            c.error("E214", f"unknown secret `{secret}`", where.or_else(action.span), suggestion_label(secret, c.secrets),
                     notes=(f"declare it: `secret {secret}`",))
     if action.timeout is not None:
         x.expect_value(action.timeout, scope, T.DURATION, "the timeout")

@@ -71,6 +71,8 @@ class Checker:
         self.rules: list[RuleInfo] = []
         self.calls: list[tuple[str, str, Span]] = []  # (caller, callee, where) for the recursion check
         self._declared: dict[str, Span] = {}
+        self._duplicates: set[int] = set()  # id() of declarations already reported as duplicates
+        self._alias_types: dict[str, T.Type] = {}
         self._const_types: dict[str, T.Type] = {}
         self._resolving_consts: list[str] = []
         self._resolving_aliases: list[str] = []
@@ -85,9 +87,14 @@ class Checker:
 
     # ---- the pass ------------------------------------------------------------------
     def run(self) -> CheckedProgram:
-        decls = self.program.decls
-        for decl in decls:
+        for decl in self.program.decls:
             self._declare(decl)
+        # A duplicate is reported once, where it is declared; checking its body
+        # too would only repeat the mistake (`property ... is declared twice`).
+        decls = [d for d in self.program.decls if id(d) not in self._duplicates]
+        for decl in decls:
+            if isinstance(decl, ast.TypeDecl):  # report a bad alias even if nothing uses it
+                self._alias_type(decl.name)
         # object properties first: everything else reads them
         for decl in decls:
             if isinstance(decl, ast.ObjectDecl):
@@ -120,18 +127,30 @@ class Checker:
 
     def _declare(self, decl) -> None:
         if isinstance(decl, ast.Rule):
+            # Runtime errors and logs name a rule: two of one name could not be told apart.
+            key = f"rule {decl.name}"
+            if decl.name is not None and key in self._declared:
+                self.error("E300", f'rule "{decl.name}" is declared twice (first at {self._declared[key]})', decl.span,
+                           "rename one of them")
+            elif decl.name is not None:
+                self._declared[key] = decl.span
             return
+        where = decl.name_span.or_else(decl.span)
         if isinstance(decl, ast.ObjectDecl) and decl.name == "contact":
             if "object contact" in self._declared:
-                self.error("E300", "`contact` is declared twice", decl.span)
-            self._declared["object contact"] = decl.span
+                first = self._declared["object contact"]
+                self.error("E300", f"`contact` is declared twice (first at {first})", where,
+                           "declare all of contact's properties in one `object contact { ... }`")
+                self._duplicates.add(id(decl))
+            self._declared.setdefault("object contact", decl.span)
             return
         kind = "event" if isinstance(decl, ast.EventDecl) else "name"
         key = f"{kind} {decl.name}"
         if key in self._declared or (kind == "event" and decl.name in BUILTIN_EVENTS):
             first = self._declared.get(key)
-            where = f" (first at {first})" if first else " (it is built in)"
-            self.error("E300", f"`{decl.name}` is declared twice{where}", decl.span)
+            why = f" (first at {first})" if first else " (it is built in)"
+            self.error("E300", f"`{decl.name}` is declared twice{why}", where, "rename one of them" if first else "rename yours")
+            self._duplicates.add(id(decl))
             return
         self._declared[key] = decl.span
         if isinstance(decl, ast.ObjectDecl):
@@ -152,8 +171,9 @@ class Checker:
         if isinstance(expr, ast.NullableTypeExpr):
             return T.nullable(self.resolve_type(expr.inner))
         if isinstance(expr, ast.EnumTypeExpr):
-            if len(set(expr.members)) != len(expr.members):
-                self.error("E300", "an enum member is listed twice", expr.span)
+            twice = sorted({m for m in expr.members if expr.members.count(m) > 1})
+            if twice:
+                self.error("E300", f"an enum member is listed twice: {', '.join(twice)}", expr.span)
             return T.EnumType(tuple(dict.fromkeys(expr.members)))
         if isinstance(expr, ast.ListTypeExpr):
             return T.ListType(self.resolve_type(expr.element))
@@ -166,17 +186,24 @@ class Checker:
             return T.ObjectType(name)
         if name in self.type_aliases:
             if name in self._resolving_aliases:
-                self.error("E302", f"type `{name}` is defined in terms of itself", expr.span)
+                cycle = " -> ".join(self._resolving_aliases[self._resolving_aliases.index(name):] + [name])
+                self.error("E302", f"type `{name}` is defined in terms of itself: {cycle}", expr.span)
                 return T.ANY
+            return self._alias_type(name)
+        known = list(T.PRIMITIVES) + list(self.objects) + list(self.type_aliases)
+        self.error("E215", f"unknown type `{name}`", expr.span, suggestion_label(name, known))
+        return T.ANY
+
+    def _alias_type(self, name: str) -> T.Type:
+        """The type a `type` declaration names, resolved (and its errors reported) once."""
+        if name not in self._alias_types:
             self._resolving_aliases.append(name)
             resolved = self.resolve_type(self.type_aliases[name].type)
             self._resolving_aliases.pop()
             if isinstance(resolved, T.EnumType):
                 resolved = T.EnumType(resolved.members, name)
-            return resolved
-        known = list(T.PRIMITIVES) + list(self.objects) + list(self.type_aliases)
-        self.error("E215", f"unknown type `{name}`", expr.span, suggestion_label(name, known))
-        return T.ANY
+            self._alias_types[name] = resolved
+        return self._alias_types[name]
 
     # ---- declarations -----------------------------------------------------------------
     def _object(self, decl: ast.ObjectDecl) -> None:
@@ -225,7 +252,8 @@ class Checker:
     def _event(self, decl: ast.EventDecl) -> None:
         object_type = decl.on_object or "contact"
         if object_type not in self.objects:
-            self.error("E213", f"unknown object type `{object_type}`", decl.span, suggestion_label(object_type, self.objects))
+            self.error("E213", f"unknown object type `{object_type}`", decl.on_span.or_else(decl.span),
+                       suggestion_label(object_type, self.objects), notes=(f"declare it: `object {object_type} {{ ... }}`",))
             object_type = "contact"
         fields: dict[str, T.Type] = {}
         for f in decl.fields:
@@ -253,7 +281,9 @@ class Checker:
             return self._const_types[name]
         decl = self.consts[name]
         if name in self._resolving_consts:
-            self.error("E302", f"constant `{name}` is defined in terms of itself", decl.span)
+            cycle = " -> ".join(self._resolving_consts[self._resolving_consts.index(name):] + [name])
+            self.error("E302", f"constant `{name}` is defined in terms of itself: {cycle}",
+                       decl.name_span.or_else(decl.span))
             return T.ANY
         self._resolving_consts.append(name)
         result = self.exprs.check(decl.value, Scope(None, where=f"const {name}"))
@@ -268,13 +298,15 @@ class Checker:
         given = set()
         for f in decl.fields:
             if f.name not in EMAIL_FIELDS:
-                self.error("E303", f"an email has no field `{f.name}`", f.span, suggestion_label(f.name, EMAIL_FIELDS))
+                self.error("E303", f"an email has no field `{f.name}`", f.span, suggestion_label(f.name, EMAIL_FIELDS),
+                           notes=("an email has " + ", ".join(EMAIL_FIELDS),))
                 continue
             given.add(f.name)
             self.exprs.expect(f.value, scope, T.TEXT, f"the email's `{f.name}`")
         for name, required in EMAIL_FIELDS.items():
             if required and name not in given:
-                self.error("E303", f"email `{decl.name}` has no `{name}`", decl.span, f'add `{name}: "..."`')
+                self.error("E303", f"email `{decl.name}` has no `{name}`", decl.name_span.or_else(decl.span),
+                           f'add `{name}: "..."`')
 
     def _fn_body(self, decl: ast.FnDecl) -> None:
         signature = self.functions[decl.name]
@@ -339,6 +371,16 @@ class Checker:
             name in self.objects[scope.subject].properties or name == scope.subject
         )
 
+    def source_text(self, span: Span, longest: int = 40) -> str | None:
+        """The source an expression is written as, to quote it in a message:
+        None when it spans lines, is long, or the source is not at hand."""
+        source = self.sources.get(span.file)
+        if source is None or span.line < 1 or span.line != span.end_line:
+            return None
+        lines = source.splitlines()
+        text = lines[span.line - 1][span.column - 1 : span.end_column - 1] if span.line <= len(lines) else ""
+        return text if 0 < len(text) <= longest else None
+
     def all_property_names(self) -> set[str]:
         return {p for schema in self.objects.values() for p in schema.properties}
 
@@ -356,16 +398,21 @@ class Checker:
         if isinstance(trigger, ast.EventTrigger):
             schema = self.events.get(trigger.event)
             if schema is None:
-                hint = suggestion_label(trigger.event, list(self.events) + list(self.objects))
-                self.error("E210", f"unknown event `{trigger.event}`", trigger.span, hint,
-                           notes=("declare it: `event " + trigger.event + " { ... }`",))
+                where = trigger.name_span.or_else(trigger.span)
+                if trigger.event in self.objects:
+                    self.error("E210", f"`{trigger.event}` is an object, not an event", where,
+                               f"write `{trigger.event} created` or `{trigger.event}.PROPERTY changed`")
+                else:
+                    self.error("E210", f"unknown event `{trigger.event}`", where, suggestion_label(trigger.event, self.events),
+                               notes=("declare it: `event " + trigger.event + " { ... }`",))
+                scope.locals["event"] = T.ANY  # so `event.x` in the rule is not reported again
                 return
             scope.subject, scope.event = schema.object_type, schema
             if trigger.where is not None:
                 self.exprs.expect_condition(trigger.where, scope)
         elif isinstance(trigger, ast.CreatedTrigger):
             if trigger.object_type not in self.objects:
-                self.error("E213", f"unknown object type `{trigger.object_type}`", trigger.span,
+                self.error("E213", f"unknown object type `{trigger.object_type}`", trigger.name_span.or_else(trigger.span),
                            suggestion_label(trigger.object_type, self.objects))
                 return
             scope.subject = trigger.object_type
@@ -374,18 +421,19 @@ class Checker:
             if len(path) == 2 and path[0] in self.objects:
                 scope.subject = path[0]
             elif len(path) != 1:
-                self.error("E202", "write `PROPERTY changed` or `OBJECT.PROPERTY changed`", trigger.span)
+                self.error("E202", "write `PROPERTY changed` or `OBJECT.PROPERTY changed`", trigger.path_span.or_else(trigger.span))
                 return
             prop = self.objects[scope.subject].properties.get(path[-1])
             if prop is None:
                 names = self.objects[scope.subject].properties
-                self.error("E202", f"{scope.subject} has no property `{path[-1]}`", trigger.span, suggestion_label(path[-1], names))
+                self.error("E202", f"{scope.subject} has no property `{path[-1]}`", trigger.path_span.or_else(trigger.span),
+                           suggestion_label(path[-1], names))
                 return
             for value in (trigger.from_value, trigger.to_value):
                 if value is not None:
                     self.exprs.expect(value, scope, T.nullable(T.strip_null(prop.type)), f"a value of `{prop.name}`")
         elif isinstance(trigger, ast.ListTrigger):
-            self.check_list(trigger.list_name, trigger.span)
+            self.check_list(trigger.list_name, trigger.name_span.or_else(trigger.span))
         elif isinstance(trigger, ast.MatchingTrigger):
             self.exprs.expect_condition(trigger.condition, scope)
 

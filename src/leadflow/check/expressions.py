@@ -16,8 +16,9 @@ from typing import TYPE_CHECKING
 
 from leadflow.check import types as T
 from leadflow.check.program import Resolution
-from leadflow.diagnostics import suggestion_label
+from leadflow.diagnostics import did_you_mean, suggestion_label
 from leadflow.stdlib import REGISTRY, signature_result
+from leadflow.stdlib import describe as describe_builtin
 from leadflow.syntax import ast
 
 if TYPE_CHECKING:
@@ -48,7 +49,19 @@ class ExprChecker:
         return result
 
     def expect(self, expr: ast.Expr, scope: Scope, target: T.Type, what: str) -> T.Type:
-        """Check expr and report if its type does not fit `target`."""
+        """Check expr and report if its type does not fit `target`.
+
+        A record or list literal is checked piece by piece against the
+        target's shape, so a mistake is reported at the field or item that
+        makes it, not as one mismatch of two long record types."""
+        shape = T.strip_null(target)
+        if isinstance(expr, ast.RecordLit) and isinstance(shape, T.RecordType):
+            return self._expect_record(expr, scope, shape, what)
+        if isinstance(expr, ast.ListLit) and isinstance(shape, T.ListType) and expr.items:
+            for item in expr.items:
+                self.expect(item, scope, shape.element, f"an item of {what}")
+            self.c.types[id(expr)] = result = T.ListType(shape.element)
+            return result
         actual = self.check(expr, scope, target)
         if not T.assignable(actual, target):
             if T.assignable(T.strip_null(actual), target):
@@ -56,6 +69,32 @@ class ExprChecker:
             else:
                 self.c.error("E204", f"{what} must be {target}, not {actual}", expr.span)
         return actual
+
+    def _expect_record(self, e: ast.RecordLit, scope: Scope, shape: T.RecordType, what: str) -> T.Type:
+        fields = []
+        for f in e.fields:
+            if f.name in dict(fields):
+                self.c.error("E300", f"field `{f.name}` is given twice", f.span)
+                continue
+            field_type = shape.field(f.name)
+            if field_type is None:
+                names = [n for n, _ in shape.fields]
+                self.c.error("E202", f"{what} has no field `{f.name}`", f.span, suggestion_label(f.name, names),
+                             notes=(f"{what} is {shape}",))
+                fields.append((f.name, self.check(f.value, scope)))
+                continue
+            fields.append((f.name, self.expect(f.value, scope, field_type, f"field `{f.name}` of {what}")))
+        given = dict(fields)
+        misspelt = {did_you_mean(n, [m for m, _ in shape.fields if m not in given]) for n in given if shape.field(n) is None}
+        missing = [
+            n for n, t in shape.fields
+            if n not in given and n not in misspelt and not T.is_nullable(t) and t != T.ANY
+        ]
+        if missing:
+            names = ", ".join(f"`{n}`" for n in missing)
+            self.c.error("E204", f"{what} needs {names}", e.span, notes=(f"{what} is {shape}",))
+        self.c.types[id(e)] = result = T.RecordType(tuple(fields))
+        return result
 
     def value(self, expr: ast.Expr, scope: Scope, what: str, expected: T.Type | None = None) -> T.Type:
         """Check an operand that must not be null; returns its non-null type."""
@@ -65,8 +104,9 @@ class ExprChecker:
         return T.strip_null(actual)
 
     def null_error(self, expr: ast.Expr, what: str) -> None:
-        name = describe(expr)
-        example = expr.name if isinstance(expr, (ast.Name, ast.Field)) else "x"
+        text = self.c.source_text(expr.span)
+        name = f"`{text}`" if text else describe(expr)
+        example = text or (expr.name if isinstance(expr, (ast.Name, ast.Field)) else "x")
         self.c.error(
             "E205", f"{name} may be null, but {what} needs a value", expr.span,
             f"give a default: `{example} ?? ...`",
@@ -166,17 +206,28 @@ class ExprChecker:
                 notes=("members are " + ", ".join(enum.members),),
             )
             return T.ANY
-        candidates = list(scope.locals) + list(self.c.consts)
-        if scope.subject is not None:
-            candidates += list(self.c.objects[scope.subject].properties)
+        if expected == T.ANY:
+            # What this name is compared with or stored into was already
+            # reported (`lifecycl == lead`, `set lifecyle = lead`): the name is
+            # most likely one of its enum members, not a second mistake.
+            return T.ANY
         where = f" on {scope.subject}" if scope.subject else ""
-        hint = suggestion_label(name, candidates)
+        hint = suggestion_label(name, self._known_names(scope))
         if not hint and scope.subject is None and name in self.c.all_property_names():
-            hint = "functions see only their parameters: pass the value in"
+            if scope.in_function:
+                hint = "functions see only their parameters: pass the value in"
+            else:  # a `const` or a property's default
+                hint = "constants and defaults are computed before any record exists"
         if not hint and name == "event":
             hint = "`event` exists only in rules triggered by an event"
         self.c.error("E200", f"unknown name `{name}`{where}", e.span, hint)
         return T.ANY
+
+    def _known_names(self, scope: Scope) -> list[str]:
+        names = list(scope.locals) + list(self.c.consts)
+        if scope.subject is not None:
+            names += list(self.c.objects[scope.subject].properties)
+        return names
 
     def _Field(self, e, scope, expected):
         if isinstance(e.subject, ast.Name) and e.subject.name == "const" and "const" not in scope.locals:
@@ -185,28 +236,39 @@ class ExprChecker:
                 return self.c.const_type(e.name)
             self.c.error("E200", f"no constant named `{e.name}`", e.span, suggestion_label(e.name, self.c.consts))
             return T.ANY
-        subject = self.check(e.subject, scope)
+        checked = self.check(e.subject, scope)
+        subject = T.strip_null(checked)
+        where = e.name_span.or_else(e.span)
         if subject == T.ANY:
             return T.ANY
-        if T.is_nullable(subject):
-            self.null_error(e.subject, "reading a field")
-            subject = T.strip_null(subject)
         if isinstance(subject, T.RecordType):
-            field = subject.field(e.name)
-            if field is None:
+            result = subject.field(e.name)
+            if result is None:
                 names = [n for n, _ in subject.fields]
-                self.c.error("E202", f"no field `{e.name}` in {subject}", e.span, suggestion_label(e.name, names))
+                self.c.error("E202", f"no field `{e.name}` in {subject}", where, suggestion_label(e.name, names))
                 return T.ANY
-            return field
-        if isinstance(subject, T.ObjectType):
+        elif isinstance(subject, T.ObjectType):
             prop = self.c.objects[subject.name].properties.get(e.name)
             if prop is None:
                 names = self.c.objects[subject.name].properties
-                self.c.error("E202", f"{subject.name} has no property `{e.name}`", e.span, suggestion_label(e.name, names))
+                self.c.error("E202", f"{subject.name} has no property `{e.name}`", where, suggestion_label(e.name, names))
                 return T.ANY
-            return prop.type
-        self.c.error("E207", f"{subject} has no fields", e.span)
-        return T.ANY
+            result = prop.type
+        else:
+            self.c.error("E207", f"{subject} has no fields", where)
+            return T.ANY
+        # Reported after the field is known to exist: a misspelt field on a
+        # nullable record is one mistake, not two.
+        if T.is_nullable(checked):
+            if isinstance(subject, T.ObjectType):
+                # There is no default record to give with `??`, so say so
+                # rather than suggest what cannot be written.
+                text = self.c.source_text(e.subject.span) or subject.name
+                self.c.error("E205", f"`{text}` may be unset, but reading a field needs a record", e.subject.span,
+                             "reading through an association that may be unset is not supported yet")
+            else:
+                self.null_error(e.subject, "reading a field")
+        return result
 
     def _Index(self, e, scope, expected):
         subject = self.value(e.subject, scope, "indexing")
@@ -246,20 +308,28 @@ class ExprChecker:
         builtin = REGISTRY.get(e.func)
         if builtin is None:
             known = list(REGISTRY) + list(self.c.externs) + list(self.c.functions)
-            self.c.error("E203", f"unknown function `{e.func}`", e.span, suggestion_label(e.func, known))
+            self.c.error("E203", f"unknown function `{e.func}`", e.span, suggestion_label(e.func, known),
+                         notes=(f"a host function is declared with `extern fn {e.func}(...) -> TYPE`",))
             for arg in e.args:
                 self.check(arg, scope)
             return T.ANY
         arg_types = []
-        for position, arg in enumerate(e.args):
-            hint = builtin.params[min(position, len(builtin.params) - 1)].type if builtin.params else None
-            arg_types.append(self.check(arg, scope, hint))
+        for position, arg in enumerate(e.args, 1):
+            param = builtin.params[min(position, len(builtin.params)) - 1] if builtin.params else None
+            actual = self.check(arg, scope, param.type if param else None)
+            if param is not None and isinstance(actual, T.Nullable) and not all(
+                isinstance(t, T.Nullable) for t in param.types
+            ):
+                # Said here, as for every other null mistake, naming the value;
+                # the registry then checks the rest with the value's own type.
+                self.null_error(arg, f"argument {position} of `{e.func}`")
+                actual = T.strip_null(actual)
+            arg_types.append(actual)
         result = signature_result(builtin, arg_types)
         if isinstance(result, str):
-            bad = next((a for a, t in zip(e.args, arg_types) if T.is_nullable(t)), None)
-            code = "E205" if bad is not None and "null" in result else "E206"
-            label = f"give a default: `{bad.name} ?? ...`" if code == "E205" and isinstance(bad, ast.Name) else ""
-            self.c.error(code, result, bad.span if code == "E205" else e.span, label)
+            signature = describe_builtin(builtin)
+            notes = () if signature in result else (f"signature: {signature}",)
+            self.c.error("E206", result, e.span, notes=notes)
             return T.ANY
         return result
 
@@ -287,21 +357,33 @@ class ExprChecker:
             return T.BOOL
         if op == "??":
             left = self.check(e.left, scope, expected)
-            right = self.check(e.right, scope, T.strip_null(left) if left != T.NULL else expected)
+            right = self.check(e.right, scope, T.strip_null(left) if left not in (T.NULL, T.ANY) else expected)
             joined = T.join(T.strip_null(left), right)
             if joined is None:
                 self.c.error("E204", f"`??` needs a default of the same type: {T.strip_null(left)}, not {right}", e.right.span)
                 return T.ANY
             if not T.is_nullable(left) and left != T.ANY:
-                self.c.warning("W201", f"{describe(e.left)} is never null, so `??` has no effect", e.span)
+                text = self.c.source_text(e.left.span)
+                name = f"`{text}`" if text else describe(e.left)
+                self.c.warning("W201", f"{name} is never null, so `??` has no effect", e.span, "drop `?? ...`")
             return joined
         if op in ("==", "!=", "<", "<=", ">", ">="):
             return self._comparison(e, scope)
         return self._arithmetic(e, scope)
 
     def _operands_with_enum_hint(self, left_expr, right_expr, scope):
-        """Type both sides; a bare enum member on either side resolves against the other."""
-        if isinstance(left_expr, ast.Name) and not self.c.name_is_bound(left_expr.name, scope):
+        """Type both sides; a bare enum member on either side resolves against the other.
+
+        The side that is not a bare unknown name is typed first. When both are
+        (`lifecycl == lead`), the one spelt like a known name goes first: it is
+        the mistake, and the other is then taken for a member of its enum."""
+        unbound = [
+            isinstance(x, ast.Name) and not self.c.name_is_bound(x.name, scope) for x in (left_expr, right_expr)
+        ]
+        if all(unbound):
+            known = self._known_names(scope)
+            unbound[0] = did_you_mean(left_expr.name, known) is None and did_you_mean(right_expr.name, known) is not None
+        if unbound[0]:
             right = self.check(right_expr, scope)
             left = self.check(left_expr, scope, right)
         else:
@@ -316,7 +398,7 @@ class ExprChecker:
             if e.op not in ("==", "!=") and T.NULL in (a, b):
                 self.c.error("E207", f"`{e.op}` with null is always false", e.span, "use `is known` or `is unknown`")
             return T.BOOL
-        if T.join(a, b) is None:
+        if T.join(a, b) is None or not enums_comparable(a, b):
             self.c.error("E204", f"cannot compare {left} with {right}", e.span)
         elif e.op not in ("==", "!=") and not (
             (a in ORDERED and b in ORDERED) or (isinstance(a, T.EnumType) and isinstance(b, T.EnumType))
@@ -341,13 +423,15 @@ class ExprChecker:
             container = self.check(e.container, scope, T.ListType(T.strip_null(item)))
         else:
             container = self.check(e.container, scope)
-            hint = container.element if isinstance(container, T.ListType) else None
+            shape = T.strip_null(container)
+            hint = shape.element if isinstance(shape, T.ListType) else None
             item = self.check(e.item, scope, hint)
         if T.is_nullable(container):
             self.null_error(e.container, "`in`")
             container = T.strip_null(container)
         if isinstance(container, T.ListType):
-            if T.join(T.strip_null(item), container.element) is None:
+            element, wanted = T.strip_null(item), container.element
+            if T.join(element, wanted) is None or not enums_comparable(element, wanted):
                 self.c.error("E204", f"a {item} is never in a {container}", e.span)
         elif T.is_textual(container):
             if not T.is_textual(T.strip_null(item)) and item != T.ANY:
@@ -366,7 +450,8 @@ class ExprChecker:
         otherwise = self.check(e.otherwise, scope, expected or then)
         joined = T.join(then, otherwise)
         if joined is None:
-            self.c.error("E204", f"both branches must have one type: {then} and {otherwise}", e.span)
+            self.c.error("E204", f"both branches must have one type: {then} and {otherwise}", e.otherwise.span,
+                         f"the `then` branch is {then}")
             return T.ANY
         return joined
 
@@ -387,7 +472,7 @@ class ExprChecker:
         if e.default is not None:
             value = self.check(e.default, scope, expected or result)
             result = value if result is None else (T.join(result, value) or self._branch_error(e.default, result, value))
-        else:
+        elif subject != T.ANY:  # an unknown subject was reported; its arms cannot be judged
             enum = T.strip_null(subject)
             missing = [m for m in enum.members if m not in covered] if isinstance(enum, T.EnumType) else None
             if missing is None or missing or T.is_nullable(subject):
@@ -398,6 +483,14 @@ class ExprChecker:
     def _branch_error(self, expr, a, b):
         self.c.error("E204", f"every arm must have one type: {a} and {b}", expr.span)
         return T.ANY
+
+
+def enums_comparable(a: T.Type, b: T.Type) -> bool:
+    """Two enums compare when one holds the other's members: `lifecycle == lead`
+    (a bare member is an enum of one), not `lifecycle == persona`."""
+    if isinstance(a, T.EnumType) and isinstance(b, T.EnumType):
+        return T.assignable(a, b) or T.assignable(b, a)
+    return True
 
 
 def arithmetic_result(op: str, a: T.Type, b: T.Type) -> T.Type | None:

@@ -19,6 +19,8 @@ FALSE_WORDS = {"false", "no", "0", "n"}
 
 def coerce(value, target: T.Type, where: str, *, timezone: dt.tzinfo = dt.timezone.utc, from_text: bool = False):
     """Convert `value` to the runtime form of `target`, or raise InputError."""
+    if from_text and isinstance(value, str):
+        value = value.strip()  # a CSV cell's padding is not part of its value
     if value is None or (from_text and value == ""):
         if T.is_nullable(target) or target == T.ANY:
             return None
@@ -45,7 +47,7 @@ def _convert(value, kind: T.Type, where: str, tz, from_text: bool):
         if from_text and isinstance(value, str):
             text = value.replace("_", "").strip()
             number = float(text)
-            return int(number) if number.is_integer() and "." not in text and "e" not in text.lower() else number
+            value = int(number) if number.is_integer() and "." not in text and "e" not in text.lower() else number
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise InputError(f"{where}: expected a number, got {_kind_of(value)}")
         if value != value or value in (float("inf"), float("-inf")):

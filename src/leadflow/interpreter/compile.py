@@ -44,6 +44,7 @@ class Codegen:
             "_contains": helpers.contains, "_add_dur": helpers.add_duration,
             "_sub_dur": helpers.subtract_duration, "_between": helpers.between, "_str": helpers.text,
             "_esc": lambda value: html.escape(helpers.text(value)),
+            "_record_problem": helpers.record_problem,
         }
         self._constants: dict[tuple, str] = {}
         self._counter = itertools.count()
@@ -152,14 +153,19 @@ class Codegen:
 
     def _TextLit(self, e):
         pieces = []
-        for part in e.parts:
-            if isinstance(part, str):
-                pieces.append(repr(part))
-            elif T.is_textual(self.type_of(part)):
-                pieces.append(self.expr(part))
-            else:
-                pieces.append(f"_str({self.expr(part)})")
-        if self.escape_html:
+        # in an HTML body the outermost interpolation escapes; text built inside it must not escape again
+        escape, self.escape_html = self.escape_html, False
+        try:
+            for part in e.parts:
+                if isinstance(part, str):
+                    pieces.append(repr(part))
+                elif T.is_textual(self.type_of(part)):
+                    pieces.append(self.expr(part))
+                else:
+                    pieces.append(f"_str({self.expr(part)})")
+        finally:
+            self.escape_html = escape
+        if escape:
             pieces = [p if isinstance(part, str) else f"_esc({p})" for p, part in zip(pieces, e.parts)]
         return pieces[0] if len(pieces) == 1 else "(" + " + ".join(pieces) + ")"
 
@@ -228,6 +234,8 @@ class Codegen:
             return f"_fn_{e.func}(ctx, {', '.join(args)})"
         if e.func in self.checked.externs:
             return f"ctx.host({e.func!r}, ({''.join(a + ', ' for a in args)}))"
+        if e.func == "now" and "_clock_now" in self.namespace:
+            return "_clock_now()"  # the hot path of time conditions: one call, not three
         builtin = REGISTRY[e.func]
         name = f"_b_{e.func}"
         self.namespace[name] = builtin.impl
@@ -259,6 +267,10 @@ class Codegen:
             if null_literal:
                 other = right if isinstance(e.left, ast.NullLit) else left
                 return f"({other} is {'not ' if e.op == '!=' else ''}None)"
+            if self.may_be_null(e.left) and self.may_be_null(e.right):
+                # null == null compares with null, so it is false like every comparison but `== null`
+                t = self.temp()
+                return f"(({t} := {left}) is not None and {t} == {right})"
             return f"({left} == {right})"
         enum = left_type if isinstance(left_type, T.EnumType) else right_type
         if e.op != "!=" and isinstance(enum, T.EnumType):
@@ -335,6 +347,11 @@ class Codegen:
         return f"({self.expr(e.left)} and {self.expr(e.right)})"
 
     def _IsKnown(self, e):
+        if isinstance(e.operand, ast.NullLit):
+            return repr(not e.known)
+        if not self.may_be_null(e.operand):
+            # known for sure; still evaluated (it may fail), and no `-1 is None` for Python to warn about
+            return f"({self.expr(e.operand)}, {e.known!r})[1]"
         return f"({self.expr(e.operand)} is {'not ' if e.known else ''}None)"
 
     def _IfExpr(self, e):

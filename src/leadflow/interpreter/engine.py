@@ -98,6 +98,8 @@ class Engine:
         self.gen = Codegen(checked, self.timezone)
         self.ctx = RunContext(self.clock, self.timezone, self.gen.sites, seed=seed, step_budget=step_budget)
         self.gen.namespace["_ctx"] = self.ctx
+        self._read_committed()
+        self.gen.namespace["_clock_now"] = self.clock.now
         self.gen.compile_functions()
         self.actions = ActionCompiler(checked, self.gen)
         self.rules = compile_rules(checked, self.gen, self.actions)
@@ -205,23 +207,48 @@ class Engine:
         if payload is None:
             payload = self._payload(schema, data)
         key = key or event_key(name, contact, at, data)
-        if self.store.has_event(key):
+        try:
+            with self.store.transaction():
+                tx = Transaction(self, at, key, payload)
+                self.ctx.records = tx.props
+                self.ctx.reverse_lookup = tx.reverse
+                self.ctx.start(f"event {name}")  # `matching` conditions run before any rule starts its own budget
+                first: list[Happening] = []
+                record_id = self._resolve_record(schema.object_type, contact, tx, first)
+                # Logged first: a second run of the same event stops here, and the
+                # rollback undoes even the contact it may have just created.
+                if not self.store.log_event(key, name, record_id, at, data):
+                    raise _AlreadyProcessed
+                self._apply(name, schema, record_id, payload, tx, first)
+        except _AlreadyProcessed:
             return EmitResult(key, None, duplicate=True)
-        with self.store.transaction():
-            tx = Transaction(self, at, key, payload)
-            self.ctx.records = tx.props
-            self.ctx.reverse_lookup = tx.reverse
-            first: list[Happening] = []
-            record_id = self._resolve_record(schema.object_type, contact, tx, first)
-            if name == "upsert":
-                for prop, value in payload.items():
-                    tx.set_prop(record_id, prop, value, "event upsert")
-                first.extend(tx.queue)
-                tx.queue.clear()
-            first.append(Happening("event", record_id, schema.object_type, name=name))
-            tx.run(first)
-            self.store.log_event(key, name, record_id, at, data)
+        finally:
+            self._read_committed()
         return EmitResult(key, record_id, fired=tuple(tx.fired), notes=tuple(tx.notes))
+
+    def _read_committed(self) -> None:
+        """Outside an event, compiled code (conditions) reads records from the store,
+        not from the cache of the last event's transaction."""
+        self.ctx.records = self._committed_props
+        self.ctx.reverse_lookup = self._committed_reverse
+
+    def _committed_props(self, record_id: int) -> dict:
+        record = self.store.get_record(record_id)
+        if record is None:
+            raise LeadflowRuntimeError(f"record {record_id} does not exist")
+        return dict(record.props, id=record.id, created_at=record.created_at, updated_at=record.updated_at)
+
+    def _committed_reverse(self, record_id: int, owner: str, field: str) -> list[int]:
+        return [r.id for r in self.store.find_all_by(owner, field, record_id)]
+
+    def _apply(self, name, schema, record_id, payload, tx, first) -> None:
+        if name == "upsert":
+            for prop, value in payload.items():
+                tx.set_prop(record_id, prop, value, "event upsert")
+            first.extend(tx.queue)
+            tx.queue.clear()
+        first.append(Happening("event", record_id, schema.object_type, name=name))
+        tx.run(first)
 
     def _payload(self, schema, data: dict) -> dict:
         if schema.name == "upsert":
@@ -252,11 +279,13 @@ class Engine:
             record = self.store.get_record(ref["id"])
             if record is None or record.type != object_type:
                 raise InputError(f"no {object_type} with id {ref['id']}")
+            tx.seed(record)
             return record.id
         if object_type == "contact" and isinstance(ref, str):
             email = coerce(ref, T.EMAIL, "contact")
             record = self.store.find_by("contact", "email", email)
             if record is not None:
+                tx.seed(record)
                 return record.id
             record_id = tx.create("contact", {"email": email}, "event " + tx.key)
             first.extend(tx.queue)
@@ -278,7 +307,7 @@ class Engine:
         with self.store.batch():
             for number, row in enumerate(rows, 1):
                 email = (row.get("email") or "").strip()
-                cells = {k: v for k, v in row.items() if k and k != "email" and v not in (None, "")}
+                cells = {k: v for k, v in row.items() if k and k != "email" and v is not None and str(v).strip()}
                 try:
                     if not email:
                         raise InputError("the row has no email")
@@ -334,7 +363,16 @@ class Engine:
             raise ScriptError(errors)
         self.gen.checked.types.update(checker.types)
         self.gen.checked.names.update(checker.names)
-        compiled = self.gen.function(expr, "condition", "p, ev=None, loc=None, ctx=_ctx")
+        start = ""
+        if calls_code(self.checked, expr):  # `fn` and host calls tick: each evaluation gets a fresh budget
+            start = f"    ctx.start({f'condition `{text}`'!r})\n"
+        # A plain mapping may lack `id` or hold None for a property with a default: say so
+        # instead of leaking a KeyError or TypeError (the try costs nothing until it catches).
+        compiled = self.gen.define(
+            f"def _condition(p, ev=None, loc=None, ctx=_ctx):\n{start}"
+            f"    try:\n        return {self.gen.expr(expr)}\n"
+            f"    except (KeyError, TypeError) as error:\n        raise _record_problem(error, {text!r}) from None\n",
+            "_condition")
         compiled.text = text
         return compiled
 
@@ -343,6 +381,19 @@ class Engine:
             self._checker = Checker(self.checked.program, self.checked.sources)
             self._checker.run()
         return self._checker
+
+
+class _AlreadyProcessed(Exception):
+    """Raised inside the transaction to roll back a duplicate event."""
+
+
+def calls_code(checked: CheckedProgram, node) -> bool:
+    """Whether an expression calls a `fn` or a host function, which run under the step budget."""
+    if isinstance(node, tuple):
+        return any(calls_code(checked, child) for child in node)
+    if isinstance(node, ast.Call) and (node.func in checked.functions or node.func in checked.externs):
+        return True
+    return attrs.has(type(node)) and any(calls_code(checked, getattr(node, f.name)) for f in attrs.fields(type(node)))
 
 
 def event_key(name: str, contact, at: dt.datetime, data: dict) -> str:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from leadflow.errors import LeadflowRuntimeError
+from leadflow.errors import InputError, LeadflowRuntimeError
 from leadflow.values import Duration
 
 
@@ -72,3 +72,10 @@ def text(value) -> str:
     if isinstance(value, list):
         return ", ".join(text(v) for v in value)
     return str(value)
+
+
+def record_problem(error: Exception, condition: str) -> InputError:
+    """What is wrong with the plain mapping a compiled condition was given."""
+    if isinstance(error, KeyError):
+        return InputError(f"condition `{condition}`: the record has no `{error.args[0]}`")
+    return InputError(f"condition `{condition}`: a property it reads is null or of the wrong type ({error})")

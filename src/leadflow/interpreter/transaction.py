@@ -13,6 +13,9 @@ Design (section 9 of the language design):
 * Effects (email, webhooks, notifications) are written to the outbox in the
   same transaction, keyed by event, rule and action, and delivered after
   commit: a crash neither loses nor doubles one.
+* Property writes are buffered per record and written once, with their
+  history, when the cascade ends (or before anything reads the store), so a
+  rule that sets three properties costs one UPDATE, not three read-writes.
 """
 from __future__ import annotations
 
@@ -25,6 +28,7 @@ from leadflow.interpreter.actions import Activation
 from leadflow.values import plain
 
 DEFAULT_CASCADE_LIMIT = 10
+BUILTIN_KEYS = frozenset({"id", "created_at", "updated_at"})
 
 
 class CascadeLimitExceeded(LeadflowRuntimeError):
@@ -55,6 +59,7 @@ class Transaction:
         self.event_payload = event_payload
         self.queue: deque[Happening] = deque()
         self.cache: dict[int, tuple[str, dict]] = {}
+        self.dirty: dict[int, list[tuple[str, object, object, str]]] = {}  # record -> buffered sets
         self.fired: list[str] = []
         self.notes: list[str] = []
         self.current: Happening | None = None
@@ -67,15 +72,29 @@ class Transaction:
             record = self.store.get_record(record_id)
             if record is None:
                 raise LeadflowRuntimeError(f"record {record_id} does not exist")
-            props = dict(record.props)
-            props.update(id=record.id, created_at=record.created_at, updated_at=record.updated_at)
-            cached = self.cache[record_id] = (record.type, props)
+            cached = self.seed(record)
         return cached
+
+    def seed(self, record) -> tuple[str, dict]:
+        """Cache a record the caller already read from the store."""
+        props = dict(record.props)
+        props.update(id=record.id, created_at=record.created_at, updated_at=record.updated_at)
+        cached = self.cache[record.id] = (record.type, props)
+        return cached
+
+    def flush(self, record_id: int | None = None) -> None:
+        """Write buffered property changes (of one record, or all) to the store."""
+        for rid in [record_id] if record_id is not None else list(self.dirty):
+            changes = self.dirty.pop(rid, None)
+            if changes:
+                props = {k: v for k, v in self.cache[rid][1].items() if k not in BUILTIN_KEYS}
+                self.store.write_changes(rid, props, changes, self.at)
 
     def props(self, record_id: int) -> dict:
         return self.load(record_id)[1]
 
     def reverse(self, record_id: int, owner: str, field: str) -> list[int]:
+        self.flush()
         return [r.id for r in self.store.find_all_by(owner, field, record_id)]
 
     # ---- writes, each raising the happenings it causes -------------------------------------
@@ -98,7 +117,7 @@ class Transaction:
             return
         watchers = self.engine.rules.matching.get((object_type, name), ())
         before = [self._holds(rule, p) for rule in watchers]
-        self.store.update_record(record_id, {name: value}, self.at, cause)
+        self.dirty.setdefault(record_id, []).append((name, old, value, cause))
         if value is None:
             p.pop(name, None)
         else:
@@ -110,6 +129,7 @@ class Transaction:
                 self._raise(Happening("matching", record_id, object_type, rule=rule))
 
     def change_list(self, record_id: int, list_name: str, add: bool, cause: str) -> None:
+        self.flush(record_id)  # keeps the record's history in the order things happened
         change = self.store.add_to_list if add else self.store.remove_from_list
         if change(record_id, list_name, self.at, cause):
             object_type = self.load(record_id)[0]
@@ -154,6 +174,7 @@ class Transaction:
                 if rule.index != happening.source:
                     self._fire(rule, happening)
         self.current = None
+        self.flush()
 
     def _candidates(self, h: Happening):
         rules = self.engine.rules
@@ -189,6 +210,7 @@ class Transaction:
             rule.run(self, act)
         except LeadflowRuntimeError as error:
             error.where = error.where or rule.title
+            error.span = error.span or rule.info.rule.span  # failed in the rule's condition
             raise
         except RecursionError:
             raise LeadflowRuntimeError("expression nested too deeply", rule.info.rule.span, rule.title) from None

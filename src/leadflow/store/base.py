@@ -126,6 +126,14 @@ class Store(Protocol):
         """Every record of `type` whose `field` equals `value`, by id (reverse associations)."""
         ...
 
+    def write_changes(
+        self, record_id: int, props: dict[str, Any], changes: list[tuple[str, Any, Any, str]], at: dt.datetime
+    ) -> None:
+        """Store `props` as the record's whole state, with one "set" history entry
+        per (field, old, new, cause) in `changes`. For a caller that already holds
+        the record (the engine's transaction): no read, one write."""
+        ...
+
     def update_record(
         self, record_id: int, changes: dict[str, Any], at: dt.datetime, cause: str
     ) -> dict[str, tuple[Any, Any]]:

@@ -228,6 +228,25 @@ class SqliteStore(SqliteOutbox):
             )
         return changed
 
+    @_atomic
+    def write_changes(
+        self, record_id: int, props: dict[str, Any], changes: list[tuple[str, Any, Any, str]], at: dt.datetime
+    ) -> None:
+        stamp = utc_text(at)
+        encoded = to_json_value({k: v for k, v in props.items() if v is not None})
+        if any(field == "email" for field, *_ in changes):
+            sql = "UPDATE records SET props = ?, email = ?, updated_at = ? WHERE id = ?"
+            params: tuple = (encode_json(encoded), _email_of(encoded), stamp, record_id)
+        else:
+            sql = "UPDATE records SET props = ?, updated_at = ? WHERE id = ?"
+            params = (encode_json(encoded), stamp, record_id)
+        if self._conn.execute(sql, params).rowcount != 1:
+            raise InputError(f"no record with id {record_id}")
+        self._conn.executemany(
+            "INSERT INTO history(record_id, at, kind, field, old, new, cause) VALUES (?, ?, 'set', ?, ?, ?, ?)",
+            [(record_id, stamp, field, dump_value(old), dump_value(new), cause) for field, old, new, cause in changes],
+        )
+
     def records(self, type: str | None = None) -> Iterator[Record]:
         # Keyset pages rather than one open cursor: callers may write to the
         # store while iterating, and memory stays flat over 100k records.

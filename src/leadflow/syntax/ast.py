@@ -19,6 +19,12 @@ def _span():
     return attrs.field(default=NOWHERE, eq=False, repr=False, kw_only=True)
 
 
+# Besides its own span, a node that names something (a property, list, event,
+# declaration...) keeps where that name is written (`name_span`,
+# `target_span`...), so a diagnostic about the name points at the name and
+# not at the keyword opening the action. NOWHERE when built without a source.
+
+
 node = attrs.frozen
 
 
@@ -145,6 +151,7 @@ class Name:
 class Field:
     subject: Expr
     name: str
+    name_span: Span = _span()  # where `.name` is written
     span: Span = _span()
 
 
@@ -234,12 +241,14 @@ Expr = Union[
 class SetAction:
     target: tuple[str, ...]
     value: Expr
+    target_span: Span = _span()
     span: Span = _span()
 
 
 @node
 class ClearAction:
     target: tuple[str, ...]
+    target_span: Span = _span()
     span: Span = _span()
 
 
@@ -248,6 +257,7 @@ class IncrementAction:
     target: tuple[str, ...]
     amount: Expr | None  # None means 1
     decrement: bool = False
+    target_span: Span = _span()
     span: Span = _span()
 
 
@@ -255,6 +265,7 @@ class IncrementAction:
 class ListAction:
     list_name: str
     add: bool
+    name_span: Span = _span()
     span: Span = _span()
 
 
@@ -262,6 +273,7 @@ class ListAction:
 class SendEmail:
     template: str
     to: Expr | None
+    name_span: Span = _span()
     span: Span = _span()
 
 
@@ -277,6 +289,7 @@ class CreateRecord:
     object_type: str
     fields: RecordLit
     alias: str | None
+    name_span: Span = _span()
     span: Span = _span()
 
 
@@ -297,6 +310,7 @@ class DoAction:
 class EnrollAction:
     workflow: str
     enroll: bool
+    name_span: Span = _span()
     span: Span = _span()
 
 
@@ -311,6 +325,9 @@ class Webhook:
     timeout: Expr | None = None
     alias: str | None = None
     response_type: TypeExpr | None = None
+    method_span: Span = _span()
+    auth_span: Span = _span()
+    sign_span: Span = _span()
     span: Span = _span()
 
 
@@ -332,12 +349,14 @@ Action = Union[
 class EventTrigger:
     event: str
     where: Expr | None = None
+    name_span: Span = _span()
     span: Span = _span()
 
 
 @node
 class CreatedTrigger:
     object_type: str  # "contact" when the source names none
+    name_span: Span = _span()
     span: Span = _span()
 
 
@@ -346,6 +365,7 @@ class ChangedTrigger:
     path: tuple[str, ...]  # (prop,) or (object, prop)
     from_value: Expr | None = None
     to_value: Expr | None = None
+    path_span: Span = _span()
     span: Span = _span()
 
 
@@ -353,6 +373,7 @@ class ChangedTrigger:
 class ListTrigger:
     list_name: str
     added: bool
+    name_span: Span = _span()
     span: Span = _span()
 
 
@@ -420,6 +441,7 @@ class PropDecl:
 class ObjectDecl:
     name: str
     props: tuple[PropDecl, ...]
+    name_span: Span = _span()
     span: Span = _span()
 
 
@@ -428,6 +450,8 @@ class EventDecl:
     name: str
     on_object: str | None
     fields: tuple[FieldType, ...]
+    name_span: Span = _span()
+    on_span: Span = _span()
     span: Span = _span()
 
 
@@ -435,12 +459,14 @@ class EventDecl:
 class ListDecl:
     name: str
     display: str | None
+    name_span: Span = _span()
     span: Span = _span()
 
 
 @node
 class SecretDecl:
     name: str
+    name_span: Span = _span()
     span: Span = _span()
 
 
@@ -448,6 +474,7 @@ class SecretDecl:
 class EmailDecl:
     name: str
     fields: tuple[RecordField, ...]
+    name_span: Span = _span()
     span: Span = _span()
 
 
@@ -455,6 +482,7 @@ class EmailDecl:
 class ConstDecl:
     name: str
     value: Expr
+    name_span: Span = _span()
     span: Span = _span()
 
 
@@ -462,6 +490,7 @@ class ConstDecl:
 class TypeDecl:
     name: str
     type: TypeExpr
+    name_span: Span = _span()
     span: Span = _span()
 
 
@@ -477,6 +506,7 @@ class ExternFn:
     name: str
     params: tuple[Param, ...]
     result: TypeExpr
+    name_span: Span = _span()
     span: Span = _span()
 
 
@@ -486,6 +516,7 @@ class FnDecl:
     params: tuple[Param, ...]
     result: TypeExpr
     body: Expr | FnBlock
+    name_span: Span = _span()
     span: Span = _span()
 
 

@@ -7,14 +7,15 @@ through `UnexpectedInput.match_examples`.
 """
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from importlib import resources
 
 import attrs
-from lark import Lark, UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
+from lark import Lark, Token, Tree, UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 from lark.exceptions import VisitError
 
-from leadflow.diagnostics import Diagnostic
+from leadflow.diagnostics import Diagnostic, did_you_mean
 from leadflow.errors import ScriptError
 from leadflow.syntax import ast
 from leadflow.syntax.span import Span
@@ -132,6 +133,11 @@ def _hint_for(error: UnexpectedInput) -> str:
         return ""
     if error.token.type == "EQUAL" and _terminal_for("==") in _accepted(error):
         return "compare with `==`; `=` only assigns"
+    if error.token.type == "NAME":  # a misspelt keyword: `when deal creatd`
+        keywords = [_keyword(name) for name in _accepted(error)]
+        best = did_you_mean(str(error.token), [k for k in keywords if k])
+        if best:
+            return f"did you mean `{best}`?"
     fallback = ""
     for label, example in _mistake_examples():
         # Compare the parser state, not the stack depth: Lark's ParserState
@@ -167,6 +173,15 @@ def _accepted(error: UnexpectedInput) -> frozenset[str]:
     return frozenset(getattr(error, "accepts", None) or error.expected)
 
 
+def _keyword(terminal: str) -> str | None:
+    """The word a keyword terminal stands for (`created`), None for others."""
+    try:
+        pattern = _lark().get_terminal(terminal).pattern
+    except KeyError:
+        return None
+    return pattern.value if pattern.type == "str" and pattern.value.isalpha() else None
+
+
 @lru_cache(maxsize=None)
 def _terminal_for(text: str) -> str:
     for terminal in _lark().terminals:
@@ -186,6 +201,10 @@ def _syntax_diagnostic(error: UnexpectedInput, source: str, file: str) -> Diagno
         if char == '"':
             message = "this string is never closed"
             hint = "close it with `\"`; write `{{` for a literal brace"
+            rest_of_line = source[error.pos_in_stream + 1 :].split("\n", 1)[0]
+            if re.search(r'\{[^}"]*\{', rest_of_line) and '"' in rest_of_line:
+                message = "a `{...}` in a string cannot hold braces"
+                hint = "compute the value with `let` first, or write `{{` for a literal brace"
     elif isinstance(error, UnexpectedEOF) or (isinstance(error, UnexpectedToken) and error.token.type == "$END"):
         message = "the file ends too early"
         lines = source.splitlines() or [""]
@@ -193,6 +212,17 @@ def _syntax_diagnostic(error: UnexpectedInput, source: str, file: str) -> Diagno
         hint = f"expected {_expected_words(_accepted(error))}"
         if "RBRACE" in _accepted(error):
             hint = "a `{` is never closed: add `}`"
+    elif (glued := _glued_keyword(error)) is not None:
+        keyword, rest = glued
+        line, column, width = keyword.line, keyword.column, len(keyword) + len(rest)
+        message = f"unknown word `{keyword}{rest}`"
+        hint = f"did you mean `{keyword}`?"
+    elif (keyword := _keyword_read_as_name(error)) is not None:
+        # `if a and then ...`: where a value must come, the contextual lexer
+        # reads the keyword as a name, and the parser fails a token later.
+        line, column, width = keyword.line, keyword.column, len(keyword)
+        message = f"unexpected `{keyword}`"
+        hint = f"a value is missing before `{keyword}`"
     else:
         token = error.token
         width = max(1, len(str(token)))
@@ -202,3 +232,48 @@ def _syntax_diagnostic(error: UnexpectedInput, source: str, file: str) -> Diagno
         if not hint and token.type == "NAME" and "NAME" not in _accepted(error):
             hint = "a keyword or operator is missing before this name?"
     return Diagnostic("E100", message, Span.point(file, line, column, width), hint, notes)
+
+
+def _glued_keyword(error: UnexpectedInput) -> tuple[Token, Token] | None:
+    """(keyword, name) when the lexer split a misspelt word into the two.
+
+    Where no name may come, the contextual lexer reads `sett` as the keyword
+    `set` and the name `t`, and the error then shows up a token later, at a
+    place that has nothing wrong with it."""
+    if not isinstance(error, UnexpectedToken):
+        return None
+    stack = [_first_token(v) for v in getattr(error.state, "value_stack", [])[-2:]]
+    tokens = [t for t in stack if t is not None] + [error.token]
+    for keyword, rest in zip(tokens, tokens[1:]):
+        adjacent = keyword.end_pos is not None and keyword.end_pos == rest.start_pos
+        if adjacent and rest.type == "NAME" and _keyword(keyword.type):
+            return keyword, rest
+    return None
+
+
+# Keywords that are never a property's name (unlike `email` or `type`), so a
+# name spelt like one is a keyword the lexer took for a name.
+STRUCTURE_WORDS = frozenset({"then", "else", "and", "or", "where", "when", "if"})
+
+
+def _keyword_read_as_name(error: UnexpectedInput) -> Token | None:
+    if not isinstance(error, UnexpectedToken) or not getattr(error.state, "value_stack", None):
+        return None
+    last = _edge_token(error.state.value_stack[-1], -1)
+    if last is not None and last.type == "NAME" and str(last) in STRUCTURE_WORDS:
+        return last
+    return None
+
+
+def _first_token(value) -> Token | None:
+    return _edge_token(value, 0)
+
+
+def _edge_token(value, end: int) -> Token | None:
+    """The first (end=0) or last (end=-1) token of a parsed value."""
+    while isinstance(value, Tree):
+        children = [c for c in value.children if c is not None]
+        if not children:
+            return None
+        value = children[end]
+    return value if isinstance(value, Token) else None

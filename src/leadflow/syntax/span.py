@@ -22,6 +22,10 @@ class Span:
         """The span from the start of self to the end of other."""
         return Span(self.file, self.line, self.column, other.end_line, other.end_column)
 
+    def or_else(self, fallback: Span) -> Span:
+        """This span, or `fallback` when this one is unknown (a node built without a source)."""
+        return self if self.line else fallback
+
     def __str__(self) -> str:
         return f"{self.file}:{self.line}:{self.column}"
 

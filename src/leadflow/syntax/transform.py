@@ -44,13 +44,17 @@ class ToAst(Transformer):
     def span(self, meta) -> Span:
         return _meta_span(self.file, meta)
 
+    def at(self, token) -> Span:
+        """Where a NAME token is written (NOWHERE for an absent optional one)."""
+        return _token_span(self.file, token) if isinstance(token, Token) else Span(self.file, 0, 0, 0, 0)
+
     # ---- program and declarations -------------------------------------------
     def start(self, meta, children):
         return ast.Program(tuple(children), span=self.span(meta))
 
     def object_decl(self, meta, children):
         name, *props = children
-        return ast.ObjectDecl(str(name), tuple(props), span=self.span(meta))
+        return ast.ObjectDecl(str(name), tuple(props), span=self.span(meta), name_span=self.at(name))
 
     def prop_decl(self, meta, children):
         name, type_, default, reverse = children
@@ -58,20 +62,23 @@ class ToAst(Transformer):
 
     def event_decl(self, meta, children):
         name, on_object, *fields = children
-        return ast.EventDecl(str(name), str(on_object) if on_object else None, tuple(fields), span=self.span(meta))
+        return ast.EventDecl(
+            str(name), str(on_object) if on_object else None, tuple(fields),
+            span=self.span(meta), name_span=self.at(name), on_span=self.at(on_object),
+        )
 
     def list_decl(self, meta, children):
         name, display = children
         text = self.string(meta, [display]) if display else None
         plain = "".join(p for p in text.parts if isinstance(p, str)) if text else None
-        return ast.ListDecl(str(name), plain, span=self.span(meta))
+        return ast.ListDecl(str(name), plain, span=self.span(meta), name_span=self.at(name))
 
     def secret_decl(self, meta, children):
-        return ast.SecretDecl(str(children[0]), span=self.span(meta))
+        return ast.SecretDecl(str(children[0]), span=self.span(meta), name_span=self.at(children[0]))
 
     def email_decl(self, meta, children):
         name, *fields = children
-        return ast.EmailDecl(str(name), tuple(fields), span=self.span(meta))
+        return ast.EmailDecl(str(name), tuple(fields), span=self.span(meta), name_span=self.at(name))
 
     def email_field(self, meta, children):
         return ast.RecordField(str(children[0]), children[1], span=self.span(meta))
@@ -84,18 +91,18 @@ class ToAst(Transformer):
         return ast.RecordField(key, children[1], span=self.span(meta))
 
     def const_decl(self, meta, children):
-        return ast.ConstDecl(str(children[0]), children[1], span=self.span(meta))
+        return ast.ConstDecl(str(children[0]), children[1], span=self.span(meta), name_span=self.at(children[0]))
 
     def type_decl(self, meta, children):
-        return ast.TypeDecl(str(children[0]), children[1], span=self.span(meta))
+        return ast.TypeDecl(str(children[0]), children[1], span=self.span(meta), name_span=self.at(children[0]))
 
     def extern_decl(self, meta, children):
         name, params, result = children
-        return ast.ExternFn(str(name), params, result, span=self.span(meta))
+        return ast.ExternFn(str(name), params, result, span=self.span(meta), name_span=self.at(name))
 
     def fn_expr_decl(self, meta, children):
         name, params, result, body = children
-        return ast.FnDecl(str(name), params, result, body, span=self.span(meta))
+        return ast.FnDecl(str(name), params, result, body, span=self.span(meta), name_span=self.at(name))
 
     fn_block_decl = fn_expr_decl
 
@@ -160,55 +167,64 @@ class ToAst(Transformer):
         return tuple(children)
 
     def event_trigger(self, meta, children):
-        return ast.EventTrigger(str(children[0]), children[1], span=self.span(meta))
+        return ast.EventTrigger(str(children[0]), children[1], span=self.span(meta), name_span=self.at(children[0]))
 
     def created_trigger(self, meta, children):
-        return ast.CreatedTrigger(str(children[0]) if children[0] else "contact", span=self.span(meta))
+        return ast.CreatedTrigger(
+            str(children[0]) if children[0] else "contact", span=self.span(meta), name_span=self.at(children[0])
+        )
 
     def changed_trigger(self, meta, children):
-        path, from_value, to_value = children
-        return ast.ChangedTrigger(path, from_value, to_value, span=self.span(meta))
+        (path, path_span), from_value, to_value = children
+        return ast.ChangedTrigger(path, from_value, to_value, span=self.span(meta), path_span=path_span)
 
     def added_trigger(self, meta, children):
-        return ast.ListTrigger(str(children[0]), True, span=self.span(meta))
+        return ast.ListTrigger(str(children[0]), True, span=self.span(meta), name_span=self.at(children[0]))
 
     def removed_trigger(self, meta, children):
-        return ast.ListTrigger(str(children[0]), False, span=self.span(meta))
+        return ast.ListTrigger(str(children[0]), False, span=self.span(meta), name_span=self.at(children[0]))
 
     def matching_trigger(self, meta, children):
         return ast.MatchingTrigger(children[0], span=self.span(meta))
 
     def path(self, meta, children):
-        return tuple(str(c) for c in children)
+        """(names, span): the users of a path keep where it is written."""
+        return tuple(str(c) for c in children), self.span(meta)
 
     # ---- actions --------------------------------------------------------------
     def set_action(self, meta, children):
-        return ast.SetAction(children[0], children[1], span=self.span(meta))
+        (target, target_span), value = children
+        return ast.SetAction(target, value, span=self.span(meta), target_span=target_span)
 
     def clear_action(self, meta, children):
-        return ast.ClearAction(children[0], span=self.span(meta))
+        target, target_span = children[0]
+        return ast.ClearAction(target, span=self.span(meta), target_span=target_span)
 
     def increment_action(self, meta, children):
-        return ast.IncrementAction(children[0], children[1], False, span=self.span(meta))
+        (target, target_span), amount = children
+        return ast.IncrementAction(target, amount, False, span=self.span(meta), target_span=target_span)
 
     def decrement_action(self, meta, children):
-        return ast.IncrementAction(children[0], children[1], True, span=self.span(meta))
+        (target, target_span), amount = children
+        return ast.IncrementAction(target, amount, True, span=self.span(meta), target_span=target_span)
 
     def add_action(self, meta, children):
-        return ast.ListAction(str(children[0]), True, span=self.span(meta))
+        return ast.ListAction(str(children[0]), True, span=self.span(meta), name_span=self.at(children[0]))
 
     def remove_action(self, meta, children):
-        return ast.ListAction(str(children[0]), False, span=self.span(meta))
+        return ast.ListAction(str(children[0]), False, span=self.span(meta), name_span=self.at(children[0]))
 
     def send_action(self, meta, children):
-        return ast.SendEmail(str(children[0]), children[1], span=self.span(meta))
+        return ast.SendEmail(str(children[0]), children[1], span=self.span(meta), name_span=self.at(children[0]))
 
     def notify_action(self, meta, children):
         return ast.Notify(children[0], children[1], span=self.span(meta))
 
     def create_action(self, meta, children):
         object_type, fields, alias = children
-        return ast.CreateRecord(str(object_type), fields, str(alias) if alias else None, span=self.span(meta))
+        return ast.CreateRecord(
+            str(object_type), fields, str(alias) if alias else None, span=self.span(meta), name_span=self.at(object_type)
+        )
 
     def let_action(self, meta, children):
         return ast.LetAction(str(children[0]), children[1], span=self.span(meta))
@@ -219,17 +235,20 @@ class ToAst(Transformer):
         return ast.DoAction(call, span=self.span(meta))
 
     def enroll_action(self, meta, children):
-        return ast.EnrollAction(str(children[0]), True, span=self.span(meta))
+        return ast.EnrollAction(str(children[0]), True, span=self.span(meta), name_span=self.at(children[0]))
 
     def unenroll_action(self, meta, children):
-        return ast.EnrollAction(str(children[0]), False, span=self.span(meta))
+        return ast.EnrollAction(str(children[0]), False, span=self.span(meta), name_span=self.at(children[0]))
 
     def webhook_action(self, meta, children):
         method, url, *options = children
-        settings: dict = {}
+        settings: dict = {"method_span": self.at(method)}
         for key, value in options:
             if key == "as":
                 settings["alias"], settings["response_type"] = value
+            elif key in ("auth_secret", "sign_secret"):
+                settings[key] = str(value)
+                settings[key.replace("_secret", "_span")] = self.at(value)
             else:
                 settings[key] = value
         return ast.Webhook(str(method).lower(), url, **settings, span=self.span(meta))
@@ -241,10 +260,10 @@ class ToAst(Transformer):
         return ("headers", children[0])
 
     def webhook_auth(self, meta, children):
-        return ("auth_secret", str(children[0]))
+        return ("auth_secret", children[0])
 
     def webhook_sign(self, meta, children):
-        return ("sign_secret", str(children[0]))
+        return ("sign_secret", children[0])
 
     def webhook_timeout(self, meta, children):
         return ("timeout", children[0])
@@ -313,7 +332,7 @@ class ToAst(Transformer):
         return ast.IsKnown(children[0], False, span=self.span(meta))
 
     def field(self, meta, children):
-        return ast.Field(children[0], str(children[1]), span=self.span(meta))
+        return ast.Field(children[0], str(children[1]), span=self.span(meta), name_span=self.at(children[1]))
 
     def index(self, meta, children):
         return ast.Index(children[0], children[1], span=self.span(meta))

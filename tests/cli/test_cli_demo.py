@@ -1,0 +1,64 @@
+"""`leadflow demo`: the bundled lifecycle example, end to end.
+
+The demo runs on a simulated clock and deletes its own database first, so two
+runs print the same thing.
+"""
+from __future__ import annotations
+
+import re
+
+from cli_support import leadflow, leadflow_process
+
+
+def contacts_table(stdout: str) -> dict[str, list[str]]:
+    """Rows of the "contacts after the run" table, by email."""
+    table = stdout[stdout.index("contacts after the run"):]
+    rows = {}
+    for line in table.splitlines():
+        cells = [c.strip() for c in re.split(r"[│┃]", line)[1:-1]]
+        if cells and "@" in cells[0]:
+            rows[cells[0]] = cells[1:]
+    return rows
+
+
+def test_demo(tmp_path):
+    result = leadflow("demo", "--dir", tmp_path / "demo")
+    assert result.code == 0, result.stderr
+    rows = contacts_table(result.stdout)
+    assert {"ada@example.com", "grace@example.com", "barbara@example.com"} <= rows.keys()
+    assert rows["grace@example.com"][0] == "sql" and rows["grace@example.com"][-1] == "engaged"
+    assert rows["barbara@example.com"][0] == "sql"
+    assert rows["ada@example.com"][0] == "mql"
+    assert "notification #sales: New SQL: Grace" in result.stdout
+    assert "notification #sales: New SQL: Barbara" in result.stdout
+    assert "history of ada@example.com" in result.stdout
+
+    emails = list((tmp_path / "demo" / "outbox").glob("*.eml"))
+    assert len(emails) == 6
+    assert any("To: ada@example.com" in p.read_text("utf-8") for p in emails)
+    assert (tmp_path / "demo" / "leadflow.db").exists()
+
+    history = leadflow("history", "grace@example.com", "--db", tmp_path / "demo" / "leadflow.db", "--format", "json")
+    assert history.code == 0
+    assert any(e["field"] == "lifecycle" and e["new"] == "sql" for e in history.json_lines())
+
+
+def test_demo_twice_starts_fresh(tmp_path):
+    first = leadflow("demo", "--dir", tmp_path)
+    second = leadflow("demo", "--dir", tmp_path)
+    assert (first.code, second.code) == (0, 0)
+    assert second.stdout == first.stdout
+    assert len(list((tmp_path / "outbox").glob("*.eml"))) == 6
+
+
+def test_demo_dir_that_is_a_file_is_a_usage_error(tmp_path):
+    path = tmp_path / "taken"
+    path.write_text("", "utf-8")
+    assert leadflow("demo", "--dir", path).code == 2
+
+
+def test_demo_as_a_process(tmp_path):
+    result = leadflow_process("demo", "--dir", "out", cwd=tmp_path)
+    assert result.code == 0, result.stderr
+    assert "New SQL" in result.stdout
+    assert list((tmp_path / "out" / "outbox").glob("*.eml"))
