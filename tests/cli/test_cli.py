@@ -54,7 +54,7 @@ def broken(tmp_path):
 
 
 # ---- check ------------------------------------------------------------------------------
-def test_check_clean_file(tmp_path):
+def test_check_clean_file():
     result = leadflow("check", LIFECYCLE / "lifecycle.flow")
     assert result.code == 0
     assert "OK" in result.stdout

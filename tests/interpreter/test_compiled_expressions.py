@@ -15,7 +15,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conftest import CONTACT, START, make_engine
+from engine_support import CONTACT, START, make_engine
 
 # generated code must not make Python warn (`-1 is None` and the like)
 pytestmark = pytest.mark.filterwarnings("error::SyntaxWarning")

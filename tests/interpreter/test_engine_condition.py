@@ -5,7 +5,7 @@ import datetime as dt
 
 import pytest
 
-from conftest import CONTACT, START
+from engine_support import CONTACT, START
 from leadflow import InputError, ScriptError
 
 SCRIPT = CONTACT + """

@@ -6,7 +6,7 @@ import email.policy
 
 import pytest
 
-from conftest import CONTACT
+from engine_support import CONTACT
 from leadflow.store import SqliteStore
 
 SCRIPT = CONTACT + """

@@ -3,7 +3,10 @@ from __future__ import annotations
 
 import datetime as dt
 
-from conftest import CONTACT
+import pytest
+
+from engine_support import CONTACT
+from leadflow import InputError
 
 SCRIPT = CONTACT + """
 event form_submitted { form: text, page: url? }
@@ -214,3 +217,53 @@ rule "demo buyers" when form_submitted where event.form == "demo" if persona == 
     assert engine.emit("form_submitted", "bob@example.com", {"form": "demo"}).fired == ()
     assert engine.record("ada@example.com").properties["score"] == 10
     assert engine.record("bob@example.com").properties["score"] == 0
+
+
+def test_events_about_other_objects(engine_for):
+    engine = engine_for(CONTACT + """
+object deal { name: text, stage: enum { open, won } = open, contact: contact reverse deals }
+event deal_won on deal { amount: number }
+event open_deal {}
+when open_deal then create deal { name: "d" }
+rule "Won" when deal_won then set stage = won
+rule "Deal won" when deal.stage changed to won then set name = "won deal"
+""")
+    engine.emit("open_deal", "ada@example.com")
+    result = engine.emit("deal_won", {"id": 2}, {"amount": 5})
+    assert result.record_id == 2 and result.fired == ('rule "Won"', 'rule "Deal won"')
+    assert engine.record(2).properties["name"] == "won deal"
+    with pytest.raises(InputError, match="no deal with id 1"):
+        engine.emit("deal_won", {"id": 1}, {"amount": 5})  # 1 is the contact
+    with pytest.raises(InputError):
+        engine.emit("deal_won", "ada@example.com", {"amount": 5})
+
+
+def test_records_stored_before_a_property_was_added_read_its_default(engine_for):
+    old = engine_for(CONTACT)
+    old.emit("upsert", "ada@example.com", {})
+    evolved = CONTACT.replace("  vip: bool = false\n", "  vip: bool = false\n  tier: number = 10\n  stage: enum { new, old } = new\n")
+    engine = engine_for(evolved + """
+event bump {}
+rule "bump" when bump then { increment tier by 1  set stage = old }
+rule "left new" when stage changed from new then set first_name = "left new"
+""", store=old.store, clock=old.clock)
+    result = engine.emit("bump", "ada@example.com")
+    assert result.fired == ('rule "bump"', 'rule "left new"')
+    props = engine.record("ada@example.com").properties
+    assert props["tier"] == 11 and props["stage"] == "old" and props["first_name"] == "left new"
+
+
+def test_matching_does_not_run_when_the_cascade_made_it_false_again(engine_for):
+    engine = engine_for(CONTACT + """
+list engaged
+rule "reset" when score changed if score > 100 then set score = 0
+rule "hot" when matching score > 10 then add to engaged
+""")
+    # score 200 makes "hot" true, but "reset" (breadth-first, before "hot" runs) makes it false
+    result = engine.emit("upsert", "ada@example.com", {"score": 200})
+    assert result.fired == ('rule "reset"',)
+    assert engine.record("ada@example.com").lists == []
+    # a later, lasting change to true fires it
+    result = engine.emit("upsert", "ada@example.com", {"score": 20})
+    assert result.fired == ('rule "hot"',)
+    assert engine.record("ada@example.com").lists == ["engaged"]

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import CONTACT
+from engine_support import CONTACT
 from leadflow import BudgetExceeded
 
 SCRIPT = CONTACT + """
@@ -121,3 +121,32 @@ def test_conditions_get_a_budget_per_evaluation(engine_for):
     with pytest.raises(BudgetExceeded, match="step budget of 1000") as caught:
         runaway({})
     assert caught.value.where.startswith("condition `pairs(")
+
+
+def test_functions_over_records_in_rules_and_conditions(engine_for):
+    engine = engine_for(CONTACT + """
+object deal { name: text, amount: number = 0, contact: contact reverse deals }
+fn deal_commission(d: deal) -> number = if d.amount > 50000 then d.amount * 0.075 else d.amount * 0.05
+fn pipeline(ds: list<deal>) -> number {
+  let t = 0
+  for d in ds {
+    t = t + d.amount
+  }
+  return t
+}
+event won { amount: number }
+when won then {
+  create deal { name: "x", amount: event.amount } as d
+  set score = deal_commission(d)
+  set visits = pipeline(deals)
+}
+""")
+    big = engine.condition("pipeline(deals) > 50000")
+    engine.emit("won", "ada@example.com", {"amount": 100000}, key="1")
+    assert engine.record(1).properties["score"] == 7500
+    engine.emit("won", "ada@example.com", {"amount": 10}, key="2")
+    props = engine.record(1).properties
+    assert props["score"] == 0.5 and props["visits"] == 100010
+    # outside an event, a condition reads the committed records
+    assert big({"id": 1}) is True
+    assert big({"id": 999}) is False

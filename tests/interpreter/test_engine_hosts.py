@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import CONTACT
+from engine_support import CONTACT
 from leadflow import HostError, LeadflowRuntimeError
 
 SCRIPT = CONTACT.replace("  first_name: text\n", "  first_name: text\n  owner: text\n  team: text = \"sales\"\n") + """
@@ -25,7 +25,8 @@ fn least_busy(reps: list<{rep: text, open_leads: number}>) -> text {
   return best
 }
 
-rule "Assign" when form_submitted if owner is unknown then set owner = least_busy(team_availability(team))
+rule "Assign" when form_submitted if owner is unknown and count(team_availability(team)) > 0
+then set owner = least_busy(team_availability(team))
 rule "Company" when form_submitted then set first_name = lookup_company(split(email ?? "", "@")[1] ?? "") ?? "unknown"
 """
 
@@ -34,6 +35,7 @@ def availability(team: str) -> list[dict]:
     return {
         "sales": [{"rep": "ann", "open_leads": 7}, {"rep": "bo", "open_leads": 2}, {"rep": "cy", "open_leads": 5}],
         "emea": [{"rep": "dee", "open_leads": 1}],
+        "apac": [],
     }[team]
 
 
@@ -57,7 +59,20 @@ def test_lead_assignment_picks_the_least_busy_rep(engine):
     assert props["owner"] == "dee" and props["first_name"] == "unknown"
 
 
-def test_a_host_function_can_be_used_in_a_condition(engine):
+def test_a_host_function_in_a_rule_condition(engine):
+    engine.emit("upsert", "kim@example.com", {"team": "apac"})
+    result = engine.emit("form_submitted", "kim@example.com", {"form": "demo"})
+    assert result.fired == ('rule "Company"',)  # nobody available: "Assign" does not fire
+    assert "owner" not in engine.record("kim@example.com").properties
+    # once assigned, the owner is kept
+    engine.emit("upsert", "kim@example.com", {"team": "sales"})
+    engine.emit("form_submitted", "kim@example.com", {"form": "again"})
+    engine.emit("upsert", "kim@example.com", {"team": "emea"})
+    engine.emit("form_submitted", "kim@example.com", {"form": "third"})
+    assert engine.record("kim@example.com").properties["owner"] == "bo"
+
+
+def test_a_host_function_can_be_used_in_engine_condition(engine):
     predicate = engine.condition('lookup_company("acme.com") == "Acme" and score == 0')
     assert predicate({}) is True
     assert predicate({"score": 1}) is False
@@ -72,7 +87,7 @@ def test_host_arguments_and_results_are_the_declared_types(engine):
 
     engine.bind("team_availability", recording)
     engine.emit("form_submitted", "ada@acme.com", {"form": "demo"})
-    assert seen == ["sales"]
+    assert seen == ["sales", "sales"]  # once in the rule's `if`, once in its action
 
 
 @pytest.mark.parametrize("name, function, words", [
@@ -120,6 +135,10 @@ def test_compatible_annotations_are_accepted(engine):
     engine.bind("lookup_company", union_result)
     engine.bind("team_availability", any_list)
     engine.bind("log_to_crm", print)  # a builtin without a signature is taken on trust
+    assert engine.unbound_externs() == []
+    result = engine.emit("form_submitted", "ada@acme.com", {"form": "demo"})
+    assert result.fired == ('rule "Company"',)  # the bound functions are the ones called
+    assert engine.record("ada@acme.com").properties["first_name"] == "unknown"
 
 
 def test_an_unbound_extern_is_a_runtime_error_naming_it(engine_for):

@@ -9,7 +9,7 @@ import tempfile
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import CONTACT, START
+from engine_support import CONTACT, START
 from leadflow import Engine, SimulatedClock, load
 
 SCRIPT = CONTACT + """

@@ -7,7 +7,7 @@ import io
 
 import pytest
 
-from conftest import CONTACT
+from engine_support import CONTACT
 from leadflow import EmitResult, InputError
 
 SCRIPT = CONTACT.replace("  first_name: text\n", "  first_name: text\n  signed_up: date\n") + """

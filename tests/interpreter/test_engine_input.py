@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import CONTACT, snapshot
+from engine_support import CONTACT, snapshot
 from leadflow import InputError
 
 SCRIPT = CONTACT + """

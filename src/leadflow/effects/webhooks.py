@@ -113,7 +113,7 @@ def check_address(url: str, allow_private: bool = False) -> str | None:
         if _is_internal(address):
             return (
                 f"webhook host {parsed.host!r} resolves to non-public address {address}; "
-                "refused to protect internal services (allow it with allow_private=True)"
+                "refused to protect internal services (allow it with Engine(allow_private_webhooks=True) or --allow-private-webhooks)"
             )
     return None
 

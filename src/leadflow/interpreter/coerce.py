@@ -42,6 +42,8 @@ def _convert(value, kind: T.Type, where: str, tz, from_text: bool):
     if T.is_textual(kind) or isinstance(kind, T.EnumType):
         if not isinstance(value, str):
             raise InputError(f"{where}: expected {kind}, got {_kind_of(value)}")
+        if kind == T.EMAIL:
+            return value.strip().lower()  # as CRMs do: Ada@Example.com and ada@example.com are one contact
         return value.strip() if kind in T.TEXT_KINDS else value
     if kind == T.NUMBER:
         if from_text and isinstance(value, str):

@@ -60,11 +60,14 @@ class RecordView:
 def load_program(sources: Mapping[str, str]) -> CheckedProgram:
     """Parse and check several files as one program; ScriptError lists every problem."""
     decls: list = []
+    syntax_errors: list = []
     for name, text in sources.items():
         try:
             decls.extend(parse(text, name).decls)
-        except ScriptError as error:
-            raise ScriptError(error.diagnostics) from None
+        except ScriptError as error:  # keep going: every file's syntax errors are reported at once
+            syntax_errors.extend(error.diagnostics)
+    if syntax_errors:
+        raise ScriptError(syntax_errors)
     return check(ast.Program(tuple(decls)), dict(sources))
 
 
@@ -236,7 +239,9 @@ class Engine:
         record = self.store.get_record(record_id)
         if record is None:
             raise LeadflowRuntimeError(f"record {record_id} does not exist")
-        return dict(record.props, id=record.id, created_at=record.created_at, updated_at=record.updated_at)
+        props = self.with_defaults(record.type, record.props)
+        props.update(id=record.id, created_at=record.created_at, updated_at=record.updated_at)
+        return props
 
     def _committed_reverse(self, record_id: int, owner: str, field: str) -> list[int]:
         return [r.id for r in self.store.find_all_by(owner, field, record_id)]

@@ -9,7 +9,8 @@ Design (section 9 of the language design):
 * A happening remembers the rule that caused it; that rule is not run again
   for it, so a rule never re-triggers itself on its own change.
 * `matching` rules are evaluated around each write to a property their
-  condition reads: they fire when the condition goes from false to true.
+  condition (trigger and `if`) reads: they fire when the condition goes from
+  false to true, if it still holds when their turn in the queue comes.
 * Effects (email, webhooks, notifications) are written to the outbox in the
   same transaction, keyed by event, rule and action, and delivered after
   commit: a crash neither loses nor doubles one.
@@ -77,7 +78,9 @@ class Transaction:
 
     def seed(self, record) -> tuple[str, dict]:
         """Cache a record the caller already read from the store."""
-        props = dict(record.props)
+        # A record stored before a property with a default was added to the script reads
+        # the default, so `increment` and `changed from` start from it, not from null.
+        props = self.engine.with_defaults(record.type, record.props)
         props.update(id=record.id, created_at=record.created_at, updated_at=record.updated_at)
         cached = self.cache[record.id] = (record.type, props)
         return cached
@@ -188,7 +191,7 @@ class Transaction:
             return rules.added.get(h.name, ())
         if h.kind == "removed":
             return rules.removed.get(h.name, ())
-        return (h.rule,)  # matching: the condition was checked when it became true
+        return (h.rule,)  # matching: the condition became true when the happening was raised
 
     def _transition_matches(self, rule, h: Happening) -> bool:
         p = self.props(h.record_id)
@@ -203,7 +206,9 @@ class Transaction:
         ev = self.event_payload if h.kind == "event" else None
         self.ctx.start(rule.title)
         try:
-            if h.kind != "matching" and rule.condition is not None and not rule.condition(p, ev, {}, self.ctx):
+            # a `matching` rule is checked again: a rule that ran earlier in the cascade may
+            # have made it false since it became true, and then it must not run
+            if rule.condition is not None and not rule.condition(p, ev, {}, self.ctx):
                 return
             self.current_rule = rule.index
             act = Activation(h.record_id, object_type, p, ev, rule.title, f"{self.key}:{len(self.fired)}:r{rule.index}")

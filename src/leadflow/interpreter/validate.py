@@ -17,6 +17,8 @@ def validate_value(value, target: T.Type, name: str):
     if value is None:
         return None
     kind = T.strip_null(target)
+    if kind == T.EMAIL and isinstance(value, str):
+        value = value.strip().lower()  # one spelling per address, as in event files and imports
     problem = problem_with(value, kind)
     if problem:
         raise LeadflowRuntimeError(f"cannot store {value!r} in `{name}`: {problem}")
