@@ -22,7 +22,6 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.lark import LarkStrategy, from_lark
 from lark import Lark
-from lark.exceptions import VisitError
 from lark.grammar import Terminal
 
 from leadflow.errors import ScriptError
@@ -122,7 +121,9 @@ def match(subject, cases, default) -> ast.Match:
 
 
 def records(values: st.SearchStrategy) -> st.SearchStrategy:
-    return st.lists(st.builds(ast.RecordField, names, values), max_size=3).map(lambda fs: ast.RecordLit(tuple(fs)))
+    """Record literals; a field name that is no identifier is written quoted."""
+    field_names = names | st.text(max_size=5)
+    return st.lists(st.builds(ast.RecordField, field_names, values), max_size=3).map(lambda fs: ast.RecordLit(tuple(fs)))
 
 
 @functools.lru_cache(maxsize=None)
@@ -189,10 +190,8 @@ def actions(depth: int) -> st.SearchStrategy:
     if depth == 0:
         return simple_actions
     block = st.lists(actions(depth - 1), max_size=2).map(tuple)
-    # `otherwise` is never None: an `if` action without `else` crashes the
-    # parser (see test_if_action_without_else in test_printer.py).
     if_action = st.builds(
-        ast.IfAction, st.lists(st.tuples(SMALL_EXPR, block), min_size=1, max_size=3).map(tuple), block
+        ast.IfAction, st.lists(st.tuples(SMALL_EXPR, block), min_size=1, max_size=3).map(tuple), maybe(block)
     )
     return simple_actions | if_action
 
@@ -265,22 +264,12 @@ def test_program_round_trip(program):
 
 # ---- never crash -------------------------------------------------------------------
 def parse_or_script_error(source: str) -> ast.Program | None:
-    """parse(source), or None for a ScriptError; anything else fails the test.
-
-    One known parser bug is let through so that these properties keep
-    checking everything else: an `if` action without `else` raises
-    VisitError (pinned by test_if_action_without_else in test_printer.py).
-    """
+    """parse(source), or None for a ScriptError; anything else fails the test."""
     try:
         return parse(source)
     except ScriptError as error:
         assert error.diagnostics
         return None
-    except VisitError as error:
-        if error.rule in ("if_action", "if_else_action") and isinstance(error.orig_exc, ValueError):
-            event("known bug: if action without else")
-            return None
-        raise
 
 
 @FAST
@@ -343,7 +332,7 @@ EXPLICIT = {
 }
 EXPLICIT.update(
     NAME=_spaced(names),
-    NUMBER=_spaced(st.from_regex(r"\d[\d_]{0,4}(\.\d[\d_]{0,3})?", fullmatch=True)),
+    NUMBER=_spaced(st.from_regex(r"[0-9][0-9_]{0,4}(\.[0-9][0-9_]{0,3})?", fullmatch=True)),
     UNIT=_spaced(st.sampled_from([unit + plural for unit in UNITS for plural in ("", "s")])),
     STRING=_spaced(
         st.text(st.characters(exclude_characters='"\\{}', exclude_categories=("Cs",)), max_size=6).map(
@@ -367,31 +356,39 @@ def _explicit_for(start: str) -> dict:
 
 
 class BoundedLarkStrategy(LarkStrategy):
-    """from_lark's strategy, made to finish: past `budget` nested rules, every
-    rule takes one of its expansions that terminates soonest.
+    """from_lark's strategy, made to finish: a rule nested n deep takes one of
+    its soonest-terminating expansions with probability n / depth, and every
+    rule does once `size` rules have been drawn.
 
     Plain from_lark picks expansions uniformly, and the expression rules are
-    so recursive (eleven rules from `expr` down to `atom`) that most draws
-    hit Hypothesis's nesting limit and are discarded: only programs without
-    expressions survive. Bounding the nesting keeps rules, actions and
-    expressions in the mix. The class reuses LarkStrategy's drawing and only
-    swaps the table of expansions it draws from.
+    so recursive (eleven rules from `expr` down to `atom`, most of them with
+    two recursive alternatives) that most draws hit Hypothesis's nesting
+    limit and are discarded: only programs without expressions survive.
+    Leaning toward termination keeps rules, actions and expressions in the
+    mix at a bounded size. The class reuses LarkStrategy's drawing and only
+    swaps the table of expansions it draws from; shrinking the extra choice
+    moves toward the closing expansions.
     """
 
-    def __init__(self, start: str, budget: int):
+    def __init__(self, start: str, depth: int = 20, size: int = 60):
         super().__init__(LARK, start, _explicit_for(start), st.characters(codec="utf-8"))
         self.closing = {name: st.sampled_from(choices) for name, choices in _soonest_expansions(start).items()}
-        self.budget = budget
-        self.nesting = 0
+        self.depth, self.size = depth, size
+        self.nesting = self.drawn = 0
+
+    def do_draw(self, data):
+        self.nesting = self.drawn = 0
+        return super().do_draw(data)
 
     def draw_symbol(self, data, symbol, draw_state):
         if isinstance(symbol, Terminal):
             return super().draw_symbol(data, symbol, draw_state)
         open_choices = self.nonterminal_strategies
         self.nesting += 1
-        if self.nesting > self.budget:
-            self.nonterminal_strategies = self.closing
-        try:
+        self.drawn += 1
+        try:  # a draw may end the test case (StopTest): always restore the state
+            if self.drawn > self.size or data.draw(st.integers(0, self.depth - 1)) < self.nesting:
+                self.nonterminal_strategies = self.closing
             return super().draw_symbol(data, symbol, draw_state)
         finally:
             self.nesting -= 1
@@ -442,20 +439,21 @@ def check_grammar_text(source: str) -> None:
         assert parse(format_program(program)) == program
 
 
-@settings(FAST, max_examples=60)
+@settings(FAST, max_examples=40)
 @given(from_lark(LARK, start="start", explicit=_explicit_for("start")))
 def test_text_from_the_grammar_parses(source):
+    # Plain from_lark: mostly declarations, since expressions rarely fit.
     check_grammar_text(source)
 
 
-@settings(FAST, max_examples=150)
-@given(BoundedLarkStrategy("start", budget=40))
-def test_text_from_the_grammar_with_bounded_nesting_parses(source):
+@settings(FAST, max_examples=60)
+@given(BoundedLarkStrategy("rule_decl"))
+def test_rules_from_the_grammar_parse(source):
     check_grammar_text(source)
 
 
-@settings(FAST, max_examples=150)
-@given(BoundedLarkStrategy("expr", budget=40))
+@settings(FAST, max_examples=60)
+@given(BoundedLarkStrategy("expr"))
 def test_expressions_from_the_grammar_parse(source):
     try:
         expr = parse_expr(source)
@@ -463,6 +461,7 @@ def test_expressions_from_the_grammar_parse(source):
         assert " => " in source and any(token in source for token in CONFLICT_TOKENS), source
         event("rejected: juxtaposed match arms")
         return
+    event("parsed")
     assert parse_expr(format_expr(expr)) == expr
 
 
@@ -471,3 +470,23 @@ def test_the_juxtaposition_conflicts_are_resolved_by_shifting(message):
     """The premise of CONFLICT_TOKENS: each message continues the channel instead."""
     with pytest.raises(ScriptError):
         parse(f"when v_e then notify v_a {message}")
+
+
+# ---- known parser bugs (reported; remove the marks once fixed) --------------------
+@pytest.mark.xfail(strict=True, raises=RecursionError, reason="the transformer recurses once per nesting level")
+@pytest.mark.parametrize("source", ["const a = " + "-" * 1000 + "1", "const a = " + "[" * 1000 + "]" * 1000])
+def test_deeply_nested_expressions_are_a_script_error(source):
+    with pytest.raises(ScriptError):
+        parse(source)
+
+
+@pytest.mark.xfail(strict=True, raises=Exception, reason="int() refuses more than 4300 digits; VisitError escapes")
+def test_a_huge_integer_literal_is_a_script_error():
+    with pytest.raises(ScriptError):
+        parse("const a = " + "1" * 5000)
+
+
+@pytest.mark.xfail(strict=True, reason="float() overflows to inf, which no literal can print back")
+def test_a_number_too_large_for_a_float_is_a_script_error():
+    with pytest.raises(ScriptError):
+        parse("const a = 1" + "0" * 400 + ".5")

@@ -128,7 +128,8 @@ def create_record(c: Checker, action: ast.CreateRecord, scope: Scope) -> None:
     schema = c.objects.get(action.object_type)
     if schema is None:
         c.error("E213", f"unknown object type `{action.object_type}`", action.name_span.or_else(action.span),
-                suggestion_label(action.object_type, c.objects), notes=(f"declare it: `object {action.object_type} {{ ... }}`",))
+                suggestion_label(action.object_type, c.objects),
+                notes=(f"declare it: `object {action.object_type} {{ ... }}`",))
         for f in action.fields.fields:
             c.exprs.check(f.value, scope, T.ANY)
         if action.alias:
@@ -156,7 +157,8 @@ def webhook(c: Checker, action: ast.Webhook, scope: Scope) -> None:
     if isinstance(action.url, ast.TextLit) and len(action.url.parts) == 1:
         url = action.url.parts[0]
         if isinstance(url, str) and not url.startswith(("http://", "https://")):
-            c.error("E306", "a webhook URL starts with https:// or http://", action.url.span)
+            c.error("E306", "a webhook URL starts with https:// or http://", action.url.span,
+                    "write the whole address: \"https://api.example.com/...\"")
     if action.body is not None:
         body = x.value(action.body, scope, "the webhook's body")
         if not isinstance(body, (T.RecordType, T.ListType)) and body != T.ANY:

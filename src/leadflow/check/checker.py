@@ -149,7 +149,8 @@ class Checker:
         if key in self._declared or (kind == "event" and decl.name in BUILTIN_EVENTS):
             first = self._declared.get(key)
             why = f" (first at {first})" if first else " (it is built in)"
-            self.error("E300", f"`{decl.name}` is declared twice{why}", where, "rename one of them" if first else "rename yours")
+            self.error("E300", f"`{decl.name}` is declared twice{why}", where,
+                       "rename one of them" if first else "rename yours")
             self._duplicates.add(id(decl))
             return
         self._declared[key] = decl.span
@@ -218,7 +219,8 @@ class Checker:
                 self.error("E300", f"property `{prop.name}` of {decl.name} {why}", prop.span)
                 continue
             if prop.reverse and not isinstance(T.strip_null(declared), T.ObjectType):
-                self.error("E309", "only an association (a property of object type) can have `reverse`", prop.span)
+                self.error("E309", "only an association (a property of object type) can have `reverse`", prop.span,
+                           "`reverse` names the list on the other object: `owner: contact reverse deals`")
             value_type = declared if prop.default is not None else T.nullable(declared)
             schema.properties[prop.name] = Property(prop.name, value_type, prop.default)
 
@@ -421,7 +423,8 @@ class Checker:
             if len(path) == 2 and path[0] in self.objects:
                 scope.subject = path[0]
             elif len(path) != 1:
-                self.error("E202", "write `PROPERTY changed` or `OBJECT.PROPERTY changed`", trigger.path_span.or_else(trigger.span))
+                self.error("E202", "write `PROPERTY changed` or `OBJECT.PROPERTY changed`",
+                           trigger.path_span.or_else(trigger.span))
                 return
             prop = self.objects[scope.subject].properties.get(path[-1])
             if prop is None:

@@ -67,7 +67,8 @@ class ExprChecker:
             if T.assignable(T.strip_null(actual), target):
                 self.null_error(expr, what)
             else:
-                self.c.error("E204", f"{what} must be {target}, not {actual}", expr.span)
+                self.c.error("E204", f"{what} must be {target}, not {actual}", expr.span,
+                             quoted_member_hint(expr, T.strip_null(target)))
         return actual
 
     def _expect_record(self, e: ast.RecordLit, scope: Scope, shape: T.RecordType, what: str) -> T.Type:
@@ -75,6 +76,7 @@ class ExprChecker:
         for f in e.fields:
             if f.name in dict(fields):
                 self.c.error("E300", f"field `{f.name}` is given twice", f.span)
+                self.check(f.value, scope, T.ANY)
                 continue
             field_type = shape.field(f.name)
             if field_type is None:
@@ -85,7 +87,8 @@ class ExprChecker:
                 continue
             fields.append((f.name, self.expect(f.value, scope, field_type, f"field `{f.name}` of {what}")))
         given = dict(fields)
-        misspelt = {did_you_mean(n, [m for m, _ in shape.fields if m not in given]) for n in given if shape.field(n) is None}
+        absent = [n for n, _ in shape.fields if n not in given]
+        misspelt = {did_you_mean(n, absent) for n in given if shape.field(n) is None}
         missing = [
             n for n, t in shape.fields
             if n not in given and n not in misspelt and not T.is_nullable(t) and t != T.ANY
@@ -288,11 +291,17 @@ class ExprChecker:
 
     # ---- calls -------------------------------------------------------------------
     def _Call(self, e, scope, expected):
-        if e.kwargs:
-            self.c.error("E216", f"`{e.func}` takes no named arguments", e.kwargs[0].span)
         signature = self.c.externs.get(e.func) or self.c.functions.get(e.func)
         if signature is not None:
             self.c.calls.append((scope.where, e.func, e.span))
+        if e.kwargs and (signature is not None or e.func in REGISTRY):
+            # Said once; counting or typing the arguments would only repeat it.
+            self.c.error("E216", f"`{e.func}` takes no named arguments", e.kwargs[0].span,
+                         f"pass `{e.kwargs[0].name}` by position")
+            for arg in (*e.args, *(k.value for k in e.kwargs)):
+                self.check(arg, scope)
+            return signature.result if signature is not None else T.ANY
+        if signature is not None:
             if len(e.args) != len(signature.params):
                 self.c.error(
                     "E206", f"`{e.func}` takes {len(signature.params)} argument(s), got {len(e.args)}", e.span,
@@ -347,7 +356,8 @@ class ExprChecker:
     def expect_condition(self, expr, scope) -> None:
         actual = self.check(expr, scope, T.BOOL)
         if T.strip_null(actual) not in (T.BOOL, T.ANY):
-            self.c.error("E204", f"a condition must be bool, not {actual}", expr.span)
+            self.c.error("E204", f"a condition must be bool, not {actual}", expr.span,
+                         "compare the value: `score > 0`, `name is known`, `stage == won`")
 
     def _Binary(self, e, scope, expected):
         op = e.op
@@ -399,7 +409,11 @@ class ExprChecker:
                 self.c.error("E207", f"`{e.op}` with null is always false", e.span, "use `is known` or `is unknown`")
             return T.BOOL
         if T.join(a, b) is None or not enums_comparable(a, b):
-            self.c.error("E204", f"cannot compare {left} with {right}", e.span)
+            enum_on_left = isinstance(a, T.EnumType)
+            label = quoted_member_hint(e.right if enum_on_left else e.left, a if enum_on_left else b)
+            if not label and {a, b} == {T.DATE, T.DATETIME}:
+                label = "`date_of(x)` gives a datetime's date"
+            self.c.error("E204", f"cannot compare {left} with {right}", e.span, label)
         elif e.op not in ("==", "!=") and not (
             (a in ORDERED and b in ORDERED) or (isinstance(a, T.EnumType) and isinstance(b, T.EnumType))
         ):
@@ -483,6 +497,13 @@ class ExprChecker:
     def _branch_error(self, expr, a, b):
         self.c.error("E204", f"every arm must have one type: {a} and {b}", expr.span)
         return T.ANY
+
+
+def quoted_member_hint(expr: ast.Expr, enum: T.Type) -> str:
+    """`set lifecycle = "lead"`: the member is written bare."""
+    if isinstance(enum, T.EnumType) and isinstance(expr, ast.TextLit) and expr.parts in ((m,) for m in enum.members):
+        return f"write the member without quotes: `{expr.parts[0]}`"
+    return ""
 
 
 def enums_comparable(a: T.Type, b: T.Type) -> bool:

@@ -27,8 +27,8 @@ braces doubled; an interpolation is printed as `{expr}`. The STRING token
 allows an interpolation to hold no braces and no backslashes outside nested
 string literals, and those nested strings may interpolate once more, but the
 expressions there may hold no string at all. So an interpolated record
-literal or `match`, or a string three levels down, cannot be written; those
-raise ValueError. So do other ASTs the parser never builds and the grammar
+literal or `match`, or a string inside an interpolation inside a nested
+string, cannot be written; those raise ValueError. So do other ASTs the parser never builds and the grammar
 cannot express (a nested nullable type, a datetime with microseconds, a
 webhook alias without a response type, an empty match...).
 """
@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import re
 from decimal import Decimal
 
 from leadflow.syntax import ast
@@ -63,6 +64,7 @@ BINARY_LEVELS = {
     "%": (PRODUCT, PRODUCT, UNARY),
 }
 
+IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 UNITS = frozenset({"minute", "hour", "day", "week", "month", "year", "second"})
 
 TEXT_ESCAPES = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\t": "\\t", "\r": "\\r", "{": "{{", "}": "}}"}
@@ -140,7 +142,7 @@ def _decl_lines(decl: ast.Decl) -> list[str]:
     if isinstance(decl, ast.SecretDecl):
         return [f"secret {decl.name}"]
     if isinstance(decl, ast.EmailDecl):
-        return _braced(f"email {decl.name}", [f"{f.name}: {format_expr(f.value)}" for f in decl.fields])
+        return _braced(f"email {decl.name}", [f"{_name(f.name)}: {format_expr(f.value)}" for f in decl.fields])
     if isinstance(decl, ast.ConstDecl):
         return [f"const {decl.name} = {format_expr(decl.value)}"]
     if isinstance(decl, ast.TypeDecl):
@@ -385,7 +387,7 @@ def _bare(expr: ast.Expr, nest: int) -> str:
         return "[" + ", ".join(_expr(item, IF, nest) for item in expr.items) + "]"
     if isinstance(expr, ast.RecordLit):
         _no_braces_in_interpolation(nest, "a record literal")
-        return "{" + ", ".join(f"{f.name}: {_expr(f.value, IF, nest)}" for f in expr.fields) + "}"
+        return "{" + ", ".join(f"{_field_name(f.name)}: {_expr(f.value, IF, nest)}" for f in expr.fields) + "}"
     if isinstance(expr, ast.Match):
         return _match(expr, nest)
     if isinstance(expr, ast.DateLit):
@@ -422,6 +424,17 @@ def _match(match: ast.Match, nest: int) -> str:
 def _no_braces_in_interpolation(nest: int, what: str) -> None:
     if nest:
         raise ValueError(f"{what} cannot appear inside a string interpolation")
+
+
+def _field_name(name: str) -> str:
+    """A record field's name: bare when it is an identifier, else quoted (`{"X-Source": ...}`)."""
+    return name if IDENTIFIER.fullmatch(name) else quote(name)
+
+
+def _name(name: str) -> str:
+    if not IDENTIFIER.fullmatch(name):
+        raise ValueError(f"{name!r} is not a name")
+    return name
 
 
 # ---- literals ----------------------------------------------------------------------
