@@ -175,3 +175,24 @@ def test_find_all_by_returns_every_match_in_id_order(tmp_path):
         assert [r.id for r in store.find_all_by("deal", "tags", ["x", "y"])] == [tagged.id]
         store.update_record(d1.id, {"contact": b.id}, at, "test")
         assert [r.id for r in store.find_all_by("deal", "contact", a.id)] == [d3.id]
+
+
+def test_reading_through_an_unset_association_gives_null():
+    from leadflow import Engine
+
+    engine = Engine.from_source("""
+        object contact { first_name: text }
+        object deal { name: text, contact: contact reverse deals }
+        event opened on deal { }
+        list ada_deals
+        rule "Deals of Ada" when opened if contact.first_name == "Ada" then set name = "Ada's"
+        rule "Orphans" when opened if contact.first_name is unknown then set name = "orphan"
+    """)
+    engine.emit("upsert", "ada@example.com", {"first_name": "Ada"})
+    with engine.store.batch():
+        linked = engine.store.create_record("deal", {"contact": 1}, engine.clock.now(), "test")
+        orphan = engine.store.create_record("deal", {}, engine.clock.now(), "test")
+    engine.emit("opened", {"id": linked.id})
+    engine.emit("opened", {"id": orphan.id})
+    assert engine.record(linked.id).properties["name"] == "Ada's"
+    assert engine.record(orphan.id).properties["name"] == "orphan"

@@ -264,13 +264,10 @@ class ExprChecker:
         # nullable record is one mistake, not two.
         if T.is_nullable(checked):
             if isinstance(subject, T.ObjectType):
-                # There is no default record to give with `??`, so say so
-                # rather than suggest what cannot be written.
-                text = self.c.source_text(e.subject.span) or subject.name
-                self.c.error("E205", f"`{text}` may be unset, but reading a field needs a record", e.subject.span,
-                             "reading through an association that may be unset is not supported yet")
-            else:
-                self.null_error(e.subject, "reading a field")
+                # Through an association that may be unset, a read gives null,
+                # as a CRM filter on "the deal's contact's score" would.
+                return T.nullable(result)
+            self.null_error(e.subject, "reading a field")
         return result
 
     def _Index(self, e, scope, expected):
@@ -387,10 +384,8 @@ class ExprChecker:
         The side that is not a bare unknown name is typed first. When both are
         (`lifecycl == lead`), the one spelt like a known name goes first: it is
         the mistake, and the other is then taken for a member of its enum."""
-        unbound = [
-            isinstance(x, ast.Name) and not self.c.name_is_bound(x.name, scope) for x in (left_expr, right_expr)
-        ]
-        if all(unbound):
+        unbound = [self._yields_unbound_name(x, scope) for x in (left_expr, right_expr)]
+        if all(unbound) and isinstance(left_expr, ast.Name) and isinstance(right_expr, ast.Name):
             known = self._known_names(scope)
             unbound[0] = did_you_mean(left_expr.name, known) is None and did_you_mean(right_expr.name, known) is not None
         if unbound[0]:
@@ -400,6 +395,20 @@ class ExprChecker:
             left = self.check(left_expr, scope)
             right = self.check(right_expr, scope, left)
         return left, right
+
+    def _yields_unbound_name(self, expr, scope) -> bool:
+        """Whether a value of expr may be a bare name only an enum can explain:
+        `mql`, `if vip then lead else mql`, `match x { 1 => lead else => mql }`."""
+        if isinstance(expr, ast.Name):
+            return not self.c.name_is_bound(expr.name, scope)
+        if isinstance(expr, ast.IfExpr):
+            return any(self._yields_unbound_name(x, scope) for x in (expr.then, expr.otherwise))
+        if isinstance(expr, ast.Match):
+            values = [c.value for c in expr.cases] + ([expr.default] if expr.default is not None else [])
+            return any(self._yields_unbound_name(x, scope) for x in values)
+        if isinstance(expr, ast.Binary) and expr.op == "??":
+            return any(self._yields_unbound_name(x, scope) for x in (expr.left, expr.right))
+        return False
 
     def _comparison(self, e, scope):
         left, right = self._operands_with_enum_hint(e.left, e.right, scope)

@@ -221,8 +221,11 @@ class Codegen:
         if resolution and resolution.kind == "self":
             return self.prop(resolution.object_type, e.name, "p")
         if isinstance(subject_type, T.ObjectType):
-            record = f"ctx.record({self.expr(subject)})"
-            return self.prop(subject_type.name, e.name, record)
+            if not self.may_be_null(subject):
+                return self.prop(subject_type.name, e.name, f"ctx.record({self.expr(subject)})")
+            t = self.temp()  # an unset association reads as null
+            read = self.prop(subject_type.name, e.name, f"ctx.record({t})")
+            return f"(None if ({t} := {self.expr(subject)}) is None else {read})"
         return f"{self.expr(subject)}.get({e.name!r})"
 
     def _Index(self, e):
