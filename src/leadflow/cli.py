@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import hashlib
 import io
 import json
 import sqlite3
@@ -184,9 +185,17 @@ def run_event_file(engine, stream, *, label: str = "events") -> tuple[int, int, 
     """Process an event file; print rejected lines. Returns (applied, duplicates, rejected)."""
     applied = duplicates = rejected = 0
     numbers, items = [], []
+    seen: dict[str, int] = {}
     for number, line in _event_lines(stream):
         try:
-            items.append(_parse_event(line))
+            item = _parse_event(line)
+            if "id" not in item:
+                # A line without an id is keyed by its text and how many identical
+                # lines came before it, so re-running the file applies it once.
+                text = line.decode("utf-8", "replace").strip() if isinstance(line, bytes) else line.strip()
+                seen[text] = seen.get(text, 0) + 1
+                item["id"] = f"line:{hashlib.sha256(text.encode()).hexdigest()[:32]}:{seen[text]}"
+            items.append(item)
             numbers.append(number)
         except InputError as error:
             rejected += 1
@@ -238,19 +247,22 @@ def import_(script, csv_file, db, timezone, email, secrets, allow_private_webhoo
     engine = _engine([script], db, timezone=timezone, email=email, secrets=_secrets(secrets),
                      allow_private_webhooks=allow_private_webhooks)
     rows = list(csv.DictReader(io.StringIO(_read_text(csv_file, "utf-8-sig", newline=""), newline="")))
-    rejected = 0
+    rejected = duplicates = 0
     with _progress(len(rows), "import") as progress:
         task = progress.add_task("import", total=len(rows))
 
         def on_result(number, outcome):
-            nonlocal rejected
+            nonlocal rejected, duplicates
             progress.advance(task)
             if isinstance(outcome, LeadflowError):
                 rejected += 1
                 err.print(f"row {number + 1}: rejected: {outcome}", markup=False)  # +1: the header row
+            elif outcome.duplicate:
+                duplicates += 1
 
         engine.import_rows(rows, source=str(csv_file), on_result=on_result)
-    out.print(f"{len(rows) - rejected} row(s) imported, {rejected} rejected", markup=False)
+    imported = len(rows) - rejected - duplicates
+    out.print(f"{imported} row(s) imported, {duplicates} already imported, {rejected} rejected", markup=False)
     sys.exit(EXIT_REJECTED if rejected else 0)
 
 
@@ -366,14 +378,17 @@ def replay(ids, db, all_dead) -> None:
 @click.option("--email", "email", default="leadflow-outbox", show_default=True, help="Outbox folder or smtp:// URL.")
 @click.option("--secret", "secrets", multiple=True, metavar="NAME=VALUE")
 @click.option("--allow-private-webhooks", is_flag=True)
-def deliver(db, email, secrets, allow_private_webhooks) -> None:
+@click.option("--at", "at", type=click.DateTime(["%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M", "%Y-%m-%d"]), default=None,
+              help="Deliver what is due at this UTC time (effects of future-dated events), not now.")
+def deliver(db, email, secrets, allow_private_webhooks, at) -> None:
     """Deliver due effects (email, webhooks, notifications) from the outbox."""
     from leadflow.effects import Deliverer, WebhookSender, email_sender_from_url
 
     store = _store(db)
     deliverer = Deliverer(store, email_sender_from_url(email),
                           WebhookSender(_secrets(secrets), allow_private=allow_private_webhooks))
-    report = deliverer.deliver(dt.datetime.now(dt.timezone.utc))
+    at = at.replace(tzinfo=dt.timezone.utc) if at else dt.datetime.now(dt.timezone.utc)
+    report = deliverer.deliver(at)
     out.print(f"outbox: {report.sent} sent, {report.retried} to retry, {report.dead} dead", markup=False)
 
 

@@ -17,12 +17,13 @@ UNIT_DAYS = {"day": 1, "week": 7}
 UNIT_MONTHS = {"month": 1, "year": 12}
 
 
-@attrs.frozen(order=True)
+@attrs.frozen(order=False)
 class Duration:
     """A span of time. Months and years are calendar arithmetic, days are days.
 
-    Ordering compares (months, days, seconds) lexicographically, which is
-    exact for durations of a single unit, the only kind literals produce.
+    Durations order by length, a month counting as 30 days and a year as 12
+    months: `now() - seen > 30 days` compares seconds with days correctly.
+    Equality is exact (1 month is not 30 days).
     """
 
     months: int = 0
@@ -44,8 +45,20 @@ class Duration:
         return cls(seconds=amount * UNIT_SECONDS[unit])
 
     def total_seconds(self) -> float:
-        """An approximation for budgets and timeouts (a month counted as 30 days)."""
+        """The length in seconds, a month counted as 30 days (exact for days and less)."""
         return (self.months * 30 + self.days) * 86400 + self.seconds
+
+    def __lt__(self, other: Duration) -> bool:
+        return self.total_seconds() < other.total_seconds()
+
+    def __le__(self, other: Duration) -> bool:
+        return self.total_seconds() <= other.total_seconds()
+
+    def __gt__(self, other: Duration) -> bool:
+        return self.total_seconds() > other.total_seconds()
+
+    def __ge__(self, other: Duration) -> bool:
+        return self.total_seconds() >= other.total_seconds()
 
     def __add__(self, other: object):
         if isinstance(other, Duration):

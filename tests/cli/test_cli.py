@@ -200,7 +200,7 @@ def test_process_import_then_run_rejects_two_lines(tmp_path):
     db = tmp_path / "crm.db"
     imported = leadflow_process("import", LIFECYCLE / "lifecycle.flow", LIFECYCLE / "contacts.csv", "--db", db)
     assert imported.code == 0, imported.stderr
-    assert "5 row(s) imported, 0 rejected" in imported.stdout
+    assert "5 row(s) imported, 0 already imported, 0 rejected" in imported.stdout
 
     result = leadflow_process("run", LIFECYCLE / "lifecycle.flow", "--events", LIFECYCLE / "events.jsonl",
                               "--db", db, "--email", tmp_path / "outbox")

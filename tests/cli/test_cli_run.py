@@ -8,6 +8,7 @@ was rejected".
 """
 from __future__ import annotations
 
+import json
 import datetime as dt
 from pathlib import Path
 
@@ -44,7 +45,7 @@ def crm(tmp_path) -> Crm:
     crm = Crm(str(tmp_path / "crm.db"), str(tmp_path / "outbox"))
     result = leadflow("import", SCRIPT, LIFECYCLE / "contacts.csv", "--db", crm.db)
     assert result.code == 0, result.stderr
-    assert "5 row(s) imported, 0 rejected" in result.stdout
+    assert "5 row(s) imported, 0 already imported, 0 rejected" in result.stdout
     return crm
 
 
@@ -185,7 +186,7 @@ def test_import_rejects_a_bad_cell_by_row_number(tmp_path):
     db = tmp_path / "crm.db"
     result = leadflow("import", SCRIPT, contacts, "--db", db)
     assert result.code == 3
-    assert "2 row(s) imported, 1 rejected" in result.stdout
+    assert "2 row(s) imported, 0 already imported, 1 rejected" in result.stdout
     assert result.stderr.startswith("row 3: rejected: ")  # the header is row 1
     assert "score" in result.stderr and "'lots'" in result.stderr
     emails = {r["properties"]["email"] for r in leadflow("export", "--db", db).json_lines()}
@@ -335,11 +336,13 @@ def test_file_that_is_not_a_database_exits_4(tmp_path):
     assert "not a database" in result.stderr
 
 
-def test_bad_smtp_url_exits_4_after_applying_the_events(crm):
+def test_bad_smtp_url_exits_4_before_applying_anything(crm):
+    before = leadflow("export", "--db", crm.db).stdout
     result = leadflow("run", SCRIPT, "--events", EVENTS, "--db", crm.db, "--email", "smtp://")
     assert result.code == 4
-    assert "12 event(s) applied" in result.stdout
+    assert "applied" not in result.stdout
     assert "error: " in result.stderr and "SMTP" in result.stderr
+    assert leadflow("export", "--db", crm.db).stdout == before  # nothing was applied
 
 
 def test_a_long_event_file_runs_with_a_progress_bar(crm, tmp_path):
@@ -349,3 +352,18 @@ def test_a_long_event_file_runs_with_a_progress_bar(crm, tmp_path):
     assert result.code == 0, result.stderr
     assert "2100 event(s) applied, 0 already seen, 0 rejected" in result.stdout
     assert "rejected:" not in result.stderr
+
+
+def test_lines_without_id_or_time_apply_once_across_reruns(tmp_path):
+    script = tmp_path / "visits.flow"
+    script.write_text("object contact { visits: number = 0 }\nevent visit { page: text }\n"
+                      "when visit then increment visits\n", "utf-8")
+    events = tmp_path / "visits.jsonl"
+    line = '{"event": "visit", "contact": "carol@example.com", "data": {"page": "home"}}\n'
+    events.write_text(line * 2, "utf-8")  # two identical visits are two visits
+    db = str(tmp_path / "v.db")
+    assert leadflow("run", script, "--events", events, "--db", db).code == 0
+    again = leadflow("run", script, "--events", events, "--db", db)
+    assert "0 event(s) applied, 2 already seen" in again.stdout
+    exported = json.loads(leadflow("export", "--db", db).stdout)
+    assert exported["properties"]["visits"] == 2

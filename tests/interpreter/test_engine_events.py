@@ -267,3 +267,61 @@ rule "hot" when matching score > 10 then add to engaged
     result = engine.emit("upsert", "ada@example.com", {"score": 20})
     assert result.fired == ('rule "hot"',)
     assert engine.record("ada@example.com").lists == ["engaged"]
+
+
+def test_durations_of_different_units_compare_by_length():
+    from leadflow import Engine
+
+    engine = Engine.from_source("""
+        object contact { seen: datetime }
+        list stale
+        event check
+        when check if now() - (seen ?? now()) > 30 days then add to stale
+    """)
+    engine.emit("upsert", "old@example.com", {"seen": "2026-01-01T00:00:00Z"}, at=dt.datetime(2026, 11, 1, tzinfo=dt.timezone.utc))
+    engine.emit("upsert", "new@example.com", {"seen": "2026-10-25T00:00:00Z"}, at=dt.datetime(2026, 11, 1, tzinfo=dt.timezone.utc))
+    engine.emit("check", "old@example.com", at=dt.datetime(2026, 11, 2, tzinfo=dt.timezone.utc))
+    engine.emit("check", "new@example.com", at=dt.datetime(2026, 11, 2, tzinfo=dt.timezone.utc))
+    assert engine.record("old@example.com").lists == ["stale"]
+    assert engine.record("new@example.com").lists == []
+
+
+def test_now_is_the_event_time_and_naive_times_take_the_engine_zone():
+    from leadflow import Engine, SimulatedClock
+
+    clock = SimulatedClock(dt.datetime(2026, 11, 23, 12, 0, tzinfo=dt.timezone.utc))
+    engine = Engine.from_source("""
+        object contact { last_activity: datetime }
+        event visit
+        when visit then set last_activity = now()
+    """, clock=clock, timezone="Europe/Paris")
+    engine.emit("visit", "ada@example.com", at=dt.datetime(2020, 1, 1, 9, 0))  # back-dated and naive
+    stored = engine.record("ada@example.com").properties["last_activity"]
+    assert stored == dt.datetime(2020, 1, 1, 8, 0, tzinfo=dt.timezone.utc)  # 09:00 in Paris
+    assert clock.now() == dt.datetime(2026, 11, 23, 12, 0, tzinfo=dt.timezone.utc)  # the clock never goes back
+
+
+def test_email_addresses_are_one_contact_whatever_their_case():
+    from leadflow import Engine
+
+    engine = Engine.from_source("object contact { first_name: text }")
+    first = engine.emit("upsert", "Ada@Example.com", {"first_name": "Ada"})
+    second = engine.emit("upsert", "ada@example.com ", {"first_name": "Ada L."})
+    assert first.record_id == second.record_id
+    assert engine.record("ADA@example.com").properties["first_name"] == "Ada L."
+
+
+def test_sending_to_an_invalid_address_fails_the_event():
+    import pytest
+
+    from leadflow import Engine, LeadflowRuntimeError
+
+    engine = Engine.from_source("""
+        object contact { manager: text }
+        email hello { subject: "hi" body: "hi" }
+        event ping
+        rule "Tell the manager" when ping then send email hello to manager ?? "nobody"
+    """)
+    with pytest.raises(LeadflowRuntimeError, match="recipient of email hello"):
+        engine.emit("ping", "ada@example.com")
+    assert engine.store.effects() == []

@@ -135,6 +135,9 @@ class ExprChecker:
         return T.TIME
 
     def _DurationLit(self, e, scope, expected):
+        if e.unit in ("month", "year") and e.amount != int(e.amount):
+            self.c.error("E219", f"{e.unit}s are calendar units and must be whole: `{e.amount:g} {e.unit}s`", e.span,
+                         "write whole months, or days: `45 days`")
         return T.DURATION
 
     def _TextLit(self, e, scope, expected):

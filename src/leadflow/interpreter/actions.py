@@ -124,6 +124,8 @@ class ActionCompiler:
 
         def run(tx, act):
             to = to_of(act.p, act.ev, act.loc, tx.ctx) if to_of else act.p.get("email")
+            if to_of is not None:
+                to = validate_value(to, T.EMAIL, f"the recipient of email {name}")
             if not to:
                 tx.note(act.record_id, f"email {name} not sent: the contact has no email address", act.cause)
                 return

@@ -95,6 +95,9 @@ class Engine:
         self.secrets = dict(secrets or {})
         self.email = email or "leadflow-outbox"
         self.sender = sender
+        from leadflow.effects import email_sender_from_url
+
+        email_sender_from_url(self.email)  # a bad URL is an error now, not after the events committed
         self.allow_private_webhooks = allow_private_webhooks
         self.notify = notify
         self.cascade_limit = cascade_limit
@@ -102,7 +105,7 @@ class Engine:
         self.ctx = RunContext(self.clock, self.timezone, self.gen.sites, seed=seed, step_budget=step_budget)
         self.gen.namespace["_ctx"] = self.ctx
         self._read_committed()
-        self.gen.namespace["_clock_now"] = self.clock.now
+        self.gen.namespace["_clock_now"] = self.ctx.now
         self.gen.compile_functions()
         self.actions = ActionCompiler(checked, self.gen)
         self.rules = compile_rules(checked, self.gen, self.actions)
@@ -204,12 +207,15 @@ class Engine:
 
             guess = did_you_mean(name, self.checked.events)
             raise InputError(f"unknown event `{name}`" + (f"; did you mean `{guess}`?" if guess else ""))
+        if at is not None and at.tzinfo is None:
+            at = at.replace(tzinfo=self.timezone)  # a naive time is in the engine's time zone
         if at is not None and isinstance(self.clock, SimulatedClock):
             self.clock.advance_to(at)
         at = at or self.clock.now()
         if payload is None:
             payload = self._payload(schema, data)
         key = key or event_key(name, contact, at, data)
+        self.ctx.moment = at
         try:
             with self.store.transaction():
                 tx = Transaction(self, at, key, payload)
@@ -226,6 +232,7 @@ class Engine:
         except _AlreadyProcessed:
             return EmitResult(key, None, duplicate=True)
         finally:
+            self.ctx.moment = None
             self._read_committed()
         return EmitResult(key, record_id, fired=tuple(tx.fired), notes=tuple(tx.notes))
 
@@ -343,7 +350,7 @@ class Engine:
     def find(self, ref) -> int | None:
         if isinstance(ref, int):
             return ref if self.store.get_record(ref) else None
-        record = self.store.find_by("contact", "email", ref)
+        record = self.store.find_by("contact", "email", ref.strip().lower())
         return record.id if record else None
 
     def record(self, ref) -> RecordView:

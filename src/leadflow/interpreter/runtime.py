@@ -35,15 +35,18 @@ class RunContext:
         self.records: Callable[[int], dict] | None = None  # set by the engine per transaction
         self.reverse_lookup: Callable[[int, str, str], list[int]] | None = None
         self.where = ""
+        self.moment: dt.datetime | None = None  # the time of the event being processed
         self._steps = 0
         self._deadline = float("inf")
 
     # ---- clock ------------------------------------------------------------------------
     def now(self) -> dt.datetime:
-        return self.clock.now()
+        # While an event is processed, now() is the event's time: a back-dated
+        # event stamps `set last_activity = now()` as its history does.
+        return self.moment or self.clock.now()
 
     def today(self) -> dt.date:
-        return self.clock.now().astimezone(self.timezone).date()
+        return self.now().astimezone(self.timezone).date()
 
     # ---- budget -------------------------------------------------------------------------
     def start(self, where: str) -> None:
