@@ -196,3 +196,14 @@ def test_reading_through_an_unset_association_gives_null():
     engine.emit("opened", {"id": orphan.id})
     assert engine.record(linked.id).properties["name"] == "Ada's"
     assert engine.record(orphan.id).properties["name"] == "orphan"
+
+
+def test_secret_values_come_from_the_environment_unless_the_host_gives_them(monkeypatch):
+    from leadflow import Engine
+
+    monkeypatch.setenv("LEADFLOW_SECRET_API_KEY", "from-env")
+    monkeypatch.setenv("LEADFLOW_SECRET_OTHER", "from-env-too")
+    source = "secret API_KEY\nsecret OTHER\n"
+    assert Engine.from_source(source).secrets == {"API_KEY": "from-env", "OTHER": "from-env-too"}
+    assert Engine.from_source(source, secrets={"OTHER": "from-host"}).secrets["OTHER"] == "from-host"
+    assert "UNDECLARED" not in Engine.from_source(source).secrets

@@ -15,6 +15,7 @@ import datetime as dt
 import hashlib
 import inspect
 import json
+import os
 import typing
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
@@ -92,7 +93,12 @@ class Engine:
         self.store = open_store(store) if isinstance(store, str) else store
         self.clock = clock or SystemClock()
         self.timezone = ZoneInfo(timezone)
-        self.secrets = dict(secrets or {})
+        # A declared secret's value comes from the host, else from LEADFLOW_SECRET_<NAME>.
+        self.secrets = {
+            name: os.environ[f"LEADFLOW_SECRET_{name}"]
+            for name in checked.secrets if f"LEADFLOW_SECRET_{name}" in os.environ
+        }
+        self.secrets.update(secrets or {})
         self.email = email or "leadflow-outbox"
         self.sender = sender
         from leadflow.effects import email_sender_from_url
