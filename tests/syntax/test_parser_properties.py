@@ -472,21 +472,18 @@ def test_the_juxtaposition_conflicts_are_resolved_by_shifting(message):
         parse(f"when v_e then notify v_a {message}")
 
 
-# ---- known parser bugs (reported; remove the marks once fixed) --------------------
-@pytest.mark.xfail(strict=True, raises=RecursionError, reason="the transformer recurses once per nesting level")
+# ---- limits of what can be read ----------------------------------------------------
 @pytest.mark.parametrize("source", ["const a = " + "-" * 1000 + "1", "const a = " + "[" * 1000 + "]" * 1000])
 def test_deeply_nested_expressions_are_a_script_error(source):
     with pytest.raises(ScriptError):
         parse(source)
 
 
-@pytest.mark.xfail(strict=True, raises=Exception, reason="int() refuses more than 4300 digits; VisitError escapes")
 def test_a_huge_integer_literal_is_a_script_error():
     with pytest.raises(ScriptError):
         parse("const a = " + "1" * 5000)
 
 
-@pytest.mark.xfail(strict=True, reason="float() overflows to inf, which no literal can print back")
 def test_a_number_too_large_for_a_float_is_a_script_error():
     with pytest.raises(ScriptError):
         parse("const a = 1" + "0" * 400 + ".5")

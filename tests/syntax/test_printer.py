@@ -565,6 +565,28 @@ def test_rules_have_a_canonical_layout():
     assert parse(expected) == parse(source)
 
 
+def test_an_entry_named_like_a_unit_after_a_number_gets_a_comma():
+    """Without it, `= 5` and `days: number` on the next line would read as `5 days`."""
+    source = "object o { a: number = 5, days: number, b: number = 1, c: text }\nemail e { a: 5, week: 1 }"
+    expected = dedent(
+        """
+        object o {
+          a: number = 5,
+          days: number
+          b: number = 1
+          c: text
+        }
+
+        email e {
+          a: 5,
+          week: 1
+        }
+        """
+    )
+    assert canonical(source) == expected
+    assert parse(expected) == parse(source)
+
+
 def test_a_rule_with_several_actions_prints_a_block_even_when_not_marked_as_one():
     rule = ast.Rule(None, ast.EventTrigger("x"), None, (ast.ClearAction(("a",)), ast.ClearAction(("b",))))
     assert format_program(ast.Program((rule,))) == "when x\nthen {\n  clear a\n  clear b\n}\n"

@@ -102,7 +102,16 @@ def _parse(source: str, file: str, start: str, line: int = 1, column: int = 1):
     except VisitError as error:  # the transformer raised: unwrap our own error
         if isinstance(error.orig_exc, ScriptError):
             raise error.orig_exc from None
+        if isinstance(error.orig_exc, RecursionError):
+            raise ScriptError([_too_deep(file, line)]) from None
         raise
+    except RecursionError:
+        raise ScriptError([_too_deep(file, line)]) from None
+
+
+def _too_deep(file: str, line: int) -> Diagnostic:
+    return Diagnostic("E100", "this is nested too deeply to read", Span.point(file, line, 1),
+                      "split it with `let` or `const`")
 
 
 def _describe_terminal(name: str) -> str:

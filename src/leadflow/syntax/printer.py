@@ -21,6 +21,9 @@ starting with `-`, `[` or `not` would continue the channel (`a - b`, `a[..]`,
 `a not in ..`), and one starting with `(` turns a channel ending in a bare
 name into a call. The printer parenthesizes whichever side is needed. Match
 arms, the other juxtaposition in the grammar, are always separated by commas.
+And a number followed by a name spelt like a unit reads as a duration, so an
+object or email entry ending in a number gets a comma when the next entry is
+named `days`, `week`...
 
 Strings. Literal text is re-escaped (`\\"`, `\\\\`, `\\n`, `\\t`, `\\r`) and
 braces doubled; an interpolation is printed as `{expr}`. The STRING token
@@ -66,6 +69,7 @@ BINARY_LEVELS = {
 
 IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 UNITS = frozenset({"minute", "hour", "day", "week", "month", "year", "second"})
+UNIT_WORD = re.compile(r"(minute|hour|day|week|month|year|second)s?(?![A-Za-z0-9_])")  # the grammar's UNIT
 
 TEXT_ESCAPES = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\t": "\\t", "\r": "\\r", "{": "{{", "}": "}}"}
 
@@ -131,7 +135,7 @@ def format_action(action: ast.Action) -> str:
 # ---- declarations ------------------------------------------------------------------
 def _decl_lines(decl: ast.Decl) -> list[str]:
     if isinstance(decl, ast.ObjectDecl):
-        return _braced(f"object {decl.name}", [_prop(p) for p in decl.props])
+        return _braced(f"object {decl.name}", _entries([_prop(p) for p in decl.props]))
     if isinstance(decl, ast.EventDecl):
         head = f"event {decl.name}" + (f" on {decl.on_object}" if decl.on_object is not None else "")
         if not decl.fields:
@@ -142,7 +146,7 @@ def _decl_lines(decl: ast.Decl) -> list[str]:
     if isinstance(decl, ast.SecretDecl):
         return [f"secret {decl.name}"]
     if isinstance(decl, ast.EmailDecl):
-        return _braced(f"email {decl.name}", [f"{_name(f.name)}: {format_expr(f.value)}" for f in decl.fields])
+        return _braced(f"email {decl.name}", _entries([f"{_name(f.name)}: {format_expr(f.value)}" for f in decl.fields]))
     if isinstance(decl, ast.ConstDecl):
         return [f"const {decl.name} = {format_expr(decl.value)}"]
     if isinstance(decl, ast.TypeDecl):
@@ -165,6 +169,15 @@ def _braced(head: str, body: list[str]) -> list[str]:
     if not body:
         return [head + " {}"]
     return [head + " {", *(INDENT + line for line in body), "}"]
+
+
+def _entries(lines: list[str]) -> list[str]:
+    """Body entries, one a line; a comma only where a number would swallow the next
+    entry's name as its unit (`= 5` then `days: number` would read `5 days`)."""
+    return [
+        line + "," if line[-1].isdigit() and UNIT_WORD.match(following) else line
+        for line, following in zip(lines, lines[1:] + [""])
+    ]
 
 
 def _prop(prop: ast.PropDecl) -> str:

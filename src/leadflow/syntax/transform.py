@@ -349,12 +349,22 @@ class ToAst(Transformer):
     def keyword_arg(self, meta, children):
         return ast.KeywordArg(str(children[0]), children[1], span=self.span(meta))
 
+    def _checked_number(self, token: Token) -> int | float:
+        try:
+            value = _number(token)
+        except ValueError:  # more digits than Python converts
+            value = float("inf")
+        if value == float("inf") or (isinstance(value, int) and value.bit_length() > 1023):
+            span = _token_span(self.file, token)
+            raise ScriptError([Diagnostic("E101", "this number is too large", span, "numbers go up to about 1e308")])
+        return value
+
     def number(self, meta, children):
-        return ast.NumberLit(_number(children[0]), span=self.span(meta))
+        return ast.NumberLit(self._checked_number(children[0]), span=self.span(meta))
 
     def duration(self, meta, children):
         amount, unit = children
-        return ast.DurationLit(_number(amount), str(unit).removesuffix("s"), span=self.span(meta))
+        return ast.DurationLit(self._checked_number(amount), str(unit).removesuffix("s"), span=self.span(meta))
 
     def _calendar(self, meta, token, kind, node):
         try:
