@@ -171,7 +171,7 @@ def test_loopback_refused_unless_allowed(http_server, store):
     strict = WebhookSender(SECRETS)
     effect = store.add("webhook", hook(http_server.url()))
     assert deliverer(store, strict).deliver(NOW).dead == 1
-    assert "127.0.0.1" in effect.last_error and "allow_private=True" in effect.last_error
+    assert "127.0.0.1" in effect.last_error and "allow_private_webhooks=True" in effect.last_error
     assert http_server.received == []
 
 
@@ -183,7 +183,7 @@ def test_loopback_refused_unless_allowed(http_server, store):
 )
 def test_non_public_addresses_are_refused(url):
     reason = check_address(url)
-    assert reason is not None and "allow_private=True" in reason
+    assert reason is not None and "allow_private_webhooks=True" in reason
     assert check_address(url, allow_private=True) is None
 
 
