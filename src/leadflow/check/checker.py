@@ -19,7 +19,7 @@ from leadflow.check.scope import Scope
 from leadflow.diagnostics import Diagnostic, suggestion_label
 from leadflow.errors import ScriptError
 from leadflow.syntax import ast
-from leadflow.syntax.span import NOWHERE, Span
+from leadflow.syntax.span import Span
 
 WEBHOOK_METHODS = ("get", "post", "put", "patch", "delete")
 EMAIL_FIELDS = {"subject": True, "body": True, "html": False, "from": False}

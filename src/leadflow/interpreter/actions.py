@@ -17,7 +17,6 @@ from leadflow.check.program import CheckedProgram
 from leadflow.errors import LeadflowRuntimeError
 from leadflow.interpreter.compile import Codegen
 from leadflow.interpreter.validate import validate_value
-from leadflow.syntax import ast
 
 ActionFn = Callable[["object", "Activation"], None]
 

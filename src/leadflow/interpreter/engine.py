@@ -13,10 +13,8 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import inspect
 import json
 import os
-import typing
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -32,6 +30,7 @@ from leadflow.errors import HostError, InputError, LeadflowError, LeadflowRuntim
 from leadflow.interpreter.actions import ActionCompiler
 from leadflow.interpreter.coerce import coerce
 from leadflow.interpreter.compile import Codegen
+from leadflow.interpreter.hosts import host_mismatch
 from leadflow.interpreter.rules import compile_rules
 from leadflow.interpreter.runtime import DEFAULT_STEP_BUDGET, RunContext
 from leadflow.interpreter.transaction import DEFAULT_CASCADE_LIMIT, Happening, Transaction
@@ -418,47 +417,3 @@ def event_key(name: str, contact, at: dt.datetime, data: dict) -> str:
     """A stable key for an event without an id: the same event twice is one event."""
     blob = json.dumps([name, contact, at.isoformat(), data], sort_keys=True, default=str)
     return "ev:" + hashlib.sha256(blob.encode()).hexdigest()[:32]
-
-
-PYTHON_TYPES = {str: T.TEXT, int: T.NUMBER, float: T.NUMBER, bool: T.BOOL, dt.datetime: T.DATETIME, dt.date: T.DATE}
-
-
-def host_mismatch(function: Callable, signature) -> str | None:
-    """Compare a Python function's annotations with an `extern fn` signature."""
-    try:
-        params = list(inspect.signature(function).parameters.values())
-        hints = typing.get_type_hints(function)
-    except (TypeError, ValueError, NameError):
-        return None  # builtins and unannotated callables are taken on trust
-    positional = [p for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
-    if not any(p.kind == p.VAR_POSITIONAL for p in params) and len(positional) != len(signature.params):
-        return f"it takes {len(positional)} argument(s), the script passes {len(signature.params)}"
-    for p, (name, declared) in zip(positional, signature.params):
-        hint = hints.get(p.name)
-        if hint is not None and not _compatible(hint, declared):
-            return f"parameter `{p.name}` is {getattr(hint, '__name__', hint)}, the script passes {declared}"
-    result = hints.get("return")
-    if result is not None and not _compatible(result, signature.result):
-        return f"it returns {getattr(result, '__name__', result)}, the script expects {signature.result}"
-    return None
-
-
-def _compatible(hint, declared: T.Type) -> bool:
-    declared = T.strip_null(declared)
-    origin = typing.get_origin(hint)
-    if origin in (typing.Union, getattr(__import__("types"), "UnionType", None)):
-        return any(_compatible(arg, declared) for arg in typing.get_args(hint) if arg is not type(None))
-    if hint is typing.Any or declared == T.ANY:
-        return True
-    if origin in (list, typing.List) or hint is list:
-        return isinstance(declared, T.ListType)
-    if origin in (dict, typing.Dict) or hint is dict:
-        return isinstance(declared, T.RecordType)
-    if hint in PYTHON_TYPES:
-        expected = PYTHON_TYPES[hint]
-        if hint in (int, float):
-            return declared == T.NUMBER
-        if hint is str:
-            return T.is_textual(declared) or isinstance(declared, T.EnumType)
-        return declared == expected
-    return True
