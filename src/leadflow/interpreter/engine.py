@@ -189,13 +189,15 @@ class Engine:
         """Process one event given as an event-file object: {"event", "contact", "at", "data", "id"}."""
         if not isinstance(item, Mapping):
             raise InputError("an event must be a JSON object")
-        unknown = set(item) - {"event", "contact", "record", "at", "data", "id"}
-        if unknown:
+        if not item.keys() <= EVENT_KEYS:
+            unknown = set(item) - EVENT_KEYS
             raise InputError(f"unknown key(s) {', '.join(sorted(unknown))}; an event has event, contact (or record), at, data and id")
         name = item.get("event")
         if not isinstance(name, str):
             raise InputError("the event has no \"event\" name")
-        at = coerce(item.get("at"), T.nullable(T.DATETIME), "at", timezone=self.timezone)
+        at = item.get("at")
+        if at is not None:
+            at = coerce(at, T.DATETIME, "at", timezone=self.timezone)
         data = item.get("data") or {}
         if not isinstance(data, Mapping):
             raise InputError("\"data\" must be a JSON object")
@@ -398,6 +400,9 @@ class Engine:
             self._checker = Checker(self.checked.program, self.checked.sources)
             self._checker.run()
         return self._checker
+
+
+EVENT_KEYS = frozenset({"event", "contact", "record", "at", "data", "id"})
 
 
 class _AlreadyProcessed(Exception):

@@ -37,7 +37,7 @@ class RunContext:
         self.where = ""
         self.moment: dt.datetime | None = None  # the time of the event being processed
         self._steps = 0
-        self._deadline = float("inf")
+        self._deadline: float | None = None
 
     # ---- clock ------------------------------------------------------------------------
     def now(self) -> dt.datetime:
@@ -52,11 +52,19 @@ class RunContext:
     def start(self, where: str) -> None:
         self.where = where
         self._steps = 0
-        self._deadline = time.monotonic() + self.time_limit
+        self._deadline = None  # read the clock only once something ticks: most rules never do
+
+    def _past_deadline(self) -> bool:
+        if self._deadline is None:
+            self._deadline = time.monotonic() + self.time_limit
+            return False
+        return time.monotonic() > self._deadline
 
     def tick(self, site: int = -1) -> None:
         self._steps += 1
-        if self._steps > self.step_budget or (self._steps & 1023 == 0 and time.monotonic() > self._deadline):
+        if self._steps == 1:
+            self._past_deadline()  # starts the time limit
+        if self._steps > self.step_budget or (self._steps & 1023 == 0 and self._past_deadline()):
             where, span = self.sites[site] if site >= 0 else (self.where, None)
             what = f"step budget of {self.step_budget}" if self._steps > self.step_budget else f"time limit of {self.time_limit:g} s"
             raise BudgetExceeded(f"{where} ran past its {what}", span, self.where)
@@ -74,7 +82,7 @@ class RunContext:
             raise
         except Exception as error:  # a host bug must not crash the engine or hide the rule
             raise LeadflowRuntimeError(f"host function `{name}` failed: {type(error).__name__}: {error}") from error
-        if time.monotonic() > self._deadline:
+        if self._past_deadline():
             raise BudgetExceeded(f"host function `{name}` ran past the time limit of {self.time_limit:g} s", None, self.where)
         return result
 

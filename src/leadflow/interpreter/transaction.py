@@ -107,7 +107,8 @@ class Transaction:
         state = dict(record.props)
         state.update(id=record.id, created_at=record.created_at, updated_at=record.updated_at)
         self.cache[record.id] = (object_type, state)
-        self._raise(Happening("created", record.id, object_type))
+        if object_type in self.engine.rules.created:  # queue only what some rule listens to
+            self._raise(Happening("created", record.id, object_type))
         for rule in self.engine.rules.matching_by_type.get(object_type, ()):
             if self._holds(rule, state):
                 self._raise(Happening("matching", record.id, object_type, rule=rule))
@@ -126,7 +127,8 @@ class Transaction:
         else:
             p[name] = value
         p["updated_at"] = self.at
-        self._raise(Happening("changed", record_id, object_type, name=name, old=old, new=value))
+        if (object_type, name) in self.engine.rules.changed:
+            self._raise(Happening("changed", record_id, object_type, name=name, old=old, new=value))
         for rule, held in zip(watchers, before):
             if not held and self._holds(rule, p):
                 self._raise(Happening("matching", record_id, object_type, rule=rule))
@@ -134,7 +136,8 @@ class Transaction:
     def change_list(self, record_id: int, list_name: str, add: bool, cause: str) -> None:
         self.flush(record_id)  # keeps the record's history in the order things happened
         change = self.store.add_to_list if add else self.store.remove_from_list
-        if change(record_id, list_name, self.at, cause):
+        listeners = self.engine.rules.added if add else self.engine.rules.removed
+        if change(record_id, list_name, self.at, cause) and list_name in listeners:
             object_type = self.load(record_id)[0]
             self._raise(Happening("added" if add else "removed", record_id, object_type, name=list_name))
 
