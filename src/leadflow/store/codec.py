@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import json
+from json.encoder import c_make_encoder, encode_basestring
 from typing import Any
 
 from leadflow.errors import InputError
@@ -34,9 +35,17 @@ def parse_utc(text: str | None) -> dt.datetime | None:
 # NaN and infinities are refused: SQLite's JSON functions reject them, and
 # the email index reads every props document.
 _ENCODER = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+# JSONEncoder.encode still builds a C encoder per call; this one is built
+# once. It has no circular-reference check (a shared memo would keep the ids
+# of a failed call), which costs nothing: every value has been through
+# to_json_value, and a cycle already fails there with RecursionError.
+_C_ENCODER = c_make_encoder and c_make_encoder(
+    None, _ENCODER.default, encode_basestring, None, ":", ",", False, False, False
+)
 
 
 _SCALAR_JSON = {None: "null", True: "true", False: "false"}
+JSON_SCALARS = frozenset({str, int, float, bool, type(None)})  # to_json_value leaves these as they are
 
 
 def encode_json(value: Any) -> str:
@@ -49,12 +58,16 @@ def encode_json(value: Any) -> str:
     if value is None or kind is bool:
         return _SCALAR_JSON[value]
     try:
-        return _ENCODER.encode(value)
+        if kind is str:
+            return encode_basestring(value)
+        return "".join(_C_ENCODER(value, 0)) if _C_ENCODER else _ENCODER.encode(value)
     except (TypeError, ValueError) as error:
         raise InputError(f"cannot store {value!r}: {error}") from None
 
 
 def dump_value(value: Any) -> str:
+    if type(value) is dt.datetime:  # as encode_json would write it, without the dict on the way
+        return f'{{"$datetime":"{value.isoformat()}"}}'
     return encode_json(to_json_value(value))
 
 
@@ -62,8 +75,35 @@ def load_value(text: str) -> Any:
     return from_json_value(json.loads(text))
 
 
+def email_of(props: dict[str, Any]) -> Any:
+    """The value for the indexed email column (schema.py): the encoded property if scalar."""
+    email = props.get("email")
+    return email if isinstance(email, (str, int, float)) else None
+
+
 def json_path(field: str) -> str:
     """The SQLite JSON path of a top-level property, quoted so any name works."""
     if '"' in field:
         raise InputError(f"invalid property name {field!r}")
     return f'$."{field}"'
+
+
+def storable(text: str) -> str:
+    """`text`, if SQLite can take it: a lone surrogate has no UTF-8 form.
+
+    For a batch, which binds its rows only when it flushes: a failure then
+    could not be pinned on the unit that wrote the row.
+    """
+    if not text.isascii():
+        try:
+            text.encode()
+        except UnicodeEncodeError as error:
+            raise InputError(f"cannot store {text!r}: {error.reason}") from None
+    return text
+
+
+def storable_name(value: str) -> str:
+    """A key, event name, field or cause, checked as `storable`, and text."""
+    if type(value) is not str:
+        raise InputError(f"expected text, got {value!r}")
+    return storable(value)

@@ -1,69 +1,46 @@
 """The default store: one SQLite database file (or memory), one connection.
 
-Transactions are explicit. The connection runs with `isolation_level=None`
-so that the sqlite3 module never opens or commits anything behind our back;
-`transaction()` issues BEGIN IMMEDIATE at the outermost level and a
-SAVEPOINT when nested, so undoing one failing rule never undoes the event
-around it. `batch()` is only a BEGIN/COMMIT around many units: it changes
-how often we pay for a commit, not what is kept. On leaving a batch by an
-exception the finished units are committed (each failing unit has already
-rolled itself back), exactly as if there had been no batch.
+Transactions and batches are in sqlite_units.py, the write-behind of a
+batch in batch.py and overlay.py, the outbox in sqlite_outbox.py. How
+values and timestamps are encoded is in codec.py; the schema and its
+migrations are in schema.py.
 
-A write method that needs several statements is atomic on its own when
-called outside any transaction (see `_atomic`), and checks and encodes
-everything before its first write, so inside a unit it fails either
-completely or not at all.
-
-How values and timestamps are encoded is in codec.py; the schema and its
-migrations are in schema.py; the outbox methods are in sqlite_outbox.py.
-
-Speed: the engine runs each event as find_by + log_event + update_record
-(+ add_to_list) in a unit inside a batch, ~10k events a second. Every SQL
-string here is a constant, so sqlite3's statement cache prepares each once;
-nothing inspects the schema after open.
+Speed: the engine runs each event as find_by + log_event + write_changes
+(+ add_to_list) in a unit inside a batch. Every SQL string here is a
+constant, so sqlite3's statement cache prepares each once; nothing inspects
+the schema after open.
 """
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import json
 import os
 import sqlite3
 from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 from leadflow.errors import InputError
 from leadflow.store.base import EventEntry, HistoryEntry, Record
-from leadflow.store.codec import dump_value, encode_json, json_path, load_value, parse_utc, utc_text
+from leadflow.store.overlay import KnownKeys
+from leadflow.store.codec import dump_value, email_of, encode_json, json_path, load_value, parse_utc, utc_text
 from leadflow.store.schema import migrate
 from leadflow.store.sqlite_outbox import SqliteOutbox
+from leadflow.store.sqlite_units import SqliteUnits, atomic
 from leadflow.values import from_json_value, to_json_value
 
 _RECORD_COLUMNS = "id, type, props, created_at, updated_at"
 _PAGE = 512  # records() reads this many rows per query
 
 
-def _atomic(method):
-    """Run `method` in its own transaction unless the caller already opened one."""
-
-    @functools.wraps(method)
-    def wrapper(self: SqliteStore, *args, **kwargs):
-        if self._depth:
-            return method(self, *args, **kwargs)
-        with self.transaction():
-            return method(self, *args, **kwargs)
-
-    return wrapper
-
-
-class SqliteStore(SqliteOutbox):
+class SqliteStore(SqliteUnits, SqliteOutbox):
     """A `Store` on SQLite. Not thread-safe: one store per thread."""
 
     def __init__(self, path: str | os.PathLike[str] = ":memory:"):
         self.path = os.fspath(path)
         self._conn = sqlite3.connect(self.path, isolation_level=None, cached_statements=256)
-        self._depth = 0  # open transaction() / batch() levels
+        self._depth = 0
+        self._batch = None
+        self._known_keys = KnownKeys()
         # journal_mode must be set outside a transaction; an in-memory
         # database simply stays in "memory" mode.
         self._conn.execute("PRAGMA journal_mode = WAL")
@@ -72,6 +49,13 @@ class SqliteStore(SqliteOutbox):
         # The default 2 MB page cache holds a fraction of 100k contacts and
         # their indexes; random email lookups would then read from disk.
         self._conn.execute("PRAGMA cache_size = -65536")
+        # A batch of 500 events dirties ~1,500 random pages (records, and the
+        # history and events indexes by record), so with the default 1,000
+        # pages every commit also checkpointed, rewriting the same pages into
+        # the database file batch after batch. At 10,000 pages (a WAL of up
+        # to 40 MB) a page is copied back once per several batches; the
+        # commits of the events benchmark cost about 40% less.
+        self._conn.execute("PRAGMA wal_autocheckpoint = 10000")
         migrate(self._conn)
 
     def __repr__(self) -> str:
@@ -86,44 +70,18 @@ class SqliteStore(SqliteOutbox):
     def close(self) -> None:
         self._conn.close()
 
-    # -- transactions --------------------------------------------------------
-
-    def transaction(self) -> _Unit:
-        return _Unit(self)
-
-    @contextmanager
-    def batch(self) -> Iterator[SqliteStore]:
-        if self._depth:  # already inside a transaction: it decides
-            yield self
-            return
-        self._conn.execute("BEGIN IMMEDIATE")
-        self._depth = 1
-        try:
-            yield self
-        finally:
-            self._depth = 0
-            if self._conn.in_transaction:
-                self._commit()
-
-    def _commit(self) -> None:
-        try:
-            self._conn.execute("COMMIT")
-        except BaseException:
-            if self._conn.in_transaction:
-                self._conn.execute("ROLLBACK")
-            raise
-
     # -- records -------------------------------------------------------------
 
-    @_atomic
+    @atomic
     def create_record(self, type: str, props: dict[str, Any], at: dt.datetime, cause: str) -> Record:
         if not isinstance(props, dict):
             raise InputError(f"record properties must be a dict, got {props!r}")
         encoded = {k: v for k, v in to_json_value(props).items() if v is not None}
         text, stamp = encode_json(encoded), utc_text(at)
+        self._writing()
         cursor = self._conn.execute(
             "INSERT INTO records(type, props, email, created_at, updated_at) VALUES (?, ?, ?, ?, ?)",
-            (type, text, _email_of(encoded), stamp, stamp),
+            (type, text, email_of(encoded), stamp, stamp),
         )
         record_id = cursor.lastrowid
         self._conn.execute(
@@ -131,16 +89,26 @@ class SqliteStore(SqliteOutbox):
             " VALUES (?, ?, 'created', NULL, 'null', ?, ?)",
             (record_id, stamp, text, cause),
         )
+        if self._batch is not None:
+            self._batch.created(record_id, type, encoded, stamp)
         moment = parse_utc(stamp)
         return Record(record_id, type, from_json_value(encoded), moment, moment)
 
     def get_record(self, id: int) -> Record | None:
+        if self._batch is not None:
+            return self._batch.get_record(id)
+        return self._select_record(id)
+
+    def _select_record(self, id: int) -> Record | None:
         row = self._conn.execute(f"SELECT {_RECORD_COLUMNS} FROM records WHERE id = ?", (id,)).fetchone()
         return _record(row) if row else None
 
     def find_by(self, type: str, field: str, value: Any) -> Record | None:
         if value is None:
             raise InputError(f"cannot look up {type} by a missing {field}")
+        if field == "email" and self._batch is not None and isinstance(value, (str, int, float)):
+            return self._batch.find_by_email(type, value)
+        self._reading()
         if isinstance(value, (str, int, float)):  # bool is an int, as in JSON's SQLite view
             if field == "email":  # the indexed copy (schema.py)
                 sql = (
@@ -170,6 +138,7 @@ class SqliteStore(SqliteOutbox):
     def find_all_by(self, type: str, field: str, value: Any) -> list[Record]:
         if value is None:
             raise InputError(f"cannot look up {type} by a missing {field}")
+        self._reading()
         if isinstance(value, (str, int, float)):  # an association holds the target's id
             sql = (
                 f"SELECT {_RECORD_COLUMNS} FROM records"
@@ -183,10 +152,12 @@ class SqliteStore(SqliteOutbox):
         rows = self._conn.execute(sql, (type, json_path(field)))
         return [record for record in map(_record, rows) if record.props.get(field) == value]
 
-    @_atomic
+    @atomic
     def update_record(
         self, record_id: int, changes: dict[str, Any], at: dt.datetime, cause: str
     ) -> dict[str, tuple[Any, Any]]:
+        if self._batch is not None:
+            return self._batch.update_record(record_id, changes, utc_text(at), cause)
         row = self._conn.execute("SELECT props FROM records WHERE id = ?", (record_id,)).fetchone()
         if row is None:
             raise InputError(f"no record with id {record_id}")
@@ -214,7 +185,7 @@ class SqliteStore(SqliteOutbox):
         if "email" in changed:
             self._conn.execute(
                 "UPDATE records SET props = ?, email = ?, updated_at = ? WHERE id = ?",
-                (text, _email_of(props), stamp, record_id),
+                (text, email_of(props), stamp, record_id),
             )
         else:  # leaves records_by_email alone
             self._conn.execute(
@@ -228,15 +199,17 @@ class SqliteStore(SqliteOutbox):
             )
         return changed
 
-    @_atomic
+    @atomic
     def write_changes(
         self, record_id: int, props: dict[str, Any], changes: list[tuple[str, Any, Any, str]], at: dt.datetime
     ) -> None:
         stamp = utc_text(at)
+        if self._batch is not None:
+            return self._batch.write_changes(record_id, props, changes, stamp)
         encoded = to_json_value({k: v for k, v in props.items() if v is not None})
         if any(field == "email" for field, *_ in changes):
             sql = "UPDATE records SET props = ?, email = ?, updated_at = ? WHERE id = ?"
-            params: tuple = (encode_json(encoded), _email_of(encoded), stamp, record_id)
+            params: tuple = (encode_json(encoded), email_of(encoded), stamp, record_id)
         else:
             sql = "UPDATE records SET props = ?, updated_at = ? WHERE id = ?"
             params = (encode_json(encoded), stamp, record_id)
@@ -252,6 +225,7 @@ class SqliteStore(SqliteOutbox):
         # store while iterating, and memory stays flat over 100k records.
         last = 0
         while True:
+            self._reading()
             if type is None:
                 sql = f"SELECT {_RECORD_COLUMNS} FROM records WHERE id > ? ORDER BY id LIMIT ?"
                 rows = self._conn.execute(sql, (last, _PAGE)).fetchall()
@@ -275,9 +249,10 @@ class SqliteStore(SqliteOutbox):
         rows = self._conn.execute("SELECT list_name FROM list_members WHERE record_id = ?", (record_id,))
         return {name for (name,) in rows}
 
-    @_atomic
+    @atomic
     def add_to_list(self, record_id: int, list_name: str, at: dt.datetime, cause: str) -> bool:
         stamp = utc_text(at)
+        self._writing(flush_own=True)  # this record's pending history comes first
         try:
             cursor = self._conn.execute(
                 "INSERT INTO list_members(list_name, record_id) VALUES (?, ?) ON CONFLICT DO NOTHING",
@@ -290,9 +265,10 @@ class SqliteStore(SqliteOutbox):
         self._list_history(record_id, "list_add", list_name, stamp, cause)
         return True
 
-    @_atomic
+    @atomic
     def remove_from_list(self, record_id: int, list_name: str, at: dt.datetime, cause: str) -> bool:
         stamp = utc_text(at)
+        self._writing(flush_own=True)
         cursor = self._conn.execute(
             "DELETE FROM list_members WHERE list_name = ? AND record_id = ?", (list_name, record_id)
         )
@@ -315,6 +291,7 @@ class SqliteStore(SqliteOutbox):
         return [record_id for (record_id,) in rows]
 
     def history(self, record_id: int) -> list[HistoryEntry]:
+        self._reading()
         rows = self._conn.execute(
             "SELECT id, record_id, at, kind, field, old, new, cause FROM history"
             " WHERE record_id = ? ORDER BY id",
@@ -330,6 +307,8 @@ class SqliteStore(SqliteOutbox):
     def log_event(
         self, key: str, name: str, record_id: int | None, at: dt.datetime, data: dict[str, Any] | None = None
     ) -> bool:
+        if self._batch is not None:
+            return self._batch.log_event(key, name, record_id, utc_text(at), data)
         params = (key, name, record_id, utc_text(at), dump_value(data if data is not None else {}))
         try:
             cursor = self._conn.execute(
@@ -339,15 +318,21 @@ class SqliteStore(SqliteOutbox):
             )
         except sqlite3.IntegrityError:
             raise InputError(f"no record with id {record_id}") from None
-        return cursor.rowcount == 1
+        if cursor.rowcount != 1:
+            return False
+        self._known_keys.logged_outside_a_batch(key)
+        return True
 
     def has_event(self, key: str) -> bool:
+        if self._batch is not None:
+            return self._batch.has_event(key)
         return self._conn.execute("SELECT 1 FROM events WHERE key = ?", (key,)).fetchone() is not None
 
     def events(
         self, record_id: int | None = None, name: str | None = None, since: dt.datetime | None = None
     ) -> list[EventEntry]:
         # At most eight distinct SQL strings, each cached once.
+        self._reading()
         where, params = [], []
         for clause, value in (("record_id = ?", record_id), ("name = ?", name)):
             if value is not None:
@@ -374,56 +359,13 @@ class SqliteStore(SqliteOutbox):
     def set_meta(self, key: str, value: Any) -> None:
         if key == "schema_version":
             raise InputError("schema_version belongs to the migrations and cannot be set")
+        encoded = dump_value(value)
+        self._writing()
         self._conn.execute(
             "INSERT INTO meta(key, value) VALUES (?, ?)"
             " ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-            (key, dump_value(value)),
+            (key, encoded),
         )
-
-
-class _Unit:
-    """What `transaction()` returns: BEGIN or SAVEPOINT on entry, undo on error.
-
-    A class rather than a @contextmanager generator because the engine enters
-    one per event, and this is measurably cheaper.
-    """
-
-    __slots__ = ("store", "depth")
-
-    def __init__(self, store: SqliteStore):
-        self.store = store
-        self.depth = 0
-
-    def __enter__(self) -> SqliteStore:
-        store = self.store
-        self.depth = depth = store._depth
-        store._conn.execute("BEGIN IMMEDIATE" if depth == 0 else f"SAVEPOINT unit{depth}")
-        store._depth = depth + 1
-        return store
-
-    def __exit__(self, exc_type, exc, traceback) -> None:
-        store, depth = self.store, self.depth
-        store._depth = depth
-        conn = store._conn
-        if exc_type is None:
-            if depth == 0:
-                store._commit()
-            else:
-                conn.execute(f"RELEASE unit{depth}")
-        # A few SQLite errors (disk full, I/O) already rolled back the whole
-        # transaction; then there is nothing left to undo.
-        elif conn.in_transaction:
-            if depth == 0:
-                conn.execute("ROLLBACK")
-            else:
-                conn.execute(f"ROLLBACK TO unit{depth}")
-                conn.execute(f"RELEASE unit{depth}")
-
-
-def _email_of(props: dict[str, Any]) -> Any:
-    """The value for the indexed email column: the encoded property if scalar."""
-    email = props.get("email")
-    return email if isinstance(email, (str, int, float)) else None
 
 
 def _record(row: tuple) -> Record:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import sqlite3
+from collections.abc import Callable
 from typing import Any
 
 from leadflow.errors import InputError
@@ -26,16 +27,18 @@ _EFFECT_COLUMNS = (
 
 
 class SqliteOutbox:
-    """Mixed into `SqliteStore`, which provides the connection."""
+    """Mixed into `SqliteStore`, which provides the connection and `_writing`."""
 
     _conn: sqlite3.Connection
+    _writing: Callable[[], None]  # before each write: see sqlite_units.py
 
     def enqueue_effect(self, kind: str, payload: dict[str, Any], key: str, at: dt.datetime) -> int:
-        stamp = utc_text(at)
+        stamp, encoded = utc_text(at), dump_value(payload)
+        self._writing()
         cursor = self._conn.execute(
             "INSERT INTO outbox(kind, payload, key, status, next_attempt_at, created_at)"
             " VALUES (?, ?, ?, 'pending', ?, ?) ON CONFLICT(key) DO NOTHING",
-            (kind, dump_value(payload), key, stamp, stamp),
+            (kind, encoded, key, stamp, stamp),
         )
         if cursor.rowcount == 1:
             return cursor.lastrowid
@@ -90,6 +93,7 @@ class SqliteOutbox:
 
     def _transition(self, id: int, sql: str, params: tuple, required: str) -> None:
         """Run a status-guarded UPDATE; explain why if it matched nothing."""
+        self._writing()
         if self._conn.execute(sql, params).rowcount == 1:
             return
         row = self._conn.execute("SELECT status FROM outbox WHERE id = ?", (id,)).fetchone()
