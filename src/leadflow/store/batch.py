@@ -77,9 +77,11 @@ from typing import TYPE_CHECKING, Any
 
 from leadflow.errors import InputError
 from leadflow.store.base import Record
-from leadflow.store.codec import JSON_SCALARS, dump_value, email_of, encode_json, storable, storable_name
+from leadflow.store.codec import (
+    JSON_SCALARS, dump_value, email_of, encode_json, merge_changes, storable, storable_name,
+)
 from leadflow.store.overlay import Entry, KnownKeys, Overlay
-from leadflow.values import from_json_value, to_json_value
+from leadflow.values import to_json_value
 
 if TYPE_CHECKING:
     from leadflow.store.sqlite import SqliteStore
@@ -268,25 +270,9 @@ class Batch:
         if entry is None:
             raise InputError(f"no record with id {record_id}")
         storable_name(cause)
-        props = entry[1]
-        new_props = None
-        changed: dict[str, tuple[Any, Any]] = {}
-        history = []
-        for field, value in changes.items():
-            new = to_json_value(value)
-            old = props.get(field)
-            old_value, new_value = from_json_value(old), from_json_value(new)
-            if old_value == new_value and type(old_value) is type(new_value):  # as SqliteStore.update_record
-                continue
-            if new_props is None:
-                new_props = dict(props)
-            if new is None:
-                del new_props[field]
-            else:
-                new_props[field] = new
-            changed[field] = (old_value, new_value)
-            history.append((record_id, stamp, storable_name(field), storable(encode_json(old)),
-                            storable(encode_json(new)), cause))
+        new_props, changed, diffs = merge_changes(entry[1], changes)
+        history = [(record_id, stamp, storable_name(field), storable(old), storable(new), cause)
+                   for field, old, new in diffs]
         if new_props is not None:
             text = storable(encode_json(new_props))
             self._write(record_id, entry, new_props, text, stamp, "email" in changed, history)

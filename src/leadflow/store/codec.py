@@ -107,3 +107,31 @@ def storable_name(value: str) -> str:
     if type(value) is not str:
         raise InputError(f"expected text, got {value!r}")
     return storable(value)
+
+
+def merge_changes(props: dict[str, Any], changes: dict[str, Any]):
+    """Apply `changes` (runtime values) to `props` (stored, encoded form).
+
+    A change counts as the language sees it: the same instant in another zone
+    is no change, but 1 -> true or 1 -> 1.0 is; None removes the property.
+    Returns (the new encoded props, or None when nothing changed; {field: (old,
+    new)} decoded; [(field, old JSON, new JSON)] for history rows).
+    """
+    new_props = None
+    changed: dict[str, tuple[Any, Any]] = {}
+    diffs: list[tuple[str, str, str]] = []
+    for field, value in changes.items():
+        new = to_json_value(value)
+        old = props.get(field)
+        old_value, new_value = from_json_value(old), from_json_value(new)
+        if old_value == new_value and type(old_value) is type(new_value):
+            continue
+        if new_props is None:
+            new_props = dict(props)
+        if new is None:
+            del new_props[field]
+        else:
+            new_props[field] = new
+        changed[field] = (old_value, new_value)
+        diffs.append((field, encode_json(old), encode_json(new)))
+    return new_props, changed, diffs

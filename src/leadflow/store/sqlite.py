@@ -22,7 +22,9 @@ from typing import Any
 from leadflow.errors import InputError
 from leadflow.store.base import EventEntry, HistoryEntry, Record
 from leadflow.store.overlay import KnownKeys
-from leadflow.store.codec import dump_value, email_of, encode_json, json_path, load_value, parse_utc, utc_text
+from leadflow.store.codec import (
+    dump_value, email_of, encode_json, json_path, load_value, merge_changes, parse_utc, utc_text,
+)
 from leadflow.store.schema import migrate
 from leadflow.store.sqlite_outbox import SqliteOutbox
 from leadflow.store.sqlite_units import SqliteUnits, atomic
@@ -161,26 +163,11 @@ class SqliteStore(SqliteUnits, SqliteOutbox):
         row = self._conn.execute("SELECT props FROM records WHERE id = ?", (record_id,)).fetchone()
         if row is None:
             raise InputError(f"no record with id {record_id}")
-        props = json.loads(row[0])  # left encoded: only changed fields are decoded
-        stamp = utc_text(at)
-        changed: dict[str, tuple[Any, Any]] = {}
-        history = []
-        for field, value in changes.items():
-            new = to_json_value(value)
-            old = props.get(field)
-            old_value, new_value = from_json_value(old), from_json_value(new)
-            # Equal as the language sees it (the same instant in another zone
-            # is no change), but 1 -> true or 1 -> 1.0 is.
-            if old_value == new_value and type(old_value) is type(new_value):
-                continue
-            if new is None:
-                del props[field]
-            else:
-                props[field] = new
-            changed[field] = (old_value, new_value)
-            history.append((record_id, stamp, field, encode_json(old), encode_json(new), cause))
-        if not changed:
+        props, changed, diffs = merge_changes(json.loads(row[0]), changes)  # left encoded but the changes
+        if props is None:
             return changed
+        stamp = utc_text(at)
+        history = [(record_id, stamp, field, old, new, cause) for field, old, new in diffs]
         text = encode_json(props)
         if "email" in changed:
             self._conn.execute(
