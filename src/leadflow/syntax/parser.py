@@ -74,9 +74,37 @@ def _lark() -> Lark:
     )
 
 
+# A line starting with one of these at column 1 starts a new declaration.
+DECLARATION_START = re.compile(r"^(object|event|list|secret|email|const|type|extern|fn|rule|when)\b", re.M)
+
+
 def parse(source: str, file: str = "<script>") -> ast.Program:
-    """Parse a whole script. Raises ScriptError with one diagnostic on a syntax error."""
-    return _parse(source, file, "start")
+    """Parse a whole script. Raises ScriptError listing its syntax errors.
+
+    LALR stops at the first error, so after one the script is cut where
+    declarations start (a keyword at the start of a line) and each piece is
+    parsed on its own: a mistake in one rule does not hide one in the next.
+    """
+    try:
+        return _parse(source, file, "start")
+    except ScriptError as first:
+        after = first.diagnostics[0].span.line
+        raise ScriptError(first.diagnostics + _errors_after(source, file, after)) from None
+
+
+def _errors_after(source: str, file: str, after_line: int) -> list:
+    """Syntax errors of the declarations that start below `after_line`, each parsed alone."""
+    starts = [m.start() for m in DECLARATION_START.finditer(source)]
+    diagnostics = []
+    for begin, end in zip(starts, starts[1:] + [len(source)]):
+        line = source.count("\n", 0, begin) + 1
+        if line <= after_line:
+            continue
+        try:
+            _parse(source[begin:end], file, "start", line, 1)
+        except ScriptError as error:
+            diagnostics.extend(error.diagnostics)
+    return diagnostics
 
 
 def parse_expr(source: str, file: str = "<expr>") -> ast.Expr:
@@ -84,18 +112,18 @@ def parse_expr(source: str, file: str = "<expr>") -> ast.Expr:
     return _parse(source, file, "expr")
 
 
-def _parse(source: str, file: str, start: str, line: int = 1, column: int = 1):
+def _parse(source: str, file: str, start: str, line: int = 1, column: int = 1, in_string: bool = False):
     padded = "\n" * (line - 1) + " " * (column - 1) + source
     try:
         tree = _lark().parse(padded, start=start)
     except UnexpectedInput as error:
         diagnostic = _syntax_diagnostic(error, padded, file)
-        if line > 1 or column > 1:  # an interpolation inside a string
+        if in_string:  # an interpolation inside a string
             diagnostic = attrs.evolve(diagnostic, message=diagnostic.message.replace("the file", "this `{...}`"))
         raise ScriptError([diagnostic]) from None
 
     def parse_expr_at(text: str, at_line: int, at_column: int):
-        return _parse(text, file, "expr", at_line, at_column)
+        return _parse(text, file, "expr", at_line, at_column, in_string=True)
 
     try:
         return ToAst(file, parse_expr_at).transform(tree)
