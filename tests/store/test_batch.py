@@ -17,23 +17,7 @@ import pytest
 from leadflow.errors import InputError
 from leadflow.store import SqliteStore
 
-UTC = dt.timezone.utc
-T0 = dt.datetime(2024, 5, 1, 9, 0, tzinfo=UTC)
-
-
-def at(minutes: int) -> dt.datetime:
-    return T0 + dt.timedelta(minutes=minutes)
-
-
-class Boom(Exception):
-    pass
-
-
-@pytest.fixture(params=["memory", "file"])
-def store(request, tmp_path):
-    path = ":memory:" if request.param == "memory" else tmp_path / "batch.db"
-    with SqliteStore(path) as opened:
-        yield opened
+from store_support import Boom, at
 
 
 class Recorder:

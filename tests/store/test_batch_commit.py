@@ -3,7 +3,6 @@ and sure of which event keys it has already seen (store/batch.py, overlay.py).
 """
 from __future__ import annotations
 
-import datetime as dt
 import sqlite3
 import subprocess
 import sys
@@ -15,23 +14,7 @@ from leadflow.store import SqliteStore
 from leadflow.store import batch as batch_module
 from leadflow.store import overlay as overlay_module
 
-UTC = dt.timezone.utc
-T0 = dt.datetime(2024, 5, 1, 9, 0, tzinfo=UTC)
-
-
-def at(minutes: int) -> dt.datetime:
-    return T0 + dt.timedelta(minutes=minutes)
-
-
-class Boom(Exception):
-    pass
-
-
-@pytest.fixture(params=["memory", "file"])
-def store(request, tmp_path):
-    path = ":memory:" if request.param == "memory" else tmp_path / "commit.db"
-    with SqliteStore(path) as opened:
-        yield opened
+from store_support import Boom, at
 
 
 # -- the batch commits all at once ----------------------------------------------

@@ -1,0 +1,15 @@
+"""Helpers the store tests import: a fixed start time and an error to fail units with."""
+from __future__ import annotations
+
+import datetime as dt
+
+UTC = dt.timezone.utc
+T0 = dt.datetime(2024, 5, 1, 9, 0, tzinfo=UTC)
+
+
+def at(minutes: int) -> dt.datetime:
+    return T0 + dt.timedelta(minutes=minutes)
+
+
+class Boom(Exception):
+    pass
