@@ -7,7 +7,7 @@ UTC = dt.timezone.utc
 T0 = dt.datetime(2024, 5, 1, 9, 0, tzinfo=UTC)
 
 
-def at(minutes: int) -> dt.datetime:
+def at(minutes: float) -> dt.datetime:
     return T0 + dt.timedelta(minutes=minutes)
 
 

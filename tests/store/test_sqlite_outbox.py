@@ -6,22 +6,10 @@ import datetime as dt
 import pytest
 
 from leadflow.errors import InputError
-from leadflow.store import SqliteStore
 
-UTC = dt.timezone.utc
-T0 = dt.datetime(2024, 5, 1, 9, 0, tzinfo=UTC)
+from store_support import at
+
 NEW_YORK = dt.timezone(dt.timedelta(hours=-4))
-
-
-def at(minutes: float) -> dt.datetime:
-    return T0 + dt.timedelta(minutes=minutes)
-
-
-@pytest.fixture(params=["memory", "file"])
-def store(request, tmp_path):
-    path = ":memory:" if request.param == "memory" else tmp_path / "outbox.db"
-    with SqliteStore(path) as opened:
-        yield opened
 
 
 def test_enqueue_is_idempotent_on_key(store):

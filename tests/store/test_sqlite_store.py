@@ -8,22 +8,10 @@ import pytest
 
 from leadflow.errors import InputError, LeadflowError
 from leadflow.store import SqliteStore, open_store, schema
+from store_support import T0, UTC, at
 from leadflow.values import Duration
 
-UTC = dt.timezone.utc
-T0 = dt.datetime(2024, 5, 1, 9, 0, tzinfo=UTC)
 PARIS = dt.timezone(dt.timedelta(hours=2))
-
-
-def at(minutes: int) -> dt.datetime:
-    return T0 + dt.timedelta(minutes=minutes)
-
-
-@pytest.fixture(params=["memory", "file"])
-def store(request, tmp_path):
-    path = ":memory:" if request.param == "memory" else tmp_path / "leadflow.db"
-    with SqliteStore(path) as opened:
-        yield opened
 
 
 def plan_of(store: SqliteStore, call) -> str:
