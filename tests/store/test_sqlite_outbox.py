@@ -6,7 +6,6 @@ import datetime as dt
 import pytest
 
 from leadflow.errors import InputError
-
 from store_support import at
 
 NEW_YORK = dt.timezone(dt.timedelta(hours=-4))

@@ -21,7 +21,6 @@ from leadflow.errors import ScriptError
 from leadflow.syntax import ast
 from leadflow.syntax.span import Span
 
-WEBHOOK_METHODS = ("get", "post", "put", "patch", "delete")
 EMAIL_FIELDS = {"subject": True, "body": True, "html": False, "from": False}
 BUILTIN_EVENTS = ("upsert",)
 

@@ -26,7 +26,6 @@ if TYPE_CHECKING:
     from leadflow.check.scope import Scope
 
 ORDERED = (T.NUMBER, T.TEXT, T.DATE, T.DATETIME, T.TIME, T.DURATION, *T.TEXT_KINDS)
-UNIT_TYPES = {"number": T.NUMBER}
 
 
 def describe(expr: ast.Expr) -> str:

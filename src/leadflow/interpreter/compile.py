@@ -296,7 +296,9 @@ class Codegen:
         return "(" + " and ".join(guards + [f"{left} {e.op} {right}"]) + ")"
 
     def constant_enum_order(self, a: T.Type, b: T.Type) -> str:
-        members = a.members if isinstance(a, T.EnumType) and len(a.members) >= (len(b.members) if isinstance(b, T.EnumType) else 0) else b.members
+        """Member -> position for the declared enum of the two (the other may be one bare member)."""
+        enums = [t for t in (a, b) if isinstance(t, T.EnumType)]
+        members = max(enums, key=lambda t: len(t.members)).members
         return self.constant(_EnumOrder({m: i for i, m in enumerate(members)}))
 
     def _arithmetic(self, e):
