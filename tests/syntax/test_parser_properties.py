@@ -112,6 +112,7 @@ def exprs(depth: int, nest: int = 0) -> st.SearchStrategy:
         options.append(records(sub))
         cases = st.lists(st.builds(ast.MatchCase, st.lists(sub, min_size=1, max_size=2).map(tuple), sub), max_size=3)
         options.append(st.builds(match, sub, cases, st.none() | sub))
+        options.append(st.builds(ast.Happened, names, st.none() | sub, st.none() | sub))
     return st.one_of(options)
 
 
@@ -144,12 +145,20 @@ SMALL_EXPR = exprs(2)
 TYPE = types(2)
 maybe = st.none().__or__
 
+clock_times = st.times().map(lambda t: t.replace(second=0, microsecond=0))
 triggers = st.one_of(
     st.builds(ast.EventTrigger, names, maybe(SMALL_EXPR)),
     st.builds(ast.CreatedTrigger, st.just("contact") | names),
     st.builds(ast.ChangedTrigger, st.lists(names, min_size=1, max_size=2).map(tuple), maybe(SMALL_EXPR), maybe(SMALL_EXPR)),
     st.builds(ast.ListTrigger, names, st.booleans()),
     st.builds(ast.MatchingTrigger, SMALL_EXPR),
+    st.builds(ast.ScheduleTrigger, names, maybe(st.integers(1, 31)), clock_times, maybe(SMALL_EXPR)),
+    st.builds(ast.FixedDateTrigger, datetimes, maybe(SMALL_EXPR)),
+    st.builds(
+        lambda prop, offset, before, at, where: ast.DateTrigger(prop, offset, before and offset is not None, at, where),
+        names, maybe(st.builds(ast.DurationLit, st.integers(0, 400), st.sampled_from(UNITS))),
+        st.booleans(), clock_times, maybe(SMALL_EXPR),
+    ),
 )
 
 calls = st.builds(ast.Call, names, st.lists(SMALL_EXPR, max_size=2).map(tuple), st.lists(st.builds(ast.KeywordArg, names, SMALL_EXPR), max_size=1).map(tuple))
@@ -193,7 +202,21 @@ def actions(depth: int) -> st.SearchStrategy:
     if_action = st.builds(
         ast.IfAction, st.lists(st.tuples(SMALL_EXPR, block), min_size=1, max_size=3).map(tuple), maybe(block)
     )
-    return simple_actions | if_action
+    shares = st.integers(0, 100) | st.floats(0, 100, allow_nan=False).map(lambda f: round(f, 2))
+    steps = st.one_of(
+        st.builds(ast.Wait, SMALL_EXPR),
+        st.builds(ast.WaitUntil, SMALL_EXPR, maybe(st.lists(names, min_size=1, max_size=2).map(tuple))),
+        st.builds(ast.WaitFor, names, maybe(SMALL_EXPR), SMALL_EXPR, maybe(block)),
+        st.builds(ast.Split, st.lists(st.builds(ast.SplitArm, shares, block), min_size=1, max_size=3).map(tuple)),
+        st.builds(
+            ast.Branch, SMALL_EXPR,
+            st.lists(st.builds(ast.BranchArm, st.lists(SMALL_EXPR, min_size=1, max_size=2).map(tuple), block),
+                     max_size=2).map(tuple),
+            maybe(block),
+        ),
+        st.builds(ast.Stop),
+    )
+    return simple_actions | if_action | steps
 
 
 def rule(name, trigger, condition, body):
@@ -220,6 +243,21 @@ def stmts(depth: int) -> st.SearchStrategy:
     )
 
 
+clauses = st.one_of(
+    st.builds(ast.Enrollment, triggers, maybe(SMALL_EXPR)),
+    st.builds(ast.Reenroll, st.just("never")),
+    st.builds(ast.Reenroll, st.just("after"), SMALL_EXPR),
+    st.builds(ast.Reenroll, st.just("when"), st.none(), triggers),
+    st.builds(ast.Goal, SMALL_EXPR),
+    st.builds(ast.Suppress, names),
+    st.builds(ast.UnenrollWhen, SMALL_EXPR),
+    st.builds(ast.Window, st.lists(names, min_size=1, max_size=3).map(tuple), clock_times, clock_times,
+              maybe(st.text(max_size=8))),
+)
+workflows = st.builds(
+    ast.Workflow, names, names | st.just("contact"), st.lists(clauses, max_size=4).map(tuple),
+    st.lists(actions(2), max_size=3).map(tuple),
+)
 params = st.lists(st.builds(ast.Param, names, TYPE), max_size=3).map(tuple)
 field_types = st.lists(st.builds(ast.FieldType, names, TYPE), max_size=3).map(tuple)
 declarations = st.one_of(
@@ -243,6 +281,7 @@ declarations = st.one_of(
         SMALL_EXPR | st.builds(ast.FnBlock, st.lists(stmts(2), max_size=3).map(tuple), SMALL_EXPR),
     ),
     rules,
+    workflows,
 )
 programs = st.lists(declarations, max_size=4).map(lambda ds: ast.Program(tuple(ds)))
 

@@ -2,8 +2,9 @@
 
 Spans are excluded from equality, so `parse(print(ast)) == ast` compares
 meaning, not layout. Sequences are tuples so nodes stay hashable.
-Workflows and bots (sections 7 and 8 of the design) will add node kinds
-here; the rule, trigger and action nodes are shared with them.
+Workflows share the rule, trigger and action nodes: a workflow's steps are
+actions plus the step kinds below (waits, splits, branches, `stop`), which
+the grammar accepts in any action block and the checker refuses in rules.
 """
 from __future__ import annotations
 
@@ -230,9 +231,20 @@ class Match:
     span: Span = _span()
 
 
+@node
+class Happened:
+    """`happened(EVENT [where COND], since: EXPR)`: did the record get such an event?"""
+
+    event: str
+    where: Expr | None
+    since: Expr | None
+    name_span: Span = _span()
+    span: Span = _span()
+
+
 Expr = Union[
     NumberLit, BoolLit, NullLit, TextLit, DateLit, DateTimeLit, TimeLit, DurationLit,
-    ListLit, RecordLit, Name, Field, Index, Call, Unary, Binary, In, IsKnown, IfExpr, Match,
+    ListLit, RecordLit, Name, Field, Index, Call, Unary, Binary, In, IsKnown, IfExpr, Match, Happened,
 ]
 
 
@@ -338,10 +350,71 @@ class IfAction:
     span: Span = _span()
 
 
+# ---- workflow steps (actions that only a workflow may hold) -------------------
+@node
+class Wait:
+    duration: Expr
+    span: Span = _span()
+
+
+@node
+class WaitUntil:
+    """`wait until EXPR [on DAYS]`: a datetime, or a time of day on some days."""
+
+    target: Expr
+    days: tuple[str, ...] | None = None
+    days_span: Span = _span()
+    span: Span = _span()
+
+
+@node
+class WaitFor:
+    event: str
+    where: Expr | None
+    timeout: Expr
+    otherwise: tuple[Action, ...] | None
+    name_span: Span = _span()
+    span: Span = _span()
+
+
+@node
+class SplitArm:
+    percent: int | float
+    steps: tuple[Action, ...]
+    span: Span = _span()
+
+
+@node
+class Split:
+    arms: tuple[SplitArm, ...]
+    span: Span = _span()
+
+
+@node
+class BranchArm:
+    values: tuple[Expr, ...]
+    steps: tuple[Action, ...]
+    span: Span = _span()
+
+
+@node
+class Branch:
+    subject: Expr
+    arms: tuple[BranchArm, ...]
+    otherwise: tuple[Action, ...] | None
+    span: Span = _span()
+
+
+@node
+class Stop:
+    span: Span = _span()
+
+
 Action = Union[
     SetAction, ClearAction, IncrementAction, ListAction, SendEmail, Notify, CreateRecord,
-    LetAction, DoAction, EnrollAction, Webhook, IfAction,
+    LetAction, DoAction, EnrollAction, Webhook, IfAction, Wait, WaitUntil, WaitFor, Split, Branch, Stop,
 ]
+WORKFLOW_STEPS = (Wait, WaitUntil, WaitFor, Split, Branch, Stop)
 
 
 # ---- triggers ---------------------------------------------------------------
@@ -383,7 +456,50 @@ class MatchingTrigger:
     span: Span = _span()
 
 
-Trigger = Union[EventTrigger, CreatedTrigger, ChangedTrigger, ListTrigger, MatchingTrigger]
+@node
+class ScheduleTrigger:
+    """`every day|weekday|monday..sunday at T`, `every month on day N at T`."""
+
+    every: str
+    day: int | float | None  # the checker insists on a whole day of the month
+    at: dt.time
+    where: Expr | None = None
+    every_span: Span = _span()
+    span: Span = _span()
+
+
+@node
+class FixedDateTrigger:
+    """`at DATETIME`: once; a naive datetime is in the engine's time zone."""
+
+    at: dt.datetime
+    where: Expr | None = None
+    span: Span = _span()
+
+
+@node
+class DateTrigger:
+    """`yearly on PROP at T`, or `N UNITS before|after PROP at T`."""
+
+    prop: str
+    offset: DurationLit | None  # None for `yearly on`
+    before: bool
+    at: dt.time
+    where: Expr | None = None
+    name_span: Span = _span()
+    span: Span = _span()
+
+    @property
+    def yearly(self) -> bool:
+        return self.offset is None
+
+
+TIMED_TRIGGERS = (ScheduleTrigger, FixedDateTrigger, DateTrigger)
+
+Trigger = Union[
+    EventTrigger, CreatedTrigger, ChangedTrigger, ListTrigger, MatchingTrigger,
+    ScheduleTrigger, FixedDateTrigger, DateTrigger,
+]
 
 
 # ---- function bodies ------------------------------------------------------------
@@ -530,7 +646,74 @@ class Rule:
     span: Span = _span()
 
 
-Decl = Union[ObjectDecl, EventDecl, ListDecl, SecretDecl, EmailDecl, ConstDecl, TypeDecl, ExternFn, FnDecl, Rule]
+# ---- workflows -------------------------------------------------------------------
+@node
+class Enrollment:
+    trigger: Trigger
+    condition: Expr | None
+    span: Span = _span()
+
+
+@node
+class Reenroll:
+    mode: str  # "never", "after" or "when"
+    after: Expr | None = None
+    trigger: Trigger | None = None
+    span: Span = _span()
+
+
+@node
+class Goal:
+    condition: Expr
+    span: Span = _span()
+
+
+@node
+class Suppress:
+    list_name: str
+    name_span: Span = _span()
+    span: Span = _span()
+
+
+@node
+class UnenrollWhen:
+    condition: Expr
+    span: Span = _span()
+
+
+@node
+class Window:
+    days: tuple[str, ...]
+    start: dt.time
+    end: dt.time
+    timezone: str | None
+    days_span: Span = _span()
+    timezone_span: Span = _span()
+    span: Span = _span()
+
+
+Clause = Union[Enrollment, Reenroll, Goal, Suppress, UnenrollWhen, Window]
+
+
+@node
+class Workflow:
+    """A workflow: its clauses (in source order) and its steps."""
+
+    name: str
+    object_type: str  # "contact" when the source names none
+    clauses: tuple[Clause, ...]
+    steps: tuple[Action, ...]
+    name_span: Span = _span()
+    object_span: Span = _span()
+    span: Span = _span()
+
+    def clauses_of(self, kind) -> list:
+        return [c for c in self.clauses if isinstance(c, kind)]
+
+
+Decl = Union[
+    ObjectDecl, EventDecl, ListDecl, SecretDecl, EmailDecl, ConstDecl, TypeDecl, ExternFn, FnDecl, Rule, Workflow,
+]
 
 
 @node

@@ -108,8 +108,7 @@ def format_type(type_: ast.TypeExpr) -> str:
 
 def format_trigger(trigger: ast.Trigger) -> str:
     if isinstance(trigger, ast.EventTrigger):
-        where = f" where {format_expr(trigger.where)}" if trigger.where is not None else ""
-        return trigger.event + where
+        return trigger.event + _where(trigger.where)
     if isinstance(trigger, ast.CreatedTrigger):
         # The parser reads a bare `created` as a contact's; print it that way.
         return "created" if trigger.object_type == "contact" else f"{trigger.object_type} created"
@@ -124,7 +123,22 @@ def format_trigger(trigger: ast.Trigger) -> str:
         return f"added to {trigger.list_name}" if trigger.added else f"removed from {trigger.list_name}"
     if isinstance(trigger, ast.MatchingTrigger):
         return f"matching {format_expr(trigger.condition)}"
+    if isinstance(trigger, ast.ScheduleTrigger):
+        day = f" on day {trigger.day}" if trigger.day is not None else ""
+        return f"every {trigger.every}{day} at {_time(trigger.at)}" + _where(trigger.where)
+    if isinstance(trigger, ast.FixedDateTrigger):
+        return f"at {_datetime(trigger.at)}" + _where(trigger.where)
+    if isinstance(trigger, ast.DateTrigger):
+        if trigger.offset is None:
+            head = f"yearly on {trigger.prop}"
+        else:
+            head = f"{format_expr(trigger.offset)} {'before' if trigger.before else 'after'} {trigger.prop}"
+        return f"{head} at {_time(trigger.at)}" + _where(trigger.where)
     raise TypeError(f"not a trigger: {trigger!r}")
+
+
+def _where(condition: ast.Expr | None) -> str:
+    return f" where {format_expr(condition)}" if condition is not None else ""
 
 
 def format_action(action: ast.Action) -> str:
@@ -161,6 +175,8 @@ def _decl_lines(decl: ast.Decl) -> list[str]:
         return [f"fn {_signature(decl)} = {format_expr(decl.body)}"]
     if isinstance(decl, ast.Rule):
         return _rule_lines(decl)
+    if isinstance(decl, ast.Workflow):
+        return _workflow_lines(decl)
     raise TypeError(f"not a declaration: {decl!r}")
 
 
@@ -168,7 +184,7 @@ def _braced(head: str, body: list[str]) -> list[str]:
     """`head {`, the body indented one step, `}`; `head {}` when empty."""
     if not body:
         return [head + " {}"]
-    return [head + " {", *(INDENT + line for line in body), "}"]
+    return [head + " {", *(INDENT + line if line else "" for line in body), "}"]
 
 
 def _entries(lines: list[str]) -> list[str]:
@@ -234,6 +250,64 @@ def _rule_lines(rule: ast.Rule) -> list[str]:
     return lines
 
 
+# ---- workflows ---------------------------------------------------------------------
+def _workflow_lines(workflow: ast.Workflow) -> list[str]:
+    head = f"workflow {workflow.name}"
+    if workflow.object_type != "contact":
+        head += f" for {workflow.object_type}"
+    clauses = [_clause(c) for c in workflow.clauses]
+    steps = _actions(workflow.steps)
+    return _braced(head, clauses + ([""] if clauses and steps else []) + steps)
+
+
+def _clause(clause: ast.Clause) -> str:
+    if isinstance(clause, ast.Enrollment):
+        condition = f" if {format_expr(clause.condition)}" if clause.condition is not None else ""
+        return f"enroll when {format_trigger(clause.trigger)}{condition}"
+    if isinstance(clause, ast.Reenroll):
+        if clause.mode == "after":
+            return f"reenroll after {format_expr(clause.after)}"
+        if clause.mode == "when":
+            return f"reenroll when {format_trigger(clause.trigger)}"
+        return "reenroll never"
+    if isinstance(clause, ast.Goal):
+        return f"goal {format_expr(clause.condition)}"
+    if isinstance(clause, ast.Suppress):
+        return f"suppress {clause.list_name}"
+    if isinstance(clause, ast.UnenrollWhen):
+        return f"unenroll when {format_expr(clause.condition)}"
+    if isinstance(clause, ast.Window):
+        zone = f" timezone {quote(clause.timezone)}" if clause.timezone is not None else ""
+        return f"window {', '.join(clause.days)} {_time(clause.start)}-{_time(clause.end)}{zone}"
+    raise TypeError(f"not a workflow clause: {clause!r}")
+
+
+def _step_lines(step) -> list[str]:
+    """The steps that only workflows hold; None for an ordinary action."""
+    if isinstance(step, ast.WaitFor):
+        head = f"wait for {step.event}{_where(step.where)} up to {format_expr(step.timeout)}"
+        return [head] if step.otherwise is None else _braced(head + " else", _actions(step.otherwise))
+    if isinstance(step, ast.Split):
+        arms = [line for arm in step.arms for line in _braced(f"{_number(arm.percent)}%", _actions(arm.steps))]
+        return _braced("split random", arms)
+    if isinstance(step, ast.Branch):
+        arms = [
+            line for arm in step.arms
+            for line in _braced(", ".join(format_expr(v) for v in arm.values), _actions(arm.steps))
+        ]
+        if step.otherwise is not None:
+            arms += _braced("else", _actions(step.otherwise))
+        return _braced(f"branch on {format_expr(step.subject)}", arms)
+    if isinstance(step, ast.Wait):
+        return [f"wait {format_expr(step.duration)}"]
+    if isinstance(step, ast.WaitUntil):
+        days = f" on {', '.join(step.days)}" if step.days is not None else ""
+        return [f"wait until {format_expr(step.target)}{days}"]
+    if isinstance(step, ast.Stop):
+        return ["stop"]
+    return None
+
+
 def _actions(actions) -> list[str]:
     return [line for action in actions for line in _action_lines(action)]
 
@@ -243,7 +317,7 @@ def _action_lines(action: ast.Action) -> list[str]:
         return _if_action_lines(action)
     if isinstance(action, ast.Webhook):
         return _webhook_lines(action)
-    return [_simple_action(action)]
+    return _step_lines(action) or [_simple_action(action)]
 
 
 def _if_action_lines(action: ast.IfAction) -> list[str]:
@@ -403,6 +477,10 @@ def _bare(expr: ast.Expr, nest: int) -> str:
         return "{" + ", ".join(f"{_field_name(f.name)}: {_expr(f.value, IF, nest)}" for f in expr.fields) + "}"
     if isinstance(expr, ast.Match):
         return _match(expr, nest)
+    if isinstance(expr, ast.Happened):
+        since = f", since: {_expr(expr.since, IF, nest)}" if expr.since is not None else ""
+        where = f" where {_expr(expr.where, IF, nest)}" if expr.where is not None else ""
+        return f"happened({expr.event}{where}{since})"
     if isinstance(expr, ast.DateLit):
         return expr.value.isoformat()
     if isinstance(expr, ast.DateTimeLit):

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import datetime as dt
 
+import attrs
+
 from lark import Token, Transformer, v_args
 
 from leadflow.diagnostics import Diagnostic
@@ -187,6 +189,39 @@ class ToAst(Transformer):
     def matching_trigger(self, meta, children):
         return ast.MatchingTrigger(children[0], span=self.span(meta))
 
+    def schedule_trigger(self, meta, children):
+        every, day, at, where = children
+        return ast.ScheduleTrigger(
+            str(every), self._checked_number(day) if day else None, self.time(meta, [at]).value, where,
+            span=self.span(meta), every_span=self.at(every),
+        )
+
+    def fixed_date_trigger(self, meta, children):
+        at, where = children
+        return ast.FixedDateTrigger(self.datetime(meta, [at]).value, where, span=self.span(meta))
+
+    def yearly_trigger(self, meta, children):
+        prop, at, where = children
+        return ast.DateTrigger(
+            str(prop), None, False, self.time(meta, [at]).value, where, span=self.span(meta), name_span=self.at(prop)
+        )
+
+    def _date_offset_trigger(before: bool):
+        def build(self, meta, children):
+            amount, unit, prop, at, where = children
+            offset = ast.DurationLit(
+                self._checked_number(amount), str(unit).removesuffix("s"), span=_join(self.file, amount, unit)
+            )
+            return ast.DateTrigger(
+                str(prop), offset, before, self.time(meta, [at]).value, where,
+                span=self.span(meta), name_span=self.at(prop),
+            )
+
+        return build
+
+    before_trigger = _date_offset_trigger(True)
+    after_trigger = _date_offset_trigger(False)
+
     def path(self, meta, children):
         """(names, span): the users of a path keep where it is written."""
         return tuple(str(c) for c in children), self.span(meta)
@@ -286,6 +321,93 @@ class ToAst(Transformer):
         return ast.IfAction(tuple(branches), otherwise, span=self.span(meta))
 
     if_else_action = if_action
+
+    # ---- workflow steps ---------------------------------------------------------
+    def wait_step(self, meta, children):
+        return ast.Wait(children[0], span=self.span(meta))
+
+    def wait_until_step(self, meta, children):
+        target, days = children
+        names, days_span = days if days else (None, self.at(None))
+        return ast.WaitUntil(target, names, span=self.span(meta), days_span=days_span)
+
+    def wait_for_step(self, meta, children):
+        event, where, timeout, otherwise = children
+        return ast.WaitFor(str(event), where, timeout, otherwise, span=self.span(meta), name_span=self.at(event))
+
+    def split_step(self, meta, children):
+        return ast.Split(tuple(children), span=self.span(meta))
+
+    def split_arm(self, meta, children):
+        percent, steps = children
+        return ast.SplitArm(self._checked_number(percent), steps, span=self.span(meta))
+
+    def branch_step(self, meta, children):
+        subject, *arms, otherwise = children
+        return ast.Branch(subject, tuple(arms), otherwise, span=self.span(meta))
+
+    def branch_arm(self, meta, children):
+        *values, steps = children
+        return ast.BranchArm(tuple(values), steps, span=self.span(meta))
+
+    def stop_step(self, meta, children):
+        return ast.Stop(span=self.span(meta))
+
+    def day_set(self, meta, children):
+        return tuple(str(c) for c in children), self.span(meta)
+
+    # ---- workflows --------------------------------------------------------------
+    def workflow_decl(self, meta, children):
+        name, object_type, *items = children
+        flat = []
+        for item in items:
+            flat.extend(item if isinstance(item, list) else [item])
+        clauses = tuple(i for i in flat if isinstance(i, CLAUSES))
+        steps = tuple(i for i in flat if not isinstance(i, CLAUSES))
+        return ast.Workflow(
+            str(name), str(object_type) if object_type else "contact", clauses, steps,
+            span=self.span(meta), name_span=self.at(name), object_span=self.at(object_type),
+        )
+
+    def enroll_clause(self, meta, children):
+        return ast.Enrollment(children[0], children[1], span=self.span(meta))
+
+    def enroll_then_if(self, meta, children):
+        trigger, *if_parts = children
+        enrollment = ast.Enrollment(trigger, None, span=trigger.span)
+        first_if = if_parts[0]
+        if_span = Span(self.file, first_if.span.line, first_if.span.column, meta.end_line, meta.end_column)
+        return [enrollment, attrs.evolve(self.if_action(meta, if_parts), span=if_span)]
+
+    def reenroll_never(self, meta, children):
+        return ast.Reenroll("never", span=self.span(meta))
+
+    def reenroll_after(self, meta, children):
+        return ast.Reenroll("after", after=children[0], span=self.span(meta))
+
+    def reenroll_when(self, meta, children):
+        return ast.Reenroll("when", trigger=children[0], span=self.span(meta))
+
+    def goal_clause(self, meta, children):
+        return ast.Goal(children[0], span=self.span(meta))
+
+    def suppress_clause(self, meta, children):
+        return ast.Suppress(str(children[0]), span=self.span(meta), name_span=self.at(children[0]))
+
+    def unenroll_clause(self, meta, children):
+        return ast.UnenrollWhen(children[0], span=self.span(meta))
+
+    def window_clause(self, meta, children):
+        (days, days_span), start, end, zone = children
+        return ast.Window(
+            days, self.time(meta, [start]).value, self.time(meta, [end]).value,
+            self.string(meta, [zone]).parts[0] if zone else None,
+            span=self.span(meta), days_span=days_span, timezone_span=self.at(zone),
+        )
+
+    def happened(self, meta, children):
+        event, where, since = children
+        return ast.Happened(str(event), where, since, span=self.span(meta), name_span=self.at(event))
 
     # ---- expressions ------------------------------------------------------------
     def if_expr(self, meta, children):
@@ -452,6 +574,13 @@ class ToAst(Transformer):
         if text or not parts:
             parts.append("".join(text))
         return tuple(parts)
+
+
+CLAUSES = (ast.Enrollment, ast.Reenroll, ast.Goal, ast.Suppress, ast.UnenrollWhen, ast.Window)
+
+
+def _join(file: str, first: Token, last: Token) -> Span:
+    return Span(file, first.line, first.column, last.end_line, last.end_column)
 
 
 def _closing_brace(raw: str, start: int) -> int:
