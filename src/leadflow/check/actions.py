@@ -1,6 +1,8 @@
-"""Type checking of actions (design section 6), shared by rules and, later,
-workflow steps. Each action is checked in the rule's scope; `let` and
-`create ... as` add bindings for the actions after them.
+"""Type checking of actions (design section 6), shared by rules and
+workflow steps. Each action is checked in the rule's scope; `let`,
+`create ... as` and (in workflows) `webhook ... as` add bindings for the
+actions after them. The steps only a workflow may hold are checked in
+workflows.py; in a rule they are an error (E313).
 """
 from __future__ import annotations
 
@@ -9,6 +11,7 @@ from typing import TYPE_CHECKING
 from leadflow.check import types as T
 from leadflow.check.program import Property
 from leadflow.check.scope import Scope
+from leadflow.check.workflows import check_block_reachability, check_step
 from leadflow.diagnostics import suggestion_label
 from leadflow.syntax import ast
 
@@ -21,6 +24,8 @@ WEBHOOK_METHODS = ("get", "post", "put", "patch", "delete")
 def check_actions(c: Checker, actions, scope: Scope) -> None:
     for action in actions:
         check_action(c, action, scope)
+    if scope.workflow is not None:
+        check_block_reachability(c, actions)
 
 
 def check_action(c: Checker, action, scope: Scope) -> None:
@@ -67,9 +72,7 @@ def check_action(c: Checker, action, scope: Scope) -> None:
     elif isinstance(action, ast.DoAction):
         x.check(action.call, scope)
     elif isinstance(action, ast.EnrollAction):
-        verb = "enroll in" if action.enroll else "unenroll from"
-        c.error("E304", f"unknown workflow `{action.workflow}`", action.name_span.or_else(action.span),
-                notes=(f"`{verb}` names a `workflow` declared in the script",))
+        enroll_action(c, action, scope)
     elif isinstance(action, ast.Webhook):
         webhook(c, action, scope)
     elif isinstance(action, ast.IfAction):
@@ -78,6 +81,25 @@ def check_action(c: Checker, action, scope: Scope) -> None:
             check_actions(c, block, scope.child())
         if action.otherwise is not None:
             check_actions(c, action.otherwise, scope.child())
+    elif isinstance(action, ast.WORKFLOW_STEPS):
+        if scope.workflow is None:
+            word = {ast.WaitUntil: "wait until", ast.WaitFor: "wait for", ast.Split: "split random",
+                    ast.Branch: "branch on"}.get(type(action), type(action).__name__.lower())
+            c.error("E313", f"`{word}` is a workflow step; a rule's actions run at once", action.span,
+                    "put the steps in a `workflow NAME { enroll when ... }` and `enroll in` it from the rule")
+        else:
+            check_step(c, action, scope)
+
+
+def enroll_action(c: Checker, action: ast.EnrollAction, scope: Scope) -> None:
+    verb = "enroll in" if action.enroll else "unenroll from"
+    where = action.name_span.or_else(action.span)
+    target = c.workflow_decls.get(action.workflow)
+    if target is None:
+        c.error("E304", f"unknown workflow `{action.workflow}`", where, suggestion_label(action.workflow, c.workflow_decls),
+                notes=(f"`{verb}` names a `workflow` declared in the script",))
+    elif scope.subject is not None and target.object_type != scope.subject:
+        c.error("E310", f"workflow {action.workflow} enrolls {target.object_type}s, not {scope.subject}s", where)
 
 
 def writable_property(c: Checker, target: tuple[str, ...], scope: Scope, span) -> Property | None:
@@ -177,6 +199,15 @@ def webhook(c: Checker, action: ast.Webhook, scope: Scope) -> None:
                     notes=(f"declare it: `secret {secret}`",))
     if action.timeout is not None:
         x.expect_value(action.timeout, scope, T.DURATION, "the timeout")
-    if action.alias is not None:
+    if action.alias is None:
+        return
+    if scope.workflow is None:
         c.error("E305", "a webhook's answer (`as`) can be used only in a workflow step", action.span,
                 "in a rule, a webhook is sent after the event commits; drop `as ...`")
+        return
+    answer = c.resolve_type(action.response_type)
+    if not isinstance(answer, T.RecordType) and answer != T.ANY:
+        c.error("E204", f"a webhook's answer is a JSON object: declare it as a record, not {answer}",
+                action.response_type.span, "for example `as info: {company: text?}`")
+    c.types[id(action)] = answer
+    scope.locals[action.alias] = answer

@@ -16,6 +16,7 @@ from leadflow.check.program import (
     CheckedProgram, EventSchema, FunctionSignature, ObjectSchema, Property, RuleInfo,
 )
 from leadflow.check.scope import Scope
+from leadflow.check.workflows import check_timed_trigger, check_workflow
 from leadflow.diagnostics import Diagnostic, suggestion_label
 from leadflow.errors import ScriptError
 from leadflow.syntax import ast
@@ -68,6 +69,8 @@ class Checker:
         self.externs: dict[str, FunctionSignature] = {}
         self.functions: dict[str, FunctionSignature] = {}
         self.rules: list[RuleInfo] = []
+        self.workflow_decls: dict[str, ast.Workflow] = {}
+        self.workflows: dict = {}
         self.calls: list[tuple[str, str, Span]] = []  # (caller, callee, where) for the recursion check
         self._declared: dict[str, Span] = {}
         self._duplicates: set[int] = set()  # id() of declarations already reported as duplicates
@@ -116,12 +119,15 @@ class Checker:
         for decl in decls:
             if isinstance(decl, ast.Rule):
                 self._rule(decl, len(self.rules))
+            elif isinstance(decl, ast.Workflow):
+                self.workflows[decl.name] = check_workflow(self, decl)
         self._no_recursion()
         return CheckedProgram(
             program=self.program, sources=self.sources, objects=self.objects, events=self.events,
             lists=self.lists, secrets=self.secrets, emails=self.emails, consts=self.consts,
             externs=self.externs, functions=self.functions, rules=self.rules, types=self.types,
             names=self.names, warnings=[d for d in self.diagnostics if d.severity == "warning"],
+            workflows=self.workflows,
         )
 
     def _declare(self, decl) -> None:
@@ -143,7 +149,7 @@ class Checker:
                 self._duplicates.add(id(decl))
             self._declared.setdefault("object contact", decl.span)
             return
-        kind = "event" if isinstance(decl, ast.EventDecl) else "name"
+        kind = "event" if isinstance(decl, ast.EventDecl) else "workflow" if isinstance(decl, ast.Workflow) else "name"
         key = f"{kind} {decl.name}"
         if key in self._declared or (kind == "event" and decl.name in BUILTIN_EVENTS):
             first = self._declared.get(key)
@@ -165,6 +171,8 @@ class Checker:
             self.consts[decl.name] = decl
         elif isinstance(decl, ast.TypeDecl):
             self.type_aliases[decl.name] = decl
+        elif isinstance(decl, ast.Workflow):
+            self.workflow_decls[decl.name] = decl
 
     # ---- types -----------------------------------------------------------------------
     def resolve_type(self, expr: ast.TypeExpr) -> T.Type:
@@ -389,13 +397,14 @@ class Checker:
     def _rule(self, rule: ast.Rule, index: int) -> None:
         title = f'rule "{rule.name}"' if rule.name else f"rule at {rule.span}"
         scope = Scope("contact", where=title)
-        self._trigger(rule.trigger, scope)
+        self.check_trigger(rule.trigger, scope)
         if rule.condition is not None:
             self.exprs.expect_condition(rule.condition, scope)
         check_actions(self, rule.actions, scope)
         self.rules.append(RuleInfo(rule, index, scope.subject, title))
 
-    def _trigger(self, trigger, scope: Scope) -> None:
+    def check_trigger(self, trigger, scope: Scope) -> None:
+        """Check a rule's or enrollment's trigger; set the scope's subject and event."""
         if isinstance(trigger, ast.EventTrigger):
             schema = self.events.get(trigger.event)
             if schema is None:
@@ -438,6 +447,8 @@ class Checker:
             self.check_list(trigger.list_name, trigger.name_span.or_else(trigger.span))
         elif isinstance(trigger, ast.MatchingTrigger):
             self.exprs.expect_condition(trigger.condition, scope)
+        elif isinstance(trigger, ast.TIMED_TRIGGERS):
+            check_timed_trigger(self, trigger, scope)
 
     def check_list(self, name: str, span: Span) -> None:
         if name not in self.lists:

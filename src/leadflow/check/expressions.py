@@ -352,6 +352,29 @@ class ExprChecker:
             return T.ANY
         return operand
 
+    def _Happened(self, e, scope, expected):
+        """`happened(EVENT [where COND], since: T)`: asks the event log about the current record."""
+        event_scope = scope.child()
+        event_scope.locals.pop("event", None)
+        schema = self.c.events.get(e.event)
+        if scope.subject is None:
+            self.c.error("E215", "`happened` asks about the current record's events; a function has none", e.span,
+                         "pass what you need as a parameter")
+        if schema is None:
+            self.c.error("E210", f"unknown event `{e.event}`", e.name_span.or_else(e.span),
+                         suggestion_label(e.event, self.c.events), notes=(f"declare it: `event {e.event} {{ ... }}`",))
+            event_scope.locals["event"] = T.ANY
+        else:
+            if scope.subject is not None and schema.object_type != scope.subject:
+                self.c.error("E310", f"`{e.event}` events are about {schema.object_type} records, not {scope.subject}s",
+                             e.name_span.or_else(e.span))
+            event_scope.event = schema
+        if e.where is not None:
+            self.expect_condition(e.where, event_scope)
+        if e.since is not None:
+            self.expect_value(e.since, scope, T.DATETIME, "`since`")
+        return T.BOOL
+
     def expect_condition(self, expr, scope) -> None:
         actual = self.check(expr, scope, T.BOOL)
         if T.strip_null(actual) not in (T.BOOL, T.ANY):

@@ -78,6 +78,7 @@ class CheckedProgram:
     types: dict[int, Type]  # id(expr) -> its type
     names: dict[int, Resolution]  # id(Name) -> what it refers to
     warnings: list = attrs.field(factory=list)
+    workflows: dict = attrs.field(factory=dict)  # name -> check.workflows.WorkflowInfo
 
     def type_of(self, expr: ast.Expr) -> Type:
         return self.types[id(expr)]

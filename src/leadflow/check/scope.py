@@ -19,6 +19,7 @@ class Scope:
     locals: dict[str, Type] = attrs.field(factory=dict)
     where: str = ""  # "rule \"Name\"", "fn commission"... for messages
     in_function: bool = False
+    workflow: str | None = None  # the workflow whose steps are checked, if any
 
     def child(self) -> Scope:
         return attrs.evolve(self, locals=dict(self.locals))
