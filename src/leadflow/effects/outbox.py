@@ -113,11 +113,15 @@ class Deliverer:
         email_sender: EmailSenderLike | None,
         webhook_sender: WebhookSenderLike | None,
         notify: Notify | None = None,
+        on_settled: Callable | None = None,
     ):
         self.store = store
         self.email_sender = email_sender
         self.webhook_sender = webhook_sender
         self.notify = notify
+        # (effect, "sent"|"dead", response, error, now): called in the unit that records
+        # the outcome, so a workflow waiting for a webhook's answer resumes atomically with it
+        self.on_settled = on_settled
         self._redactors: list[Callable[[str], str]] = [
             redact
             for sender in (email_sender, webhook_sender)
@@ -150,16 +154,29 @@ class Deliverer:
             outcome = Outcome("retry", error=f"{type(error).__name__}: {error}")
         error = self._clean(outcome.error or outcome.status)
         if outcome.status == "ok":
-            self.store.mark_sent(effect.id, now, outcome.response)
-            return "sent"
+            return self._settle(effect, "sent", now, response=outcome.response)
         if outcome.status == "retry":
             when = next_attempt(now, effect.first_attempt_at, effect.attempts + 1, outcome.retry_after)
             if when is not None:
                 self.store.mark_retry(effect.id, when, error, now)
                 return "retried"
             error = self._clean(f"gave up after {effect.attempts + 1} attempts over 3 days: {error}")
-        self.store.mark_dead(effect.id, error, now)
-        return "dead"
+        return self._settle(effect, "dead", now, error=error)
+
+    def _settle(self, effect: OutboxEffect, status: str, now: datetime, response: Any = None, error: str | None = None) -> str:
+        def mark():
+            if status == "sent":
+                self.store.mark_sent(effect.id, now, response)
+            else:
+                self.store.mark_dead(effect.id, error, now)
+
+        if self.on_settled is None:
+            mark()
+        else:
+            with self.store.transaction():
+                mark()
+                self.on_settled(effect, status, response, error, now)
+        return status
 
     def _attempt(self, effect: OutboxEffect, now: datetime) -> Outcome:
         payload = effect.payload

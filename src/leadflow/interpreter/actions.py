@@ -234,5 +234,14 @@ class ActionCompiler:
 
         return run
 
-    def _EnrollAction(self, a, path):  # pragma: no cover - the checker rejects it until workflows exist
-        raise AssertionError("enroll reached the compiler")
+    def _EnrollAction(self, a, path):
+        name, enroll = a.workflow, a.enroll
+
+        def run(tx, act):
+            runtime = tx.engine.workflows
+            if enroll:
+                runtime.enroll(tx, name, act.record_id, f"enroll in, by {act.cause}", manual=True)
+            else:
+                runtime.unenroll(tx, name, act.record_id, f"unenroll from, by {act.cause}")
+
+        return run

@@ -246,6 +246,14 @@ class Codegen:
             args.insert(0, "ctx")
         return f"{name}({', '.join(args)})"
 
+    def _Happened(self, e):
+        where = "None"
+        if e.where is not None:
+            where = self.temp()
+            self.namespace[where] = self.function(e.where, where)
+        since = self.expr(e.since) if e.since is not None else "None"
+        return f"ctx.happened(p['id'], {e.event!r}, {where}, p, loc, {since})"
+
     def _Unary(self, e):
         if e.op == "not":
             return f"(not {self.expr(e.operand)})"

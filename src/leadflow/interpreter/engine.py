@@ -7,7 +7,10 @@
 
 `emit` processes one event in one store transaction (see transaction.py);
 `emit_many` groups many such units into few commits. Effects wait in the
-outbox until `deliver` sends them.
+outbox until `deliver` sends them. Workflow runs and timed triggers
+(workflows/) wake at their due times: `run_due` does the work due by a
+moment, and `emit` does it first for anything due before its event, so an
+event file with times plays out in order.
 """
 from __future__ import annotations
 
@@ -15,7 +18,8 @@ import datetime as dt
 import hashlib
 import json
 import os
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -55,6 +59,7 @@ class RecordView:
     properties: dict
     lists: list[str]
     history: list
+    runs: list = attrs.field(factory=list)  # (Run, [RunLogEntry]) per workflow enrollment
 
 
 def load_program(sources: Mapping[str, str]) -> CheckedProgram:
@@ -111,6 +116,7 @@ class Engine:
         self.gen.namespace["_ctx"] = self.ctx
         self._read_committed()
         self.gen.namespace["_clock_now"] = self.ctx.now
+        self.ctx.events_of = self._event_payloads
         self.gen.compile_functions()
         self.actions = ActionCompiler(checked, self.gen)
         self.rules = compile_rules(checked, self.gen, self.actions)
@@ -119,6 +125,14 @@ class Engine:
             for name, schema in checked.objects.items()
         }
         self._checker: Checker | None = None
+        self.failures: list[LeadflowError] = []  # timed-trigger firings that failed for one record
+        self._next_wake: dt.datetime | None = None
+        from leadflow.workflows.build import build
+
+        self.workflows, self.scheduler = build(self, seed)
+        self.has_timers = bool(checked.workflows or self.scheduler.triggers)
+        if self.has_timers:
+            self._next_wake = self._earliest_wake()
 
     # ---- construction ------------------------------------------------------------------
     @classmethod
@@ -216,6 +230,8 @@ class Engine:
             raise InputError(f"unknown event `{name}`" + (f"; did you mean `{guess}`?" if guess else ""))
         if at is not None and at.tzinfo is None:
             at = at.replace(tzinfo=self.timezone)  # a naive time is in the engine's time zone
+        if self._next_wake is not None and self._next_wake <= (at or self.clock.now()):
+            self.run_due(at)  # what was due before this event happens first
         if at is not None and isinstance(self.clock, SimulatedClock):
             self.clock.advance_to(at)
         at = at or self.clock.now()
@@ -224,10 +240,7 @@ class Engine:
         key = key or event_key(name, contact, at, data)
         self.ctx.moment = at
         try:
-            with self.store.transaction():
-                tx = Transaction(self, at, key, payload)
-                self.ctx.records = tx.props
-                self.ctx.reverse_lookup = tx.reverse
+            with self.unit(at, key, payload) as tx:
                 self.ctx.start(f"event {name}")  # `matching` conditions run before any rule starts its own budget
                 first: list[Happening] = []
                 record_id = self._resolve_record(schema.object_type, contact, tx, first)
@@ -238,10 +251,106 @@ class Engine:
                 self._apply(name, schema, record_id, payload, tx, first)
         except _AlreadyProcessed:
             return EmitResult(key, None, duplicate=True)
+        if self._next_wake is not None and self._next_wake <= at:
+            self.run_due(at)  # the first steps of the runs it enrolled
+        return EmitResult(key, record_id, fired=tuple(tx.fired), notes=tuple(tx.notes))
+
+    @contextmanager
+    def unit(self, at: dt.datetime, key: str, payload: dict | None = None) -> Iterator[Transaction]:
+        """One store unit at moment `at`: compiled code reads the unit's records and `now()` is `at`."""
+        self.ctx.moment = at
+        try:
+            with self.store.transaction():
+                tx = Transaction(self, at, key, payload)
+                self.ctx.records = tx.props
+                self.ctx.reverse_lookup = tx.reverse
+                yield tx
         finally:
             self.ctx.moment = None
             self._read_committed()
-        return EmitResult(key, record_id, fired=tuple(tx.fired), notes=tuple(tx.notes))
+
+    # ---- workflows and timed triggers -----------------------------------------------------------
+    @property
+    def is_simulated(self) -> bool:
+        return isinstance(self.clock, SimulatedClock)
+
+    def wake(self, at: dt.datetime) -> None:
+        """Note that work is due at `at` (a run's timer, a schedule)."""
+        if self._next_wake is None or at < self._next_wake:
+            self._next_wake = at
+
+    def _earliest_wake(self) -> dt.datetime | None:
+        times = [t for t in (self.store.next_due(), self.scheduler.next_time()) if t is not None]
+        return min(times, default=None)
+
+    def run_due(self, until: dt.datetime | None = None) -> int:
+        """Do the workflow steps and timed triggers due by `until` (default: now), in time
+        order; with a simulated clock, the clock moves to each due time. Returns how many
+        runs were advanced."""
+        until = until or self.clock.now()
+        advanced = 0
+        while True:
+            scheduled = self.scheduler.next_time()
+            count = self.workflows.run_due_batch(min(until, scheduled) if scheduled else until)
+            advanced += count
+            if count:
+                continue
+            if scheduled is not None and scheduled <= until:
+                self.scheduler.fire(scheduled)
+                continue
+            break
+        self._next_wake = self._earliest_wake()
+        return advanced
+
+    def advance(self, to: dt.datetime | dt.timedelta) -> int:
+        """Drive a simulated clock to `to` (a moment, or how far), doing all that falls due."""
+        if not self.is_simulated:
+            raise LeadflowError("only a simulated clock can be advanced")
+        target = self.clock.now() + to if isinstance(to, dt.timedelta) else to
+        if target.tzinfo is None:
+            target = target.replace(tzinfo=self.timezone)
+        advanced = self.run_due(target)
+        self.clock.advance_to(target)
+        return advanced
+
+    def retry_run(self, run_id: int):
+        """Resume a run parked in error from its failed step."""
+        run = self.workflows.retry(run_id, self.clock.now())
+        self.wake(run.due)
+        return run
+
+    def stats(self, workflow: str) -> dict:
+        """Per-workflow figures: enrolled, active, completed, goal conversion, errors by step."""
+        if workflow not in self.workflows.workflows:
+            raise InputError(f"unknown workflow `{workflow}`")
+        counts = self.store.run_counts(workflow)
+        enrolled = sum(counts.values())
+        return {
+            "workflow": workflow,
+            "enrolled": enrolled,
+            "active": counts.get("active", 0),
+            "completed": counts.get("completed", 0) + counts.get("stopped", 0),
+            "goal": counts.get("goal", 0),
+            "unenrolled": counts.get("unenrolled", 0),
+            "in_error": counts.get("error", 0),
+            "goal_rate": counts.get("goal", 0) / enrolled if enrolled else 0.0,
+            "errors_by_step": self.store.run_errors(workflow),
+        }
+
+    def _event_payloads(self, record_id: int, name: str, since: dt.datetime | None) -> list[dict]:
+        schema = self.checked.events[name]
+        payloads = []
+        for entry in self.store.events(record_id=record_id, name=name, since=since):
+            try:
+                payloads.append(self._payload(schema, entry.data) if name != "upsert" else dict(entry.data))
+            except LeadflowError:
+                continue  # logged under an older version of the event's fields
+        return payloads
+
+    def props_of(self, record) -> dict:
+        props = self.with_defaults(record.type, record.props)
+        props.update(id=record.id, created_at=record.created_at, updated_at=record.updated_at)
+        return props
 
     def _read_committed(self) -> None:
         """Outside an event, compiled code (conditions) reads records from the store,
@@ -253,9 +362,7 @@ class Engine:
         record = self.store.get_record(record_id)
         if record is None:
             raise LeadflowRuntimeError(f"record {record_id} does not exist")
-        props = self.with_defaults(record.type, record.props)
-        props.update(id=record.id, created_at=record.created_at, updated_at=record.updated_at)
-        return props
+        return self.props_of(record)
 
     def _committed_reverse(self, record_id: int, owner: str, field: str) -> list[int]:
         return [r.id for r in self.store.find_all_by(owner, field, record_id)]
@@ -268,6 +375,8 @@ class Engine:
             tx.queue.clear()
         first.append(Happening("event", record_id, schema.object_type, name=name))
         tx.run(first)
+        if name in self.workflows.wait_events:
+            self.workflows.on_event(tx, record_id, name, payload)
 
     def _payload(self, schema, data: dict) -> dict:
         if schema.name == "upsert":
@@ -350,8 +459,12 @@ class Engine:
             email_sender_from_url(self.email),
             WebhookSender(self.secrets, allow_private=self.allow_private_webhooks),
             notify=self.notify,
+            on_settled=self.workflows.settle if self.workflows.workflows else None,
         )
-        return deliverer.deliver(now or self.clock.now(), limit=limit)
+        report = deliverer.deliver(now or self.clock.now(), limit=limit)
+        if self.has_timers:
+            self._next_wake = self._earliest_wake()  # webhook answers make their runs due
+        return report
 
     # ---- reading --------------------------------------------------------------------------
     def find(self, ref) -> int | None:
@@ -365,9 +478,9 @@ class Engine:
         record = self.store.get_record(record_id) if record_id is not None else None
         if record is None:
             raise InputError(f"no record {ref!r}")
-        props = self.with_defaults(record.type, record.props)
-        props.update(id=record.id, created_at=record.created_at, updated_at=record.updated_at)
-        return RecordView(record.id, record.type, props, sorted(self.store.lists_of(record.id)), self.store.history(record.id))
+        runs = [(run, self.store.run_log(run.id)) for run in self.store.runs(record_id=record.id)]
+        return RecordView(record.id, record.type, self.props_of(record), sorted(self.store.lists_of(record.id)),
+                          self.store.history(record.id), runs)
 
     # ---- conditions --------------------------------------------------------------------------
     def condition(self, text: str, object_type: str = "contact") -> Callable[[Mapping], bool]:

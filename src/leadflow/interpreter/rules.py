@@ -52,34 +52,44 @@ class RuleIndex:
 def compile_rules(checked: CheckedProgram, gen: Codegen, actions: ActionCompiler) -> RuleIndex:
     index = RuleIndex()
     for info in checked.rules:
-        rule = info.rule
-        trigger = rule.trigger
-        conditions = [c for c in (getattr(trigger, "where", None), rule.condition) if c is not None]
-        if isinstance(trigger, ast.MatchingTrigger):
-            conditions.insert(0, trigger.condition)
-        compiled = CompiledRule(info, actions.block(rule.actions, f"r{info.index}"))
-        if conditions:
-            combined = conditions[0] if len(conditions) == 1 else _and_all(conditions)
-            compiled.condition = gen.function(combined, f"rule{info.index}")
-        index.all.append(compiled)
-        if isinstance(trigger, ast.EventTrigger):
-            index.events[trigger.event].append(compiled)
-        elif isinstance(trigger, ast.CreatedTrigger):
-            index.created[trigger.object_type].append(compiled)
-        elif isinstance(trigger, ast.ChangedTrigger):
-            if trigger.from_value is not None:
-                compiled.from_value = gen.function(trigger.from_value, f"from{info.index}")
-            if trigger.to_value is not None:
-                compiled.to_value = gen.function(trigger.to_value, f"to{info.index}")
-            index.changed[(info.subject, trigger.path[-1])].append(compiled)
-        elif isinstance(trigger, ast.ListTrigger):
-            (index.added if trigger.added else index.removed)[trigger.list_name].append(compiled)
-        elif isinstance(trigger, ast.MatchingTrigger):
-            index.matching_by_type[info.subject].append(compiled)
-            # the rule's `if` is part of what must become true: its properties are watched too
-            for prop in set().union(*(properties_read(checked, c) for c in conditions)):
-                index.matching[(info.subject, prop)].append(compiled)
+        add_rule(index, checked, gen, info, actions.block(info.rule.actions, f"r{info.index}"))
     return index
+
+
+def add_rule(index: RuleIndex, checked: CheckedProgram, gen: Codegen, info: RuleInfo, run: Callable) -> CompiledRule:
+    """Compile a rule's trigger and condition around `run` and index it.
+
+    Workflows index their enrollment triggers this way too, with a `run` that
+    enrolls the record. Timed triggers are not indexed: the scheduler fires them.
+    """
+    rule = info.rule
+    trigger = rule.trigger
+    conditions = [c for c in (getattr(trigger, "where", None), rule.condition) if c is not None]
+    if isinstance(trigger, ast.MatchingTrigger):
+        conditions.insert(0, trigger.condition)
+    compiled = CompiledRule(info, run)
+    if conditions:
+        combined = conditions[0] if len(conditions) == 1 else _and_all(conditions)
+        compiled.condition = gen.function(combined, f"rule{info.index}")
+    index.all.append(compiled)
+    if isinstance(trigger, ast.EventTrigger):
+        index.events[trigger.event].append(compiled)
+    elif isinstance(trigger, ast.CreatedTrigger):
+        index.created[trigger.object_type].append(compiled)
+    elif isinstance(trigger, ast.ChangedTrigger):
+        if trigger.from_value is not None:
+            compiled.from_value = gen.function(trigger.from_value, f"from{info.index}")
+        if trigger.to_value is not None:
+            compiled.to_value = gen.function(trigger.to_value, f"to{info.index}")
+        index.changed[(info.subject, trigger.path[-1])].append(compiled)
+    elif isinstance(trigger, ast.ListTrigger):
+        (index.added if trigger.added else index.removed)[trigger.list_name].append(compiled)
+    elif isinstance(trigger, ast.MatchingTrigger):
+        index.matching_by_type[info.subject].append(compiled)
+        # the rule's `if` is part of what must become true: its properties are watched too
+        for prop in set().union(*(properties_read(checked, c) for c in conditions)):
+            index.matching[(info.subject, prop)].append(compiled)
+    return compiled
 
 
 def _and_all(conditions):

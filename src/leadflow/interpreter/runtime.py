@@ -34,6 +34,7 @@ class RunContext:
         self.hosts: dict[str, Callable] = {}
         self.records: Callable[[int], dict] | None = None  # set by the engine per transaction
         self.reverse_lookup: Callable[[int, str, str], list[int]] | None = None
+        self.events_of: Callable[[int, str, dt.datetime | None], list[dict]] | None = None  # set by the engine
         self.where = ""
         self.moment: dt.datetime | None = None  # the time of the event being processed
         self._steps = 0
@@ -68,6 +69,14 @@ class RunContext:
             where, span = self.sites[site] if site >= 0 else (self.where, None)
             what = f"step budget of {self.step_budget}" if self._steps > self.step_budget else f"time limit of {self.time_limit:g} s"
             raise BudgetExceeded(f"{where} ran past its {what}", span, self.where)
+
+    # ---- the event log ----------------------------------------------------------------
+    def happened(self, record_id: int, event: str, where, p: dict, loc, since) -> bool:
+        """`happened(EVENT where COND, since: T)`: a logged event of the record matches."""
+        for ev in self.events_of(record_id, event, since):
+            if where is None or where(p, ev, loc, self):
+                return True
+        return False
 
     # ---- host functions and records ---------------------------------------------------
     def host(self, name: str, args: tuple):

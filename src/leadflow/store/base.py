@@ -94,6 +94,34 @@ class Effect:
     response: Any
 
 
+@attrs.frozen
+class Run:
+    """One record's way through one workflow (see workflows/runs.py)."""
+
+    id: int
+    workflow: str
+    record_id: int
+    status: str  # active, completed, stopped, goal, unenrolled, error
+    position: str | None  # the path of the next step to run
+    vars: dict[str, Any]
+    wait: dict[str, Any] | None  # what an active run waits for besides its timer
+    due: dt.datetime | None  # when it wakes; None while it waits only for an event or a webhook
+    waiting_event: str | None
+    enrolled_at: dt.datetime
+    updated_at: dt.datetime
+    error: str | None
+
+
+@attrs.frozen
+class RunLogEntry:
+    id: int
+    run_id: int
+    at: dt.datetime
+    step: str | None
+    kind: str  # enrolled, step, waiting, branch, split, goal, unenrolled, completed, stopped, error, retried
+    detail: dict[str, Any]
+
+
 class Store(Protocol):
     """The storage the engine runs against. All datetimes must be timezone-aware."""
 
@@ -207,6 +235,51 @@ class Store(Protocol):
 
     def replay(self, id: int, at: dt.datetime) -> None:
         """Make a dead effect pending again, due at `at`, with a fresh attempt count."""
+        ...
+
+    # -- workflow runs ---------------------------------------------------------
+    def create_run(self, workflow: str, record_id: int, position: str, at: dt.datetime, vars: dict[str, Any]) -> Run:
+        """A new active run at `position` (its first step), due at once."""
+        ...
+
+    def get_run(self, id: int) -> Run | None:
+        ...
+
+    def save_run(self, run: Run) -> None:
+        """Store the run's status, position, variables, wait and due time."""
+        ...
+
+    def runs(self, record_id: int | None = None, workflow: str | None = None, status: str | None = None) -> list[Run]:
+        ...
+
+    def due_runs(self, now: dt.datetime, limit: int = 500) -> list[Run]:
+        """Active runs due at or before `now`, earliest first."""
+        ...
+
+    def next_due(self) -> dt.datetime | None:
+        ...
+
+    def runs_waiting_for(self, record_id: int, event: str) -> list[Run]:
+        ...
+
+    def log_run(self, run_id: int, at: dt.datetime, step: str | None, kind: str, detail: dict[str, Any]) -> None:
+        ...
+
+    def run_log(self, run_id: int) -> list[RunLogEntry]:
+        ...
+
+    def run_counts(self, workflow: str) -> dict[str, int]:
+        """How many runs of the workflow are in each status."""
+        ...
+
+    def run_errors(self, workflow: str) -> dict[str, int]:
+        """How many times each step (by path) of the workflow failed."""
+        ...
+
+    def schedule_fired(self, key: str) -> dt.datetime | None:
+        ...
+
+    def set_schedule_fired(self, key: str, at: dt.datetime) -> None:
         ...
 
     # -- meta ----------------------------------------------------------------

@@ -88,7 +88,47 @@ SCHEMA_V1 = (
     "CREATE INDEX outbox_by_status ON outbox(status, id)",
 )
 
-MIGRATIONS: list[tuple[str, ...]] = [SCHEMA_V1]
+# Durable workflows. A run is one record's way through one workflow: where
+# it is (`position`, a step's path), its variables, and what it waits for.
+# `due` is when it wakes; the partial index keeps only waking runs, so
+# finding due work costs in proportion to what is due, not to how many runs
+# wait for an event or have finished. `schedules` remembers when each timed
+# trigger last fired, so a restart neither skips nor repeats a firing.
+SCHEMA_V2 = (
+    """CREATE TABLE runs (
+        id INTEGER PRIMARY KEY,
+        workflow TEXT NOT NULL,
+        record_id INTEGER NOT NULL REFERENCES records(id),
+        status TEXT NOT NULL CHECK (status IN ('active', 'completed', 'stopped', 'goal', 'unenrolled', 'error')),
+        position TEXT,
+        vars TEXT NOT NULL,
+        wait TEXT NOT NULL DEFAULT 'null',
+        due TEXT,
+        waiting_event TEXT,
+        enrolled_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        error TEXT
+    )""",
+    "CREATE INDEX runs_due ON runs(due, id) WHERE due IS NOT NULL",
+    "CREATE INDEX runs_by_record ON runs(record_id, workflow, id)",
+    "CREATE INDEX runs_waiting ON runs(record_id, waiting_event) WHERE waiting_event IS NOT NULL",
+    "CREATE INDEX runs_by_workflow ON runs(workflow, status)",
+    """CREATE TABLE run_log (
+        id INTEGER PRIMARY KEY,
+        run_id INTEGER NOT NULL REFERENCES runs(id),
+        at TEXT NOT NULL,
+        step TEXT,
+        kind TEXT NOT NULL,
+        detail TEXT NOT NULL
+    )""",
+    "CREATE INDEX run_log_by_run ON run_log(run_id, id)",
+    """CREATE TABLE schedules (
+        key TEXT PRIMARY KEY,
+        last_fired TEXT NOT NULL
+    ) WITHOUT ROWID""",
+)
+
+MIGRATIONS: list[tuple[str, ...]] = [SCHEMA_V1, SCHEMA_V2]
 
 
 def schema_version(conn: sqlite3.Connection) -> int:

@@ -1,7 +1,7 @@
 """The default store: one SQLite database file (or memory), one connection.
 
 Transactions and batches are in sqlite_units.py, the write-behind of a
-batch in batch.py and overlay.py, the outbox in sqlite_outbox.py. How
+batch in batch.py and overlay.py, the outbox in sqlite_outbox.py, workflow runs in sqlite_runs.py. How
 values and timestamps are encoded is in codec.py; the schema and its
 migrations are in schema.py.
 
@@ -27,6 +27,7 @@ from leadflow.store.codec import (
 )
 from leadflow.store.schema import migrate
 from leadflow.store.sqlite_outbox import SqliteOutbox
+from leadflow.store.sqlite_runs import SqliteRuns
 from leadflow.store.sqlite_units import SqliteUnits, atomic
 from leadflow.values import from_json_value, to_json_value
 
@@ -34,7 +35,7 @@ _RECORD_COLUMNS = "id, type, props, created_at, updated_at"
 _PAGE = 512  # records() reads this many rows per query
 
 
-class SqliteStore(SqliteUnits, SqliteOutbox):
+class SqliteStore(SqliteUnits, SqliteOutbox, SqliteRuns):
     """A `Store` on SQLite. Not thread-safe: one store per thread."""
 
     def __init__(self, path: str | os.PathLike[str] = ":memory:"):

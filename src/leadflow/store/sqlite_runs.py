@@ -1,0 +1,130 @@
+"""The workflow half of `SqliteStore`: durable runs, their log and schedules.
+
+Runs are written straight to SQL (inside the unit's savepoint when in a
+batch): a step's run update, its log rows and its outbox effects commit
+together or not at all, which is what makes a restart resume every run
+exactly where it was. `due_runs` reads the partial index `runs_due`.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import sqlite3
+from collections.abc import Callable
+from typing import Any
+
+from leadflow.store.base import Run, RunLogEntry
+from leadflow.store.codec import dump_value, load_value, parse_utc, utc_text
+
+_RUN_COLUMNS = "id, workflow, record_id, status, position, vars, wait, due, waiting_event, enrolled_at, updated_at, error"
+
+
+class SqliteRuns:
+    """Mixed into `SqliteStore`, which provides the connection, `_writing` and `_reading`."""
+
+    _conn: sqlite3.Connection
+    _writing: Callable[[], None]
+    _reading: Callable[[], None]
+
+    def create_run(self, workflow: str, record_id: int, position: str, at: dt.datetime, vars: dict[str, Any]) -> Run:
+        stamp = utc_text(at)
+        self._writing()
+        cursor = self._conn.execute(
+            "INSERT INTO runs(workflow, record_id, status, position, vars, due, enrolled_at, updated_at)"
+            " VALUES (?, ?, 'active', ?, ?, ?, ?, ?)",
+            (workflow, record_id, position, dump_value(vars), stamp, stamp, stamp),
+        )
+        return Run(cursor.lastrowid, workflow, record_id, "active", position, dict(vars), None, at, None, at, at, None)
+
+    def get_run(self, id: int) -> Run | None:
+        self._reading()
+        row = self._conn.execute(f"SELECT {_RUN_COLUMNS} FROM runs WHERE id = ?", (id,)).fetchone()
+        return _run(row) if row else None
+
+    def save_run(self, run: Run) -> None:
+        self._writing()
+        self._conn.execute(
+            "UPDATE runs SET status = ?, position = ?, vars = ?, wait = ?, due = ?, waiting_event = ?,"
+            " updated_at = ?, error = ? WHERE id = ?",
+            (run.status, run.position, dump_value(run.vars), dump_value(run.wait),
+             utc_text(run.due) if run.due else None, run.waiting_event, utc_text(run.updated_at), run.error, run.id),
+        )
+
+    def runs(self, record_id: int | None = None, workflow: str | None = None, status: str | None = None) -> list[Run]:
+        self._reading()
+        clauses, params = [], []
+        for column, value in (("record_id", record_id), ("workflow", workflow), ("status", status)):
+            if value is not None:
+                clauses.append(f"{column} = ?")
+                params.append(value)
+        where = " WHERE " + " AND ".join(clauses) if clauses else ""
+        rows = self._conn.execute(f"SELECT {_RUN_COLUMNS} FROM runs{where} ORDER BY id", params)
+        return [_run(row) for row in rows]
+
+    def due_runs(self, now: dt.datetime, limit: int = 500) -> list[Run]:
+        self._reading()
+        rows = self._conn.execute(
+            f"SELECT {_RUN_COLUMNS} FROM runs WHERE due IS NOT NULL AND due <= ? ORDER BY due, id LIMIT ?",
+            (utc_text(now), limit),
+        )
+        return [_run(row) for row in rows]
+
+    def next_due(self) -> dt.datetime | None:
+        self._reading()
+        row = self._conn.execute("SELECT min(due) FROM runs WHERE due IS NOT NULL").fetchone()
+        return parse_utc(row[0]) if row and row[0] else None
+
+    def runs_waiting_for(self, record_id: int, event: str) -> list[Run]:
+        self._reading()
+        rows = self._conn.execute(
+            f"SELECT {_RUN_COLUMNS} FROM runs WHERE record_id = ? AND waiting_event = ? ORDER BY id",
+            (record_id, event),
+        )
+        return [_run(row) for row in rows]
+
+    def log_run(self, run_id: int, at: dt.datetime, step: str | None, kind: str, detail: dict[str, Any]) -> None:
+        self._writing()
+        self._conn.execute(
+            "INSERT INTO run_log(run_id, at, step, kind, detail) VALUES (?, ?, ?, ?, ?)",
+            (run_id, utc_text(at), step, kind, dump_value(detail)),
+        )
+
+    def run_log(self, run_id: int) -> list[RunLogEntry]:
+        self._reading()
+        rows = self._conn.execute(
+            "SELECT id, run_id, at, step, kind, detail FROM run_log WHERE run_id = ? ORDER BY id", (run_id,)
+        )
+        return [RunLogEntry(r[0], r[1], parse_utc(r[2]), r[3], r[4], load_value(r[5])) for r in rows]
+
+    def run_counts(self, workflow: str) -> dict[str, int]:
+        self._reading()
+        rows = self._conn.execute("SELECT status, count(*) FROM runs WHERE workflow = ? GROUP BY status", (workflow,))
+        return dict(rows.fetchall())
+
+    def run_errors(self, workflow: str) -> dict[str, int]:
+        self._reading()
+        rows = self._conn.execute(
+            "SELECT l.step, count(*) FROM run_log l JOIN runs r ON r.id = l.run_id"
+            " WHERE r.workflow = ? AND l.kind = 'error' GROUP BY l.step ORDER BY l.step",
+            (workflow,),
+        )
+        return dict(rows.fetchall())
+
+    def schedule_fired(self, key: str) -> dt.datetime | None:
+        self._reading()
+        row = self._conn.execute("SELECT last_fired FROM schedules WHERE key = ?", (key,)).fetchone()
+        return parse_utc(row[0]) if row else None
+
+    def set_schedule_fired(self, key: str, at: dt.datetime) -> None:
+        self._writing()
+        self._conn.execute(
+            "INSERT INTO schedules(key, last_fired) VALUES (?, ?)"
+            " ON CONFLICT(key) DO UPDATE SET last_fired = excluded.last_fired",
+            (key, utc_text(at)),
+        )
+
+
+def _run(row) -> Run:
+    return Run(
+        row[0], row[1], row[2], row[3], row[4], load_value(row[5]), load_value(row[6]),
+        parse_utc(row[7]) if row[7] else None, row[8], parse_utc(row[9]), parse_utc(row[10]), row[11],
+    )

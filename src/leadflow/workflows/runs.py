@@ -1,0 +1,272 @@
+"""Durable runs: enrolling records, moving them through steps, waking them.
+
+Design
+* A run is a row in the store (see store/sqlite_runs.py). `advance` moves
+  one run from its stored position to its next wait or its end inside one
+  store unit: the run's new position, its log rows, the record changes and
+  the outbox effects of those steps commit together. A crash before the
+  commit leaves the run where it was, so the steps run again from there,
+  and their effects carry the same idempotency keys (`run:ID:ATTEMPT:PATH`),
+  so nothing is sent twice; a crash after it loses nothing.
+* Waiting is a due time (`wait`, `wait until`, the bound of `wait for`, an
+  execution window) or an event or webhook answer to come. `run_due`
+  reads due runs in time order from an index on the due time, so a tick
+  costs what is due, not what is waiting.
+* Before every step the goal and `unenroll when` conditions are checked;
+  a record that meets the goal leaves with status `goal`.
+* A step that fails rolls its unit back; the run is then parked in status
+  `error` at the failing step (the steps before it, replayed in a fresh
+  unit, are kept), with the reason. `retry` resumes it from there.
+* Random splits draw from a generator seeded by (engine seed, run, step),
+  so a seeded engine makes the same choices whatever the order of work;
+  the draw is logged.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import random
+
+import attrs
+
+from leadflow.check import types as T
+from leadflow.errors import LeadflowError, LeadflowRuntimeError
+from leadflow.interpreter.actions import Activation
+from leadflow.interpreter.coerce import coerce
+from leadflow.store.base import Run
+from leadflow.workflows import calendar
+from leadflow.workflows.program import CompiledWorkflow
+
+BATCH = 500
+FINISHED = ("completed", "stopped", "goal", "unenrolled")
+
+
+class WorkflowRuntime:
+    def __init__(self, engine, workflows: dict[str, CompiledWorkflow], seed: int | None):
+        self.engine = engine
+        self.store = engine.store
+        self.workflows = workflows
+        self.seed = seed if seed is not None else random.randrange(2**32)
+        self.wait_events = frozenset().union(*(wf.wait_events for wf in workflows.values()))
+
+    # ---- enrollment ------------------------------------------------------------------
+    def enroll(self, tx, name: str, record_id: int, how: str, *, reenrolling: bool = False, manual: bool = False) -> Run | None:
+        """Enroll a record unless the workflow's rules say no; None when not enrolled."""
+        wf = self.workflows[name]
+        ctx = self.engine.ctx
+        previous = self.store.runs(record_id=record_id, workflow=name)
+        if any(r.status in ("active", "error") for r in previous):
+            return None  # a record already in the workflow is not enrolled twice
+        if previous and not manual:
+            mode = wf.reenroll.mode
+            if mode == "never" or (mode == "when") != reenrolling:
+                return None
+            if mode == "after":
+                delay = wf.reenroll_after(tx.props(record_id), None, {}, ctx)
+                if tx.at < calendar.add(previous[-1].enrolled_at, delay, wf.zone):
+                    return None
+        elif reenrolling:
+            return None  # `reenroll when` brings back records that were enrolled before
+        if wf.suppress and self.store.lists_of(record_id) & set(wf.suppress):
+            return None
+        p = tx.props(record_id)
+        if wf.goal is not None and wf.goal(p, None, {"enrolled_at": tx.at}, ctx):
+            tx.note(record_id, f"not enrolled in {name}: it already meets the goal", f"workflow {name}")
+            return None
+        run = self.store.create_run(name, record_id, wf.steps[0].path, tx.at, {"enrolled_at": tx.at})
+        self.store.log_run(run.id, tx.at, None, "enrolled", {"by": how})
+        self.engine.wake(tx.at)
+        return run
+
+    def unenroll(self, tx, name: str, record_id: int, why: str) -> None:
+        for run in self.store.runs(record_id=record_id, workflow=name, status="active"):
+            self._finish(run, "unenrolled", tx.at, None, {"by": why})
+
+    # ---- running ---------------------------------------------------------------------
+    def advance(self, tx, run: Run, park: tuple[str, str] | None = None) -> None:
+        """Run steps from the run's position to its next wait or end (see the module notes)."""
+        wf = self.workflows.get(run.workflow)
+        ctx = self.engine.ctx
+        pc = wf.index.get(run.position) if wf else None
+        if pc is None:
+            what = f"workflow {run.workflow}" if wf is None else f"step {run.position} of workflow {run.workflow}"
+            self._park(run, tx.at, run.position, f"{what} no longer exists in the script")
+            return
+        p = tx.props(run.record_id)
+        loc = dict(run.vars)
+        attempt = loc.get("_attempt", 0)
+        act = Activation(run.record_id, wf.subject, p, None, f"workflow {wf.name}", f"run:{run.id}:{attempt}", loc)
+        now = tx.at
+        resuming_wait = run.waiting_event
+        while True:
+            step = wf.steps[pc]
+            if park is not None and step.path == park[0]:
+                return self._park(run, now, step.path, park[1], loc)
+            ctx.start(f"workflow {wf.name}, step {step.path}")
+            try:
+                if step.kind == "end":
+                    return self._finish(run, "completed", now, None, {}, loc)
+                if wf.goal is not None and wf.goal(p, None, loc, ctx):
+                    return self._finish(run, "goal", now, step.path, {}, loc)
+                if any(c(p, None, loc, ctx) for c in wf.unenroll_when):
+                    return self._finish(run, "unenrolled", now, step.path, {"by": "unenroll when"}, loc)
+                kind = step.kind
+                if kind in ("do", "webhook") and wf.window is not None:
+                    opening = calendar.window_opening(now, *wf.window, wf.zone)
+                    if opening > now:
+                        return self._wait(run, step, step.path, opening, loc, now, {"window": opening})
+                if kind == "do":
+                    step.run(tx, act)
+                    tx.run([])  # what the step's changes trigger: rules, other enrollments
+                    self._log(run, now, step, "step", {})
+                    pc += 1
+                elif kind == "webhook":
+                    step.run(tx, act)
+                    key = f"{act.key}:{step.path}:{run.record_id}"
+                    self._log(run, now, step, "step", {"waiting for": "webhook answer"})
+                    wait = {"webhook": key, "step": step.path}
+                    return self._save(run, wf.steps[pc + 1].path, None, loc, now, wait=wait)
+                elif kind == "wait":
+                    due = calendar.add(now, step.value(p, None, loc, ctx), wf.zone)
+                    return self._wait(run, step, wf.steps[pc + 1].path, due, loc, now, {"until": due})
+                elif kind == "until":
+                    target = step.value(p, None, loc, ctx)
+                    if isinstance(target, dt.time):
+                        target = calendar.next_at(now, target, step.days, wf.zone)
+                    if target is not None and target > now:
+                        return self._wait(run, step, wf.steps[pc + 1].path, target, loc, now, {"until": target})
+                    pc += 1
+                elif kind == "wait_for":
+                    if resuming_wait == step.event and run.position == step.path:
+                        resuming_wait = None
+                        self._log(run, now, step, "timed out", {})
+                        pc = step.otherwise
+                        continue
+                    due = calendar.add(now, step.value(p, None, loc, ctx), wf.zone)
+                    self._log(run, now, step, "waiting", {"event": step.event, "until": due})
+                    return self._save(run, step.path, due, loc, now, waiting_event=step.event)
+                elif kind == "if":
+                    pc = next((t for c, t in step.conditions if c(p, None, loc, ctx)), step.otherwise)
+                    self._log(run, now, step, "branch", {"to": wf.steps[pc].path})
+                elif kind == "jump":
+                    pc = step.target
+                elif kind == "split":
+                    pc = self._split(run, step, loc, now)
+                elif kind == "branch":
+                    value = step.value(p, None, loc, ctx)
+                    pc = next((t for values, t in step.arms if value in values), step.otherwise)
+                    self._log(run, now, step, "branch", {"value": value, "to": wf.steps[pc].path})
+                elif kind == "stop":
+                    return self._finish(run, "stopped", now, step.path, {}, loc)
+            except LeadflowRuntimeError as error:
+                error.where = error.where or f"workflow {wf.name}, step {step.path}"
+                error.step = step.path
+                raise
+
+    def _split(self, run: Run, step, loc: dict, now) -> int:
+        draw = random.Random(f"{self.seed}:{run.id}:{step.path}").random() * 100
+        total = 0.0
+        for i, (percent, target) in enumerate(step.arms, 1):
+            total += percent
+            if draw < total or i == len(step.arms):
+                self._log(run, now, step, "split", {"arm": i, "share": percent, "draw": round(draw, 4)})
+                return target
+        raise AssertionError("a split has arms")
+
+    # ---- run state ----------------------------------------------------------------------
+    def _log(self, run: Run, at, step, kind: str, detail: dict) -> None:
+        if step is not None:
+            detail = {"step": step.label, **detail}
+        self.store.log_run(run.id, at, step.path if step is not None else None, kind, detail)
+
+    def _save(self, run: Run, position, due, loc, now, *, wait=None, waiting_event=None, status="active", error=None) -> None:
+        self.store.save_run(attrs.evolve(
+            run, status=status, position=position, vars=loc, due=due, wait=wait,
+            waiting_event=waiting_event, updated_at=now, error=error,
+        ))
+        if due is not None:
+            self.engine.wake(due)
+
+    def _wait(self, run: Run, step, position, due, loc, now, detail) -> None:
+        self._log(run, now, step, "waiting", detail)
+        self._save(run, position, due, loc, now)
+
+    def _finish(self, run: Run, status: str, now, path, detail: dict, loc=None) -> None:
+        self.store.log_run(run.id, now, path, status, detail)
+        self._save(run, None, None, run.vars if loc is None else loc, now, status=status)
+
+    def _park(self, run: Run, now, path, reason: str, loc=None) -> None:
+        self.store.log_run(run.id, now, path, "error", {"error": reason})
+        self._save(run, path, None, run.vars if loc is None else loc, now, status="error", error=reason, wait=run.wait)
+
+    # ---- due work ------------------------------------------------------------------------
+    def run_due_batch(self, until: dt.datetime) -> int:
+        """Advance up to BATCH runs due by `until`, in due order; return how many."""
+        runs = self.store.due_runs(until, limit=BATCH)
+        if not runs:
+            return 0
+        with self.store.batch():
+            for run in runs:
+                self.advance_in_unit(run)
+        return len(runs)
+
+    def advance_in_unit(self, run: Run) -> None:
+        at = run.due
+        if self.engine.is_simulated:
+            self.engine.clock.advance_to(at)
+        at = max(at, self.engine.clock.now())
+        try:
+            with self.engine.unit(at, f"run:{run.id}") as tx:
+                self.advance(tx, run)
+        except LeadflowError as error:
+            step = getattr(error, "step", run.position)
+            reason = str(error)
+            try:  # replay the steps before the failing one, and park the run there
+                with self.engine.unit(at, f"run:{run.id}") as tx:
+                    self.advance(tx, run, park=(step, reason))
+            except LeadflowError:  # the replay went another way: park where the run was
+                with self.engine.unit(at, f"run:{run.id}"):
+                    self._park(run, at, run.position, reason)
+
+    # ---- events and webhook answers ----------------------------------------------------------
+    def on_event(self, tx, record_id: int, name: str, payload: dict) -> None:
+        """Runs waiting for this event on this record continue (if its `where` holds)."""
+        for run in self.store.runs_waiting_for(record_id, name):
+            wf = self.workflows.get(run.workflow)
+            step = wf.steps[wf.index[run.position]] if wf and run.position in wf.index else None
+            if step is None or step.kind != "wait_for":
+                continue
+            if step.where is not None and not step.where(tx.props(record_id), payload, run.vars, self.engine.ctx):
+                continue
+            self.store.log_run(run.id, tx.at, step.path, "event arrived", {"event": name})
+            self._save(run, wf.steps[step.target].path, tx.at, run.vars, tx.at)
+
+    def settle(self, effect, status: str, response, error: str | None, now: dt.datetime) -> None:
+        """Called by delivery, in the unit that marks a webhook sent or dead."""
+        if not effect.key.startswith("run:"):
+            return
+        run = self.store.get_run(int(effect.key.split(":")[1]))
+        if run is None or run.status != "active" or not run.wait or run.wait.get("webhook") != effect.key:
+            return
+        wf = self.workflows.get(run.workflow)
+        step = wf.steps[wf.index[run.wait["step"]]] if wf and run.wait["step"] in wf.index else None
+        if step is None:
+            return self._park(run, now, run.wait["step"], "the webhook step no longer exists in the script")
+        if status != "sent":
+            return self._park(run, now, step.path, f"webhook failed: {error}")
+        try:
+            answer = coerce(response, T.nullable(step.answer_type), f"the answer `{step.alias}`",
+                            timezone=self.engine.timezone)
+        except LeadflowError as problem:
+            return self._park(run, now, step.path, f"the webhook's answer does not match its type: {problem}")
+        self.store.log_run(run.id, now, step.path, "answered", {"answer": response})
+        self._save(run, run.position, now, {**run.vars, step.alias: answer}, now)
+
+    def retry(self, run_id: int, now: dt.datetime) -> Run:
+        run = self.store.get_run(run_id)
+        if run is None or run.status != "error":
+            raise LeadflowError(f"run {run_id} is not in error" if run else f"no run {run_id}")
+        vars = {**run.vars, "_attempt": run.vars.get("_attempt", 0) + 1}
+        with self.store.transaction():
+            self.store.log_run(run.id, now, run.position, "retried", {})
+            self._save(run, run.position, now, vars, now)
+        return self.store.get_run(run_id)
