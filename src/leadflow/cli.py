@@ -222,19 +222,51 @@ def run_event_file(engine, stream, *, label: str = "events") -> tuple[int, int, 
 @click.argument("scripts", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
 @click.option("--events", "events", required=True, type=click.File("rb"), help="JSON-lines event file, or - for stdin.")
 @click.option("--deliver/--no-deliver", default=True, show_default=True, help="Deliver the outbox after the events.")
+@click.option("--until", "until", default=None, metavar="DATETIME",
+              help="After the events, drive the simulated clock to DATETIME through every wait and schedule.")
 @with_engine_options
-def run(scripts, events, deliver, db, timezone, email, secrets, allow_private_webhooks) -> None:
-    """Process an event file through the scripts into the database."""
+def run(scripts, events, deliver, until, db, timezone, email, secrets, allow_private_webhooks) -> None:
+    """Process an event file (and the workflow steps and schedules due) into the database."""
     engine = _engine(scripts, db, timezone=timezone, email=email, secrets=_secrets(secrets),
                      allow_private_webhooks=allow_private_webhooks)
+    end = _until(until, engine.timezone) if until else None
     for name in engine.unbound_externs():
         err.print(f"warning: extern fn `{name}` has no host function here; rules calling it will fail", markup=False)
     applied, duplicates, rejected = run_event_file(engine, events)
     out.print(f"{applied} event(s) applied, {duplicates} already seen, {rejected} rejected", markup=False)
-    if deliver:
-        report = engine.deliver()
+    steps, report = drive(engine, end, deliver)
+    if engine.has_timers:
+        out.print(f"workflows: runs advanced {steps} time(s); clock at {engine.clock.now().isoformat()}", markup=False)
+    if report is not None:
         out.print(f"outbox: {report.sent} sent, {report.retried} to retry, {report.dead} dead", markup=False)
+    for failure in engine.failures:
+        err.print(f"scheduled trigger failed: {failure}", markup=False)
     sys.exit(EXIT_REJECTED if rejected else 0)
+
+
+def _until(text: str, zone) -> dt.datetime:
+    try:
+        moment = dt.datetime.fromisoformat(text)
+    except ValueError:
+        raise click.BadParameter(f"{text!r} is not a datetime like 2026-12-31T09:00", param_hint="'--until'") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=zone)
+
+
+def drive(engine, until, deliver: bool):
+    """Do the due workflow work up to `until` (default: the clock), delivering as it goes:
+    a run waiting for a webhook's answer resumes once delivery brings it."""
+    from leadflow.effects.outbox import DeliveryReport
+
+    steps, totals = 0, [0, 0, 0]
+    while True:
+        advanced = engine.advance(until) if until else engine.run_due()
+        steps += advanced
+        report = engine.deliver() if deliver else None
+        if report is not None:
+            totals = [totals[0] + report.sent, totals[1] + report.retried, totals[2] + report.dead]
+        if not advanced and (report is None or not (report.sent or report.dead)):
+            break
+    return steps, DeliveryReport(*totals) if deliver else None
 
 
 # ---- import -----------------------------------------------------------------------------
@@ -314,6 +346,22 @@ def history(contact, db, fmt) -> None:
         old = "" if h.kind != "set" else _show(h.old)
         new = _show(h.new) if h.kind in ("set", "created") else ""
         table.add_row(h.at.isoformat(timespec="seconds"), change, old, new, h.cause)
+    out.print(table)
+    _show_runs(store, record.id)
+
+
+def _show_runs(store, record_id: int) -> None:
+    runs = store.runs(record_id=record_id)
+    if not runs:
+        return
+    table = Table(title="workflows")
+    for column in ("at", "workflow", "step", "what", "detail"):
+        table.add_column(column)
+    for run in runs:
+        for entry in store.run_log(run.id):
+            detail = {k: v for k, v in entry.detail.items() if k != "step"}
+            table.add_row(entry.at.isoformat(timespec="seconds"), run.workflow, entry.detail.get("step", entry.step or ""),
+                          entry.kind, _show(detail) if detail else "")
     out.print(table)
 
 
@@ -401,6 +449,8 @@ def demo(directory) -> None:
 
     sys.exit(run_demo(Path(directory), out))
 
+
+from leadflow import cli_workflows  # noqa: E402,F401  (registers stats, runs, retry)
 
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -321,21 +321,11 @@ class Engine:
 
     def stats(self, workflow: str) -> dict:
         """Per-workflow figures: enrolled, active, completed, goal conversion, errors by step."""
+        from leadflow.workflows.stats import workflow_stats
+
         if workflow not in self.workflows.workflows:
             raise InputError(f"unknown workflow `{workflow}`")
-        counts = self.store.run_counts(workflow)
-        enrolled = sum(counts.values())
-        return {
-            "workflow": workflow,
-            "enrolled": enrolled,
-            "active": counts.get("active", 0),
-            "completed": counts.get("completed", 0) + counts.get("stopped", 0),
-            "goal": counts.get("goal", 0),
-            "unenrolled": counts.get("unenrolled", 0),
-            "in_error": counts.get("error", 0),
-            "goal_rate": counts.get("goal", 0) / enrolled if enrolled else 0.0,
-            "errors_by_step": self.store.run_errors(workflow),
-        }
+        return workflow_stats(self.store, workflow)
 
     def _event_payloads(self, record_id: int, name: str, since: dt.datetime | None) -> list[dict]:
         schema = self.checked.events[name]

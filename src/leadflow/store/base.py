@@ -268,6 +268,10 @@ class Store(Protocol):
     def run_log(self, run_id: int) -> list[RunLogEntry]:
         ...
 
+    def workflow_names(self) -> list[str]:
+        """The workflows that have runs."""
+        ...
+
     def run_counts(self, workflow: str) -> dict[str, int]:
         """How many runs of the workflow are in each status."""
         ...

@@ -95,6 +95,10 @@ class SqliteRuns:
         )
         return [RunLogEntry(r[0], r[1], parse_utc(r[2]), r[3], r[4], load_value(r[5])) for r in rows]
 
+    def workflow_names(self) -> list[str]:
+        self._reading()
+        return [name for (name,) in self._conn.execute("SELECT DISTINCT workflow FROM runs ORDER BY workflow")]
+
     def run_counts(self, workflow: str) -> dict[str, int]:
         self._reading()
         rows = self._conn.execute("SELECT status, count(*) FROM runs WHERE workflow = ? GROUP BY status", (workflow,))
