@@ -111,7 +111,7 @@ class _Layout:
             jump.target = len(self.steps)
 
     def step(self, s, path: str) -> None:
-        label = format_action(s).splitlines()[0].removesuffix(" {")
+        label = format_action(s).splitlines()[0].removesuffix(" {").removesuffix(" else")
         step = Step("", path, s.span, label)
         self.steps.append(step)
         jumps: list[Step] = []
