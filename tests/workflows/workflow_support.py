@@ -16,6 +16,7 @@ object contact {
   tier: enum { gold, silver, bronze } = bronze
   score: number = 0
   birthday: date?
+  renewal: date?
   last_activity: datetime?
 }
 event form_submitted { form: text }

@@ -88,15 +88,13 @@ class Scheduler:
                 engine.clock.advance_to(moment)
             engine.ctx.start(trigger.key)
             with engine.store.batch():
-                matching = [
-                    record.id for record in engine.store.records(trigger.subject)
-                    if trigger.matches(engine.props_of(record), engine.ctx, moment)
-                ]
-                for record_id in matching:
+                for record in list(engine.store.records(trigger.subject)):
                     try:
-                        with engine.unit(moment, f"{trigger.key}@{moment.isoformat()}") as tx:
-                            trigger.fire(tx, record_id)
+                        if trigger.matches(engine.props_of(record), engine.ctx, moment):
+                            with engine.unit(moment, f"{trigger.key}@{moment.isoformat()}") as tx:
+                                trigger.fire(tx, record.id)
                     except LeadflowError as error:  # one record's failure is its own: the others fire
+                        error.where = error.where or trigger.key
                         engine.failures.append(error)
                 engine.store.set_schedule_fired(trigger.key, moment)
             trigger.last = moment
