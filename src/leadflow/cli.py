@@ -14,6 +14,7 @@ import datetime as dt
 import hashlib
 import io
 import json
+import os
 import sqlite3
 import sys
 from pathlib import Path
@@ -66,6 +67,11 @@ def _engine(scripts, db, *, clock=None, **options):
     # Starts at the wall clock and follows the events' `at` forward, so effects due
     # at an event's time are delivered at the end of the run.
     clock = clock or SimulatedClock(dt.datetime.now(dt.timezone.utc))
+    seed = os.environ.get("LEADFLOW_SEED")  # reproducible random splits and random_int()
+    if seed is not None:
+        if not seed.lstrip("-").isdigit():
+            raise click.BadParameter(f"LEADFLOW_SEED must be a whole number, not {seed!r}")
+        options.setdefault("seed", int(seed))
     return Engine(checked, store=db, clock=clock, **options)
 
 

@@ -210,10 +210,13 @@ class WorkflowRuntime:
         return len(runs)
 
     def advance_in_unit(self, run: Run) -> None:
+        # A simulated clock runs each step at its due time, so what a run does does not
+        # depend on when it was processed; a real clock stamps the real time.
         at = run.due
         if self.engine.is_simulated:
             self.engine.clock.advance_to(at)
-        at = max(at, self.engine.clock.now())
+        else:
+            at = max(at, self.engine.clock.now())
         try:
             with self.engine.unit(at, f"run:{run.id}") as tx:
                 self.advance(tx, run)
