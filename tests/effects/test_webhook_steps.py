@@ -53,6 +53,23 @@ def test_the_run_waits_for_the_answer_and_uses_it(http_server):
     assert len(http_server.received) == 1
 
 
+def test_delivery_without_the_engine_wakes_the_run_for_its_next_run_due(http_server):
+    """`leadflow deliver` has no script: it only marks the run due; the engine takes the answer."""
+    from functools import partial
+
+    from leadflow.effects import Deliverer, WebhookSender
+    from leadflow.workflows.runs import wake_effect_run
+
+    http_server.script(Reply(200, {"company": "Acme", "employees": 7}))
+    engine = engine_for(http_server.url())
+    engine.emit("signed_up", "ada@example.com", {"plan": "pro"})
+    store = engine.store
+    Deliverer(store, None, WebhookSender({}, allow_private=True), on_settled=partial(wake_effect_run, store)).deliver(START)
+    assert run_of(engine)[0].due == START
+    engine.run_due()
+    assert engine.record("ada@example.com").lists == ["small"]
+
+
 def test_a_5xx_is_retried_and_the_run_goes_on_after_the_retry(http_server):
     http_server.script(Reply(503), Reply(200, {"company": "Acme", "employees": 3}))
     engine = engine_for(http_server.url())
@@ -82,7 +99,8 @@ def test_a_dead_webhook_parks_the_run_and_retry_calls_it_again(http_server):
     http_server.script(Reply(400, {"error": "bad"}), Reply(200, {"company": "Acme", "employees": 1}))
     engine = engine_for(http_server.url())
     engine.emit("signed_up", "ada@example.com", {"plan": "pro"})
-    engine.deliver()
+    engine.deliver()  # wakes the run, which finds the webhook dead
+    engine.run_due()
     run, _ = run_of(engine)
     assert run.status == "error" and "webhook failed" in run.error and run.position == "1"
     engine.retry_run(run.id)

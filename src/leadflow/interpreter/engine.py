@@ -20,6 +20,7 @@ import json
 import os
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -41,6 +42,7 @@ from leadflow.interpreter.transaction import DEFAULT_CASCADE_LIMIT, Happening, T
 from leadflow.store import Store, open_store
 from leadflow.syntax import ast
 from leadflow.syntax.parser import parse, parse_expr
+from leadflow.workflows.runs import wake_effect_run
 
 
 @attrs.frozen
@@ -449,7 +451,7 @@ class Engine:
             email_sender_from_url(self.email),
             WebhookSender(self.secrets, allow_private=self.allow_private_webhooks),
             notify=self.notify,
-            on_settled=self.workflows.settle if self.workflows.workflows else None,
+            on_settled=partial(wake_effect_run, self.store) if self.workflows.workflows else None,
         )
         report = deliverer.deliver(now or self.clock.now(), limit=limit)
         if self.has_timers:

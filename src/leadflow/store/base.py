@@ -233,6 +233,9 @@ class Store(Protocol):
     def get_effect(self, id: int) -> Effect | None:
         ...
 
+    def effect_by_key(self, key: str) -> Effect | None:
+        ...
+
     def replay(self, id: int, at: dt.datetime) -> None:
         """Make a dead effect pending again, due at `at`, with a fresh attempt count."""
         ...
@@ -257,6 +260,10 @@ class Store(Protocol):
         ...
 
     def next_due(self) -> dt.datetime | None:
+        ...
+
+    def wake_run(self, run_id: int, at: dt.datetime) -> None:
+        """Make a run waiting for a webhook's answer due at `at` (delivery calls this)."""
         ...
 
     def runs_waiting_for(self, record_id: int, event: str) -> list[Run]:

@@ -114,6 +114,11 @@ class SqliteOutbox:
         row = self._conn.execute(f"SELECT {_EFFECT_COLUMNS} FROM outbox WHERE id = ?", (id,)).fetchone()
         return _effect(row) if row else None
 
+    def effect_by_key(self, key: str) -> Effect | None:
+        self._reading()
+        row = self._conn.execute(f"SELECT {_EFFECT_COLUMNS} FROM outbox WHERE key = ?", (key,)).fetchone()
+        return _effect(row) if row else None
+
 
 def _effect(row: tuple) -> Effect:
     id, kind, payload, key, status, attempts, next_at, first_at, error, created_at, sent_at, response = row

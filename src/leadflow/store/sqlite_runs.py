@@ -73,6 +73,12 @@ class SqliteRuns:
         row = self._conn.execute("SELECT min(due) FROM runs WHERE due IS NOT NULL").fetchone()
         return parse_utc(row[0]) if row and row[0] else None
 
+    def wake_run(self, run_id: int, at: dt.datetime) -> None:
+        """Make a run that waits for nothing timed (a webhook's answer) due at `at`."""
+        self._writing()
+        self._conn.execute("UPDATE runs SET due = ? WHERE id = ? AND status = 'active' AND due IS NULL",
+                           (utc_text(at), run_id))
+
     def runs_waiting_for(self, record_id: int, event: str) -> list[Run]:
         self._reading()
         rows = self._conn.execute(

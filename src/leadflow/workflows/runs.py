@@ -9,7 +9,11 @@ Design
   and their effects carry the same idempotency keys (`run:ID:ATTEMPT:PATH`),
   so nothing is sent twice; a crash after it loses nothing.
 * Waiting is a due time (`wait`, `wait until`, the bound of `wait for`, an
-  execution window) or an event or webhook answer to come. `run_due`
+  execution window) or an event or webhook answer to come. Delivery only
+  wakes a run whose webhook was answered or given up (`wake_effect_run`, in
+  the unit that records the outcome, so `leadflow deliver` needs no script);
+  the run reads the answer from the outbox and checks its type when it
+  resumes. `run_due`
   reads due runs in time order from an index on the due time, so a tick
   costs what is due, not what is waiting.
 * Before every step the goal and `unenroll when` conditions are checked;
@@ -86,6 +90,10 @@ class WorkflowRuntime:
         """Run steps from the run's position to its next wait or end (see the module notes)."""
         wf = self.workflows.get(run.workflow)
         ctx = self.engine.ctx
+        if run.wait and "webhook" in run.wait and wf is not None:
+            run = self._answer(tx, run)
+            if run is None:
+                return
         pc = wf.index.get(run.position) if wf else None
         if pc is None:
             what = f"workflow {run.workflow}" if wf is None else f"step {run.position} of workflow {run.workflow}"
@@ -243,26 +251,28 @@ class WorkflowRuntime:
             self.store.log_run(run.id, tx.at, step.path, "event arrived", {"event": name})
             self._save(run, wf.steps[step.target].path, tx.at, run.vars, tx.at)
 
-    def settle(self, effect, status: str, response, error: str | None, now: dt.datetime) -> None:
-        """Called by delivery, in the unit that marks a webhook sent or dead."""
-        if not effect.key.startswith("run:"):
-            return
-        run = self.store.get_run(int(effect.key.split(":")[1]))
-        if run is None or run.status != "active" or not run.wait or run.wait.get("webhook") != effect.key:
-            return
-        wf = self.workflows.get(run.workflow)
-        step = wf.steps[wf.index[run.wait["step"]]] if wf and run.wait["step"] in wf.index else None
-        if step is None:
-            return self._park(run, now, run.wait["step"], "the webhook step no longer exists in the script")
-        if status != "sent":
-            return self._park(run, now, step.path, f"webhook failed: {error}")
+    def _answer(self, tx, run: Run) -> Run | None:
+        """A run woken by delivery takes its webhook's answer; None if it stays parked or waiting."""
+        effect = self.store.effect_by_key(run.wait["webhook"])
+        wf = self.workflows[run.workflow]
+        step = wf.steps[wf.index[run.wait["step"]]] if run.wait["step"] in wf.index else None
+        if step is None or effect is None:
+            self._park(run, tx.at, run.wait["step"], "the webhook step no longer exists in the script")
+            return None
+        if effect.status == "pending":
+            self._save(run, run.position, None, run.vars, tx.at, wait=run.wait)  # woken too early: wait on
+            return None
+        if effect.status == "dead":
+            self._park(run, tx.at, step.path, f"webhook failed: {effect.last_error}")
+            return None
         try:
-            answer = coerce(response, T.nullable(step.answer_type), f"the answer `{step.alias}`",
+            answer = coerce(effect.response, T.nullable(step.answer_type), f"the answer `{step.alias}`",
                             timezone=self.engine.timezone)
         except LeadflowError as problem:
-            return self._park(run, now, step.path, f"the webhook's answer does not match its type: {problem}")
-        self.store.log_run(run.id, now, step.path, "answered", {"answer": response})
-        self._save(run, run.position, now, {**run.vars, step.alias: answer}, now)
+            self._park(run, tx.at, step.path, f"the webhook's answer does not match its type: {problem}")
+            return None
+        self.store.log_run(run.id, tx.at, step.path, "answered", {"answer": effect.response})
+        return attrs.evolve(run, vars={**run.vars, step.alias: answer}, wait=None)
 
     def retry(self, run_id: int, now: dt.datetime) -> Run:
         run = self.store.get_run(run_id)
@@ -273,3 +283,9 @@ class WorkflowRuntime:
             self.store.log_run(run.id, now, run.position, "retried", {})
             self._save(run, run.position, now, vars, now)
         return self.store.get_run(run_id)
+
+
+def wake_effect_run(store, effect, status: str, response, error: str | None, now: dt.datetime) -> None:
+    """Delivery's callback: a run waiting for this webhook's answer becomes due."""
+    if effect.key.startswith("run:"):
+        store.wake_run(int(effect.key.split(":")[1]), now)
