@@ -438,6 +438,7 @@ def replay(ids, db, all_dead) -> None:
 def deliver(db, email, secrets, allow_private_webhooks, at) -> None:
     """Deliver due effects (email, webhooks, notifications) from the outbox."""
     from leadflow.effects import Deliverer, WebhookSender, email_sender_from_url
+    from leadflow.workflows.runs import wake_effect_run
 
     store = _store(db)
     # a workflow run waiting for a webhook's answer wakes up (and takes it) at its next `run`
