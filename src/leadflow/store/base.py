@@ -93,6 +93,15 @@ class Effect:
     sent_at: dt.datetime | None
     response: Any
 
+    def summary(self) -> str:
+        """One line saying what the effect does, for people: `outbox`, the REPL."""
+        p = self.payload
+        if self.kind == "email":
+            return f"{p.get('template')} to {p.get('to')}: {p.get('subject')}"
+        if self.kind == "webhook":
+            return f"{p.get('method')} {p.get('url')}"
+        return f"#{p.get('channel')}: {p.get('message')}"
+
 
 class Store(Protocol):
     """The storage the engine runs against. All datetimes must be timezone-aware."""
