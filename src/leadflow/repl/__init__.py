@@ -15,13 +15,21 @@ def open_session(scripts, db: str | None, **options) -> ReplSession:
     """A session on the scripts and database given. With no script, the bundled
     lifecycle example; with no database as well, its contacts in a fresh
     in-memory store, so there is something to try at once."""
-    session = ReplSession(scripts or [PLAYGROUND / "lifecycle.flow"], db or ":memory:", **options)
+    session = ReplSession(scripts or [_shortest(PLAYGROUND / "lifecycle.flow")], db or ":memory:", **options)
     if not scripts and db is None:
         with open(PLAYGROUND / "contacts.csv", encoding="utf-8", newline="") as handle:
             rows = list(csv.DictReader(handle))
         session.engine.import_rows(rows, source="example contacts")
         session.startup += f"\nimported the example's {len(rows)} contacts into an in-memory store"
     return session
+
+
+def _shortest(path: Path) -> Path:
+    """The path relative to the working directory when it is below it (messages quote it)."""
+    try:
+        return path.relative_to(Path.cwd())
+    except ValueError:
+        return path
 
 
 def main(scripts, db: str | None, **options) -> None:
