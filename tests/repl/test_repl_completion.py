@@ -18,6 +18,7 @@ def test_commands_complete_after_a_colon(session):
 def test_command_arguments_complete_with_what_the_command_takes(session):
     assert texts(session, ":emit fo") == ["form_submitted"]
     assert texts(session, ":explain \"MQ") == ['"MQL to SQL"']
+    assert texts(session, ":explain Qual") == ['"Qualify marketing leads"']  # quotes optional
     assert texts(session, ":contact gr") == ["grace@example.com"]
     assert texts(session, ":show li") == ["linus@example.com"]
     assert texts(session, ":list en") == ["engaged"]
@@ -40,7 +41,7 @@ def test_names_in_expressions(ada):
     found = {c.text: c.meta for c in complete(ada, "l")[1]}
     assert found["lifecycle"] == "property: lifecycle's enum"
     assert found["lead"] == "member of lifecycle's enum"
-    assert found["lower"] == "function" and found["let"] == "keyword"
+    assert found["lower"] == "lower(s: text) -> text" and found["let"] == "keyword"
 
 
 def test_names_inside_command_expressions_and_event_data(ada):
@@ -63,3 +64,11 @@ def test_constants_after_const_dot(session, tmp_path):
     session.run(f":load {script}")
     assert texts(session, "const.") == ["ebook_url", "limit"]
     assert texts(session, "eb") == ["ebook_url"]
+
+
+def test_script_functions_show_their_signature(session, tmp_path):
+    script = tmp_path / "f.flow"
+    script.write_text("fn twice(n: number) -> number = n * 2\nextern fn owner_of(domain: text) -> text?\n")
+    session.run(f":load {script}")
+    found = {c.text: c.meta for c in complete(session, "tw")[1] + complete(session, "own")[1]}
+    assert found == {"twice": "twice(n: number) -> number", "owner_of": "owner_of(domain: text) -> text?"}

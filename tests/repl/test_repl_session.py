@@ -205,3 +205,8 @@ def test_the_banner_says_what_is_loaded(session):
     assert "imported the example's 5 contacts into an in-memory store" in banner
     assert "Clock: 2026-11-23T09:00Z (simulated)" in banner
     assert ReplSession().banner().startswith("Leadflow REPL. Script: none (an empty program).")
+
+
+def test_command_arguments_may_span_lines(ada):
+    assert ada.needs_more(":emit form_submitted {")
+    assert ada.run(':emit form_submitted\n{\n  form: "demo"\n}').splitlines()[1].startswith('fired: rule "Activity counts"')

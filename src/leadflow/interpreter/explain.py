@@ -36,6 +36,7 @@ from leadflow.check import types as T
 from leadflow.check.program import RuleInfo
 from leadflow.diagnostics import did_you_mean
 from leadflow.errors import InputError, LeadflowError
+from leadflow.interpreter.expression import run_compiled
 from leadflow.syntax import ast
 from leadflow.syntax.printer import format_expr, format_trigger
 from leadflow.values import show
@@ -55,7 +56,7 @@ class Check:
     parts: tuple[Check, ...] = ()  # the operands of and/or/not
 
     def lines(self, indent: str, label: str = "") -> list[str]:
-        details = ", ".join(self.values) + (("; " if self.values else "") + self.note if self.note else "")
+        details = "; ".join(filter(None, [", ".join(self.values), self.note]))
         head = f"{indent}{MARKS[self.verdict]} {label}{self.text}" + (f"   ({details})" if details else "")
         return [head] + [line for part in self.parts for line in part.lines(indent + "  ")]
 
@@ -118,15 +119,7 @@ class Explainer:
 
     def value(self, expr: ast.Expr):
         """The value of a checked sub-expression, computed by the code the rule runs."""
-        function = self.engine.gen.function(expr, "explain")
-        ctx = self.engine.ctx
-        ctx.start("explain")
-        try:
-            return function(self.props, None, {}, ctx)
-        except LeadflowError:
-            raise
-        except Exception as error:  # as for a rule: reported, never raised
-            raise LeadflowError(f"{type(error).__name__}: {error}") from error
+        return run_compiled(self.engine, self.engine.gen.function(expr, "explain"), self.props, None, "explain")
 
     # ---- what an expression is --------------------------------------------------------
     def needs_event(self, expr: ast.Expr) -> bool:

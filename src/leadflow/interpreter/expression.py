@@ -57,14 +57,20 @@ class Expression:
         `bindings` as the `let`s; raises LeadflowError, never a Python error."""
         if record_id is None and self.checked.reads_record:
             raise LeadflowRuntimeError("this expression reads a record's properties, and no record was given")
-        ctx = self.engine.ctx
         props = self.engine.properties(record_id) if record_id is not None else {}
-        ctx.start(f"expression `{self.checked.text}`")
-        try:
-            return self.function(props, None, dict(bindings or {}), ctx)
-        except LeadflowError:
-            raise
-        except RecursionError:
-            raise LeadflowRuntimeError("expression nested too deeply") from None
-        except Exception as error:  # as for a rule: a stray Python error is reported, not raised
-            raise LeadflowRuntimeError(f"{type(error).__name__}: {error}") from error
+        return run_compiled(self.engine, self.function, props, bindings, f"expression `{self.checked.text}`")
+
+
+def run_compiled(engine: Engine, function, props: dict, bindings: Mapping[str, object] | None, where: str):
+    """Call compiled expression code outside an event (`(p, ev, loc, ctx)`, no event):
+    with a fresh step budget, and any failure a LeadflowError."""
+    ctx = engine.ctx
+    ctx.start(where)
+    try:
+        return function(props, None, dict(bindings or {}), ctx)
+    except LeadflowError:
+        raise
+    except RecursionError:
+        raise LeadflowRuntimeError("expression nested too deeply") from None
+    except Exception as error:  # as for a rule: a stray Python error is reported, not raised
+        raise LeadflowRuntimeError(f"{type(error).__name__}: {error}") from error

@@ -23,7 +23,7 @@ import attrs
 from prompt_toolkit.completion import Completer, Completion
 
 from leadflow.check import types as T
-from leadflow.stdlib import REGISTRY
+from leadflow.stdlib import REGISTRY, describe
 
 KEYWORDS = ("true", "false", "null", "and", "or", "not", "in", "is", "known", "unknown",
             "if", "then", "else", "match", "let")
@@ -53,7 +53,9 @@ def complete(session, text: str) -> tuple[str, list[Candidate]]:
             word = word.split()[-1] if word and not word[-1].isspace() else ""
             return word, list(_files(word))
         if argument[1] != "emit" or " " not in word:  # `:emit EVENT {data...}` completes names in the data
-            return word, [c for c in ARGUMENTS[argument[1]](session) if c.text.startswith(word)]
+            # a rule's name may be typed without its quotes
+            return word, [c for c in ARGUMENTS[argument[1]](session)
+                          if c.text.startswith(word) or c.text.startswith('"' + word)]
     return _expression(session, text)
 
 
@@ -83,8 +85,9 @@ def _names(session) -> Iterator[Candidate]:
         yield from (Candidate(name, f"property: {p.type}") for name, p in subject.properties.items())
         yield Candidate(subject.name, "the chosen record")
     yield from (Candidate(name, "const") for name in checked.consts)
-    functions = itertools.chain(checked.functions, checked.externs, REGISTRY)
-    yield from (Candidate(name, "function") for name in functions)
+    for signature in itertools.chain(checked.functions.values(), checked.externs.values()):
+        yield Candidate(signature.name, signature.text())
+    yield from (Candidate(name, describe(builtin)) for name, builtin in REGISTRY.items())
     yield from (Candidate(member, f"member of {kind}") for kind, member in _enum_members(checked))
     yield from (Candidate(word, "keyword") for word in KEYWORDS)
 

@@ -27,7 +27,7 @@ import attrs
 from leadflow.check import types as T
 from leadflow.clock import SimulatedClock
 from leadflow.diagnostics import render_all
-from leadflow.errors import InputError, LeadflowError, ScriptError
+from leadflow.errors import InputError, LeadflowError, LeadflowRuntimeError, ScriptError
 from leadflow.interpreter.engine import Engine, load_program
 from leadflow.interpreter.explain import explain, render as render_explanations
 from leadflow.repl.show import show_record
@@ -104,11 +104,11 @@ class ReplSession:
             if not text:
                 return ""
             if text.startswith(":"):
-                name, _, rest = text[1:].partition(" ")
+                name, rest = _first_word(text[1:])
                 command = COMMANDS.get(ALIASES.get(name, name))
                 if command is None:
                     return f"error: unknown command :{name}; :help lists them"
-                return command.run(self, rest.strip())
+                return command.run(self, rest)
             binding = LET.fullmatch(text)
             if binding:
                 return self.let(binding[1], binding[2].strip())
@@ -117,7 +117,7 @@ class ReplSession:
         except ScriptError as error:
             return render_all(error.diagnostics, {INPUT: self.last_input, **self.engine.checked.sources})
         except LeadflowError as error:
-            return str(error) if str(error).startswith("runtime error") else f"error: {error}"
+            return str(error) if isinstance(error, LeadflowRuntimeError) else f"error: {error}"
         except Exception as error:  # a bug must not end the session a user built up
             return f"internal error: {type(error).__name__}: {error}"
 
@@ -132,7 +132,7 @@ class ReplSession:
             raise InputError("this reads a record's properties: pick one first with :contact EMAIL|ID")
         value = expression.evaluate(self.record_id, {name: v for name, (v, _) in self.bindings.items()})
         warnings = render_all(expression.checked.warnings, {INPUT: text})
-        return value, expression.type, warnings + "\n" if warnings else ""
+        return value, expression.type, (warnings + "\n" if warnings else "")
 
     def _scope(self, text: str) -> dict:
         self.last_input = text  # diagnostics quote it: positions count from its start
@@ -180,11 +180,13 @@ class ReplSession:
         return record_id
 
     def record_label(self, record_id: int, short: bool = False) -> str:
+        """`contact 1 (ada@example.com)`; short, for the prompt: `ada@example.com`."""
         record = self.store.get_record(record_id)
+        kind = record.type if record else "record"
         email = record.props.get("email") if record else None
-        if short:
-            return email or f"{record.type if record else 'record'} {record_id}"
-        return f"{record.type} {record_id}" + (f" ({email})" if email else "") if record else f"record {record_id}"
+        if short and email:
+            return email
+        return f"{kind} {record_id}" + (f" ({email})" if email and not short else "")
 
     def data(self, text: str) -> dict:
         """Event data: a JSON object, or a Leadflow record like `{form: "demo"}`."""
@@ -209,21 +211,27 @@ def _contact(s: ReplSession, rest: str) -> str:
     return s.record_label(s.record_id)
 
 
+def _first_word(text: str) -> tuple[str, str]:
+    """`form_submitted {form: "x"}` -> ("form_submitted", '{form: "x"}'); any white space separates."""
+    words = text.split(None, 1)
+    return (words[0], words[1].strip() if len(words) > 1 else "") if words else ("", "")
+
+
 def _new(s: ReplSession, rest: str) -> str:
-    email, _, data = rest.partition(" ")
+    email, data = _first_word(rest)
     if not email:
         return "error: give the new contact's email: :new EMAIL [{properties}]"
-    result, report = _send(s, "upsert", email, s.data(data.strip()))
+    result, report = _send(s, "upsert", email, s.data(data))
     s.record_id = result.record_id
     return s.record_label(result.record_id) + report
 
 
 def _emit(s: ReplSession, rest: str) -> str:
-    event, _, data = rest.partition(" ")
+    event, data = _first_word(rest)
     if not event:
         return "error: name the event: :emit EVENT [{data}]"
     record_id = s.find("")
-    result, report = _send(s, event, {"id": record_id}, s.data(data.strip()))
+    result, report = _send(s, event, {"id": record_id}, s.data(data))
     return f"{event} for {s.record_label(record_id)} at {show(s.clock.now())}" + report
 
 
@@ -275,10 +283,11 @@ def _explain(s: ReplSession, rest: str) -> str:
 
 
 def _help(s: ReplSession, rest: str) -> str:
-    width = max(len(c.usage) for c in COMMANDS.values())
-    lines = ["EXPR                 evaluate against the chosen record: prints `value : type`",
-             "let NAME = EXPR      bind a name for later expressions"]
-    lines += [f"{c.usage:<{max(width, 20)}} {c.help}" for c in COMMANDS.values()]
+    entries = [("EXPR", "evaluate against the chosen record: prints `value : type`"),
+               ("let NAME = EXPR", "bind a name for later expressions")]
+    entries += [(c.usage, c.help) for c in COMMANDS.values()]
+    width = max(len(usage) for usage, _ in entries)
+    lines = [f"{usage:<{width}}  {text}" for usage, text in entries]
     lines.append("Input continues over lines while a bracket or a string is open. Tab completes.")
     return "\n".join(lines)
 

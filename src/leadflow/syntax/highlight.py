@@ -55,10 +55,9 @@ NAME = r"[A-Za-z_][A-Za-z0-9_]*"
 
 class LeadflowLexer(RegexLexer):
     name = "Leadflow"
-    aliases = ["leadflow", "flow"]
+    aliases = ["leadflow"]
     filenames = ["*.flow"]
     mimetypes = ["text/x-leadflow"]
-    url = "https://github.com/leadflow/leadflow"
 
     tokens = {
         "root": [
