@@ -15,6 +15,9 @@ import datetime as dt
 import attrs
 from dateutil.relativedelta import relativedelta
 
+from leadflow.check import types as T
+from leadflow.syntax.printer import quote
+
 UNIT_SECONDS = {"minute": 60, "hour": 3600}
 UNIT_DAYS = {"day": 1, "week": 7}
 UNIT_MONTHS = {"month": 1, "year": 12}
@@ -167,9 +170,6 @@ def show(value, type_=None) -> str:
     """A value as Leadflow source writes it; `type_` (a check.types.Type) tells
     an enum member from text and a record reference from a number, which are
     the same Python values."""
-    from leadflow.check import types as T
-    from leadflow.syntax.printer import quote
-
     shape = T.strip_null(type_) if type_ is not None else T.ANY
     if value is None:
         return "null"
@@ -194,7 +194,8 @@ def show(value, type_=None) -> str:
         return "[" + ", ".join(show(v, element) for v in value) + "]"
     if isinstance(value, dict):
         fields = shape if isinstance(shape, T.RecordType) else T.RecordType(())
-        return "{" + ", ".join(f"{k}: {show(v, fields.field(k))}" for k, v in value.items()) + "}"
+        return "{" + ", ".join(f"{k if k.isidentifier() else quote(k)}: {show(v, fields.field(k))}"
+                               for k, v in value.items()) + "}"
     return str(value)
 
 

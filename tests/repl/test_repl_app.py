@@ -94,3 +94,21 @@ def test_lines_from_a_pipe_read_as_a_transcript(session):
 @pytest.fixture(autouse=True)
 def no_user_history(monkeypatch, tmp_path):
     monkeypatch.setenv("LEADFLOW_HISTORY", str(tmp_path / "unused-history"))
+
+
+def test_a_failing_completion_offers_nothing_and_the_prompt_goes_on(session, monkeypatch):
+    def broken(*args):
+        raise RuntimeError("store gone")
+
+    monkeypatch.setattr("leadflow.repl.completion._names", broken)
+    assert type_keys(session, "1 +\t 1\r")[1:] == ["2 : number"]
+
+
+def test_the_prompt_highlights_commands_and_leadflow():
+    from pygments.token import Keyword, Name, Punctuation, String
+
+    from leadflow.repl.app import ReplLexer
+
+    found = [(kind, text) for kind, text in ReplLexer().get_tokens(':emit form_submitted {form: "x"}') if text.strip()]
+    assert found[:3] == [(Keyword.Pseudo, ":emit"), (Name, "form_submitted"), (Punctuation, "{")]
+    assert (String.Double, "x") in found

@@ -20,7 +20,7 @@ from prompt_toolkit.lexers import PygmentsLexer
 from pygments.lexer import inherit
 from pygments.token import Keyword
 
-from leadflow.repl.completion import ReplCompleter, complete
+from leadflow.repl.completion import ReplCompleter, complete_safely
 from leadflow.repl.session import ReplSession
 from leadflow.syntax.highlight import LeadflowLexer
 
@@ -71,7 +71,7 @@ def _key_bindings(session: ReplSession) -> KeyBindings:
         if buffer.complete_state is not None:
             buffer.complete_next()
             return
-        word, candidates = complete(session, buffer.document.text_before_cursor)
+        word, candidates = complete_safely(session, buffer.document.text_before_cursor)
         shared = os.path.commonprefix([c.text for c in candidates])
         if len(shared) > len(word):
             buffer.insert_text(shared[len(word):])

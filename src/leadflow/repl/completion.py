@@ -59,6 +59,15 @@ def complete(session, text: str) -> tuple[str, list[Candidate]]:
     return _expression(session, text)
 
 
+def complete_safely(session, text: str) -> tuple[str, list[Candidate]]:
+    """`complete`, except that a failure (a store gone away...) offers nothing: a
+    completion must never break the prompt."""
+    try:
+        return complete(session, text)
+    except Exception:
+        return "", []
+
+
 def _expression(session, text: str) -> tuple[str, list[Candidate]]:
     match = WORD.search(text)
     word = match[0] if match else ""
@@ -167,9 +176,6 @@ class ReplCompleter(Completer):
         self.session = session
 
     def get_completions(self, document, complete_event):
-        try:
-            word, candidates = complete(self.session, document.text_before_cursor)
-        except Exception:  # a completion must never break the prompt: offer nothing
-            return
+        word, candidates = complete_safely(self.session, document.text_before_cursor)
         for candidate in candidates:
             yield Completion(candidate.text, -len(word), display_meta=candidate.meta)
