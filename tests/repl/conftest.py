@@ -1,13 +1,10 @@
 from __future__ import annotations
 
-import datetime as dt
-
 import pytest
+from repl_support import START
 
 from leadflow.clock import SimulatedClock
 from leadflow.repl import open_session
-
-START = dt.datetime(2026, 11, 23, 9, 0, tzinfo=dt.timezone.utc)
 
 
 @pytest.fixture

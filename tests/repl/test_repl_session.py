@@ -3,7 +3,9 @@ commands, and errors that never end the session."""
 from __future__ import annotations
 
 import pytest
+from repl_support import START
 
+from leadflow.clock import SimulatedClock
 from leadflow.repl.session import COMMANDS, ReplSession
 
 
@@ -210,3 +212,10 @@ def test_the_banner_says_what_is_loaded(session):
 def test_command_arguments_may_span_lines(ada):
     assert ada.needs_more(":emit form_submitted {")
     assert ada.run(':emit form_submitted\n{\n  form: "demo"\n}').splitlines()[1].startswith('fired: rule "Activity counts"')
+
+
+def test_an_empty_program_still_has_contacts_and_says_it_has_no_rules():
+    empty = ReplSession(clock=SimulatedClock(START))
+    assert empty.run(":new zoe@example.com") == "contact 1 (zoe@example.com)\nfired: no rule"
+    assert empty.run("email") == '"zoe@example.com" : email?'
+    assert empty.run(":explain") == "contact 1 (zoe@example.com), at 2026-11-23T09:00Z\nthe script has no rules"

@@ -287,8 +287,7 @@ def explain(engine, record_id: int, name: str | None = None) -> list[Explanation
 
 def render(engine, record_id: int, explanations: list[Explanation]) -> str:
     record = engine.store.get_record(record_id)
-    email = record.props.get("email")
-    head = f"{record.type} {record.id}" + (f" ({email})" if email else "") + f", at {show(engine.ctx.now())}"
+    head = f"{record.label()}, at {show(engine.ctx.now())}"
     if not explanations:
         return head + "\nthe script has no rules"
     return head + "\n\n" + "\n\n".join(e.render() for e in explanations)

@@ -182,11 +182,9 @@ class ReplSession:
     def record_label(self, record_id: int, short: bool = False) -> str:
         """`contact 1 (ada@example.com)`; short, for the prompt: `ada@example.com`."""
         record = self.store.get_record(record_id)
-        kind = record.type if record else "record"
-        email = record.props.get("email") if record else None
-        if short and email:
-            return email
-        return f"{kind} {record_id}" + (f" ({email})" if email and not short else "")
+        if record is None:
+            return f"record {record_id}"
+        return (record.props.get("email") or f"{record.type} {record.id}") if short else record.label()
 
     def data(self, text: str) -> dict:
         """Event data: a JSON object, or a Leadflow record like `{form: "demo"}`."""

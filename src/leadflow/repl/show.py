@@ -12,8 +12,7 @@ def show_record(engine, record_id: int) -> str:
     types = {name: p.type for name, p in schema.properties.items() if p.reverse_of is None} if schema else {}
     names = list(types) + [name for name in view.properties if name not in types]  # in declaration order
     width = max(map(len, names), default=0)
-    email = view.properties.get("email")
-    lines = [f"{view.type} {view.id}" + (f" ({email})" if email else "")]
+    lines = [engine.store.get_record(record_id).label()]
     lines += [f"  {name:<{width}} = {show(view.properties.get(name), types.get(name))}" for name in names]
     lines.append("lists: " + (", ".join(view.lists) or "none"))
     lines.append("history:")

@@ -40,6 +40,11 @@ class Record:
     created_at: dt.datetime
     updated_at: dt.datetime
 
+    def label(self) -> str:
+        """`contact 1 (ada@example.com)`: how people are shown a record."""
+        email = self.props.get("email")
+        return f"{self.type} {self.id}" + (f" ({email})" if email else "")
+
 
 @attrs.frozen
 class HistoryEntry:
