@@ -393,19 +393,10 @@ def outbox(db, status, fmt) -> None:
     for column in ("id", "kind", "status", "tries", "what", "last error"):
         table.add_column(column)
     for e in effects:
-        table.add_row(str(e.id), e.kind, e.status, str(e.attempts), _summary(e), e.last_error or "")
+        table.add_row(str(e.id), e.kind, e.status, str(e.attempts), e.summary(), e.last_error or "")
     out.print(table)
     counts = {s: sum(1 for e in effects if e.status == s) for s in ("pending", "sent", "dead")}
     out.print(", ".join(f"{n} {s}" for s, n in counts.items()), markup=False)
-
-
-def _summary(effect) -> str:
-    p = effect.payload
-    if effect.kind == "email":
-        return f"{p.get('template')} to {p.get('to')}: {p.get('subject')}"
-    if effect.kind == "webhook":
-        return f"{p.get('method')} {p.get('url')}"
-    return f"#{p.get('channel')}: {p.get('message')}"
 
 
 @main.command()
@@ -448,6 +439,52 @@ def deliver(db, email, secrets, allow_private_webhooks, at) -> None:
     at = at.replace(tzinfo=dt.timezone.utc) if at else dt.datetime.now(dt.timezone.utc)
     report = deliverer.deliver(at)
     out.print(f"outbox: {report.sent} sent, {report.retried} to retry, {report.dead} dead", markup=False)
+
+
+# ---- repl and explain --------------------------------------------------------------------
+@main.command()
+@click.argument("scripts", nargs=-1, type=click.Path(exists=True, dir_okay=False))
+@click.option("--db", default=None, help="SQLite database file (created if missing); default: a fresh in-memory store.")
+@click.option("--timezone", default="UTC", show_default=True, callback=_time_zone,
+              help="Time zone for datetimes without an offset.")
+@click.option("--secret", "secrets", multiple=True, metavar="NAME=VALUE",
+              help="A secret's value (also read from LEADFLOW_SECRET_NAME).")
+def repl(scripts, db, timezone, secrets) -> None:
+    """Evaluate expressions, emit events and move the clock, interactively.
+
+    Without SCRIPTS, loads the bundled lifecycle example (and, without --db,
+    its contacts)."""
+    from leadflow.repl import main as run_repl
+
+    run_repl(scripts, db, timezone=timezone, secrets=_secrets(secrets))
+
+
+@main.command(name="explain")
+@click.argument("script", type=click.Path(exists=True, dir_okay=False))
+@click.argument("contact")
+@click.argument("name", required=False)
+@click.option("--db", default="leadflow.db", show_default=True)
+@click.option("--timezone", default="UTC", show_default=True, callback=_time_zone,
+              help="Time zone for datetimes without an offset.")
+@click.option("--at", "at", type=click.DateTime(["%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M", "%Y-%m-%d"]), default=None,
+              help="Evaluate at this UTC time (what now() gives), not now.")
+def explain_(script, contact, name, db, timezone, at) -> None:
+    """Why each rule (or the one NAME) fires or not for a contact (by email or id)."""
+    from leadflow import SimulatedClock
+    from leadflow.interpreter.explain import explain, render
+
+    store = _store(db)
+    moment = at.replace(tzinfo=dt.timezone.utc) if at else dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+    engine = _engine([script], store, clock=SimulatedClock(moment), timezone=timezone)
+    record_id = engine.find(int(contact) if contact.isdigit() else contact)
+    if record_id is None:
+        err.print(f"no contact {contact}", markup=False)
+        sys.exit(EXIT_REJECTED)
+    try:
+        explanations = explain(engine, record_id, name)
+    except InputError as error:
+        raise click.UsageError(error.message) from None
+    out.print(render(engine, record_id, explanations), markup=False)
 
 
 @main.command()

@@ -4,6 +4,9 @@ Everything else maps onto plain Python: text -> str, number -> int | float,
 bool, date -> datetime.date, datetime -> aware datetime.datetime,
 time -> datetime.time, enum member -> str, list -> list, record -> dict,
 null -> None, object reference -> the record's integer id.
+
+`show` writes a value back the way a script would write it (`"ada"`,
+`lead`, `5 days`, `2026-12-10T09:00Z`), for the REPL and `explain`.
 """
 from __future__ import annotations
 
@@ -11,6 +14,9 @@ import datetime as dt
 
 import attrs
 from dateutil.relativedelta import relativedelta
+
+from leadflow.check import types as T
+from leadflow.syntax.printer import quote
 
 UNIT_SECONDS = {"minute": 60, "hour": 3600}
 UNIT_DAYS = {"day": 1, "week": 7}
@@ -158,3 +164,53 @@ def plain(value):
     if isinstance(value, dict):
         return {k: plain(v) for k, v in value.items()}
     return value
+
+
+def show(value, type_=None) -> str:
+    """A value as Leadflow source writes it; `type_` (a check.types.Type) tells
+    an enum member from text and a record reference from a number, which are
+    the same Python values."""
+    shape = T.strip_null(type_) if type_ is not None else T.ANY
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return value if isinstance(shape, T.EnumType) else quote(value)
+    if isinstance(value, (int, float)):
+        if isinstance(shape, T.ObjectType):
+            return f"{shape.name} {value}"  # a reference: the record's id
+        return _show_number(value)
+    if isinstance(value, Duration):
+        return str(value)
+    if isinstance(value, dt.datetime):
+        return _show_datetime(value)
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, dt.time):
+        return value.isoformat(timespec="minutes" if not value.second and not value.microsecond else "auto")
+    if isinstance(value, (list, tuple)):
+        element = shape.element if isinstance(shape, T.ListType) else None
+        return "[" + ", ".join(show(v, element) for v in value) + "]"
+    if isinstance(value, dict):
+        fields = shape if isinstance(shape, T.RecordType) else T.RecordType(())
+        return "{" + ", ".join(f"{k if k.isidentifier() else quote(k)}: {show(v, fields.field(k))}"
+                               for k, v in value.items()) + "}"
+    return str(value)
+
+
+def _show_number(value: int | float) -> str:
+    if isinstance(value, float) and value.is_integer() and abs(value) < 2**53:
+        return str(int(value))
+    return repr(value)
+
+
+def _show_datetime(value: dt.datetime) -> str:
+    timespec = "minutes" if not value.second and not value.microsecond else "auto"
+    text = value.replace(tzinfo=None).isoformat(timespec=timespec)
+    offset = value.utcoffset()
+    if offset is None:
+        return text
+    if not offset:
+        return text + "Z"
+    return text + value.isoformat()[-6:]  # +HH:MM

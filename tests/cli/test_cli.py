@@ -172,7 +172,8 @@ def test_help(command):
 
 
 def test_every_documented_command_exists():
-    assert {"check", "run", "import", "export", "history", "outbox", "replay", "deliver", "demo"} <= set(main.commands)
+    assert {"check", "run", "import", "export", "history", "outbox", "replay", "deliver", "demo", "repl",
+            "explain"} <= set(main.commands)
 
 
 def test_version():

@@ -281,10 +281,6 @@ class Checker:
         table = self.externs if isinstance(decl, ast.ExternFn) else self.functions
         table[decl.name] = signature
 
-    def signature_text(self, signature: FunctionSignature) -> str:
-        params = ", ".join(f"{n}: {t}" for n, t in signature.params)
-        return f"{signature.name}({params}) -> {signature.result}"
-
     def const_type(self, name: str) -> T.Type:
         if name in self._const_types:
             return self._const_types[name]

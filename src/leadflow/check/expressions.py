@@ -304,7 +304,7 @@ class ExprChecker:
             if len(e.args) != len(signature.params):
                 self.c.error(
                     "E206", f"`{e.func}` takes {len(signature.params)} argument(s), got {len(e.args)}", e.span,
-                    "signature: " + self.c.signature_text(signature),
+                    "signature: " + signature.text(),
                 )
             for position, (arg, (pname, ptype)) in enumerate(zip(e.args, signature.params), 1):
                 what = f"argument `{pname}` of `{e.func}`"

@@ -44,6 +44,11 @@ class FunctionSignature:
     result: Type
     decl: ast.FnDecl | ast.ExternFn | None = None
 
+    def text(self) -> str:
+        """`name(a: text) -> number`, as messages and completion show it."""
+        params = ", ".join(f"{n}: {t}" for n, t in self.params)
+        return f"{self.name}({params}) -> {self.result}"
+
 
 @attrs.frozen
 class Resolution:

@@ -35,6 +35,7 @@ from leadflow.errors import HostError, InputError, LeadflowError, LeadflowRuntim
 from leadflow.interpreter.actions import ActionCompiler
 from leadflow.interpreter.coerce import coerce
 from leadflow.interpreter.compile import Codegen
+from leadflow.interpreter.expression import CheckedExpression, Expression
 from leadflow.interpreter.hosts import host_mismatch
 from leadflow.interpreter.rules import compile_rules
 from leadflow.interpreter.runtime import DEFAULT_STEP_BUDGET, RunContext
@@ -347,10 +348,12 @@ class Engine:
     def _read_committed(self) -> None:
         """Outside an event, compiled code (conditions) reads records from the store,
         not from the cache of the last event's transaction."""
-        self.ctx.records = self._committed_props
+        self.ctx.records = self.properties
         self.ctx.reverse_lookup = self._committed_reverse
 
-    def _committed_props(self, record_id: int) -> dict:
+    def properties(self, record_id: int) -> dict:
+        """A stored record's properties as compiled code reads them: defaults filled
+        in, and `id`, `created_at`, `updated_at`."""
         record = self.store.get_record(record_id)
         if record is None:
             raise LeadflowRuntimeError(f"record {record_id} does not exist")
@@ -474,19 +477,38 @@ class Engine:
         return RecordView(record.id, record.type, self.props_of(record), sorted(self.store.lists_of(record.id)),
                           self.store.history(record.id), runs)
 
-    # ---- conditions --------------------------------------------------------------------------
-    def condition(self, text: str, object_type: str = "contact") -> Callable[[Mapping], bool]:
-        """A compiled, type-checked predicate over a plain mapping of properties."""
-        source_name = "<condition>"
+    # ---- expressions given at run time ----------------------------------------------------
+    def check_expression(self, text: str, *, object_type: str | None = "contact",
+                         bindings: Mapping[str, T.Type] | None = None, condition: bool = False,
+                         source_name: str = "<expr>") -> CheckedExpression:
+        """Parse and type-check one expression in the program's context: its objects,
+        enums, constants and functions, the properties of `object_type` as bare
+        names, and `bindings` (name -> type) as `let`s. Raises ScriptError."""
         expr = parse_expr(text, source_name)
         checker = self._shared_checker()
         checker.diagnostics.clear()
-        checker.exprs.expect_condition(expr, Scope(object_type, where="condition"))
+        scope = Scope(object_type, locals=dict(bindings or {}), where=source_name)
+        if condition:
+            checker.exprs.expect_condition(expr, scope)
+        else:
+            checker.exprs.check(expr, scope)
         errors = [d for d in checker.diagnostics if d.severity == "error"]
         if errors:
             raise ScriptError(errors)
+        # The compiler reads types and names from these tables, keyed by node identity.
         self.gen.checked.types.update(checker.types)
         self.gen.checked.names.update(checker.names)
+        return CheckedExpression(expr, checker.types[id(expr)], text, tuple(checker.diagnostics), self.checked)
+
+    def expression(self, text: str, **options) -> Expression:
+        """A checked, compiled expression to evaluate against stored records (the REPL's);
+        `options` are those of `check_expression`."""
+        checked = self.check_expression(text, **options)
+        return Expression(checked, self.gen.function(checked.expr, "value"), self)
+
+    def condition(self, text: str, object_type: str = "contact") -> Callable[[Mapping], bool]:
+        """A compiled, type-checked predicate over a plain mapping of properties."""
+        expr = self.check_expression(text, object_type=object_type, condition=True, source_name="<condition>").expr
         start = ""
         if calls_code(self.checked, expr):  # `fn` and host calls tick: each evaluation gets a fresh budget
             start = f"    ctx.start({f'condition `{text}`'!r})\n"
@@ -516,11 +538,8 @@ class _AlreadyProcessed(Exception):
 
 def calls_code(checked: CheckedProgram, node) -> bool:
     """Whether an expression calls a `fn` or a host function, which run under the step budget."""
-    if isinstance(node, tuple):
-        return any(calls_code(checked, child) for child in node)
-    if isinstance(node, ast.Call) and (node.func in checked.functions or node.func in checked.externs):
-        return True
-    return attrs.has(type(node)) and any(calls_code(checked, getattr(node, f.name)) for f in attrs.fields(type(node)))
+    return any(isinstance(n, ast.Call) and (n.func in checked.functions or n.func in checked.externs)
+               for n in ast.walk(node))
 
 
 def event_key(name: str, contact, at: dt.datetime, data: dict) -> str:

@@ -110,8 +110,7 @@ class Conjunction:
 def properties_read(checked: CheckedProgram, expr) -> set[str]:
     """The current record's properties an expression reads."""
     found: set[str] = set()
-
-    def visit(node):
+    for node in ast.walk(expr):
         if isinstance(node, ast.Name):
             resolution = checked.names.get(id(node))
             if resolution is not None and resolution.kind == "prop":
@@ -120,15 +119,4 @@ def properties_read(checked: CheckedProgram, expr) -> set[str]:
             resolution = checked.names.get(id(node.subject))
             if resolution is not None and resolution.kind == "self":  # `contact.score` in a contact rule
                 found.add(node.name)
-        for field in attrs.fields(type(node)) if attrs.has(type(node)) else ():
-            value = getattr(node, field.name)
-            for child in value if isinstance(value, tuple) else (value,):
-                if attrs.has(type(child)):
-                    visit(child)
-                elif isinstance(child, tuple):
-                    for grandchild in child:
-                        if attrs.has(type(grandchild)):
-                            visit(grandchild)
-
-    visit(expr)
     return found

@@ -40,6 +40,11 @@ class Record:
     created_at: dt.datetime
     updated_at: dt.datetime
 
+    def label(self) -> str:
+        """`contact 1 (ada@example.com)`: how people are shown a record."""
+        email = self.props.get("email")
+        return f"{self.type} {self.id}" + (f" ({email})" if email else "")
+
 
 @attrs.frozen
 class HistoryEntry:
@@ -92,6 +97,15 @@ class Effect:
     created_at: dt.datetime
     sent_at: dt.datetime | None
     response: Any
+
+    def summary(self) -> str:
+        """One line saying what the effect does, for people: `outbox`, the REPL."""
+        p = self.payload
+        if self.kind == "email":
+            return f"{p.get('template')} to {p.get('to')}: {p.get('subject')}"
+        if self.kind == "webhook":
+            return f"{p.get('method')} {p.get('url')}"
+        return f"#{p.get('channel')}: {p.get('message')}"
 
 
 @attrs.frozen

@@ -109,7 +109,11 @@ def _errors_after(source: str, file: str, after_line: int) -> list:
 
 def parse_expr(source: str, file: str = "<expr>") -> ast.Expr:
     """Parse a single expression (the REPL, engine.condition)."""
-    return _parse(source, file, "expr")
+    try:
+        return _parse(source, file, "expr")
+    except ScriptError as error:  # "the file ends too early" would puzzle someone who typed a line
+        raise ScriptError([attrs.evolve(d, message=d.message.replace("the file", "the expression"))
+                           for d in error.diagnostics]) from None
 
 
 def _parse(source: str, file: str, start: str, line: int = 1, column: int = 1, in_string: bool = False):

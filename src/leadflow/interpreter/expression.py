@@ -1,0 +1,76 @@
+"""Expressions given one at a time, after the script was loaded: the REPL's
+input, `:type`, `engine.condition`.
+
+A script's expressions are checked with the whole program at load time.
+These arrive later, so the engine checks each in the program's context (its
+objects, enums, constants and functions, plus the caller's `let` bindings)
+and compiles it with the same Codegen as the rules: an expression typed at
+the REPL evaluates exactly as it would in a rule's condition.
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
+
+import attrs
+
+from leadflow.check import types as T
+from leadflow.errors import LeadflowError, LeadflowRuntimeError
+from leadflow.syntax import ast
+
+if TYPE_CHECKING:
+    from leadflow.check.program import CheckedProgram
+    from leadflow.diagnostics import Diagnostic
+    from leadflow.interpreter.engine import Engine
+
+
+@attrs.frozen
+class CheckedExpression:
+    expr: ast.Expr
+    type: T.Type
+    text: str
+    warnings: tuple[Diagnostic, ...]
+    program: CheckedProgram = attrs.field(repr=False)
+
+    @property
+    def reads_record(self) -> bool:
+        """Whether evaluating needs a current record (a bare property, or `contact`)."""
+        return any(
+            isinstance(node, ast.Name) and (resolution := self.program.names.get(id(node))) is not None
+            and resolution.kind in ("prop", "self")
+            for node in ast.walk(self.expr)
+        )
+
+
+@attrs.frozen
+class Expression:
+    checked: CheckedExpression
+    function: object = attrs.field(repr=False)  # the compiled `(p, ev, loc, ctx) -> value`
+    engine: Engine = attrs.field(repr=False)
+
+    @property
+    def type(self) -> T.Type:
+        return self.checked.type
+
+    def evaluate(self, record_id: int | None = None, bindings: Mapping[str, object] | None = None):
+        """The value, read against the stored record `record_id` (committed state) with
+        `bindings` as the `let`s; raises LeadflowError, never a Python error."""
+        if record_id is None and self.checked.reads_record:
+            raise LeadflowRuntimeError("this expression reads a record's properties, and no record was given")
+        props = self.engine.properties(record_id) if record_id is not None else {}
+        return run_compiled(self.engine, self.function, props, bindings, f"expression `{self.checked.text}`")
+
+
+def run_compiled(engine: Engine, function, props: dict, bindings: Mapping[str, object] | None, where: str):
+    """Call compiled expression code outside an event (`(p, ev, loc, ctx)`, no event):
+    with a fresh step budget, and any failure a LeadflowError."""
+    ctx = engine.ctx
+    ctx.start(where)
+    try:
+        return function(props, None, dict(bindings or {}), ctx)
+    except LeadflowError:
+        raise
+    except RecursionError:
+        raise LeadflowRuntimeError("expression nested too deeply") from None
+    except Exception as error:  # as for a rule: a stray Python error is reported, not raised
+        raise LeadflowRuntimeError(f"{type(error).__name__}: {error}") from error
