@@ -94,17 +94,43 @@ def parse(source: str, file: str = "<script>") -> ast.Program:
 
 def _errors_after(source: str, file: str, after_line: int) -> list:
     """Syntax errors of the declarations that start below `after_line`, each parsed alone."""
-    starts = [m.start() for m in DECLARATION_START.finditer(source)]
     diagnostics = []
-    for begin, end in zip(starts, starts[1:] + [len(source)]):
-        line = source.count("\n", 0, begin) + 1
+    for line, piece in _pieces(source):
         if line <= after_line:
             continue
         try:
-            _parse(source[begin:end], file, "start", line, 1)
+            _parse(piece, file, "start", line, 1)
         except ScriptError as error:
             diagnostics.extend(error.diagnostics)
     return diagnostics
+
+
+def parse_pieces(source: str, file: str = "<script>") -> list[ast.Decl]:
+    """The declarations of every piece of a script that parses on its own,
+    with their true positions: what an editor can still use of a script
+    that has syntax errors."""
+    decls: list[ast.Decl] = []
+    for line, piece in _pieces(source):
+        try:
+            decls.extend(_parse(piece, file, "start", line, 1).decls)
+        except ScriptError:
+            continue
+    return decls
+
+
+# `rule "Name"` alone on its line: the `when` on the next line belongs to it.
+RULE_NAME_ALONE = re.compile(r'rule\s+"(?:[^"\\\n]|\\.)*"\s*')
+
+
+def _pieces(source: str):
+    """(first line, text) of each piece of the script cut where declarations start."""
+    starts: list[int] = []
+    for match in DECLARATION_START.finditer(source):
+        if match.group(1) == "when" and starts and RULE_NAME_ALONE.fullmatch(source, starts[-1], match.start()):
+            continue
+        starts.append(match.start())
+    for begin, end in zip(starts, starts[1:] + [len(source)]):
+        yield source.count("\n", 0, begin) + 1, source[begin:end]
 
 
 def parse_expr(source: str, file: str = "<expr>") -> ast.Expr:
