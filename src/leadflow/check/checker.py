@@ -5,7 +5,8 @@ Declarations are gathered first, in any order, so a rule may use an object,
 list or function declared below it. Then every declaration body is checked.
 The result is a CheckedProgram: the AST plus side tables the compiler needs.
 Errors are Diagnostics with stable codes; if any is an error, `check` raises
-ScriptError carrying all of them.
+ScriptError carrying all of them. A program without errors is then linted
+(`check.lints`), which only adds warnings.
 """
 from __future__ import annotations
 

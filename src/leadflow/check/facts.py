@@ -21,6 +21,7 @@ value, while its complement `not (x != 3)` holds for 3 and for null.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable, Iterator
 
 import attrs
 
@@ -169,6 +170,12 @@ class Conditions:
     def assume(self, condition: ast.Expr, states: list[dict], holds: bool = True) -> list[dict]:
         """The alternatives left once `condition` is known to hold (or not)."""
         return self._refine(condition, holds, states)
+
+    def assume_all(self, said: Iterable[tuple[ast.Expr, bool]], states: list[dict]) -> list[dict]:
+        """The alternatives left once each (condition, holds) of `said` is known."""
+        for condition, holds in said:
+            states = self._refine(condition, holds, states)
+        return states
 
     def never_true(self, condition: ast.Expr, context: list[dict]) -> str | None:
         """Why `condition` can never hold given `context`, or None if it may.
@@ -322,3 +329,40 @@ def _type_text(t: T.Type) -> str:
 
 def _listed(items: list[str]) -> str:
     return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+# ---- what is known where, in a rule ------------------------------------------------------
+def rule_filters(rule: ast.Rule) -> list[ast.Expr]:
+    """The conditions that hold whenever a rule runs: its trigger's `where` or
+    `matching` condition, and its `if` (the engine tests them together)."""
+    trigger = rule.trigger
+    candidates = (getattr(trigger, "where", None), getattr(trigger, "condition", None), rule.condition)
+    return [c for c in candidates if c is not None]
+
+
+@attrs.frozen
+class Guarded:
+    """An action of a rule's body, or the condition of a branch of an `if`,
+    with what is known when it is reached."""
+
+    node: object
+    outer: tuple[tuple[ast.Expr, bool], ...]  # (condition, held) of the branches it is inside
+    failed: tuple[ast.Expr, ...] = ()  # for a branch condition: the branches before it, which failed
+    is_condition: bool = False
+
+
+def guarded(actions, outer: tuple = ()) -> Iterator[Guarded]:
+    """Every action and branch condition of a rule's body, in order. The
+    conditions hold when the branch is entered; whether the actions before a
+    point wrote what they speak about is for the reader to judge."""
+    for action in actions:
+        if not isinstance(action, ast.IfAction):
+            yield Guarded(action, outer)
+            continue
+        failed: tuple = ()
+        for condition, block in action.branches:
+            yield Guarded(condition, outer, failed, is_condition=True)
+            yield from guarded(block, outer + tuple((f, False) for f in failed) + ((condition, True),))
+            failed += (condition,)
+        if action.otherwise is not None:
+            yield from guarded(action.otherwise, outer + tuple((f, False) for f in failed))

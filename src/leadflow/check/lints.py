@@ -14,7 +14,7 @@ reported: records come from imports and event files as well as from rules.
 """
 from __future__ import annotations
 
-from leadflow.check.facts import Conditions
+from leadflow.check.facts import Conditions, guarded, rule_filters
 from leadflow.check.program import CheckedProgram
 from leadflow.check.rearm import rearming_writes
 from leadflow.diagnostics import Diagnostic
@@ -106,30 +106,18 @@ def never_true_conditions(conditions: Conditions) -> list[Diagnostic]:
 def _rule_conditions(conditions: Conditions, rule: ast.Rule, check) -> None:
     """A rule's trigger filter and `if` hold together; inside its actions, so do
     the branches of an `if` taken so far, except for what the actions write."""
-    trigger = rule.trigger
-    filters = [getattr(trigger, "where", None), getattr(trigger, "condition", None), rule.condition]
     context = [{}]
-    for condition in filters:
-        if condition is None:
-            continue
+    for condition in rule_filters(rule):
         if check(condition, context):
             return
         context = conditions.assume(condition, context)
     written = _written_keys(rule.actions)
-
-    def branches(actions, context):
-        for action in actions:
-            if not isinstance(action, ast.IfAction):
-                continue
-            taken_so_far = context
-            for condition, block in action.branches:
-                if not check(condition, taken_so_far, "this branch's condition"):
-                    branches(block, _forget(conditions.assume(condition, taken_so_far), written))
-                taken_so_far = conditions.assume(condition, taken_so_far, holds=False)
-            if action.otherwise is not None:
-                branches(action.otherwise, _forget(taken_so_far, written))
-
-    branches(rule.actions, _forget(context, written))
+    for step in guarded(rule.actions):
+        if step.is_condition:
+            # an empty context (a branch around this one is never true) reports nothing again
+            known = _forget(conditions.assume_all(step.outer, context), written)
+            known = conditions.assume_all(((c, False) for c in step.failed), known)
+            check(step.node, known, "this branch's condition")
 
 
 def _chains(program, kind, condition_of, next_of, conditions: Conditions, check) -> None:

@@ -27,8 +27,9 @@ from collections import Counter
 import attrs
 
 from leadflow.check import types as T
-from leadflow.check.facts import NOT_CONSTANT, Conditions, Facts
+from leadflow.check.facts import NOT_CONSTANT, Conditions, Facts, guarded, rule_filters
 from leadflow.check.program import RuleInfo
+from leadflow.check.targets import written_object
 from leadflow.diagnostics import Diagnostic
 from leadflow.syntax import ast
 from leadflow.syntax.walk import walk
@@ -51,10 +52,9 @@ def rearming_writes(conditions: Conditions) -> list[Diagnostic]:
     writes = _writes(conditions)
     found = []
     for info in conditions.checked.rules:
-        trigger = info.rule.trigger
-        if not isinstance(trigger, ast.MatchingTrigger):
+        if not isinstance(info.rule.trigger, ast.MatchingTrigger):
             continue
-        matching = [(c, True) for c in (trigger.condition, info.rule.condition) if c is not None]
+        matching = [(c, True) for c in rule_filters(info.rule)]
         read = _properties_read(conditions, [c for c, _ in matching])
         reported = set()
         for write in writes:
@@ -86,51 +86,21 @@ def rearming_writes(conditions: Conditions) -> list[Diagnostic]:
 
 def _writes(conditions: Conditions) -> list[Write]:
     """Every property write of every rule, with the conditions under which it runs."""
+    checked = conditions.checked
     found: list[Write] = []
-    for info in conditions.checked.rules:
-        trigger = info.rule.trigger
-        filters = (getattr(trigger, "where", None), getattr(trigger, "condition", None), info.rule.condition)
-        guards = tuple((c, True) for c in filters if c is not None)
-        _block(conditions, info, info.rule.actions, guards, found)
+    for info in checked.rules:
+        filters = tuple((c, True) for c in rule_filters(info.rule))
+        for step in guarded(info.rule.actions):
+            target = written_object(checked, info, step.node.target) if isinstance(step.node, WRITES) else None
+            if target is not None:
+                object_type, on_subject = target
+                found.append(Write(info, step.node, object_type, step.node.target[-1],
+                                   _written(conditions, step.node), filters + step.outer, on_subject))
     # After a rule's first write of a property, its conditions no longer describe
     # the value a second write replaces: such writes count as coming from anywhere.
     twice = Counter((id(w.rule), w.object_type, w.prop) for w in found)
     return [attrs.evolve(w, on_subject=w.on_subject and twice[(id(w.rule), w.object_type, w.prop)] == 1)
             for w in found]
-
-
-def _block(conditions: Conditions, info: RuleInfo, actions, guards, found: list[Write]) -> None:
-    for action in actions:
-        if isinstance(action, ast.IfAction):
-            failed: tuple = ()
-            for condition, block in action.branches:
-                _block(conditions, info, block, guards + failed + ((condition, True),), found)
-                failed += ((condition, False),)
-            if action.otherwise is not None:
-                _block(conditions, info, action.otherwise, guards + failed, found)
-        elif isinstance(action, WRITES):
-            target = _target(conditions, info, action)
-            if target is not None:
-                object_type, on_subject = target
-                found.append(Write(info, action, object_type, action.target[-1], _written(conditions, action),
-                                   guards, on_subject))
-
-
-def _target(conditions: Conditions, info: RuleInfo, action) -> tuple[str, bool] | None:
-    """(object type written, whether it is the rule's own record), as the checker resolved it."""
-    if len(action.target) == 1:
-        return info.subject, True
-    owner = action.target[0]
-    for node in walk(info.rule):  # a record bound in the rule: `create deal {...} as d`, `let d = ...`
-        if isinstance(node, ast.CreateRecord) and node.alias == owner:
-            return node.object_type, False
-        if isinstance(node, ast.LetAction) and node.name == owner:
-            bound = T.strip_null(conditions.checked.types.get(id(node.value), T.ANY))
-            return (bound.name, False) if isinstance(bound, T.ObjectType) else None
-    association = conditions.checked.objects[info.subject].properties.get(owner)
-    if association is not None and isinstance(T.strip_null(association.type), T.ObjectType):
-        return T.strip_null(association.type).name, False
-    return (info.subject, True) if owner == info.subject else None
 
 
 def _written(conditions: Conditions, action) -> frozenset | None:
@@ -174,20 +144,17 @@ def _holds_with(conditions: Conditions, said, prop: str, prop_type: T.Type, valu
     """Whether the conditions in `said`, each (expr, holds), may all turn out so while `prop` is `value`."""
     facts = Facts.of_type(prop_type)
     facts = facts.narrowed("unknown", None, False) if value is None else facts.narrowed("==", value, True)
-    states = [{("prop", prop): facts}]
-    for expr, holds in said:
-        states = conditions.assume(expr, states, holds)
-    return bool(states)
+    return bool(conditions.assume_all(said, [{("prop", prop): facts}]))
 
 
 def _way_back(conditions: Conditions, writes, info: RuleInfo, matching, rearming: Write, domain):
     """(a write, the value it gives) that brings the property back to matching, or None."""
-    def may_run_from(write: Write, value) -> bool:
-        if not write.on_subject:
-            return True
-        return _holds_with(conditions, write.guards, write.prop, prop_type, value)
-
     prop_type = conditions.checked.objects[info.subject].properties[rearming.prop].type
+
+    def may_run_from(write: Write, value) -> bool:
+        # a write to another record (through an association) may come from any value
+        return not write.on_subject or _holds_with(conditions, write.guards, write.prop, prop_type, value)
+
     relevant = [w for w in writes if (w.object_type, w.prop) == (info.subject, rearming.prop)]
     reached = set(rearming.values)
     frontier = list(reached)

@@ -17,9 +17,8 @@ from lsprotocol.types import CompletionItem, CompletionItemKind, InsertTextForma
 
 from leadflow.check import types as T
 from leadflow.check.program import CheckedProgram, EventSchema
-from leadflow.lsp.hover import type_text
+from leadflow.lsp.describe import event_text, signature_text, type_text
 from leadflow.stdlib import REGISTRY
-from leadflow.stdlib import describe as describe_builtin
 from leadflow.syntax import ast
 from leadflow.syntax.parser import DECLARATION_START
 
@@ -170,7 +169,7 @@ def _writable(model, place, found):
 
 
 def _triggers(model, place, found):
-    events = [_item(n, Kind.Event, _event_detail(s), sort="0") for n, s in model.events.items()]
+    events = [_item(n, Kind.Event, event_text(s), sort="0") for n, s in model.events.items()]
     objects = [_item(n, Kind.Class, "object: `NAME created`, `NAME.PROPERTY changed`", sort="2")
                for n in model.objects if n != "contact"]
     return events + _keywords(TRIGGERS, sort="1") + objects + _properties(model, "contact", sort="3")
@@ -218,7 +217,7 @@ def _expression(model: CheckedProgram, place: Place) -> list[CompletionItem]:
     elif place.keyword == "email":
         items += _properties(model, "contact", sort="0")
     if place.event is not None:
-        items.append(_item("event", Kind.Variable, _event_detail(place.event), sort="1"))
+        items.append(_item("event", Kind.Variable, event_text(place.event), sort="1"))
     items += [_item(n, Kind.Variable, "local", sort="1") for n in _locals(place.text)]
     items += [_item(n, Kind.Constant, type_text(_const_type(model, n)), sort="2") for n in model.consts]
     items += _functions(model, builtins=True)
@@ -283,13 +282,9 @@ def _readonly(model: CheckedProgram, object_type: str) -> set[str]:
 
 
 def _functions(model: CheckedProgram, builtins: bool) -> list[CompletionItem]:
-    items = []
-    for table, kind in ((model.functions, "fn"), (model.externs, "extern fn")):
-        for name, sig in table.items():
-            params = ", ".join(f"{n}: {type_text(t)}" for n, t in sig.params)
-            items.append(_call_item(name, f"{kind} {name}({params}) -> {type_text(sig.result)}", "", "2"))
+    items = [_call_item(name, signature_text(model, name), "", "2") for name in (*model.functions, *model.externs)]
     if builtins:
-        items += [_call_item(name, describe_builtin(b), b.doc, "3") for name, b in REGISTRY.items()]
+        items += [_call_item(name, signature_text(model, name), b.doc, "3") for name, b in REGISTRY.items()]
     return items
 
 
@@ -297,12 +292,6 @@ def _call_item(name: str, signature: str, doc: str, sort: str) -> CompletionItem
     # `name($1)`: the cursor lands between the parentheses, in clients that take snippets
     return _item(name, Kind.Function, signature, sort=sort, doc=doc,
                  insert_text=f"{name}($1)", insert_text_format=InsertTextFormat.Snippet)
-
-
-def _event_detail(schema: EventSchema) -> str:
-    fields = ", ".join(f"{n}: {type_text(t)}" for n, t in schema.fields.items())
-    on = f" on {schema.object_type}" if schema.object_type != "contact" else ""
-    return f"event{on} {{ {fields} }}" if fields else f"event{on}"
 
 
 def _const_type(model: CheckedProgram, name: str) -> T.Type:

@@ -9,10 +9,11 @@ has a span of its own, so hovering it describes what it names.
 from __future__ import annotations
 
 from leadflow.check import types as T
-from leadflow.check.program import CheckedProgram, Property
+from leadflow.check.program import CheckedProgram, Property, RuleInfo
+from leadflow.check.targets import written_object
 from leadflow.lsp.analysis import Analysis
+from leadflow.lsp.describe import event_text, signature_text, type_text
 from leadflow.stdlib import REGISTRY
-from leadflow.stdlib import describe as describe_builtin
 from leadflow.syntax import ast
 from leadflow.syntax.printer import format_expr
 from leadflow.syntax.span import Span
@@ -33,9 +34,8 @@ def hover(analysis: Analysis, line: int, column: int) -> tuple[str, Span] | None
     path = path_at(analysis.current, line, column)
     rule = path[0] if path and isinstance(path[0], ast.Rule) else None
     info = analysis.rule_info(rule) if rule is not None else None
-    subject = info.subject if info is not None else "contact"
     for depth in range(len(path) - 1, -1, -1):
-        found = _describe(path[depth], path[:depth], model, subject, line, column)
+        found = _describe(path[depth], path[:depth], model, info, line, column)
         if found is not None:
             return found
     return None
@@ -63,10 +63,11 @@ def _contains(span: Span, line: int, column: int) -> bool:
     return (span.line, span.column) <= (line, column) < (span.end_line, span.end_column)
 
 
-def _describe(node, parents: list, model: CheckedProgram, subject: str, line: int, column: int):
+def _describe(node, parents: list, model: CheckedProgram, info: RuleInfo | None, line: int, column: int):
     def at(span: Span) -> bool:
         return _contains(span, line, column)
 
+    subject = info.subject if info is not None else "contact"
     if isinstance(node, ast.Name):
         return _name(node, parents, model), node.span
     if isinstance(node, ast.Field) and at(node.name_span):
@@ -74,8 +75,8 @@ def _describe(node, parents: list, model: CheckedProgram, subject: str, line: in
     if isinstance(node, ast.Call):  # no argument holds the position: it is on the name
         return _function(node.func, model), node.span
     if isinstance(node, (ast.SetAction, ast.ClearAction, ast.IncrementAction)) and at(node.target_span):
-        prop = _written_property(node.target, model, subject)
-        return (_property(prop, _owner(node.target, model, subject)), node.target_span) if prop else None
+        written = _written_property(node, model, info)
+        return (_property(*written), node.target_span) if written else None
     if isinstance(node, ast.ChangedTrigger) and at(node.path_span):
         owner = node.path[0] if len(node.path) == 2 else subject
         prop = _property_of(model, owner, node.path[-1])
@@ -88,10 +89,11 @@ def _describe(node, parents: list, model: CheckedProgram, subject: str, line: in
         return _event(node.event, model), node.name_span
     if isinstance(node, (ast.CreateRecord, ast.CreatedTrigger)) and at(node.name_span):
         return _object(node.object_type, model), node.name_span
-    if isinstance(node, ast.PropDecl) and (node.span.line, node.span.column + len(node.name)) > (line, column):
+    if isinstance(node, ast.PropDecl) and at(name := Span.point(node.span.file, node.span.line, node.span.column,
+                                                                len(node.name))):
         owner = parents[-1].name if parents and isinstance(parents[-1], ast.ObjectDecl) else subject
         prop = _property_of(model, owner, node.name)
-        return (_property(prop, owner), node.span) if prop else None
+        return (_property(prop, owner), name) if prop else None
     if hasattr(node, "name_span") and at(node.name_span):
         text = _declaration(node, model)
         return (text, node.name_span) if text else None
@@ -145,17 +147,11 @@ def _enum_around(node, parents: list, model: CheckedProgram) -> T.Type | None:
     return None
 
 
-def _owner(target: tuple[str, ...], model: CheckedProgram, subject: str) -> str:
-    if len(target) == 1 or target[0] == subject:
-        return subject
-    association = model.objects[subject].properties.get(target[0]) if subject in model.objects else None
-    if association is not None and isinstance(T.strip_null(association.type), T.ObjectType):
-        return T.strip_null(association.type).name
-    return target[0] if target[0] in model.objects else subject
-
-
-def _written_property(target: tuple[str, ...], model: CheckedProgram, subject: str) -> Property | None:
-    return _property_of(model, _owner(target, model, subject), target[-1])
+def _written_property(node, model: CheckedProgram, info) -> tuple[Property, str] | None:
+    """The property a `set`/`clear`/`increment` writes, and its object type."""
+    target = written_object(model, info, node.target) if info is not None else ("contact", True)
+    prop = _property_of(model, target[0], node.target[-1]) if target is not None else None
+    return (prop, target[0]) if prop is not None else None
 
 
 def _property_of(model: CheckedProgram, owner: str, name: str) -> Property | None:
@@ -170,16 +166,13 @@ def _property(prop: Property, owner: str) -> str:
 
 
 def _function(name: str, model: CheckedProgram) -> str:
-    signature = model.functions.get(name) or model.externs.get(name)
-    if signature is not None:
-        params = ", ".join(f"{n}: {type_text(t)}" for n, t in signature.params)
-        kind = "extern fn" if name in model.externs else "fn"
-        note = "\n\nprovided by the host program" if kind == "extern fn" else ""
-        return _code(f"{kind} {name}({params}) -> {type_text(signature.result)}") + note
-    builtin = REGISTRY.get(name)
-    if builtin is not None:
-        return _code(describe_builtin(builtin)) + (f"\n\n{builtin.doc}" if builtin.doc else "")
-    return _code(f"{name}(...)") + "\n\nunknown function"
+    signature = signature_text(model, name)
+    if signature is None:
+        return _code(f"{name}(...)") + "\n\nunknown function"
+    if name in model.externs:
+        return _code(signature) + "\n\nprovided by the host program"
+    builtin = REGISTRY.get(name) if name not in model.functions else None
+    return _code(signature) + (f"\n\n{builtin.doc}" if builtin is not None and builtin.doc else "")
 
 
 def _list(name: str, model: CheckedProgram) -> str:
@@ -197,11 +190,7 @@ def _email(name: str, model: CheckedProgram) -> str:
 
 def _event(name: str, model: CheckedProgram) -> str:
     schema = model.events.get(name)
-    if schema is None:
-        return _code(f"event {name}")
-    on = f" on {schema.object_type}" if schema.object_type != "contact" else ""
-    fields = ", ".join(f"{n}: {type_text(t)}" for n, t in schema.fields.items())
-    return _code(f"event {name}{on} {{ {fields} }}" if fields else f"event {name}{on}")
+    return _code(event_text(schema) if schema is not None else f"event {name}")
 
 
 def _object(name: str, model: CheckedProgram) -> str:
@@ -228,20 +217,6 @@ def _declaration(decl, model: CheckedProgram) -> str | None:
     if isinstance(decl, ast.SecretDecl):
         return _code(f"secret {decl.name}") + "\n\nits value comes from the host or LEADFLOW_SECRET_" + decl.name
     return None
-
-
-# ---- text ---------------------------------------------------------------------------
-def type_text(t: T.Type) -> str:
-    """A type as a user reads it: enums with their members, whatever their name."""
-    if isinstance(t, T.Nullable):
-        return type_text(t.inner) + "?"
-    if isinstance(t, T.EnumType):
-        return "enum { " + ", ".join(t.members) + " }"
-    if isinstance(t, T.ListType):
-        return f"list<{type_text(t.element)}>"
-    if isinstance(t, T.RecordType):
-        return "{" + ", ".join(f"{n}: {type_text(f)}" for n, f in t.fields) + "}"
-    return str(t)
 
 
 def _code(text: str) -> str:
