@@ -17,9 +17,8 @@ import attrs
 from leadflow.check.checker import analyse
 from leadflow.check.program import CheckedProgram
 from leadflow.diagnostics import Diagnostic
-from leadflow.errors import ScriptError
 from leadflow.syntax import ast
-from leadflow.syntax.parser import parse, parse_pieces
+from leadflow.syntax.parser import parse_recovering
 
 
 @attrs.frozen
@@ -37,11 +36,10 @@ class Analysis:
 
 
 def analyse_text(text: str, file: str, previous: Analysis | None = None) -> Analysis:
-    try:
-        program = parse(text, file)
-    except ScriptError as error:
-        current = tuple(parse_pieces(text, file))
-        return Analysis(text, tuple(error.diagnostics), _model(current, previous, file, text), current)
+    program, syntax_errors, parsed = parse_recovering(text, file)
+    if program is None:
+        current = tuple(parsed)
+        return Analysis(text, tuple(syntax_errors), _model(current, previous, file, text), current)
     model, diagnostics = analyse(program, {file: text})
     return Analysis(text, tuple(diagnostics), model, program.decls)
 

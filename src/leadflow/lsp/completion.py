@@ -44,13 +44,15 @@ class Place:
 
 def complete(model: CheckedProgram | None, before: str) -> list[CompletionItem]:
     """Completions for a cursor after the text `before` (the document up to it)."""
-    if model is None or _in_comment_or_text(before):
+    if model is None:
         return []
     typed = re.search(r"[A-Za-z_]\w*$", before)
     head = before[: typed.start()] if typed else before
     place = _place(model, head)
+    if _in_comment_or_text(place.text):  # scanned from where the declaration starts
+        return []
     for pattern, items in _PLACES:
-        found = re.search(pattern, head)
+        found = re.search(pattern, place.text)  # the declaration's text: a long file costs nothing more
         if found is not None:
             result = items(model, place, found)
             if result is not None:
@@ -212,10 +214,8 @@ _PLACES = [
 # ---- expressions -----------------------------------------------------------------------
 def _expression(model: CheckedProgram, place: Place) -> list[CompletionItem]:
     items = []
-    if place.subject is not None and place.keyword != "email":
+    if place.subject is not None:
         items += _properties(model, place.subject, sort="0")
-    elif place.keyword == "email":
-        items += _properties(model, "contact", sort="0")
     if place.event is not None:
         items.append(_item("event", Kind.Variable, event_text(place.event), sort="1"))
     items += [_item(n, Kind.Variable, "local", sort="1") for n in _locals(place.text)]
