@@ -281,7 +281,10 @@ class Conditions:
                 values = [self.constant(item) for item in expr.container.items]
                 if NOT_CONSTANT not in values:
                     return on(expr.item, op, tuple(values))
-            return (on(expr.item, "value") + on(expr.container, "value")) if holds else []
+            if not holds:
+                return []
+            # `x in c` is false for a null item or container; `x not in c` only for a null item
+            return on(expr.item, "value") + ([] if expr.negated else on(expr.container, "value"))
         if isinstance(expr, ast.IsKnown):
             return on(expr.operand, "known" if expr.known else "unknown", needs_value=False)
         if T.strip_null(self._type(expr)) == T.BOOL:  # a bool used as a condition: `vip`

@@ -58,5 +58,5 @@ def _model(current: tuple, previous: Analysis | None, file: str, text: str) -> C
 
 
 def _key(decl) -> tuple:
-    name = getattr(decl, "name", None)
-    return (type(decl).__name__, name) if not isinstance(decl, ast.Rule) else ("Rule", id(decl))
+    """What a declaration declares (rules are never carried over, so theirs does not matter)."""
+    return type(decl).__name__, getattr(decl, "name", None)
