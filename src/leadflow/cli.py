@@ -167,6 +167,17 @@ def check(files, fmt) -> None:
     sys.exit(EXIT_SCRIPT if errors else 0)
 
 
+# ---- lsp ------------------------------------------------------------------------------
+@main.command()
+@click.option("--stdio", is_flag=True, help="Talk over standard input and output (the only transport; "
+              "accepted because editors pass it).")
+def lsp(stdio) -> None:
+    """Run the language server: diagnostics, completion and hover for editors."""
+    from leadflow.lsp.server import serve
+
+    serve()
+
+
 # ---- run ------------------------------------------------------------------------------
 def _event_lines(stream):
     for number, line in enumerate(stream, 1):

@@ -1,7 +1,8 @@
 """Diagnostics: what went wrong, where, and what to do about it.
 
 A diagnostic has a stable code (E1xx syntax, E2xx names and types, E3xx
-declarations and effects, W for warnings), a span, a message, an optional
+declarations and effects; warnings W2xx from type checking, and the lints of
+`check.lints`: W3xx declarations, W4xx conditions and rules), a span, a message, an optional
 label printed under the caret (usually the "did you mean" hint) and notes.
 Rendering follows the rustc layout the language design shows:
 

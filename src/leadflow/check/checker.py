@@ -5,13 +5,15 @@ Declarations are gathered first, in any order, so a rule may use an object,
 list or function declared below it. Then every declaration body is checked.
 The result is a CheckedProgram: the AST plus side tables the compiler needs.
 Errors are Diagnostics with stable codes; if any is an error, `check` raises
-ScriptError carrying all of them.
+ScriptError carrying all of them. A program without errors is then linted
+(`check.lints`), which only adds warnings.
 """
 from __future__ import annotations
 
 from leadflow.check import types as T
 from leadflow.check.actions import check_actions
 from leadflow.check.expressions import ExprChecker
+from leadflow.check.lints import lint
 from leadflow.check.program import (
     CheckedProgram, EventSchema, FunctionSignature, ObjectSchema, Property, RuleInfo,
 )
@@ -36,12 +38,25 @@ def builtin_properties() -> dict[str, Property]:
 
 def check(program: ast.Program, sources: dict[str, str] | None = None) -> CheckedProgram:
     """Check a parsed program; raise ScriptError listing every error found."""
+    checked, diagnostics = analyse(program, sources)
+    if any(d.severity == "error" for d in diagnostics):
+        raise ScriptError(diagnostics)
+    return checked
+
+
+def analyse(program: ast.Program, sources: dict[str, str] | None = None) -> tuple[CheckedProgram, list[Diagnostic]]:
+    """Check without raising: the checked program (partial if there are errors,
+    which editors still use) and every diagnostic, sorted by position.
+
+    Lints run only on a program without errors: they read the types and
+    names the checker resolved, which an error leaves incomplete."""
     checker = Checker(program, sources or {})
     checked = checker.run()
-    errors = [d for d in checker.diagnostics if d.severity == "error"]
-    if errors:
-        raise ScriptError(sorted(checker.diagnostics, key=_position))
-    return checked
+    if not any(d.severity == "error" for d in checker.diagnostics):
+        checker.diagnostics += lint(checked)
+    diagnostics = sorted(checker.diagnostics, key=_position)
+    checked.warnings = [d for d in diagnostics if d.severity == "warning"]
+    return checked, diagnostics
 
 
 def _position(d: Diagnostic):

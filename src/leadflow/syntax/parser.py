@@ -79,32 +79,56 @@ DECLARATION_START = re.compile(r"^(object|event|list|secret|email|const|type|ext
 
 
 def parse(source: str, file: str = "<script>") -> ast.Program:
-    """Parse a whole script. Raises ScriptError listing its syntax errors.
+    """Parse a whole script. Raises ScriptError listing its syntax errors."""
+    program, diagnostics, _ = parse_recovering(source, file)
+    if diagnostics:
+        raise ScriptError(diagnostics)
+    return program
+
+
+def parse_recovering(source: str, file: str = "<script>") -> tuple[ast.Program | None, list, list[ast.Decl]]:
+    """(program, [], its declarations) for a script that parses; for one that
+    does not, (None, its syntax errors, the declarations that still parse).
 
     LALR stops at the first error, so after one the script is cut where
     declarations start (a keyword at the start of a line) and each piece is
-    parsed on its own: a mistake in one rule does not hide one in the next.
+    parsed on its own: a mistake in one rule does not hide one in the next,
+    and an editor still knows the declarations around the one being typed.
+    Errors are reported only for pieces below the first: a piece above it
+    parsed within the whole script, and on its own could only fail for
+    being cut badly.
     """
     try:
-        return _parse(source, file, "start")
+        program = _parse(source, file, "start")
+        return program, [], list(program.decls)
     except ScriptError as first:
         after = first.diagnostics[0].span.line
-        raise ScriptError(first.diagnostics + _errors_after(source, file, after)) from None
+        diagnostics, decls = list(first.diagnostics), []
+        for line, piece in _pieces(source):
+            try:
+                decls.extend(_parse(piece, file, "start", line, 1).decls)
+            except ScriptError as error:
+                if line > after:
+                    diagnostics.extend(error.diagnostics)
+        return None, diagnostics, decls
 
 
-def _errors_after(source: str, file: str, after_line: int) -> list:
-    """Syntax errors of the declarations that start below `after_line`, each parsed alone."""
-    starts = [m.start() for m in DECLARATION_START.finditer(source)]
-    diagnostics = []
-    for begin, end in zip(starts, starts[1:] + [len(source)]):
-        line = source.count("\n", 0, begin) + 1
-        if line <= after_line:
+# `rule "Name"` alone on its line: the `when` on the next line belongs to it.
+RULE_NAME_ALONE = re.compile(r'rule\s+"(?:[^"\\\n]|\\.)*"\s*')
+
+
+def _pieces(source: str):
+    """(first line, text) of each piece of the script cut where declarations start."""
+    starts: list[int] = []
+    for match in DECLARATION_START.finditer(source):
+        if match.group(1) == "when" and starts and RULE_NAME_ALONE.fullmatch(source, starts[-1], match.start()):
             continue
-        try:
-            _parse(source[begin:end], file, "start", line, 1)
-        except ScriptError as error:
-            diagnostics.extend(error.diagnostics)
-    return diagnostics
+        starts.append(match.start())
+    line, counted = 1, 0
+    for begin, end in zip(starts, starts[1:] + [len(source)]):
+        line += source.count("\n", counted, begin)  # counted on from the last piece, not from the top
+        counted = begin
+        yield line, source[begin:end]
 
 
 def parse_expr(source: str, file: str = "<expr>") -> ast.Expr:
