@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import difflib
 import hashlib
 import io
 import json
@@ -158,6 +159,68 @@ def check(files, fmt) -> None:
         summary = f"{len(files)} file(s): {errors} error(s), {warnings} warning(s)"
         (err if errors else out).print(summary if diagnostics else f"{len(files)} file(s) OK", markup=False)
     sys.exit(EXIT_SCRIPT if errors else 0)
+
+
+# ---- fmt ------------------------------------------------------------------------------
+def _flow_files(paths) -> list[str]:
+    """The files named, and the `.flow` files under the folders named, in order."""
+    found: list[str] = []
+    for path in paths:
+        if path != "-" and Path(path).is_dir():
+            found += sorted(str(p) for p in Path(path).rglob("*.flow"))
+        else:
+            found.append(path)
+    return found
+
+
+def _unified_diff(path: str, before: str, after: str) -> str:
+    def lines(text: str) -> list[str]:  # split at newlines only, each line keeping its own
+        parts = text.split("\n")
+        return [p + "\n" for p in parts[:-1]] + ([parts[-1]] if parts[-1] else [])
+
+    diff = difflib.unified_diff(lines(before), lines(after), path, path)
+    return "".join(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n" for line in diff)
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, allow_dash=True))
+@click.option("--check", is_flag=True, help="Change no file; list those that would change, and exit 1 if any.")
+@click.option("--diff", "show_diff", is_flag=True, help="Change no file; print the changes as a unified diff.")
+def fmt(paths, check, show_diff) -> None:
+    """Rewrite scripts in the canonical layout, keeping their comments.
+
+    PATHS are .flow files or folders (every .flow file under them); `-` reads
+    standard input and writes the result to standard output."""
+    from leadflow.syntax.formatter import format_source
+
+    changed = unchanged = broken = 0
+    for path in _flow_files(paths):
+        source = sys.stdin.read() if path == "-" else _read_text(path)
+        try:
+            formatted = format_source(source, path)
+        except ScriptError as error:
+            broken += 1
+            _report_script_error(error, {path: source})
+            continue
+        if path == "-" and not (check or show_diff):
+            click.echo(formatted, nl=False)
+        if formatted == source:
+            unchanged += 1
+            continue
+        changed += 1
+        if show_diff:
+            click.echo(_unified_diff(path, source, formatted), nl=False)
+        if check:
+            out.print(f"would reformat {path}", markup=False)
+        elif not show_diff and path != "-":
+            with open(path, "w", encoding="utf-8") as handle:
+                handle.write(formatted)
+            out.print(f"reformatted {path}", markup=False)
+    if paths != ("-",):  # standard input's result is the output itself
+        verb = "would be reformatted" if check or show_diff else "reformatted"
+        summary = f"{changed} file(s) {verb}, {unchanged} unchanged"
+        err.print(summary + (f", {broken} with errors" if broken else ""), markup=False)
+    sys.exit(EXIT_SCRIPT if broken or (check and changed) else 0)
 
 
 # ---- run ------------------------------------------------------------------------------
