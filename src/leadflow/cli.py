@@ -223,6 +223,52 @@ def fmt(paths, check, show_diff) -> None:
     sys.exit(EXIT_SCRIPT if broken or (check and changed) else 0)
 
 
+# ---- graph ----------------------------------------------------------------------------
+@main.command()
+@click.argument("script", type=click.Path(exists=True, dir_okay=False))
+@click.argument("name", required=False)
+@click.option("--format", "fmt", type=click.Choice(["mermaid", "dot", "svg"]), default="mermaid", show_default=True)
+@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), default=None,
+              help="Write the chart to this file instead of standard output.")
+def graph(script, name, fmt, output) -> None:
+    """Draw the workflows and rules of SCRIPT (or the one called NAME) as flow charts."""
+    from leadflow import graph as charts
+    from leadflow.diagnostics import did_you_mean
+    from leadflow.syntax.parser import parse
+
+    source = _read_text(script)
+    try:
+        program = parse(source, script)
+    except ScriptError as error:
+        _report_script_error(error, {script: source})
+        sys.exit(EXIT_SCRIPT)
+    try:
+        drawn = charts.charts(program, name)
+    except LookupError:
+        known = charts.names(program)
+        hint = did_you_mean(name, known)
+        listed = ", ".join(known) if known else "none"
+        raise click.UsageError(f"no workflow or rule named {name!r} in {script}"
+                               + (f"; did you mean {hint!r}?" if hint else f" (names: {listed})")) from None
+    if not drawn:
+        raise click.UsageError(f"{script} has no workflow or rule to draw")
+    if fmt == "mermaid":
+        chart: str | bytes = charts.to_mermaid(drawn)
+    elif fmt == "dot":
+        chart = charts.to_dot(drawn)
+    else:
+        try:
+            chart = charts.to_svg(charts.to_dot(drawn))
+        except charts.GraphvizMissing as error:
+            err.print(f"error: {error}", markup=False)
+            sys.exit(EXIT_USAGE)
+    if output is None:
+        click.echo(chart, nl=False)
+    else:
+        Path(output).write_bytes(chart if isinstance(chart, bytes) else chart.encode("utf-8"))
+        out.print(f"wrote {output}", markup=False)
+
+
 # ---- run ------------------------------------------------------------------------------
 def _event_lines(stream):
     for number, line in enumerate(stream, 1):
