@@ -232,8 +232,8 @@ def fmt(paths, check, show_diff) -> None:
               help="Write the chart to this file instead of standard output.")
 def graph(script, name, fmt, output) -> None:
     """Draw the workflows and rules of SCRIPT (or the one called NAME) as flow charts."""
-    from leadflow import graph as charts
     from leadflow.diagnostics import did_you_mean
+    from leadflow.graph import GraphvizMissing, charts, names, to_dot, to_mermaid, to_svg
     from leadflow.syntax.parser import parse
 
     source = _read_text(script)
@@ -243,9 +243,9 @@ def graph(script, name, fmt, output) -> None:
         _report_script_error(error, {script: source})
         sys.exit(EXIT_SCRIPT)
     try:
-        drawn = charts.charts(program, name)
+        drawn = charts(program, name)
     except LookupError:
-        known = charts.names(program)
+        known = names(program)
         hint = did_you_mean(name, known)
         listed = ", ".join(known) if known else "none"
         raise click.UsageError(f"no workflow or rule named {name!r} in {script}"
@@ -253,13 +253,13 @@ def graph(script, name, fmt, output) -> None:
     if not drawn:
         raise click.UsageError(f"{script} has no workflow or rule to draw")
     if fmt == "mermaid":
-        chart: str | bytes = charts.to_mermaid(drawn)
+        chart: str | bytes = to_mermaid(drawn)
     elif fmt == "dot":
-        chart = charts.to_dot(drawn)
+        chart = to_dot(drawn)
     else:
         try:
-            chart = charts.to_svg(charts.to_dot(drawn))
-        except charts.GraphvizMissing as error:
+            chart = to_svg(to_dot(drawn))
+        except GraphvizMissing as error:
             err.print(f"error: {error}", markup=False)
             sys.exit(EXIT_USAGE)
     if output is None:
