@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import difflib
 import hashlib
 import io
 import json
@@ -176,6 +177,114 @@ def lsp(stdio) -> None:
     from leadflow.lsp.server import serve
 
     serve()
+
+
+# ---- fmt ------------------------------------------------------------------------------
+def _flow_files(paths) -> list[str]:
+    """The files named, and the `.flow` files under the folders named, in order."""
+    found: list[str] = []
+    for path in paths:
+        if path != "-" and Path(path).is_dir():
+            found += sorted(str(p) for p in Path(path).rglob("*.flow"))
+        else:
+            found.append(path)
+    return found
+
+
+def _unified_diff(path: str, before: str, after: str) -> str:
+    def lines(text: str) -> list[str]:  # split at newlines only, each line keeping its own
+        parts = text.split("\n")
+        return [p + "\n" for p in parts[:-1]] + ([parts[-1]] if parts[-1] else [])
+
+    diff = difflib.unified_diff(lines(before), lines(after), path, path)
+    return "".join(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n" for line in diff)
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, allow_dash=True))
+@click.option("--check", is_flag=True, help="Change no file; list those that would change, and exit 1 if any.")
+@click.option("--diff", "show_diff", is_flag=True, help="Change no file; print the changes as a unified diff.")
+def fmt(paths, check, show_diff) -> None:
+    """Rewrite scripts in the canonical layout, keeping their comments.
+
+    PATHS are .flow files or folders (every .flow file under them); `-` reads
+    standard input and writes the result to standard output."""
+    from leadflow.syntax.formatter import format_source
+
+    changed = unchanged = broken = 0
+    for path in _flow_files(paths):
+        source = sys.stdin.read() if path == "-" else _read_text(path)
+        try:
+            formatted = format_source(source, path)
+        except ScriptError as error:
+            broken += 1
+            _report_script_error(error, {path: source})
+            continue
+        if path == "-" and not (check or show_diff):
+            click.echo(formatted, nl=False)
+        if formatted == source:
+            unchanged += 1
+            continue
+        changed += 1
+        if show_diff:
+            click.echo(_unified_diff(path, source, formatted), nl=False)
+        if check:
+            out.print(f"would reformat {path}", markup=False)
+        elif not show_diff and path != "-":
+            with open(path, "w", encoding="utf-8") as handle:
+                handle.write(formatted)
+            out.print(f"reformatted {path}", markup=False)
+    if paths != ("-",):  # standard input's result is the output itself
+        verb = "would be reformatted" if check or show_diff else "reformatted"
+        summary = f"{changed} file(s) {verb}, {unchanged} unchanged"
+        err.print(summary + (f", {broken} with errors" if broken else ""), markup=False)
+    sys.exit(EXIT_SCRIPT if broken or (check and changed) else 0)
+
+
+# ---- graph ----------------------------------------------------------------------------
+@main.command()
+@click.argument("script", type=click.Path(exists=True, dir_okay=False))
+@click.argument("name", required=False)
+@click.option("--format", "fmt", type=click.Choice(["mermaid", "dot", "svg"]), default="mermaid", show_default=True)
+@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), default=None,
+              help="Write the chart to this file instead of standard output.")
+def graph(script, name, fmt, output) -> None:
+    """Draw the workflows and rules of SCRIPT (or the one called NAME) as flow charts."""
+    from leadflow.diagnostics import did_you_mean
+    from leadflow.graph import GraphvizMissing, charts, names, to_dot, to_mermaid, to_svg
+    from leadflow.syntax.parser import parse
+
+    source = _read_text(script)
+    try:
+        program = parse(source, script)
+    except ScriptError as error:
+        _report_script_error(error, {script: source})
+        sys.exit(EXIT_SCRIPT)
+    try:
+        drawn = charts(program, name)
+    except LookupError:
+        known = names(program)
+        hint = did_you_mean(name, known)
+        listed = ", ".join(known) if known else "none"
+        raise click.UsageError(f"no workflow or rule named {name!r} in {script}"
+                               + (f"; did you mean {hint!r}?" if hint else f" (names: {listed})")) from None
+    if not drawn:
+        raise click.UsageError(f"{script} has no workflow or rule to draw")
+    if fmt == "mermaid":
+        chart: str | bytes = to_mermaid(drawn)
+    elif fmt == "dot":
+        chart = to_dot(drawn)
+    else:
+        try:
+            chart = to_svg(to_dot(drawn))
+        except GraphvizMissing as error:
+            err.print(f"error: {error}", markup=False)
+            sys.exit(EXIT_USAGE)
+    if output is None:
+        click.echo(chart, nl=False)
+    else:
+        Path(output).write_bytes(chart if isinstance(chart, bytes) else chart.encode("utf-8"))
+        out.print(f"wrote {output}", markup=False)
 
 
 # ---- run ------------------------------------------------------------------------------

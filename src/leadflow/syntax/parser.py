@@ -8,6 +8,7 @@ through `UnexpectedInput.match_examples`.
 from __future__ import annotations
 
 import re
+import threading
 from functools import lru_cache
 from importlib import resources
 
@@ -62,6 +63,10 @@ CHARACTER_HINTS = {
 
 @lru_cache(maxsize=1)
 def _lark() -> Lark:
+    return _build()
+
+
+def _build(**options) -> Lark:
     grammar = resources.files("leadflow.grammar").joinpath("leadflow.lark").read_text("utf-8")
     return Lark(
         grammar,
@@ -71,22 +76,27 @@ def _lark() -> Lark:
         maybe_placeholders=True,
         start=["start", "expr"],
         cache=True,
+        **options,
     )
 
 
 # A line starting with one of these at column 1 starts a new declaration.
-DECLARATION_START = re.compile(r"^(object|event|list|secret|email|const|type|extern|fn|rule|when)\b", re.M)
+DECLARATION_START = re.compile(r"^(object|event|list|secret|email|const|type|extern|fn|rule|when|workflow)\b", re.M)
 
 
 def parse(source: str, file: str = "<script>") -> ast.Program:
     """Parse a whole script. Raises ScriptError listing its syntax errors."""
-    program, diagnostics, _ = parse_recovering(source, file)
+    return _parse_script(source, file, None)
+
+
+def _parse_script(source: str, file: str, lark: Lark | None) -> ast.Program:
+    program, diagnostics, _ = parse_recovering(source, file, lark)
     if diagnostics:
         raise ScriptError(diagnostics)
     return program
 
 
-def parse_recovering(source: str, file: str = "<script>") -> tuple[ast.Program | None, list, list[ast.Decl]]:
+def parse_recovering(source: str, file: str = "<script>", lark: Lark | None = None) -> tuple[ast.Program | None, list, list[ast.Decl]]:
     """(program, [], its declarations) for a script that parses; for one that
     does not, (None, its syntax errors, the declarations that still parse).
 
@@ -99,7 +109,7 @@ def parse_recovering(source: str, file: str = "<script>") -> tuple[ast.Program |
     being cut badly.
     """
     try:
-        program = _parse(source, file, "start")
+        program = _parse(source, file, "start", lark=lark)
         return program, [], list(program.decls)
     except ScriptError as first:
         after = first.diagnostics[0].span.line
@@ -140,10 +150,86 @@ def parse_expr(source: str, file: str = "<expr>") -> ast.Expr:
                            for d in error.diagnostics]) from None
 
 
-def _parse(source: str, file: str, start: str, line: int = 1, column: int = 1, in_string: bool = False):
-    padded = "\n" * (line - 1) + " " * (column - 1) + source
+# ---- comments and braces, for the formatter ----------------------------------------
+Position = tuple[int, int]  # (line, column), both 1-based
+COMMENT_TRAILING_SPACE = " \t\f\r"  # the grammar's white space, less the newline ending a comment
+
+
+@attrs.frozen
+class Comment:
+    """A `# ...` comment: where it starts and its text (trailing white space removed)."""
+
+    span: Span
+    text: str
+
+    @property
+    def start(self) -> Position:
+        return (self.span.line, self.span.column)
+
+
+@attrs.frozen
+class Layout:
+    """What the AST leaves out of a source and a formatter needs back: its
+    comments, and where each block's braces are (`{` position -> its `}`)."""
+
+    comments: tuple[Comment, ...]
+    braces: dict[Position, Position]
+
+
+class _TokenLog(threading.local):
+    """Where the recording parser's lexer callbacks put tokens, one list per thread."""
+
+    tokens: list | None = None
+
+
+_log = _TokenLog()
+
+
+def _record(token: Token) -> Token:
+    if _log.tokens is not None:
+        _log.tokens.append(token)
+    return token
+
+
+@lru_cache(maxsize=1)
+def _recording_lark() -> Lark:
+    """A second parser whose lexer reports comments (which the grammar ignores) and
+    braces; kept apart so that plain `parse` pays nothing for it."""
+    return _build(lexer_callbacks={"COMMENT": _record, "LBRACE": _record, "RBRACE": _record})
+
+
+def parse_with_comments(source: str, file: str = "<script>") -> tuple[ast.Program, Layout]:
+    """Parse a whole script as `parse` does, and also return its Layout.
+
+    Comments inside a string's `{...}` are found too: interpolations are
+    parsed at their true position in the file, by the same recording parser.
+    """
+    _log.tokens = []
     try:
-        tree = _lark().parse(padded, start=start)
+        program = _parse_script(source, file, _recording_lark())
+        tokens = sorted(_log.tokens, key=lambda t: (t.line, t.column))
+    finally:
+        _log.tokens = None
+    comments = tuple(
+        Comment(Span(file, t.line, t.column, t.end_line, t.end_column), str(t).rstrip(COMMENT_TRAILING_SPACE))
+        for t in tokens if t.type == "COMMENT"
+    )
+    braces: dict[Position, Position] = {}
+    opened: list[Position] = []
+    for token in tokens:
+        if token.type == "LBRACE":
+            opened.append((token.line, token.column))
+        elif token.type == "RBRACE":
+            braces[opened.pop()] = (token.line, token.column)
+    return program, Layout(comments, braces)
+
+
+def _parse(source: str, file: str, start: str, line: int = 1, column: int = 1, in_string: bool = False,
+           lark: Lark | None = None):
+    padded = "\n" * (line - 1) + " " * (column - 1) + source
+    lark = lark or _lark()
+    try:
+        tree = lark.parse(padded, start=start)
     except UnexpectedInput as error:
         diagnostic = _syntax_diagnostic(error, padded, file)
         if in_string:  # an interpolation inside a string
@@ -151,7 +237,7 @@ def _parse(source: str, file: str, start: str, line: int = 1, column: int = 1, i
         raise ScriptError([diagnostic]) from None
 
     def parse_expr_at(text: str, at_line: int, at_column: int):
-        return _parse(text, file, "expr", at_line, at_column, in_string=True)
+        return _parse(text, file, "expr", at_line, at_column, in_string=True, lark=lark)
 
     try:
         return ToAst(file, parse_expr_at).transform(tree)

@@ -77,11 +77,11 @@ TEXT_ESCAPES = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\t": "\\t", "\r": "\\r",
 # ---- public API ------------------------------------------------------------------
 def format_program(program: ast.Program) -> str:
     """The canonical source of a whole script: declarations separated by a blank line."""
-    return "".join(("\n" if i else "") + format_decl(decl) + "\n" for i, decl in enumerate(program.decls))
+    return Printer().program(program)
 
 
 def format_decl(decl: ast.Decl) -> str:
-    return "\n".join(_decl_lines(decl))
+    return "\n".join(Printer().decl_lines(decl))
 
 
 def format_expr(expr: ast.Expr) -> str:
@@ -143,57 +143,236 @@ def _where(condition: ast.Expr | None) -> str:
 
 def format_action(action: ast.Action) -> str:
     """One action; `if` and webhook actions span several lines, indented from column 0."""
-    return "\n".join(_action_lines(action))
+    return "\n".join(Printer().action_lines(action))
 
 
-# ---- declarations ------------------------------------------------------------------
-def _decl_lines(decl: ast.Decl) -> list[str]:
-    if isinstance(decl, ast.ObjectDecl):
-        return _braced(f"object {decl.name}", _entries([_prop(p) for p in decl.props]))
-    if isinstance(decl, ast.EventDecl):
-        head = f"event {decl.name}" + (f" on {decl.on_object}" if decl.on_object is not None else "")
-        if not decl.fields:
-            return [head]
-        return _braced(head, [_field_type(f) for f in decl.fields])
-    if isinstance(decl, ast.ListDecl):
-        return [f"list {decl.name}" + (f" {quote(decl.display)}" if decl.display is not None else "")]
-    if isinstance(decl, ast.SecretDecl):
-        return [f"secret {decl.name}"]
-    if isinstance(decl, ast.EmailDecl):
-        return _braced(f"email {decl.name}", _entries([f"{_name(f.name)}: {format_expr(f.value)}" for f in decl.fields]))
-    if isinstance(decl, ast.ConstDecl):
-        return [f"const {decl.name} = {format_expr(decl.value)}"]
-    if isinstance(decl, ast.TypeDecl):
-        return [f"type {decl.name} = {format_type(decl.type)}"]
-    if isinstance(decl, ast.ExternFn):
-        return [f"extern fn {_signature(decl)}"]
-    if isinstance(decl, ast.FnDecl):
-        if isinstance(decl.body, ast.FnBlock):
-            body = [line for stmt in decl.body.stmts for line in _stmt_lines(stmt)]
-            body.append(f"return {format_expr(decl.body.result)}")
-            return _braced(f"fn {_signature(decl)}", body)
-        return [f"fn {_signature(decl)} = {format_expr(decl.body)}"]
-    if isinstance(decl, ast.Rule):
-        return _rule_lines(decl)
-    if isinstance(decl, ast.Workflow):
-        return _workflow_lines(decl)
-    raise TypeError(f"not a declaration: {decl!r}")
+def format_clause(clause: ast.Clause) -> str:
+    """One workflow clause (`enroll when ...`, `goal ...`), on one line."""
+    return Printer().clause(clause)
 
 
-def _braced(head: str, body: list[str]) -> list[str]:
-    """`head {`, the body indented one step, `}`; `head {}` when empty."""
-    if not body:
-        return [head + " {}"]
-    return [head + " {", *(INDENT + line if line else "" for line in body), "}"]
+# ---- layout of declarations, rules and workflows --------------------------------------
+class Printer:
+    """Lays declarations out as lines, one entry, clause, action or statement a line.
 
+    Two hooks do nothing here and let a subclass (the comment-keeping
+    formatter) add lines: `anchored` sees the lines of every node that stands
+    on its own line(s) in a sequence (a declaration, an object property, an
+    event or email field, a statement, a clause, an action or step in a block,
+    a split or branch arm, a webhook option), and `braced` sees every block
+    with a key naming it: `(node, index)`, the index counting the node's
+    blocks in source order (an `if` action's branches, then its `else`).
+    """
 
-def _entries(lines: list[str]) -> list[str]:
-    """Body entries, one a line; a comma only where a number would swallow the next
-    entry's name as its unit (`= 5` then `days: number` would read `5 days`)."""
-    return [
-        line + "," if line[-1].isdigit() and UNIT_WORD.match(following) else line
-        for line, following in zip(lines, lines[1:] + [""])
-    ]
+    def anchored(self, node, lines: list[str], part: str | None = None) -> list[str]:
+        """The lines of `node` (or of its `part`, for a webhook option or a branch's
+        `else`) as they stand in their sequence."""
+        return lines
+
+    def braced(self, head: str, body: list[str], block: tuple | None = None) -> list[str]:
+        """`head {`, the body indented one step, `}`; `head {}` when empty."""
+        if not body:
+            return [head + " {}"]
+        return [head + " {", *(INDENT + line if line else "" for line in body), "}"]
+
+    def program(self, program: ast.Program) -> str:
+        lines = self.program_lines(program)
+        return "\n".join(lines) + "\n" if lines else ""
+
+    def program_lines(self, program: ast.Program) -> list[str]:
+        lines: list[str] = []
+        for decl in program.decls:
+            if lines:
+                lines.append("")
+            lines += self.anchored(decl, self.decl_lines(decl))
+        return lines
+
+    # ---- declarations ----------------------------------------------------------
+    def decl_lines(self, decl: ast.Decl) -> list[str]:
+        if isinstance(decl, ast.ObjectDecl):
+            return self.braced(f"object {decl.name}", self._entries(decl.props, [_prop(p) for p in decl.props]),
+                               (decl, 0))
+        if isinstance(decl, ast.EventDecl):
+            head = f"event {decl.name}" + (f" on {decl.on_object}" if decl.on_object is not None else "")
+            if not decl.fields:
+                return [head]
+            fields = [line for f in decl.fields for line in self.anchored(f, [_field_type(f)])]
+            return self.braced(head, fields, (decl, 0))
+        if isinstance(decl, ast.ListDecl):
+            return [f"list {decl.name}" + (f" {quote(decl.display)}" if decl.display is not None else "")]
+        if isinstance(decl, ast.SecretDecl):
+            return [f"secret {decl.name}"]
+        if isinstance(decl, ast.EmailDecl):
+            fields = [f"{_name(f.name)}: {format_expr(f.value)}" for f in decl.fields]
+            return self.braced(f"email {decl.name}", self._entries(decl.fields, fields), (decl, 0))
+        if isinstance(decl, ast.ConstDecl):
+            return [f"const {decl.name} = {format_expr(decl.value)}"]
+        if isinstance(decl, ast.TypeDecl):
+            return [f"type {decl.name} = {format_type(decl.type)}"]
+        if isinstance(decl, ast.ExternFn):
+            return [f"extern fn {_signature(decl)}"]
+        if isinstance(decl, ast.FnDecl):
+            if isinstance(decl.body, ast.FnBlock):
+                result = decl.body.result
+                body = self._stmts(decl.body.stmts) + self.anchored(result, [f"return {format_expr(result)}"])
+                return self.braced(f"fn {_signature(decl)}", body, (decl, 0))
+            return [f"fn {_signature(decl)} = {format_expr(decl.body)}"]
+        if isinstance(decl, ast.Rule):
+            return self._rule_lines(decl)
+        if isinstance(decl, ast.Workflow):
+            return self._workflow_lines(decl)
+        raise TypeError(f"not a declaration: {decl!r}")
+
+    def _entries(self, nodes, lines: list[str]) -> list[str]:
+        """Body entries, one a line; a comma only where a number would swallow the next
+        entry's name as its unit (`= 5` then `days: number` would read `5 days`)."""
+        with_commas = [
+            line + "," if line[-1].isdigit() and UNIT_WORD.match(following) else line
+            for line, following in zip(lines, lines[1:] + [""])
+        ]
+        return [out for node, line in zip(nodes, with_commas) for out in self.anchored(node, [line])]
+
+    def _stmt_lines(self, stmt: ast.Stmt) -> list[str]:
+        if isinstance(stmt, ast.LetStmt):
+            return [f"let {stmt.name} = {format_expr(stmt.value)}"]
+        if isinstance(stmt, ast.AssignStmt):
+            return [f"{stmt.name} = {format_expr(stmt.value)}"]
+        if isinstance(stmt, ast.ForStmt):
+            return self.braced(f"for {stmt.var} in {format_expr(stmt.iterable)}", self._stmts(stmt.body), (stmt, 0))
+        if isinstance(stmt, ast.IfStmt):
+            lines = self.braced(f"if {format_expr(stmt.condition)}", self._stmts(stmt.then), (stmt, 0))
+            if stmt.otherwise is not None:
+                otherwise = self.braced("else", self._stmts(stmt.otherwise), (stmt, 1))
+                lines[-1] += " " + otherwise[0]
+                lines += otherwise[1:]
+            return lines
+        raise TypeError(f"not a statement: {stmt!r}")
+
+    def _stmts(self, stmts) -> list[str]:
+        return [line for stmt in stmts for line in self.anchored(stmt, self._stmt_lines(stmt))]
+
+    # ---- rules and workflows ---------------------------------------------------------
+    def _rule_lines(self, rule: ast.Rule) -> list[str]:
+        lines = [f"rule {quote(rule.name)}"] if rule.name is not None else []
+        head = f"when {format_trigger(rule.trigger)}"
+        if rule.condition is not None:
+            head += f" if {format_expr(rule.condition)}"
+        lines.append(head)
+        if rule.block or len(rule.actions) != 1:
+            lines += self.braced("then", self._actions(rule.actions), (rule, 0))
+        else:  # `then ACTION`: the action is part of the rule's lines, not anchored on its own
+            first, *rest = self.action_lines(rule.actions[0])
+            lines += [f"then {first}", *rest]
+        return lines
+
+    def _workflow_lines(self, workflow: ast.Workflow) -> list[str]:
+        head = f"workflow {workflow.name}"
+        if workflow.object_type != "contact":
+            head += f" for {workflow.object_type}"
+        clauses = [line for c in workflow.clauses for line in self.anchored(c, [self.clause(c)])]
+        steps = self._actions(workflow.steps)
+        return self.braced(head, clauses + ([""] if clauses and steps else []) + steps, (workflow, 0))
+
+    def clause(self, clause: ast.Clause) -> str:
+        if isinstance(clause, ast.Enrollment):
+            condition = f" if {format_expr(clause.condition)}" if clause.condition is not None else ""
+            return f"enroll when {format_trigger(clause.trigger)}{condition}"
+        if isinstance(clause, ast.Reenroll):
+            if clause.mode == "after":
+                return f"reenroll after {format_expr(clause.after)}"
+            if clause.mode == "when":
+                return f"reenroll when {format_trigger(clause.trigger)}"
+            return "reenroll never"
+        if isinstance(clause, ast.Goal):
+            return f"goal {format_expr(clause.condition)}"
+        if isinstance(clause, ast.Suppress):
+            return f"suppress {clause.list_name}"
+        if isinstance(clause, ast.UnenrollWhen):
+            return f"unenroll when {format_expr(clause.condition)}"
+        if isinstance(clause, ast.Window):
+            zone = f" timezone {quote(clause.timezone)}" if clause.timezone is not None else ""
+            return f"window {', '.join(clause.days)} {_time(clause.start)}-{_time(clause.end)}{zone}"
+        raise TypeError(f"not a workflow clause: {clause!r}")
+
+    # ---- actions and steps -------------------------------------------------------------
+    def _actions(self, actions) -> list[str]:
+        return [line for action in actions for line in self.anchored(action, self.action_lines(action))]
+
+    def action_lines(self, action: ast.Action) -> list[str]:
+        if isinstance(action, ast.IfAction):
+            return self._if_action_lines(action)
+        if isinstance(action, ast.Webhook):
+            return self._webhook_lines(action)
+        return self._step_lines(action) or [_simple_action(action)]
+
+    def _step_lines(self, step) -> list[str] | None:
+        """The steps that only workflows hold; None for an ordinary action."""
+        if isinstance(step, ast.WaitFor):
+            head = f"wait for {step.event}{_where(step.where)} up to {format_expr(step.timeout)}"
+            return [head] if step.otherwise is None else self.braced(head + " else", self._actions(step.otherwise),
+                                                                    (step, 0))
+        if isinstance(step, ast.Split):
+            arms = [
+                line for arm in step.arms
+                for line in self.anchored(arm, self.braced(f"{_number(arm.percent)}%", self._actions(arm.steps),
+                                                           (arm, 0)))
+            ]
+            return self.braced("split random", arms, (step, 0))
+        if isinstance(step, ast.Branch):
+            arms = [
+                line for arm in step.arms
+                for line in self.anchored(arm, self.braced(", ".join(format_expr(v) for v in arm.values),
+                                                           self._actions(arm.steps), (arm, 0)))
+            ]
+            if step.otherwise is not None:
+                arms += self.anchored(step, self.braced("else", self._actions(step.otherwise), (step, 1)), "else")
+            return self.braced(f"branch on {format_expr(step.subject)}", arms, (step, 0))
+        if isinstance(step, ast.Wait):
+            return [f"wait {format_expr(step.duration)}"]
+        if isinstance(step, ast.WaitUntil):
+            days = f" on {', '.join(step.days)}" if step.days is not None else ""
+            return [f"wait until {format_expr(step.target)}{days}"]
+        if isinstance(step, ast.Stop):
+            return ["stop"]
+        return None
+
+    def _if_action_lines(self, action: ast.IfAction) -> list[str]:
+        if not action.branches:
+            raise ValueError("an if action needs at least one branch")
+        lines: list[str] = []
+        for i, (condition, actions) in enumerate(action.branches):
+            block = self.braced(f"if {format_expr(condition)}", self._actions(actions), (action, i))
+            if i:  # `} else if ... {` continues the previous closing line
+                lines[-1] += " else " + block[0]
+                block = block[1:]
+            lines += block
+        if action.otherwise is not None:
+            block = self.braced("else", self._actions(action.otherwise), (action, len(action.branches)))
+            lines[-1] += " " + block[0]
+            lines += block[1:]
+        return lines
+
+    def _webhook_lines(self, hook: ast.Webhook) -> list[str]:
+        """`webhook METHOD URL`, then each option on its own continuation line."""
+        options = []
+        if hook.body is not None:
+            options.append(("with", f"with {format_expr(hook.body)}"))
+        if hook.headers is not None:
+            options.append(("headers", f"headers {format_expr(hook.headers)}"))
+        if hook.auth_secret is not None:
+            options.append(("auth", f"auth bearer {hook.auth_secret}"))
+        if hook.sign_secret is not None:
+            options.append(("sign", f"sign with {hook.sign_secret}"))
+        if hook.timeout is not None:
+            options.append(("timeout", f"timeout {format_expr(hook.timeout)}"))
+        if (hook.alias is None) != (hook.response_type is None):
+            raise ValueError("a webhook's `as` needs both a name and a response type")
+        if hook.alias is not None:
+            options.append(("as", f"as {hook.alias}: {format_type(hook.response_type)}"))
+        lines = [f"webhook {hook.method} {format_expr(hook.url)}"]
+        for part, text in options:
+            lines += [INDENT + line if line else "" for line in self.anchored(hook, [text], part)]
+        return lines
 
 
 def _prop(prop: ast.PropDecl) -> str:
@@ -212,129 +391,6 @@ def _field_type(field: ast.FieldType) -> str:
 def _signature(fn: ast.ExternFn | ast.FnDecl) -> str:
     params = ", ".join(f"{p.name}: {format_type(p.type)}" for p in fn.params)
     return f"{fn.name}({params}) -> {format_type(fn.result)}"
-
-
-def _stmt_lines(stmt: ast.Stmt) -> list[str]:
-    if isinstance(stmt, ast.LetStmt):
-        return [f"let {stmt.name} = {format_expr(stmt.value)}"]
-    if isinstance(stmt, ast.AssignStmt):
-        return [f"{stmt.name} = {format_expr(stmt.value)}"]
-    if isinstance(stmt, ast.ForStmt):
-        return _braced(f"for {stmt.var} in {format_expr(stmt.iterable)}", _stmts(stmt.body))
-    if isinstance(stmt, ast.IfStmt):
-        lines = _braced(f"if {format_expr(stmt.condition)}", _stmts(stmt.then))
-        if stmt.otherwise is not None:
-            otherwise = _braced("else", _stmts(stmt.otherwise))
-            lines[-1] += " " + otherwise[0]
-            lines += otherwise[1:]
-        return lines
-    raise TypeError(f"not a statement: {stmt!r}")
-
-
-def _stmts(stmts) -> list[str]:
-    return [line for stmt in stmts for line in _stmt_lines(stmt)]
-
-
-# ---- rules and actions -------------------------------------------------------------
-def _rule_lines(rule: ast.Rule) -> list[str]:
-    lines = [f"rule {quote(rule.name)}"] if rule.name is not None else []
-    head = f"when {format_trigger(rule.trigger)}"
-    if rule.condition is not None:
-        head += f" if {format_expr(rule.condition)}"
-    lines.append(head)
-    if rule.block or len(rule.actions) != 1:
-        lines += _braced("then", _actions(rule.actions))
-    else:
-        first, *rest = _action_lines(rule.actions[0])
-        lines += [f"then {first}", *rest]
-    return lines
-
-
-# ---- workflows ---------------------------------------------------------------------
-def _workflow_lines(workflow: ast.Workflow) -> list[str]:
-    head = f"workflow {workflow.name}"
-    if workflow.object_type != "contact":
-        head += f" for {workflow.object_type}"
-    clauses = [_clause(c) for c in workflow.clauses]
-    steps = _actions(workflow.steps)
-    return _braced(head, clauses + ([""] if clauses and steps else []) + steps)
-
-
-def _clause(clause: ast.Clause) -> str:
-    if isinstance(clause, ast.Enrollment):
-        condition = f" if {format_expr(clause.condition)}" if clause.condition is not None else ""
-        return f"enroll when {format_trigger(clause.trigger)}{condition}"
-    if isinstance(clause, ast.Reenroll):
-        if clause.mode == "after":
-            return f"reenroll after {format_expr(clause.after)}"
-        if clause.mode == "when":
-            return f"reenroll when {format_trigger(clause.trigger)}"
-        return "reenroll never"
-    if isinstance(clause, ast.Goal):
-        return f"goal {format_expr(clause.condition)}"
-    if isinstance(clause, ast.Suppress):
-        return f"suppress {clause.list_name}"
-    if isinstance(clause, ast.UnenrollWhen):
-        return f"unenroll when {format_expr(clause.condition)}"
-    if isinstance(clause, ast.Window):
-        zone = f" timezone {quote(clause.timezone)}" if clause.timezone is not None else ""
-        return f"window {', '.join(clause.days)} {_time(clause.start)}-{_time(clause.end)}{zone}"
-    raise TypeError(f"not a workflow clause: {clause!r}")
-
-
-def _step_lines(step) -> list[str]:
-    """The steps that only workflows hold; None for an ordinary action."""
-    if isinstance(step, ast.WaitFor):
-        head = f"wait for {step.event}{_where(step.where)} up to {format_expr(step.timeout)}"
-        return [head] if step.otherwise is None else _braced(head + " else", _actions(step.otherwise))
-    if isinstance(step, ast.Split):
-        arms = [line for arm in step.arms for line in _braced(f"{_number(arm.percent)}%", _actions(arm.steps))]
-        return _braced("split random", arms)
-    if isinstance(step, ast.Branch):
-        arms = [
-            line for arm in step.arms
-            for line in _braced(", ".join(format_expr(v) for v in arm.values), _actions(arm.steps))
-        ]
-        if step.otherwise is not None:
-            arms += _braced("else", _actions(step.otherwise))
-        return _braced(f"branch on {format_expr(step.subject)}", arms)
-    if isinstance(step, ast.Wait):
-        return [f"wait {format_expr(step.duration)}"]
-    if isinstance(step, ast.WaitUntil):
-        days = f" on {', '.join(step.days)}" if step.days is not None else ""
-        return [f"wait until {format_expr(step.target)}{days}"]
-    if isinstance(step, ast.Stop):
-        return ["stop"]
-    return None
-
-
-def _actions(actions) -> list[str]:
-    return [line for action in actions for line in _action_lines(action)]
-
-
-def _action_lines(action: ast.Action) -> list[str]:
-    if isinstance(action, ast.IfAction):
-        return _if_action_lines(action)
-    if isinstance(action, ast.Webhook):
-        return _webhook_lines(action)
-    return _step_lines(action) or [_simple_action(action)]
-
-
-def _if_action_lines(action: ast.IfAction) -> list[str]:
-    if not action.branches:
-        raise ValueError("an if action needs at least one branch")
-    lines: list[str] = []
-    for i, (condition, actions) in enumerate(action.branches):
-        block = _braced(f"if {format_expr(condition)}", _actions(actions))
-        if i:  # `} else if ... {` continues the previous closing line
-            lines[-1] += " else " + block[0]
-            block = block[1:]
-        lines += block
-    if action.otherwise is not None:
-        block = _braced("else", _actions(action.otherwise))
-        lines[-1] += " " + block[0]
-        lines += block[1:]
-    return lines
 
 
 def _simple_action(action) -> str:
@@ -379,26 +435,6 @@ def _juxtaposed(first: ast.Expr, second: ast.Expr) -> str:
 
 def _ends_with_word(text: str) -> bool:
     return text[-1].isalnum() or text[-1] == "_"
-
-
-def _webhook_lines(hook: ast.Webhook) -> list[str]:
-    """`webhook METHOD URL`, then each option on its own continuation line."""
-    parts = [f"webhook {hook.method} {format_expr(hook.url)}"]
-    if hook.body is not None:
-        parts.append(f"with {format_expr(hook.body)}")
-    if hook.headers is not None:
-        parts.append(f"headers {format_expr(hook.headers)}")
-    if hook.auth_secret is not None:
-        parts.append(f"auth bearer {hook.auth_secret}")
-    if hook.sign_secret is not None:
-        parts.append(f"sign with {hook.sign_secret}")
-    if hook.timeout is not None:
-        parts.append(f"timeout {format_expr(hook.timeout)}")
-    if (hook.alias is None) != (hook.response_type is None):
-        raise ValueError("a webhook's `as` needs both a name and a response type")
-    if hook.alias is not None:
-        parts.append(f"as {hook.alias}: {format_type(hook.response_type)}")
-    return [parts[0], *(INDENT + option for option in parts[1:])]
 
 
 def _path(path: tuple[str, ...]) -> str:
