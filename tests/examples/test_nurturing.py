@@ -2,7 +2,7 @@
 the goal, suppression, `unenroll when` and the Paris office-hours window."""
 from __future__ import annotations
 
-from examples_support import EXAMPLES, at, emails, events, emails_to, load, lists, notifications, only_run, play, taken
+from examples_support import EXAMPLES, at, emails, emails_to, events, lists, load, notifications, only_run, play, taken
 
 from leadflow import Engine, SimulatedClock
 
