@@ -1,40 +1,21 @@
-"""Each example under examples/ runs end to end on its own data."""
+"""Each example under examples/ runs end to end on its own data.
+
+The workflow examples (nurturing, cleanup, ab_test, webinar, birthday,
+ticket_sla) have a test module each.
+"""
 from __future__ import annotations
 
-import csv
-import datetime as dt
 import json
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 
 import pytest
-
-from leadflow import Engine, SimulatedClock
-from leadflow.demo import run_demo
-from leadflow.effects.webhooks import verify
+from examples_support import EXAMPLES, events, load, props
 from rich.console import Console
 
-EXAMPLES = Path(__file__).resolve().parents[2] / "src" / "leadflow" / "examples"
-START = dt.datetime(2026, 11, 23, 8, 0, tzinfo=dt.timezone.utc)
-
-
-def load(name: str, script_text: str | None = None, **options) -> Engine:
-    folder = EXAMPLES / name
-    script = next(folder.glob("*.flow"))
-    engine = Engine.from_source(script_text or script.read_text(), script.name, clock=SimulatedClock(START), **options)
-    with open(folder / "contacts.csv", newline="") as handle:
-        results = engine.import_rows(list(csv.DictReader(handle)))
-    assert all(not isinstance(r, Exception) for r in results), results
-    return engine
-
-
-def events(name: str) -> list[dict]:
-    return [json.loads(line) for line in (EXAMPLES / name / "events.jsonl").read_text().splitlines() if line.strip()]
-
-
-def props(engine: Engine, email: str) -> dict:
-    return engine.record(email).properties
+from leadflow import Engine
+from leadflow.demo import run_demo
+from leadflow.effects.webhooks import verify
 
 
 def test_lifecycle_demo(tmp_path):
@@ -90,7 +71,7 @@ def test_enrichment_by_webhook(enrichment_server, tmp_path):
     url, received = enrichment_server
     script = (EXAMPLES / "enrichment" / "enrichment.flow").read_text().replace("https://enrich.example.com/v1/person", url)
     secrets = {"ENRICH_KEY": "bearer-secret", "ENRICH_SIGNING_KEY": "signing-secret"}
-    engine = load("enrichment", script, secrets=secrets, allow_private_webhooks=True, email=str(tmp_path))
+    engine = load("enrichment", script_text=script, secrets=secrets, allow_private_webhooks=True, email=str(tmp_path))
     for item in events("enrichment"):
         engine.emit_record(item)
     report = engine.deliver()

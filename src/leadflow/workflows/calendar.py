@@ -96,7 +96,9 @@ def date_matches(value, day: dt.date, offset: Duration | None, before: bool, zon
 
     `yearly on birthday` (offset None) fires on the anniversary; a 29 February
     fires on 28 February in other years. `3 days before renewal_date` fires on
-    the day that is 3 days before the date.
+    the day that is 3 days before the date. The offset is applied to the
+    property's date, not to the day tested, so a month that clamps still
+    fires: `1 month after` 31 January fires on 28 February.
     """
     if isinstance(value, dt.datetime):
         value = value.astimezone(zone).date()
@@ -108,7 +110,7 @@ def date_matches(value, day: dt.date, offset: Duration | None, before: bool, zon
         leap_day = value.month == 2 and value.day == 29
         return leap_day and (day.month, day.day) == (2, 28) and not _is_leap(day.year)
     shift = relativedelta(months=offset.months, days=offset.days + int(offset.seconds // 86400))
-    return (day + shift if before else day - shift) == value
+    return (value - shift if before else value + shift) == day
 
 
 def _is_leap(year: int) -> bool:

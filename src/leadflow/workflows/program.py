@@ -61,11 +61,19 @@ def compile_workflow(info, gen, actions, engine_zone: ZoneInfo) -> CompiledWorkf
     wf: ast.Workflow = info.workflow
     window = next(iter(wf.clauses_of(ast.Window)), None)
     zone = ZoneInfo(window.timezone) if window and window.timezone else engine_zone
-    layout = _Layout(gen, actions, f"wf_{wf.name}")
-    layout.block(wf.steps, "")
-    layout.steps.append(Step("end", "end", wf.span, "end"))
     reenroll = next(iter(wf.clauses_of(ast.Reenroll)), None) or ast.Reenroll("never")
     goal = next(iter(wf.clauses_of(ast.Goal)), None)
+    # The steps, goal and `unenroll when` read a datetime literal without an
+    # offset in the workflow's zone, as they read `today()` (see runs.py).
+    engine_literals, gen.timezone = gen.timezone, zone
+    try:
+        layout = _Layout(gen, actions, f"wf_{wf.name}")
+        layout.block(wf.steps, "")
+        layout.steps.append(Step("end", "end", wf.span, "end"))
+        goal_fn = gen.function(goal.condition, f"wf_{wf.name}_goal") if goal else None
+        unenroll_when = [gen.function(c.condition) for c in wf.clauses_of(ast.UnenrollWhen)]
+    finally:
+        gen.timezone = engine_literals
     return CompiledWorkflow(
         name=wf.name,
         subject=info.subject,
@@ -75,8 +83,8 @@ def compile_workflow(info, gen, actions, engine_zone: ZoneInfo) -> CompiledWorkf
         enrollments=wf.clauses_of(ast.Enrollment),
         reenroll=reenroll,
         reenroll_after=gen.function(reenroll.after) if reenroll.after is not None else None,
-        goal=gen.function(goal.condition, f"wf_{wf.name}_goal") if goal else None,
-        unenroll_when=[gen.function(c.condition) for c in wf.clauses_of(ast.UnenrollWhen)],
+        goal=goal_fn,
+        unenroll_when=unenroll_when,
         suppress=tuple(c.list_name for c in wf.clauses_of(ast.Suppress)),
         window=(days_of(window.days), window.start, window.end) if window else None,
         wait_events=frozenset(s.event for s in layout.steps if s.kind == "wait_for"),

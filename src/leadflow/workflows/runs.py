@@ -24,11 +24,16 @@ Design
 * Random splits draw from a generator seeded by (engine seed, run, step),
   so a seeded engine makes the same choices whatever the order of work;
   the draw is logged.
+* Steps, goals and `unenroll when` run in the workflow's time zone (its
+  window's `timezone`, else the engine's): `today()`, `hour(...)` and
+  `format_date` read it as the waits and the window do. The rules a step's
+  changes trigger run in the engine's zone, as all rules do.
 """
 from __future__ import annotations
 
 import datetime as dt
 import random
+from contextlib import contextmanager
 
 import attrs
 
@@ -73,7 +78,7 @@ class WorkflowRuntime:
         if wf.suppress and self.store.lists_of(record_id) & set(wf.suppress):
             return None
         p = tx.props(record_id)
-        if wf.goal is not None and wf.goal(p, None, {"enrolled_at": tx.at}, ctx):
+        if wf.goal is not None and _in_zone(ctx, wf.zone, wf.goal, p, None, {"enrolled_at": tx.at}):
             tx.note(record_id, f"not enrolled in {name}: it already meets the goal", f"workflow {name}")
             return None
         run = self.store.create_run(name, record_id, wf.steps[0].path, tx.at, {"enrolled_at": tx.at})
@@ -89,7 +94,6 @@ class WorkflowRuntime:
     def advance(self, tx, run: Run, park: tuple[str, str] | None = None) -> None:
         """Run steps from the run's position to its next wait or end (see the module notes)."""
         wf = self.workflows.get(run.workflow)
-        ctx = self.engine.ctx
         if run.wait and "webhook" in run.wait and wf is not None:
             run = self._answer(tx, run)
             if run is None:
@@ -99,6 +103,11 @@ class WorkflowRuntime:
             what = f"workflow {run.workflow}" if wf is None else f"step {run.position} of workflow {run.workflow}"
             self._park(run, tx.at, run.position, f"{what} no longer exists in the script")
             return
+        with zone(self.engine.ctx, wf.zone):
+            self._run_steps(tx, run, wf, pc, park)
+
+    def _run_steps(self, tx, run: Run, wf: CompiledWorkflow, pc: int, park) -> None:
+        ctx = self.engine.ctx
         p = tx.props(run.record_id)
         loc = dict(run.vars)
         attempt = loc.get("_attempt", 0)
@@ -124,7 +133,8 @@ class WorkflowRuntime:
                         return self._wait(run, step, step.path, opening, loc, now, {"window": opening})
                 if kind == "do":
                     step.run(tx, act)
-                    tx.run([])  # what the step's changes trigger: rules, other enrollments
+                    with zone(ctx, self.engine.timezone):
+                        tx.run([])  # what the step's changes trigger: rules, other enrollments
                     self._log(run, now, step, "step", {})
                     pc += 1
                 elif kind == "webhook":
@@ -246,7 +256,8 @@ class WorkflowRuntime:
             step = wf.steps[wf.index[run.position]] if wf and run.position in wf.index else None
             if step is None or step.kind != "wait_for":
                 continue
-            if step.where is not None and not step.where(tx.props(record_id), payload, run.vars, self.engine.ctx):
+            if step.where is not None and not _in_zone(self.engine.ctx, wf.zone, step.where, tx.props(record_id),
+                                                       payload, run.vars):
                 continue
             self.store.log_run(run.id, tx.at, step.path, "event arrived", {"event": name})
             self._save(run, wf.steps[step.target].path, tx.at, run.vars, tx.at)
@@ -289,3 +300,18 @@ def wake_effect_run(store, effect, status: str, response, error: str | None, now
     """Delivery's callback: a run waiting for this webhook's answer becomes due."""
     if effect.key.startswith("run:"):
         store.wake_run(int(effect.key.split(":")[1]), now)
+
+
+@contextmanager
+def zone(ctx, timezone):
+    """Run compiled code with the date builtins in `timezone`."""
+    outer, ctx.timezone = ctx.timezone, timezone
+    try:
+        yield
+    finally:
+        ctx.timezone = outer
+
+
+def _in_zone(ctx, timezone, condition, p, ev, loc):
+    with zone(ctx, timezone):
+        return condition(p, ev, loc, ctx)
