@@ -52,7 +52,7 @@ def test_the_time_decides_conditions_on_now(db):
 def test_an_unknown_rule_is_a_usage_error_with_a_suggestion(db):
     result = leadflow("explain", SCRIPT, "ada@example.com", "MQL to SLQ", "--db", db)
     assert result.code == 2
-    assert "no rule named `MQL to SLQ`; did you mean `MQL to SQL`?" in result.stderr
+    assert "no rule or workflow named `MQL to SLQ`; did you mean `MQL to SQL`?" in result.stderr
 
 
 def test_an_unknown_contact_exits_3(db):

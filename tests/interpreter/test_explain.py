@@ -116,7 +116,7 @@ def test_every_rule_is_explained_in_order_by_default(engine, ada):
 
 
 def test_an_unknown_rule_name_suggests_the_closest(engine, ada):
-    with pytest.raises(InputError, match="no rule named `Hott`; did you mean `Hot`"):
+    with pytest.raises(InputError, match="no rule or workflow named `Hott`; did you mean `Hot`"):
         explain(engine, ada, "Hott")
 
 
@@ -148,3 +148,66 @@ def test_three_valued_logic(verdicts, conjunction, disjunction):
 def test_a_check_renders_as_an_indented_tree():
     tree = Check("a and b", False, parts=(Check("a", True, ("a = 1",)), Check("b", None, note="needs the event")))
     assert tree.lines("", "if ") == ["✗ if a and b", "  ✓ a   (a = 1)", "  ? b   (needs the event)"]
+
+
+# ---- workflows -----------------------------------------------------------------------------
+WORKFLOWS = """
+object contact { score: number = 0, last_activity: datetime? }
+event signed_up { plan: text }
+list trash
+workflow onboarding {
+  enroll when signed_up where event.plan == "pro" if score > 5
+  suppress trash
+  goal score > 100
+  wait 1 day
+}
+workflow cleanup {
+  enroll when every day at 02:00 where last_activity < now() - 2 years
+  add to trash
+}
+when score changed to 1 then add to trash
+"""
+
+
+def explained(engine, email, name):
+    from leadflow.interpreter.explain import explain, render
+
+    record_id = engine.find(email)
+    return render(engine, record_id, explain(engine, record_id, name))
+
+
+def workflow_engine():
+    import datetime as dt
+
+    from leadflow import Engine, SimulatedClock
+
+    return Engine.from_source(WORKFLOWS, "w.flow", clock=SimulatedClock(dt.datetime(2026, 11, 23, 9, tzinfo=dt.timezone.utc)))
+
+
+def test_a_workflow_shows_its_triggers_conditions_and_goal():
+    engine = workflow_engine()
+    engine.emit("upsert", "ada@example.com", {"score": 10})
+    text = explained(engine, "ada@example.com", "onboarding")
+    assert "? workflow onboarding" in text
+    assert "? trigger 1 where event.plan == \"pro\"   (needs the event)" in text
+    assert "✓ trigger 1 if score > 5   (score = 10)" in text
+    assert "✗ goal score > 100   (score = 10)" in text
+    assert "history: never enrolled" in text
+
+
+def test_a_workflow_says_what_refuses_the_record():
+    engine = workflow_engine()
+    engine.emit("upsert", "ada@example.com", {"score": 1})  # the rule puts it in trash
+    text = explained(engine, "ada@example.com", "onboarding")
+    assert "✗ workflow onboarding" in text and "it is in the suppressed list trash" in text
+    engine.emit("upsert", "bob@example.com", {"score": 200})
+    assert "it already meets the goal" in explained(engine, "bob@example.com", "onboarding")
+
+
+def test_a_scheduled_enrollment_shows_its_next_firing():
+    engine = workflow_engine()
+    engine.emit("upsert", "old@example.com", {"last_activity": "2020-01-01T00:00:00Z"})
+    text = explained(engine, "old@example.com", "cleanup")
+    assert "✓ workflow cleanup" in text
+    assert "next firing 2026-11-24T02:00Z" in text
+    assert "✓ trigger 1 where last_activity < now() - 2 years" in text

@@ -139,7 +139,7 @@ def test_explain_tells_why_a_rule_fires_or_not(ada):
     assert lines[2].startswith('✗ rule "MQL to SQL"   ') and lines[2].endswith("lifecycle.flow:50:1")
     assert "    ✗ score > 90   (score = 40)" in output
     assert ada.run(":explain").count("rule ") >= 5
-    assert ada.run(":explain MQL to SQ") == "error: no rule named `MQL to SQ`; did you mean `MQL to SQL`?"
+    assert ada.run(":explain MQL to SQ") == "error: no rule or workflow named `MQL to SQ`; did you mean `MQL to SQL`?"
 
 
 def test_load_and_reload_follow_the_edited_script(session, tmp_path):
@@ -219,3 +219,23 @@ def test_an_empty_program_still_has_contacts_and_says_it_has_no_rules():
     assert empty.run(":new zoe@example.com") == "contact 1 (zoe@example.com)\nfired: no rule"
     assert empty.run("email") == '"zoe@example.com" : email?'
     assert empty.run(":explain") == "contact 1 (zoe@example.com), at 2026-11-23T09:00Z\nthe script has no rules"
+
+
+def test_advance_runs_the_workflow_steps_that_fall_due(tmp_path):
+    script = tmp_path / "w.flow"
+    script.write_text("""
+    event signed_up { plan: text }
+    list done
+    workflow onboarding {
+      enroll when signed_up
+      wait 2 days
+      add to done
+    }
+    """)
+    session = ReplSession([str(script)], clock=SimulatedClock(START))
+    session.run(":new ada@example.com")
+    session.run(':emit signed_up {plan: "pro"}')
+    assert "done" not in session.run(":show")
+    out = session.run(":advance 3 days")
+    assert "workflow runs advanced 1 time(s)" in out
+    assert "done" in session.run(":show").split("lists")[-1]

@@ -219,7 +219,25 @@ def explain_trigger(x: Explainer, trigger: ast.Trigger, subject: str) -> Trigger
         verb = "added to" if trigger.added else "removed from"
         return _state_trigger(f"fires when this {subject} is {verb} {trigger.list_name}",
                               f"{'a member' if member else 'not a member'} of {trigger.list_name} now")
+    if isinstance(trigger, ast.TIMED_TRIGGERS):
+        return _timed_trigger(x, trigger, subject)
     raise TypeError(f"no explanation for a {type(trigger).__name__}")  # a new trigger kind needs one here
+
+
+def _timed_trigger(x: Explainer, trigger, subject: str) -> TriggerReport:
+    """A schedule, fixed date or date property: when it fires next, and whether the record matches."""
+    timed = next((t for t in x.engine.scheduler.triggers if t.trigger is trigger), None)
+    upcoming = x.engine.scheduler.next_of(timed) if timed is not None else None
+    when = f"next firing {show(upcoming)}" if upcoming else "it will not fire again"
+    fact = when
+    if isinstance(trigger, ast.DateTrigger):
+        prop = x.checked.objects[subject].properties.get(trigger.prop)
+        value = show(x.props.get(trigger.prop), prop.type if prop else T.ANY)
+        fact = f"{trigger.prop} = {value} now; {when}"
+    conditions = (("where ", trigger.where),) if trigger.where is not None else ()
+    return TriggerReport(conditions, {True: "fires for this record at its next firing if it still matches then",
+                                      False: "would not fire for this record now: a condition is false",
+                                      None: "cannot tell whether it would fire for this record"}, fact)
 
 
 def _state_trigger(what: str, fact: str = "") -> TriggerReport:
@@ -242,8 +260,12 @@ def rule_targets(engine) -> list[Target]:
             for info in engine.checked.rules]
 
 
-# Every kind of thing explain knows; workflows add theirs here.
-TARGET_KINDS: list[Callable[[object], list[Target]]] = [rule_targets]
+def workflow_targets(engine) -> list[Target]:
+    return [Target(name, lambda x, info=info: explain_enrollment(x, info)) for name, info in engine.checked.workflows.items()]
+
+
+# Every kind of thing explain knows.
+TARGET_KINDS: list[Callable[[object], list[Target]]] = [rule_targets, workflow_targets]
 
 
 def explain_rule(x: Explainer, info: RuleInfo) -> Explanation:
@@ -259,6 +281,61 @@ def explain_rule(x: Explainer, info: RuleInfo) -> Explanation:
     verdict = all3(check.verdict for _, check in checks)
     summary = report.summaries[verdict] + (f" ({report.fact})" if report.fact else "")
     return Explanation(info.title, location, when, verdict, summary, checks, _history(x, info.title))
+
+
+def explain_enrollment(x: Explainer, info) -> Explanation:
+    """Would the record be enrolled in a workflow: each trigger, its `if`, then what can refuse it."""
+    wf = info.workflow
+    enrollments = wf.clauses_of(ast.Enrollment)
+    when = "; ".join(f"enroll when {format_trigger(e.trigger)}" + (f" if {format_expr(e.condition)}" if e.condition else "")
+                     for e in enrollments) or "enrolled only by `enroll in`"
+    location = str(wf.span)
+    if x.record.type != info.subject:
+        return Explanation(info.title, location, when, False,
+                           f"does not apply: it enrolls {info.subject}s, and this is a {x.record.type}")
+    checks, verdicts, facts = [], [], []
+    for number, enrollment in enumerate(enrollments, 1):
+        report = explain_trigger(x, enrollment.trigger, info.subject)
+        facts += [f"trigger {number}: {report.fact}"] if report.fact else []
+        conditions = report.conditions + ((("if ", enrollment.condition),) if enrollment.condition is not None else ())
+        parts = [(f"trigger {number} {label}", x.check(expr)) for label, expr in conditions]
+        checks += parts
+        verdicts.append(all3(check.verdict for _, check in parts))
+    blockers = _enrollment_blockers(x, info)
+    if blockers:
+        verdict, summary = False, "would not enroll now: " + "; ".join(blockers)
+    elif not enrollments:
+        verdict, summary = None, "enrolls only when a rule or step says `enroll in " + wf.name + "`"
+    else:
+        verdict = any3(verdicts)
+        summary = {True: "would enroll when a trigger fires", False: "would not enroll now: every trigger's condition is false",
+                   None: "would enroll if the parts that need the event hold"}[verdict]
+    summary += f" ({'; '.join(facts)})" if facts else ""
+    goal = next(iter(wf.clauses_of(ast.Goal)), None)
+    if goal is not None:
+        checks.append(("goal ", x.check(goal.condition)))
+    runs = x.engine.store.runs(record_id=x.record.id, workflow=wf.name)
+    history = "; ".join(f"run {r.id}: {r.status}" + (f" at step {r.position}" if r.status == "active" else "")
+                        for r in runs) or "history: never enrolled"
+    return Explanation(info.title, location, when, verdict, summary, tuple(checks), history)
+
+
+def _enrollment_blockers(x: Explainer, info) -> list[str]:
+    wf = info.workflow
+    found = []
+    runs = x.engine.store.runs(record_id=x.record.id, workflow=wf.name)
+    if any(r.status in ("active", "error") for r in runs):
+        found.append("it is in the workflow already")
+    elif runs:
+        reenroll = next(iter(wf.clauses_of(ast.Reenroll)), None)
+        if reenroll is None or reenroll.mode == "never":
+            found.append("it was enrolled before and the workflow does not re-enroll")
+    members = x.engine.store.lists_of(x.record.id)
+    found += [f"it is in the suppressed list {s.list_name}" for s in wf.clauses_of(ast.Suppress) if s.list_name in members]
+    goal = next(iter(wf.clauses_of(ast.Goal)), None)
+    if goal is not None and x.check(goal.condition).verdict:
+        found.append("it already meets the goal")
+    return found
 
 
 def _history(x: Explainer, cause: str) -> str:
@@ -280,7 +357,7 @@ def explain(engine, record_id: int, name: str | None = None) -> list[Explanation
             names = [t.name for t in targets]
             guess = did_you_mean(name, names)
             hint = f"; did you mean `{guess}`?" if guess else (f"; there are: {', '.join(names)}" if names else "")
-            raise InputError(f"no rule named `{name}`{hint}")
+            raise InputError(f"no rule or workflow named `{name}`{hint}")
         targets = chosen
     return [t.explain(x) for t in targets]
 

@@ -249,12 +249,18 @@ def _advance(s: ReplSession, rest: str) -> str:
         return "error: say how far: :advance 2 days, or to when: :advance 2026-12-01T09:00"
     value, type_, _ = s.evaluate(rest)
     if isinstance(value, Duration) and value.total_seconds() >= 0:
-        s.clock.advance_to(value.add_to(s.clock.now()))
+        target = value.add_to(s.clock.now())
     elif isinstance(value, dt.datetime) and value >= s.clock.now():
-        s.clock.advance_to(value)
+        target = value
     else:
         return f"error: :advance takes a positive duration or a later datetime, not {show(value, type_)} : {type_}"
-    return f"now {show(s.clock.now())}"
+    effects = len(s.store.effects())
+    advanced = s.engine.advance(target)  # the workflow steps and schedules due on the way
+    done = ""
+    if advanced:
+        queued = len(s.store.effects()) - effects
+        done = f"; workflow runs advanced {advanced} time(s), {queued} effect(s) queued"
+    return f"now {show(s.clock.now())}{done}"
 
 
 def _show(s: ReplSession, rest: str) -> str:
@@ -305,7 +311,7 @@ COMMANDS: dict[str, Command] = {
     "show": Command(_show, ":show [EMAIL|ID]", "a record's properties, lists and history"),
     "list": Command(_list, ":list LIST", "the records in a list"),
     "type": Command(_type, ":type EXPR", "the type of an expression, without evaluating it"),
-    "explain": Command(_explain, ":explain [RULE]", "why each rule (or one) fires or not for the record"),
+    "explain": Command(_explain, ":explain [NAME]", "why each rule or workflow (or one) fires or not for the record"),
     "help": Command(_help, ":help", "this list"),
     "quit": Command(_quit, ":quit", "leave (also Ctrl-D)"),
 }

@@ -68,6 +68,10 @@ class Scheduler:
         times = [t for t in (self._next(trigger) for trigger in self.triggers) if t is not None]
         return min(times, default=None)
 
+    def next_of(self, trigger: TimedTrigger) -> dt.datetime | None:
+        """When `trigger` fires next (explain shows it)."""
+        return self._next(trigger)
+
     def _next(self, trigger: TimedTrigger) -> dt.datetime | None:
         if trigger.last is None:
             store = self.engine.store
