@@ -20,11 +20,13 @@ from leadflow.check.rearm import rearming_writes
 from leadflow.diagnostics import Diagnostic
 from leadflow.syntax import ast
 from leadflow.syntax.walk import walk
+from leadflow.check.workflow_lints import workflow_lints
 
 
 def lint(checked: CheckedProgram) -> list[Diagnostic]:
     conditions = Conditions(checked)
-    return unused_declarations(checked) + never_true_conditions(conditions) + rearming_writes(conditions)
+    return (unused_declarations(checked) + never_true_conditions(conditions) + rearming_writes(conditions)
+            + workflow_lints(checked.program, warning))
 
 
 def warning(code: str, message: str, span, label: str = "", notes: tuple[str, ...] = ()) -> Diagnostic:

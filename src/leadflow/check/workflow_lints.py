@@ -1,0 +1,107 @@
+"""Lints for workflows: records that leave a branch unmarked, and steps no run reaches.
+
+W403, a lost record. HubSpot's advice, and the design's: every way through
+a workflow ends with the record in a list or with a property set, or it
+cannot be found again. A branching step (`if`, `split random`, `branch
+on`, `wait for ... else`) is checked arm by arm (a `stop` ends an arm too), the missing `else` of an
+`if` or `branch on` counting as an empty arm: an arm is fine if it surely
+marks the record, or if what surely follows the branch does. "Surely" is
+conservative: a mark inside another branch counts only if every arm of that
+branch marks.
+
+W404, unreachable. A step after a branching step whose every arm ends in
+`stop`. (A step right after `stop` in the same block is error E315.)
+"""
+from __future__ import annotations
+
+from leadflow.check.workflows import nested_blocks
+from leadflow.diagnostics import Diagnostic
+from leadflow.syntax import ast
+
+MARKS = (ast.ListAction, ast.SetAction, ast.ClearAction, ast.IncrementAction)
+BRANCHING = (ast.IfAction, ast.Split, ast.Branch, ast.WaitFor)
+
+
+def workflow_lints(program: ast.Program, warning) -> list[Diagnostic]:
+    found: list[Diagnostic] = []
+    for wf in program.decls:
+        if isinstance(wf, ast.Workflow):
+            _lost(wf.steps, False, warning, found)
+            _unreachable(wf.steps, warning, found)
+    return found
+
+
+def _arms(step) -> list[tuple[tuple, object, str]]:
+    """(steps, span to point at, what the arm is) for each way through a branching step."""
+    if isinstance(step, ast.IfAction):
+        arms = [(block, (block[0].span if block else condition.span), f"the branch `if {_short(condition)}`")
+                for condition, block in step.branches]
+        otherwise = step.otherwise if step.otherwise is not None else ()
+        return arms + [(otherwise, otherwise[0].span if otherwise else step.span, "the `else` (written or not)")]
+    if isinstance(step, ast.Split):
+        return [(arm.steps, arm.span, f"the {arm.percent:g}% arm") for arm in step.arms]
+    if isinstance(step, ast.Branch):
+        arms = [(arm.steps, arm.span, "this arm") for arm in step.arms]
+        otherwise = step.otherwise if step.otherwise is not None else ()
+        return arms + [(otherwise, otherwise[0].span if otherwise else step.span, "the `else` (written or not)")]
+    if isinstance(step, ast.WaitFor) and step.otherwise is not None:  # the event arrived, or it timed out
+        return [((), step.span, "the way on when the event arrives"),
+                (step.otherwise, step.span, "the `else` when the wait times out")]
+    return []
+
+
+def _short(expr) -> str:
+    from leadflow.syntax.printer import format_expr
+
+    text = format_expr(expr)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def surely_marks(steps) -> bool:
+    for step in steps:
+        if isinstance(step, MARKS):
+            return True
+        if isinstance(step, ast.Stop):
+            return False
+        arms = _arms(step)
+        if arms and all(surely_marks(arm) for arm, _, _ in arms):
+            return True
+    return False
+
+
+def always_stops(steps) -> bool:
+    for step in steps:
+        if isinstance(step, ast.Stop):
+            return True
+        arms = _arms(step)
+        if arms and not isinstance(step, ast.WaitFor) and all(always_stops(arm) for arm, _, _ in arms):
+            return True
+    return False
+
+
+def _lost(steps, marked_after: bool, warning, found: list) -> None:
+    for i, step in enumerate(steps):
+        arms = _arms(step)
+        if not arms:
+            continue
+        after = marked_after or surely_marks(steps[i + 1:])
+        for arm, span, what in arms:
+            arm_after = after and not always_stops(arm)
+            if not surely_marks(arm) and not arm_after:
+                found.append(warning(
+                    "W403", "a record can leave the workflow here without a list or a property to show for it",
+                    span, f"{what} ends with nothing that marks the record",
+                    ("end every way through a workflow with `add to LIST` or `set PROPERTY = ...`,"
+                     " so no contact is lost",)))
+            _lost(arm, arm_after, warning, found)
+
+
+def _unreachable(steps, warning, found: list) -> None:
+    for before, after in zip(steps, steps[1:]):
+        if not isinstance(before, ast.Stop) and isinstance(before, BRANCHING) and always_stops([before]):
+            found.append(warning("W404", "no run reaches this step", after.span,
+                                 "every way through the step before ends in `stop`"))
+            break
+    for step in steps:
+        for block in nested_blocks(step):
+            _unreachable(block, warning, found)
