@@ -42,6 +42,7 @@ from leadflow.interpreter.runtime import DEFAULT_STEP_BUDGET, RunContext
 from leadflow.interpreter.transaction import DEFAULT_CASCADE_LIMIT, Happening, Transaction
 from leadflow.store import Store, open_store
 from leadflow.syntax import ast
+from leadflow.syntax.walk import walk
 from leadflow.syntax.parser import parse, parse_expr
 from leadflow.workflows.runs import wake_effect_run
 
@@ -539,7 +540,7 @@ class _AlreadyProcessed(Exception):
 def calls_code(checked: CheckedProgram, node) -> bool:
     """Whether an expression calls a `fn` or a host function, which run under the step budget."""
     return any(isinstance(n, ast.Call) and (n.func in checked.functions or n.func in checked.externs)
-               for n in ast.walk(node))
+               for n in walk(node))
 
 
 def event_key(name: str, contact, at: dt.datetime, data: dict) -> str:

@@ -38,6 +38,7 @@ from leadflow.diagnostics import did_you_mean
 from leadflow.errors import InputError, LeadflowError
 from leadflow.interpreter.expression import run_compiled
 from leadflow.syntax import ast
+from leadflow.syntax.walk import walk
 from leadflow.syntax.printer import format_expr, format_trigger
 from leadflow.values import show
 
@@ -123,7 +124,7 @@ class Explainer:
 
     # ---- what an expression is --------------------------------------------------------
     def needs_event(self, expr: ast.Expr) -> bool:
-        return any(self._resolution(node) == "event" for node in ast.walk(expr))
+        return any(self._resolution(node) == "event" for node in walk(expr))
 
     def is_literal(self, expr: ast.Expr) -> bool:
         if isinstance(expr, LITERALS):

@@ -17,6 +17,7 @@ import attrs
 from leadflow.check import types as T
 from leadflow.errors import LeadflowError, LeadflowRuntimeError
 from leadflow.syntax import ast
+from leadflow.syntax.walk import walk
 
 if TYPE_CHECKING:
     from leadflow.check.program import CheckedProgram
@@ -38,7 +39,7 @@ class CheckedExpression:
         return any(
             isinstance(node, ast.Name) and (resolution := self.program.names.get(id(node))) is not None
             and resolution.kind in ("prop", "self")
-            for node in ast.walk(self.expr)
+            for node in walk(self.expr)
         )
 
 

@@ -17,6 +17,7 @@ from leadflow.check.program import CheckedProgram, RuleInfo
 from leadflow.interpreter.actions import ActionCompiler
 from leadflow.interpreter.compile import Codegen
 from leadflow.syntax import ast
+from leadflow.syntax.walk import walk
 
 
 @attrs.define
@@ -110,7 +111,7 @@ class Conjunction:
 def properties_read(checked: CheckedProgram, expr) -> set[str]:
     """The current record's properties an expression reads."""
     found: set[str] = set()
-    for node in ast.walk(expr):
+    for node in walk(expr):
         if isinstance(node, ast.Name):
             resolution = checked.names.get(id(node))
             if resolution is not None and resolution.kind == "prop":

@@ -721,16 +721,3 @@ class Program:
     decls: tuple[Decl, ...]
     span: Span = _span()
 
-
-def walk(node):
-    """`node` and every node below it, parents first. Children sit in attrs fields,
-    tuples of them, or tuples of tuples (an `if` action's branches)."""
-    if isinstance(node, tuple):
-        for item in node:
-            yield from walk(item)
-    elif attrs.has(type(node)) and not isinstance(node, Span):
-        yield node
-        for field in attrs.fields(type(node)):
-            value = getattr(node, field.name)
-            if isinstance(value, tuple) or attrs.has(type(value)):
-                yield from walk(value)
