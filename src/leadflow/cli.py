@@ -361,9 +361,10 @@ def run(scripts, events, deliver, until, db, timezone, email, secrets, allow_pri
         err.print(f"warning: extern fn `{name}` has no host function here; rules calling it will fail", markup=False)
     applied, duplicates, rejected = run_event_file(engine, events)
     out.print(f"{applied} event(s) applied, {duplicates} already seen, {rejected} rejected", markup=False)
-    steps, report = drive(engine, end, deliver)
+    report = drive(engine, end, deliver)
     if engine.has_timers:
-        out.print(f"workflows: runs advanced {steps} time(s); clock at {engine.clock.now().isoformat()}", markup=False)
+        out.print(f"workflows: runs advanced {engine.runs_advanced} time(s); clock at {engine.clock.now().isoformat()}",
+                  markup=False)
     if report is not None:
         out.print(f"outbox: {report.sent} sent, {report.retried} to retry, {report.dead} dead", markup=False)
     for failure in engine.failures:
@@ -384,16 +385,15 @@ def drive(engine, until, deliver: bool):
     a run waiting for a webhook's answer resumes once delivery brings it."""
     from leadflow.effects.outbox import DeliveryReport
 
-    steps, totals = 0, [0, 0, 0]
+    totals = [0, 0, 0]
     while True:
         advanced = engine.advance(until) if until else engine.run_due()
-        steps += advanced
         report = engine.deliver() if deliver else None
         if report is not None:
             totals = [totals[0] + report.sent, totals[1] + report.retried, totals[2] + report.dead]
         if not advanced and (report is None or not (report.sent or report.dead)):
             break
-    return steps, DeliveryReport(*totals) if deliver else None
+    return DeliveryReport(*totals) if deliver else None
 
 
 # ---- import -----------------------------------------------------------------------------
@@ -463,6 +463,11 @@ def history(contact, db, fmt) -> None:
         for h in entries:
             click.echo(json.dumps({"at": h.at.isoformat(), "kind": h.kind, "field": h.field,
                                    "old": plain(h.old), "new": plain(h.new), "cause": h.cause}))
+        for run in store.runs(record_id=record.id):  # then each workflow enrollment's log
+            for entry in store.run_log(run.id):
+                click.echo(json.dumps({"at": entry.at.isoformat(), "kind": "workflow", "workflow": run.workflow,
+                                       "run": run.id, "step": entry.step, "what": entry.kind,
+                                       "detail": plain(entry.detail)}))
         return
     table = Table(title=f"{record.type} {record.id} ({record.props.get('email', '')})")
     for column in ("at", "change", "old", "new", "cause"):

@@ -73,6 +73,11 @@ def retry(scripts, run_ids, deliver, db, timezone, email, secrets, allow_private
     engine = _engine(scripts, db, timezone=timezone, email=email, secrets=_secrets(secrets),
                      allow_private_webhooks=allow_private_webhooks)
     for run_id in run_ids:
+        run = engine.store.get_run(run_id)
+        if run is None or run.status != "error":
+            err.print(f"run {run_id} is not in error" if run else f"no run {run_id}", markup=False)
+            sys.exit(EXIT_REJECTED)
+    for run_id in run_ids:
         engine.retry_run(run_id)
     drive(engine, None, deliver)
     failed = 0

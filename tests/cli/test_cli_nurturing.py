@@ -9,6 +9,7 @@ tests do (2026-11-23 08:00 UTC) through `_engine`'s clock parameter.
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 import pytest
 from cli_support import EXAMPLES, leadflow
@@ -34,7 +35,7 @@ def db(tmp_path, monkeypatch):
     assert result.code == 0, result.stderr
     assert result.lines() == [
         "12 event(s) applied, 0 already seen, 0 rejected",
-        "workflows: runs advanced 0 time(s); clock at 2026-12-31T00:00:00+00:00",  # all done while the events played
+        "workflows: runs advanced 26 time(s); clock at 2026-12-31T00:00:00+00:00",
         "outbox: 14 sent, 0 to retry, 0 dead",  # 13 emails and the notification to sales
     ]
     assert len(list((tmp_path / "outbox").glob("*.eml"))) == 13
@@ -78,3 +79,12 @@ def test_running_again_changes_nothing(db, tmp_path):
     assert again.code == 0 and "0 event(s) applied, 12 already seen" in again.stdout
     assert "outbox: 0 sent" in again.stdout
     assert leadflow("export", "--db", db).stdout == before
+
+
+def test_history_json_includes_the_workflow_log_and_retry_refuses_a_run_not_in_error(db):
+    result = leadflow("history", "--db", db, "--format", "json", "ada@example.com")
+    rows = [json.loads(line) for line in result.stdout.splitlines()]
+    workflow_rows = [r for r in rows if r["kind"] == "workflow"]
+    assert workflow_rows and workflow_rows[0]["what"] == "enrolled" and workflow_rows[0]["workflow"] == "nurturing"
+    refused = leadflow("retry", SCRIPT, "--db", db, "--run", "1")
+    assert refused.code == 3 and "is not in error" in refused.stderr

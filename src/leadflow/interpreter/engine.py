@@ -131,6 +131,7 @@ class Engine:
         self._checker: Checker | None = None
         self.failures: list[LeadflowError] = []  # timed-trigger firings that failed for one record
         self._next_wake: dt.datetime | None = None
+        self.runs_advanced = 0  # over the engine's life: what `leadflow run` reports
         from leadflow.workflows.build import build
 
         self.workflows, self.scheduler = build(self, seed)
@@ -304,6 +305,7 @@ class Engine:
                 continue
             break
         self._next_wake = self._earliest_wake()
+        self.runs_advanced += advanced
         return advanced
 
     def advance(self, to: dt.datetime | dt.timedelta) -> int:
