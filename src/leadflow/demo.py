@@ -1,8 +1,10 @@
-"""The bundled demo: the lifecycle rules over sample contacts and events.
+"""The bundled demo: the lifecycle rules, then the nurturing workflow, over
+sample contacts and events.
 
-`leadflow demo` (and `make demo`) runs it on the embedded defaults: a SQLite
-file, a simulated clock driven by the events' timestamps, and an outbox
-folder of .eml files. It prints what happened, event by event.
+`leadflow demo` (and `make demo`) runs them on the embedded defaults: SQLite
+files, a simulated clock driven by the events' timestamps (and, for the
+workflow, on through its waits), and outbox folders of .eml files. It prints
+what happened.
 """
 from __future__ import annotations
 
@@ -18,8 +20,11 @@ from rich.table import Table
 from leadflow.clock import SimulatedClock
 from leadflow.errors import LeadflowError, ScriptError
 
-def demo_file(name: str) -> str:
-    return resources.files("leadflow.examples").joinpath("lifecycle", name).read_text("utf-8")
+START = dt.datetime(2026, 11, 23, 8, 0, tzinfo=dt.timezone.utc)
+
+
+def demo_file(name: str, example: str = "lifecycle") -> str:
+    return resources.files("leadflow.examples").joinpath(example, name).read_text("utf-8")
 
 
 def run_demo(directory: Path, console: Console) -> int:
@@ -35,7 +40,7 @@ def run_demo(directory: Path, console: Console) -> int:
     try:
         engine = Engine.from_source(
             script, "lifecycle.flow", store=str(db),
-            clock=SimulatedClock(dt.datetime(2026, 11, 23, 8, 0, tzinfo=dt.timezone.utc)),
+            clock=SimulatedClock(START),
             email=str(outbox), notify=lambda channel, message, payload: notifications.append(f"#{channel}: {message}"),
         )
     except ScriptError as error:
@@ -86,4 +91,43 @@ def run_demo(directory: Path, console: Console) -> int:
         elif h.kind != "created":
             console.print(f"  {h.at:%Y-%m-%d %H:%M} {h.kind.replace('list_', '')} {h.field}  [dim]({h.cause})[/]")
     console.print(f"\nTry: leadflow history --db {db} grace@example.com   |   leadflow outbox --db {db}")
+    return run_workflow_demo(directory, console)
+
+
+def run_workflow_demo(directory: Path, console: Console) -> int:
+    """The nurturing workflow: enrollment by events, then five weeks of waits in a second."""
+    from leadflow import Engine
+
+    db = directory / "nurturing.db"
+    for stale in directory.glob("nurturing.db*"):
+        stale.unlink()
+    script = demo_file("nurturing.flow", "nurturing")
+    engine = Engine.from_source(script, "nurturing.flow", store=str(db), clock=SimulatedClock(START),
+                                email=str(directory / "nurturing-outbox"), notify=lambda *args: None)
+    console.rule("[bold]Leadflow demo: the nurturing workflow")
+    engine.import_rows(list(csv.DictReader(demo_file("contacts.csv", "nurturing").splitlines())))
+    events = [json.loads(line) for line in demo_file("events.jsonl", "nurturing").splitlines()]
+    engine.emit_many(events)
+    end = dt.datetime(2026, 12, 31, tzinfo=dt.timezone.utc)
+    engine.advance(end)
+    report = engine.deliver()
+    console.print(f"{len(events)} events, then the clock driven to {end:%Y-%m-%d} through every wait; "
+                  f"{report.sent} emails and notifications delivered\n")
+    sent: dict[str, list[str]] = {}
+    for effect in engine.store.effects():
+        if effect.kind == "email":
+            sent.setdefault(effect.payload["to"], []).append(effect.payload["template"])
+    table = Table(title="where each contact ended")
+    for column in ("email", "run", "lists", "emails sent"):
+        table.add_column(column)
+    for record in engine.store.records("contact"):
+        view = engine.record(record.id)
+        email = view.properties.get("email", "")
+        status = ", ".join(run.status for run, _ in view.runs) or "never enrolled"
+        table.add_row(email, status, ", ".join(view.lists), ", ".join(sent.get(email, [])))
+    console.print(table)
+    stats = engine.stats("nurturing")
+    console.print(f"\n[bold]stats[/] enrolled {stats['enrolled']}, completed {stats['completed']}, "
+                  f"goal {stats['goal']} ({stats['goal_rate']:.0%}), unenrolled {stats['unenrolled']}")
+    console.print(f"Try: leadflow history --db {db} ada@example.com   |   leadflow stats --db {db}")
     return 0

@@ -12,7 +12,7 @@ from cli_support import leadflow, leadflow_process
 
 def contacts_table(stdout: str) -> dict[str, list[str]]:
     """Rows of the "contacts after the run" table, by email."""
-    table = stdout[stdout.index("contacts after the run"):]
+    table = stdout[stdout.index("contacts after the run"):stdout.index("the nurturing workflow")]
     rows = {}
     for line in table.splitlines():
         cells = [c.strip() for c in re.split(r"[│┃]", line)[1:-1]]
@@ -41,6 +41,15 @@ def test_demo(tmp_path):
     history = leadflow("history", "grace@example.com", "--db", tmp_path / "demo" / "leadflow.db", "--format", "json")
     assert history.code == 0
     assert any(e["field"] == "lifecycle" and e["new"] == "sql" for e in history.json_lines())
+
+
+def test_demo_plays_the_nurturing_workflow_through_its_waits(tmp_path):
+    result = leadflow("demo", "--dir", tmp_path / "demo")
+    part = result.stdout[result.stdout.index("the nurturing workflow"):]
+    assert "clock driven to 2026-12-31 through every wait" in part
+    assert "stats enrolled 6, completed 4, goal 1 (17%), unenrolled 1" in part
+    assert (tmp_path / "demo" / "nurturing.db").exists()
+    assert len(list((tmp_path / "demo" / "nurturing-outbox").glob("*.eml"))) == 13
 
 
 def test_demo_twice_starts_fresh(tmp_path):
