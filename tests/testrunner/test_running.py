@@ -190,3 +190,24 @@ steps = [{ events = "events.jsonl", rejected = { 2 = "*" } }]
     assert "line 3 was rejected: event.ebook" not in result.stdout
     assert "failed at steps[0]: line 3 was rejected: " in result.stdout
     assert "line 2 was not rejected" in result.stdout
+
+
+def test_what_the_top_of_the_file_gives_every_test(tmp_path):
+    header = '''start = 2026-03-02T10:00:00
+timezone = "Europe/Paris"
+given.records = [{ email = "ada@example.com", first_name = "Ada", as = "ada" }]
+''' + ANSWER  # after the plain keys: in TOML, keys below a [[table]] header belong to it
+    body = f'''
+[[test]]
+name = "the shared contact, in a list of this test"
+given.lists = {{ trash = ["ada"] }}
+steps = [{DOWNLOAD}]
+expect.ada = {{ lists = ["trash"], enrolled.nurturing = "not enrolled" }}
+
+[[test]]
+name = "the shared contact and clock"
+steps = [{DOWNLOAD}]
+expect.ada.history = [{{ property = "lifecycle", to = "lead", at = 2026-03-02T09:00:00Z }}]
+'''
+    result = leadflow_test(write_test(tmp_path, body, header=header))
+    assert result.code == 0, result.stdout

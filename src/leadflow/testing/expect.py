@@ -23,9 +23,9 @@ import attrs
 
 from leadflow.check import types as T
 from leadflow.testing.match import Mismatch, matches, same, subset
-from leadflow.testing.reader import Ref, Table, quote
+from leadflow.testing.reader import Ref, Table, kind_of, quote
 from leadflow.testing.scope import GLOBAL_EXPECTATIONS, TestScope
-from leadflow.values import plain
+from leadflow.values import plain, show
 
 RUN_STATUSES = ("active", "completed", "stopped", "goal", "unenrolled", "error", "not enrolled")
 
@@ -101,7 +101,7 @@ def parse_effects(kind: EffectKind, table: Table, key: str, scope: TestScope) ->
         if isinstance(raw, str):
             raw = {kind.short: raw}
         if not isinstance(raw, dict):
-            raise table.error(path, f"expected text or a table, got {type(raw).__name__}")
+            raise table.error(path, f"expected text or a table, got {kind_of(raw)}")
         item = Table(raw, table.key_path(path), table.where)
         item.check_keys(kind.fields)
         fields = {}
@@ -110,6 +110,8 @@ def parse_effects(kind: EffectKind, table: Table, key: str, scope: TestScope) ->
                 fields[field] = item.get(field, dict) if field == "body" and kind is WEBHOOK else item.text(field)
         if kind is EMAIL and "template" in fields:
             scope.template(fields["template"], item, "template")
+        if kind is EMAIL and "to" in fields:
+            fields["to"] = fields["to"].strip().lower()
         if kind is WEBHOOK:
             if "method" in fields:
                 fields["method"] = fields["method"].upper()
@@ -221,8 +223,6 @@ class RecordExpect:
         wrong = [n for n in expected if not same(expected[n], actual[n])]
         if not wrong:
             return []
-        from leadflow.values import show
-
         return [Mismatch(f"{self.path}.properties", f"{', '.join(wrong)} differ{'s' if len(wrong) == 1 else ''}",
                          [f"{n} = {show(expected[n], types.get(n))}" for n in expected],
                          [f"{n} = {show(actual[n], types.get(n))}" for n in expected])]
@@ -280,7 +280,7 @@ class RecordExpect:
 
 def parse_record(ref_text: str, table: Table, scope: TestScope) -> RecordExpect:
     table.check_keys(("properties", "unknown", "lists", "emails", "notifications", "enrolled", "history"))
-    ref = Ref(ref_text)
+    ref = Ref.of(ref_text)
     object_type = scope.type_of(ref, table, None)
     properties = scope.properties(object_type, table.table("properties")) if "properties" in table else {}
     unknown = table.texts("unknown", default=[])
@@ -325,6 +325,8 @@ def _parse_enrolled(table: Table, scope: TestScope) -> dict:
             raise spec.error(name, f"expected a status ({', '.join(RUN_STATUSES)}) or a table")
         item = Table(raw, spec.key_path(name), spec.where)
         item.check_keys(("status", "at", "runs"))
+        if not raw:
+            raise item.error(None, "say what to expect: status, at or runs")
         status = item.text("status", default=None)
         if status is not None and status not in RUN_STATUSES:
             raise item.error("status", f"`{status}` is not a run status; expected one of {', '.join(RUN_STATUSES)}")

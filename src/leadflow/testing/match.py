@@ -12,7 +12,7 @@ import re
 
 import attrs
 
-from leadflow.values import Duration, show
+from leadflow.values import show
 
 
 @attrs.frozen

@@ -63,6 +63,11 @@ class Ref:
 
     text: str
 
+    @classmethod
+    def of(cls, text: str) -> Ref:
+        """A reference as written; emails are compared in lower case, as the engine stores them."""
+        return cls(text.strip().lower() if "@" in text else text)
+
     @property
     def is_email(self) -> bool:
         return "@" in self.text
@@ -180,10 +185,24 @@ def to_runtime(raw, type_: T.Type, where: str, timezone: dt.tzinfo):
     if isinstance(kind, T.ObjectType):
         if not isinstance(raw, str):
             raise InputError(f"{where}: expected a {kind.name} (an email, an alias or `{kind.name} ID`), got {kind_of(raw)}")
-        return Ref(raw)
+        return Ref.of(raw)
     if kind == T.DURATION and isinstance(raw, str):
         return parse_duration(raw)
     return coerce(plain_toml(raw), type_, where, timezone=timezone)
+
+
+def to_engine(value, resolve):
+    """A runtime value as the engine takes it from outside (event data, host results):
+    record references as ids, times as `09:00` text."""
+    if isinstance(value, Ref):
+        return resolve(value)
+    if isinstance(value, dt.time):
+        return value.isoformat()
+    if isinstance(value, list):
+        return [to_engine(v, resolve) for v in value]
+    if isinstance(value, dict):
+        return {k: to_engine(v, resolve) for k, v in value.items()}
+    return value
 
 
 def to_datetime(raw, where: str, timezone: dt.tzinfo) -> dt.datetime:

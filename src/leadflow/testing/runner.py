@@ -31,7 +31,7 @@ from leadflow.clock import SimulatedClock
 from leadflow.errors import LeadflowError
 from leadflow.interpreter.engine import Engine
 from leadflow.testing.match import Mismatch, matches
-from leadflow.testing.reader import Ref, to_datetime
+from leadflow.testing.reader import Ref, to_datetime, to_engine
 from leadflow.testing.spec import ClockStep, DeliverStep, EventStep, ExpectStep, FileStep, TestCase, TestFile
 from leadflow.testing.stubs import AcceptingEmails, FunctionStubs, StubProblem, StubWebhooks
 from leadflow.workflows import calendar
@@ -151,7 +151,8 @@ class Session:
         elif target is not None:
             target = target.text
         try:
-            result = self.engine.emit(step.event, target, step.data, at=step.at, key=step.key)
+            data = to_engine(step.data, self._record_id)
+            result = self.engine.emit(step.event, target, data, at=step.at, key=step.key)
         except LeadflowError as error:
             self.check_health()
             if step.rejected is not None and matches(step.rejected, str(error)):

@@ -29,6 +29,7 @@ class TestScope:
     checked: CheckedProgram
     timezone: dt.tzinfo
     aliases: dict[str, str] = attrs.field(factory=dict)  # alias -> object type
+    given_emails: set[str] = attrs.field(factory=set)  # of the contacts given so far
 
     def _known(self, kind: str, name: str, known, table: Table, key: str | None) -> None:
         if name not in known:

@@ -91,7 +91,7 @@ class EventStep:
     event: str
     target: Ref | None
     at: dt.datetime | None
-    data: dict
+    data: dict  # runtime values, record references still `Ref`s
     key: str | None = None
     rejected: str | None = None  # the event must be rejected with a message matching this
     fired: tuple[str, ...] | None = None
@@ -171,7 +171,10 @@ def load(path: str | Path) -> TestFile:
     top.check_keys(FILE_KEYS)
     scripts = _scripts(top, path.parent)
     timezone = _timezone(top)
-    sources = {script: Path(script).read_text("utf-8") for script in scripts}
+    try:
+        sources = {script: Path(script).read_text("utf-8") for script in scripts}
+    except UnicodeDecodeError as error:
+        raise where.error("script", f"a script is not UTF-8 text (byte {error.start})") from None
     try:
         checked = load_program(sources)
     except ScriptError as error:
@@ -291,14 +294,16 @@ def _given(table: Table | None, scope: TestScope) -> tuple[tuple[GivenRecord, ..
             scope.aliases[alias] = object_type
         values = scope.properties(object_type, item, skip=("object", "as"), writing=True)
         records.append(GivenRecord(object_type, alias, values))
-    known = {r.values.get("email") for r in records} | set(scope.aliases)
+        if values.get("email"):
+            scope.given_emails.add(values["email"])
+    known = scope.given_emails | set(scope.aliases)
     lists: dict = {}
     members = table.table("lists")
     for list_name, _ in (members.items() if members is not None else ()):
         scope.list_name(list_name, members, list_name)
         refs = []
         for i, text in enumerate(members.texts(list_name)):
-            ref = Ref(text.strip().lower() if "@" in text else text)
+            ref = Ref.of(text)
             scope.type_of(ref, members, f"{list_name}[{i}]")
             if ref.label() is None and ref.text not in known:
                 raise members.error(f"{list_name}[{i}]", f"{text} is not among the given records")
@@ -338,7 +343,7 @@ def _function_stub(name: str, raw, table: Table, scope: TestScope) -> FunctionSt
         raise spec.error(None, f"give one of returns, in_turn, by_args or raises, not {' and '.join(modes)}")
     if "default" in spec and modes != ["by_args"]:
         raise spec.error("default", "`default` goes with `by_args`")
-    if not modes and signature.result != T.VOID and not T.is_nullable(signature.result):
+    if not modes and not T.is_nullable(signature.result):
         raise spec.error(None, f"say what `{name}` returns: returns, in_turn, by_args or raises")
     if "raises" in spec:
         return FunctionStub(name, signature, raises=spec.text("raises"))
@@ -357,8 +362,6 @@ def _function_stub(name: str, raw, table: Table, scope: TestScope) -> FunctionSt
 
 
 def _result(raw, signature: FunctionSignature, table: Table, key: str, scope: TestScope):
-    if signature.result == T.VOID:
-        raise table.error(key, f"`{signature.name}` returns nothing (it is called with `do`); write `{signature.name} = {{}}`")
     return scope.value(raw, signature.result, table, key)
 
 
@@ -442,24 +445,25 @@ def _event_step(item: Table, scope: TestScope) -> EventStep:
     target = None
     if target_key in item:
         text = item.text(target_key)
-        target = Ref(text.strip().lower() if "@" in text else text)
+        target = Ref.of(text)
         object_type = scope.type_of(target, item, target_key)
         if object_type != schema.object_type:
             raise item.error(target_key, f"event `{schema.name}` is about a {schema.object_type}, not a {object_type}")
     if target is None:
         wanted = "the contact's email (or an alias)" if schema.object_type == "contact" else f"the {schema.object_type}"
         raise item.error(None, f"`{'contact' if schema.object_type == 'contact' else 'record'}` is required: {wanted}")
-    data = plain_toml(item.get("data", dict, default={}))
-    data_table = Table(data, item.key_path("data"), item.where)
+    raw = item.get("data", dict, default={})
+    data_table = Table(raw, item.key_path("data"), item.where)
     if schema.name == "upsert":
-        scope.properties("contact", data_table, writing=True)
+        data = scope.properties("contact", data_table, writing=True)
     else:
-        for field, raw in data.items():
+        data = {}
+        for field, value in raw.items():
             if field not in schema.fields:
                 raise data_table.error(field, f"event `{schema.name}` has no field `{field}` "
                                               f"(it has {', '.join(schema.fields) or 'no fields'})")
-            scope.value(raw, schema.fields[field], data_table, field)
-        missing = [f for f, t in schema.fields.items() if f not in data and not T.is_nullable(t)]
+            data[field] = scope.value(value, schema.fields[field], data_table, field)
+        missing = [f for f, t in schema.fields.items() if f not in raw and not T.is_nullable(t)]
         if missing:
             raise item.error("data", f"event `{schema.name}` needs {', '.join(missing)}")
     fired = item.texts("fired", default=None)

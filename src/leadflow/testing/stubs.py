@@ -21,7 +21,7 @@ from collections.abc import Callable
 from leadflow.effects.policy import Outcome, classify
 from leadflow.errors import LeadflowRuntimeError
 from leadflow.testing.match import matches, same
-from leadflow.testing.reader import MISSING, Ref
+from leadflow.testing.reader import MISSING, Ref, to_engine
 from leadflow.testing.spec import FunctionStub, WebhookStub
 from leadflow.values import plain
 
@@ -79,16 +79,7 @@ class FunctionStubs:
         raise StubProblem(message)
 
     def _engine_value(self, value):
-        """A result as a host function gives it: record references as ids, times as text."""
-        if isinstance(value, Ref):
-            return self.resolve(value)
-        if isinstance(value, dt.time):
-            return value.isoformat()
-        if isinstance(value, list):
-            return [self._engine_value(v) for v in value]
-        if isinstance(value, dict):
-            return {k: self._engine_value(v) for k, v in value.items()}
-        return value
+        return to_engine(value, self.resolve)
 
 
 class AcceptingEmails:
