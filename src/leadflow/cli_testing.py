@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import click
 
@@ -15,14 +16,15 @@ from leadflow.cli import EXIT_USAGE, main
 @click.option("-x", "--exitfirst", is_flag=True, help="Stop at the first test that does not pass.")
 @click.option("--coverage", is_flag=True, help="Report the rules, workflow steps and branches no test reached.")
 def run_tests(paths, verbose, keyword, exitfirst, coverage) -> None:
-    """Run the tests in PATHS: *.test.toml files, or folders holding them (default: here).
+    """Run the tests in PATHS: *.test.toml files, folders holding them (default: here),
+    or scripts (X.flow runs X.test.toml next to it).
 
     Exit 0 when every test passed, 1 when a test failed or a script does not
     check, 2 for a usage error or a bad test file."""
     from leadflow.testing import discover, run_suite
     from leadflow.testing.report import Reporter
 
-    files = discover(paths or ["."])
+    files = discover([_tests_of(path) for path in paths] or ["."])
     if not files:
         click.echo(f"no *.test.toml files under {', '.join(paths or ['.'])}", err=True)
         sys.exit(EXIT_USAGE)
@@ -34,3 +36,13 @@ def run_tests(paths, verbose, keyword, exitfirst, coverage) -> None:
         sys.exit(EXIT_USAGE)
     reporter.summary(suite)
     sys.exit(suite.exit_code)
+
+
+def _tests_of(path: str) -> str:
+    """A script stands for the tests next to it."""
+    if not path.endswith(".flow"):
+        return path
+    tests = Path(path).with_suffix(".test.toml")
+    if not tests.is_file():
+        raise click.UsageError(f"{path} has no tests: write them in {tests} (see docs/testing.md)")
+    return str(tests)

@@ -49,6 +49,16 @@ def test_folders_are_searched_for_test_files_but_not_hidden_ones_or_environments
     assert ".hidden" not in result.stdout and "venv" not in result.stdout
 
 
+def test_a_script_stands_for_the_tests_next_to_it(tmp_path):
+    write_test(tmp_path, PASSING, name="script.test.toml")
+    result = leadflow_test(tmp_path / "script.flow")
+    assert result.code == 0 and "script.test.toml ." in result.stdout
+    (tmp_path / "other.flow").write_text("object contact { x: text }\n")
+    result = leadflow_test(tmp_path / "other.flow")
+    assert result.code == 2
+    assert f"other.flow has no tests: write them in {tmp_path}/other.test.toml" in result.stderr
+
+
 def test_nothing_to_run_is_a_usage_error(tmp_path):
     result = leadflow_test(tmp_path)
     assert result.code == 2

@@ -36,7 +36,7 @@ class Activation:
 
 class ActionCompiler:
     """Compiles action blocks. With a `probe` (test coverage), every block calls
-    `probe(where)` when it starts: `r3` for rule 3's actions, `r3/0/if1` for the
+    `probe(where)` when it starts: `r3` for the actions of rule index 3, `r3/0/if1` for the
     second arm of the `if` that is its first action, `r3/0/else` for its else,
     written or not. Without one the compiled code has no trace of it."""
 

@@ -51,24 +51,22 @@ def _toml(value) -> str:
 @attrs.frozen
 class EffectKind:
     name: str  # "email"
+    outbox: str  # the kind of its outbox rows: email, notify, webhook
     short: str  # the field a bare text item gives: `emails = ["welcome"]`
-    fields: tuple[str, ...]
+    fields: tuple[str, ...]  # what a test can expect of one, in the order shown
     patterns: tuple[str, ...]  # text fields where `*` matches anything
 
     def project(self, effect) -> dict:
-        """The fields of an outbox effect that a test can expect."""
-        p = effect.payload
-        if self.name == "email":
-            return {"template": p.get("template"), "to": p.get("to"), "subject": p.get("subject"), "body": p.get("text")}
-        if self.name == "notification":
-            return {"channel": p.get("channel"), "message": p.get("message")}
-        return {"method": p.get("method"), "url": p.get("url"), "body": p.get("body"), "status": effect.status}
+        """An outbox row as the fields a test can expect (`body` of an email is its text)."""
+        payload = {**effect.payload, "status": effect.status}
+        if self is EMAIL:
+            payload["body"] = payload.get("text")
+        return {field: payload.get(field) for field in (*self.fields, "record_id")}
 
 
-EMAIL = EffectKind("email", "template", ("template", "to", "subject", "body"), ("subject", "body"))
-NOTIFICATION = EffectKind("notification", "message", ("channel", "message"), ("message",))
-WEBHOOK = EffectKind("webhook", "url", ("method", "url", "body", "status"), ("url",))
-OUTBOX_KIND = {EMAIL: "email", NOTIFICATION: "notify", WEBHOOK: "webhook"}
+EMAIL = EffectKind("email", "email", "template", ("template", "to", "subject", "body"), ("subject", "body"))
+NOTIFICATION = EffectKind("notification", "notify", "message", ("channel", "message"), ("message",))
+WEBHOOK = EffectKind("webhook", "webhook", "url", ("method", "url", "body", "status"), ("url",))
 
 
 @attrs.frozen
@@ -136,9 +134,7 @@ def check_effects(what: str, kind: EffectKind, expected: tuple[EffectItem, ...],
 
 
 def outbox(world, kind: EffectKind) -> list[dict]:
-    wanted = OUTBOX_KIND[kind]
-    return [dict(kind.project(e), record_id=e.payload.get("record_id"))
-            for e in world.engine.store.effects() if e.kind == wanted]
+    return [kind.project(e) for e in world.engine.store.effects() if e.kind == kind.outbox]
 
 
 # ---- records -----------------------------------------------------------------------------------

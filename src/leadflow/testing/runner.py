@@ -105,9 +105,7 @@ class Session:
         engine, store, at = self.engine, self.engine.store, self.case.start
         with store.transaction():
             for given in self.case.records:
-                values = {}
-                for name, value in given.values.items():
-                    values[name] = self._record_id(value) if isinstance(value, Ref) else value
+                values = to_engine(given.values, self._record_id)
                 record = store.create_record(given.object_type, engine.with_defaults(given.object_type, values),
                                              at, "test: given")
                 if given.alias:
@@ -119,7 +117,7 @@ class Session:
     def _record_id(self, ref: Ref) -> int:
         record_id = self.resolve(ref)
         if record_id is None:
-            raise Stop("error", self.where, f"{ref.text} is not a record given before this point")
+            raise Stop("error", self.where, f"there is no record {ref.text} at this point")
         return record_id
 
     def do(self, step) -> None:

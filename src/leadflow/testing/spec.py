@@ -180,14 +180,14 @@ def load(path: str | Path) -> TestFile:
     except ScriptError as error:
         return TestFile(name, scripts, sources, None, timezone, script_error=error)
     zone = ZoneInfo(timezone)
-    shared = _Shared.read(top, TestScope(checked, zone), path.parent)
+    shared = _Shared.read(top, TestScope(checked, zone))
     tests, problems, names = [], [], set()
-    for table in top.tables("test"):
-        test_name = table.data.get("name") if isinstance(table.data.get("name"), str) else table.path
-        table.where, table.path = Where(name, test_name), ""  # keys are named within their test
+    for item in top.tables("test"):
+        test_name = item.data["name"] if isinstance(item.data.get("name"), str) else item.path
+        table = Table(item.data, "", Where(name, test_name))  # keys are named within their test
         try:
             if test_name in names:
-                raise table.where.error("name", "another test has this name")
+                raise table.error("name", "another test has this name")
             names.add(test_name)
             tests.append(_read_test(table, shared, TestScope(checked, zone), path.parent))
         except TestFileError as error:
@@ -233,7 +233,7 @@ class _Shared:
     stubs: Table | None
 
     @classmethod
-    def read(cls, top: Table, scope: TestScope, folder: Path) -> _Shared:
+    def read(cls, top: Table, scope: TestScope) -> _Shared:
         start = _moment(top, "start", scope) or DEFAULT_START
         shared = cls(start, top.get("seed", int, default=DEFAULT_SEED), top.get("auto_deliver", bool, default=True),
                      top.table("given"), top.table("stubs"))
