@@ -211,3 +211,21 @@ expect.ada.history = [{{ property = "lifecycle", to = "lead", at = 2026-03-02T09
 '''
     result = leadflow_test(write_test(tmp_path, body, header=header))
     assert result.code == 0, result.stdout
+
+
+def test_times_durations_and_dates_are_written_as_in_toml_or_as_script_literals(tmp_path):
+    script = ("object contact { quiet_from: time, pause: duration, birthday: date }\n"
+              "event ping { }\nrule \"Copy\" when ping then set pause = 2 days\n")
+    body = '''
+[[test]]
+name = "t"
+given.records = [{ email = "a@x.io", quiet_from = 22:00:00, pause = "1 day", birthday = 1990-05-17 }]
+steps = [{ event = "ping", contact = "A@X.io" }]
+expect."a@x.io" = { properties = { quiet_from = 22:00:00, pause = "2 days", birthday = 1990-05-17 } }
+expect."A@x.IO".history = [{ property = "pause", from = "1 day", to = "48 hours" }]
+'''
+    result = leadflow_test(write_test(tmp_path, body, script=script))
+    assert result.code == 1  # durations are equal as the language's `==` says: 2 days is not 48 hours
+    assert 'expect."A@x.IO".history: no change { property = "pause", from = "1 day", to = "48 hours" }' in result.stdout
+    assert 'actual:   [{ property = "pause", from = "1 day", to = "2 days", by = "rule \\"Copy\\"" }]' in result.stdout
+    assert "properties" not in result.stdout  # the time, the duration and the date matched

@@ -105,7 +105,8 @@ class Session:
         engine, store, at = self.engine, self.engine.store, self.case.start
         with store.transaction():
             for given in self.case.records:
-                values = to_engine(given.values, self._record_id)
+                # runtime values go to the store as they are; only record references are resolved
+                values = {k: self._record_id(v) if isinstance(v, Ref) else v for k, v in given.values.items()}
                 record = store.create_record(given.object_type, engine.with_defaults(given.object_type, values),
                                              at, "test: given")
                 if given.alias:

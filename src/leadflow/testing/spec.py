@@ -69,7 +69,7 @@ class FunctionStub:
 
     name: str
     signature: FunctionSignature
-    returns: object = MISSING
+    returns: object = None
     in_turn: tuple | None = None
     by_args: tuple = ()  # ((arguments, result), ...)
     default: object = MISSING

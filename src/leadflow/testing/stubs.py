@@ -60,26 +60,23 @@ class FunctionStubs:
             if stub.in_turn is not None:
                 if len(calls) > len(stub.in_turn):
                     self._problem(f"`{stub.name}` was called {len(calls)} times; `in_turn` gives {len(stub.in_turn)} result(s)")
-                return self._engine_value(stub.in_turn[len(calls) - 1])
+                return to_engine(stub.in_turn[len(calls) - 1], self.resolve)
             if stub.by_args:
                 given = plain(list(args))
                 for expected, result in stub.by_args:
                     if same(expected, given):
-                        return self._engine_value(result)
+                        return to_engine(result, self.resolve)
                 if stub.default is MISSING:
                     self._problem(f"`{stub.name}` was called with {given}, which `by_args` does not list "
                                   "(add it, or a `default`)")
-                return self._engine_value(stub.default)
-            return self._engine_value(None if stub.returns is MISSING else stub.returns)
+                return to_engine(stub.default, self.resolve)
+            return to_engine(stub.returns, self.resolve)
 
         return call
 
     def _problem(self, message: str):
         self.problems.append(message)
         raise StubProblem(message)
-
-    def _engine_value(self, value):
-        return to_engine(value, self.resolve)
 
 
 class AcceptingEmails:
