@@ -623,6 +623,7 @@ def demo(directory) -> None:
 
 
 from leadflow import cli_workflows  # noqa: E402,F401  (registers stats, runs, retry)
+from leadflow import cli_testing  # noqa: E402,F401  (registers test)
 
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -35,13 +35,27 @@ class Activation:
 
 
 class ActionCompiler:
-    def __init__(self, checked: CheckedProgram, gen: Codegen):
+    """Compiles action blocks. With a `probe` (test coverage), every block calls
+    `probe(where)` when it starts: `r3` for the actions of rule index 3, `r3/0/if1` for the
+    second arm of the `if` that is its first action, `r3/0/else` for its else,
+    written or not. Without one the compiled code has no trace of it."""
+
+    def __init__(self, checked: CheckedProgram, gen: Codegen, probe: Callable[[str], None] | None = None):
         self.checked = checked
         self.gen = gen
+        self.probe = probe
         self.email_templates: dict[str, dict[str, Callable]] = {}
 
     def block(self, actions, where: str) -> ActionFn:
         compiled = [self.action(a, f"{where}/{i}") for i, a in enumerate(actions)]
+        probe = self.probe
+        if probe is not None:
+            def probed(tx, act):
+                probe(where)
+                for action in compiled:
+                    action(tx, act)
+
+            return probed
 
         def run(tx, act):
             for action in compiled:
@@ -222,7 +236,9 @@ class ActionCompiler:
 
     def _IfAction(self, a, path):
         branches = [(self.expr(cond), self.block(block, f"{path}/if{i}")) for i, (cond, block) in enumerate(a.branches)]
-        otherwise = self.block(a.otherwise, f"{path}/else") if a.otherwise is not None else None
+        otherwise = None
+        if a.otherwise is not None or self.probe is not None:  # a probe sees the unwritten else taken too
+            otherwise = self.block(a.otherwise or (), f"{path}/else")
 
         def run(tx, act):
             for condition, block in branches:

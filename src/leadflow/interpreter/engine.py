@@ -96,6 +96,7 @@ class Engine:
         seed: int | None = None,
         step_budget: int = DEFAULT_STEP_BUDGET,
         cascade_limit: int = DEFAULT_CASCADE_LIMIT,
+        probe: Callable[[str], None] | None = None,
     ):
         self.checked = checked
         self.store = open_store(store) if isinstance(store, str) else store
@@ -122,7 +123,7 @@ class Engine:
         self.gen.namespace["_clock_now"] = self.ctx.now
         self.ctx.events_of = self._event_payloads
         self.gen.compile_functions()
-        self.actions = ActionCompiler(checked, self.gen)
+        self.actions = ActionCompiler(checked, self.gen, probe)  # probe: test coverage, see ActionCompiler
         self.rules = compile_rules(checked, self.gen, self.actions)
         self._defaults = {
             name: {p.name: self.gen.const_value_of(p.default) for p in schema.properties.values() if p.default is not None}
@@ -283,6 +284,10 @@ class Engine:
         """Note that work is due at `at` (a run's timer, a schedule)."""
         if self._next_wake is None or at < self._next_wake:
             self._next_wake = at
+
+    def next_wake(self) -> dt.datetime | None:
+        """When workflow or schedule work is next due (None: nothing is waiting for a time)."""
+        return self._earliest_wake()
 
     def _earliest_wake(self) -> dt.datetime | None:
         times = [t for t in (self.store.next_due(), self.scheduler.next_time()) if t is not None]
@@ -448,14 +453,16 @@ class Engine:
         return results
 
     # ---- effects ----------------------------------------------------------------------------
-    def deliver(self, now: dt.datetime | None = None, *, limit: int | None = None):
-        """Send due effects from the outbox; returns a DeliveryReport."""
+    def deliver(self, now: dt.datetime | None = None, *, limit: int | None = None,
+                email_sender=None, webhook_sender=None):
+        """Send due effects from the outbox; returns a DeliveryReport. `email_sender` and
+        `webhook_sender` replace the configured senders (the test runner answers from the test)."""
         from leadflow.effects import Deliverer, WebhookSender, email_sender_from_url
 
         deliverer = Deliverer(
             self.store,
-            email_sender_from_url(self.email),
-            WebhookSender(self.secrets, allow_private=self.allow_private_webhooks),
+            email_sender or email_sender_from_url(self.email),
+            webhook_sender or WebhookSender(self.secrets, allow_private=self.allow_private_webhooks),
             notify=self.notify,
             on_settled=partial(wake_effect_run, self.store) if self.workflows.workflows else None,
         )
