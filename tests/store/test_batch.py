@@ -12,6 +12,7 @@ import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+import attrs
 import pytest
 
 from leadflow.errors import InputError
@@ -318,3 +319,76 @@ def test_bad_writes_fail_in_their_unit(store):
         assert store.log_event("e1", "visit", ann.id, at(1))
     assert store.get_record(ann.id).props == {"email": "ann@x.io"}
     assert [e.key for e in store.events()] == ["e1"]
+
+
+# -- workflow runs and effects wait in memory too --------------------------------
+
+
+def test_a_workflow_step_writes_nothing_until_the_batch_ends(store):
+    ann = store.create_record("contact", {"email": "ann@x.io"}, at(0), "import")
+    run = store.create_run("nurturing", ann.id, "1", at(0), {"enrolled_at": at(0)})
+    with recording(store) as seen, store.batch():
+        (due,) = store.due_runs(at(1))
+        del seen[:]
+        with store.transaction():
+            store.get_record(ann.id)
+            store.queue_effect("email", {"to": "ann@x.io"}, "run:1:0:1", at(1))
+            store.log_run(run.id, at(1), "1", "step", {"step": "send email followup_1"})
+            store.save_run(attrs.evolve(due, position="3", due=at(5), updated_at=at(1)))
+            store.log_run(run.id, at(1), "2", "waiting", {"until": at(5)})
+            assert store.events(record_id=ann.id) == []  # reads other tables: nothing to flush
+        assert len(seen) == 2 and all(sql.startswith("SELECT") for sql in seen), seen  # the contact, the events
+        assert sql_rows(store, "run_log") == 0 and sql_rows(store, "outbox") == 0
+        assert store.get_run(run.id).position == "3"  # a read of runs flushes
+    assert store.get_run(run.id) == attrs.evolve(due, position="3", due=at(5), updated_at=at(1))
+    assert [(e.step, e.kind, e.detail) for e in store.run_log(run.id)] == [
+        ("1", "step", {"step": "send email followup_1"}), ("2", "waiting", {"until": at(5)})]
+    assert [(e.key, e.payload) for e in store.effects()] == [("run:1:0:1", {"to": "ann@x.io"})]
+
+
+def test_the_first_effect_queued_with_a_key_wins(store):
+    with store.batch():
+        with store.transaction():
+            store.queue_effect("email", {"n": 1}, "k", at(1))
+            store.queue_effect("email", {"n": 2}, "k", at(1))
+            effect_id = store.enqueue_effect("email", {"n": 3}, "k", at(1))  # flushes the unit's queue first
+        with store.transaction():
+            store.queue_effect("email", {"n": 4}, "k", at(2))
+    assert [(e.id, e.payload) for e in store.effects()] == [(effect_id, {"n": 1})]
+
+
+def test_a_run_log_row_needs_its_run(store):
+    ann = store.create_record("contact", {"email": "ann@x.io"}, at(0), "import")
+    with store.batch():
+        with pytest.raises(Boom):
+            with store.transaction():
+                gone = store.create_run("nurturing", ann.id, "1", at(1), {})
+                store.log_run(gone.id, at(1), None, "enrolled", {})
+                raise Boom
+        for run_id in (gone.id, 999):  # rolled back with its unit; never was
+            with pytest.raises(InputError, match="no run"):
+                with store.transaction():
+                    store.log_run(run_id, at(2), None, "enrolled", {})
+        kept = store.create_run("nurturing", ann.id, "1", at(3), {})
+        store.log_run(kept.id, at(3), None, "enrolled", {})
+    assert kept.id == gone.id and [e.at for e in store.run_log(kept.id)] == [at(3)]
+
+
+def test_bad_run_rows_fail_in_their_unit(store):
+    ann = store.create_record("contact", {"email": "ann@x.io"}, at(0), "import")
+    run = store.create_run("nurturing", ann.id, "1", at(0), {})
+    with store.batch():
+        for bad in [
+            lambda: store.save_run(attrs.evolve(run, status="paused")),
+            lambda: store.save_run(attrs.evolve(run, position="\ud800")),
+            lambda: store.save_run(attrs.evolve(run, vars={"x": float("nan")})),
+            lambda: store.save_run(attrs.evolve(run, due=dt.datetime(2024, 1, 1))),
+            lambda: store.log_run(run.id, at(1), "1", "step", {"x": float("inf")}),
+            lambda: store.log_run(run.id, at(1), 1, "step", {}),
+            lambda: store.queue_effect("email", {"x": float("nan")}, "k", at(1)),
+            lambda: store.queue_effect("email", {}, 7, at(1)),
+        ]:
+            with pytest.raises(InputError):
+                with store.transaction():
+                    bad()
+    assert store.get_run(run.id) == run and store.run_log(run.id) == [] and store.effects() == []

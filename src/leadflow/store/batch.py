@@ -11,9 +11,11 @@ What a batch keeps
     the keys of the events logged. For what it holds it is the truth: SQL
     rows of those records may lag until the next flush.
   * A stack of levels, one for the batch and one per open unit. Each holds
-    its pending rows (record updates coalesced per record, the last state
-    winning; "set" history rows and event rows in order), the journal of
-    its overlay changes, and whether its SAVEPOINT is open.
+    its pending rows (record updates and workflow run updates coalesced
+    per record or run, the last state winning; "set" history rows, event
+    rows, run log rows and outbox effects in order), the journal of its
+    overlay changes, and whether its SAVEPOINT is open. A workflow step
+    that sends an email and waits thus runs no SQL of its own either.
 
 Units
   A unit's writes go to its own level and the overlay. When it succeeds its
@@ -25,10 +27,12 @@ Units
 
 Lazy savepoints
   A unit opens its SAVEPOINT only when it must run SQL that writes (creating
-  a record, list changes, the outbox, meta) or read what the overlay does
-  not cover (`find_all_by`, `records()`, `history()`, `events()`, lookups
-  by other fields). `sync` first flushes every level below, then opens the
-  unit's savepoint, so rows of completed units are never inside a savepoint
+  a record or a run, list changes, `enqueue_effect`, meta) or read what the
+  overlay does not cover (`find_all_by`, `records()`, `history()`,
+  `events()`, runs, lookups by other fields) while rows of the kinds that
+  read looks at are pending (`PENDING`: a read of the events table leaves
+  pending run rows alone). `sync` first flushes every level below, then
+  opens the unit's savepoint, so rows of completed units are never inside a savepoint
   that a failing unit rolls back; for a read, or a write whose history must
   follow the pending rows (list changes), it also flushes the unit's own
   rows, inside its savepoint. Hence the invariant: while a level's
@@ -94,25 +98,46 @@ _INSERT_HISTORY = (
     "INSERT INTO history(record_id, at, kind, field, old, new, cause) VALUES (?, ?, 'set', ?, ?, ?, ?)"
 )
 _INSERT_EVENT = "INSERT INTO events(key, name, record_id, at, data) VALUES (?, ?, ?, ?, ?)"
+# Shared with the direct writes of sqlite_runs.py and sqlite_outbox.py.
+SAVE_RUN = (
+    "UPDATE runs SET status = ?, position = ?, vars = ?, wait = ?, due = ?, waiting_event = ?,"
+    " updated_at = ?, error = ? WHERE id = ?"
+)
+LOG_RUN = "INSERT INTO run_log(run_id, at, step, kind, detail) VALUES (?, ?, ?, ?, ?)"
+QUEUE_EFFECT = (
+    "INSERT INTO outbox(kind, payload, key, status, next_attempt_at, created_at)"
+    " VALUES (?, ?, ?, 'pending', ?, ?) ON CONFLICT(key) DO NOTHING"
+)
 _BY_EMAIL = "SELECT id, type, props, created_at, updated_at FROM records WHERE type = ? AND email = ? ORDER BY id"
+
+# The kinds of pending rows a level holds, by table; a read names those it looks at.
+PENDING = ("updates", "history", "events", "runs", "run_log", "effects")
+EVENT_ROWS = ("events",)
+RUN_ROWS = ("runs", "run_log")
+EFFECT_ROWS = ("effects",)
 
 
 class _Level:
     """The batch itself (depth 0) or one open unit: its pending rows and journal."""
 
-    __slots__ = ("depth", "updates", "history", "events", "journal", "keys", "savepoint")
+    __slots__ = ("depth", "updates", "history", "events", "runs", "run_log", "effects", "journal", "keys",
+                 "run_ids", "savepoint")
 
     def __init__(self, depth: int):
         self.depth = depth
         self.updates: dict[int, tuple[str, Any, str, bool]] = {}  # id -> props text, email, stamp, email changed
         self.history: list[tuple] = []
         self.events: list[tuple] = []
+        self.runs: dict[int, tuple] = {}  # run id -> the row of its UPDATE: the last state wins
+        self.run_log: list[tuple] = []
+        self.effects: list[tuple] = []
         self.journal: list[tuple[int, Entry | None]] | None = [] if depth else None
         self.keys: list[str] = []  # event keys logged at this level
+        self.run_ids: list[int] = []  # runs this level learnt exist
         self.savepoint = False
 
-    def pending(self) -> bool:
-        return bool(self.updates or self.history or self.events)
+    def pending(self, kinds: tuple[str, ...] = PENDING) -> bool:
+        return any(getattr(self, kind) for kind in kinds)
 
     def absorb(self, child: _Level) -> None:
         """Take over the rows (and, as a unit, the journal) of a child that succeeded."""
@@ -128,9 +153,16 @@ class _Level:
             self.history += child.history
         if child.events:
             self.events += child.events
+        if child.runs:
+            self.runs.update(child.runs)
+        if child.run_log:
+            self.run_log += child.run_log
+        if child.effects:
+            self.effects += child.effects
         if self.journal is not None:
             self.journal += child.journal
             self.keys += child.keys
+            self.run_ids += child.run_ids
 
 
 class Batch:
@@ -143,6 +175,7 @@ class Batch:
         self.overlay = Overlay()
         self.known: KnownKeys = store._known_keys
         self.known.refresh(self.conn)
+        self.run_ids: set[int] = set()  # runs known to exist, so a log row can be checked without SQL
 
     # -- units and flushing ----------------------------------------------------
 
@@ -157,9 +190,12 @@ class Batch:
             if level.depth < top or flush_own:
                 self.flush(level)
 
-    def sync_for_read(self) -> None:
-        """Make SQL show everything the overlay holds."""
-        if any(level.pending() for level in self.levels):
+    def sync_for_read(self, kinds: tuple[str, ...] = PENDING) -> None:
+        """Make SQL show what the batch holds of the kinds of rows a read looks at.
+
+        A read of other tables leaves pending rows where they are: it needs no
+        savepoint, since it writes nothing."""
+        if any(level.pending(kinds) for level in self.levels):
             self.sync(flush_own=True)
 
     def flush(self, level: _Level) -> None:
@@ -184,6 +220,12 @@ class Batch:
                 conn.executemany(_INSERT_HISTORY, level.history)
             if level.events:
                 conn.executemany(_INSERT_EVENT, level.events)
+            if level.runs:
+                conn.executemany(SAVE_RUN, [level.runs[run_id] for run_id in sorted(level.runs)])
+            if level.run_log:
+                conn.executemany(LOG_RUN, level.run_log)
+            if level.effects:
+                conn.executemany(QUEUE_EFFECT, level.effects)
         except BaseException:
             if conn.in_transaction:
                 conn.execute("ROLLBACK TO flush")
@@ -191,6 +233,7 @@ class Batch:
             raise
         conn.execute("RELEASE flush")
         level.updates, level.history, level.events = {}, [], []
+        level.runs, level.run_log, level.effects = {}, [], []
 
     def _room(self) -> None:
         """Between units: once the overlay is large, write what is pending and forget it."""
@@ -317,6 +360,29 @@ class Batch:
         return True
 
 
+    # -- runs and effects ------------------------------------------------------
+
+    def runs_exist(self, run_ids) -> None:
+        """Note runs read from SQL or created in the batch (a failing unit forgets its own)."""
+        self.run_ids.update(run_ids)
+        level = self.levels[-1]
+        if level.journal is not None:
+            level.run_ids += run_ids
+
+    def save_run(self, run_id: int, row: tuple) -> None:
+        self.levels[-1].runs[run_id] = row
+
+    def log_run(self, run_id: int, row: tuple) -> None:
+        if run_id not in self.run_ids:  # the row's foreign key, checked now rather than at the flush
+            if type(run_id) is not int or not self.conn.execute("SELECT 1 FROM runs WHERE id = ?", (run_id,)).fetchone():
+                raise InputError(f"no run with id {run_id}")
+            self.runs_exist([run_id])
+        self.levels[-1].run_log.append(row)
+
+    def queue_effect(self, row: tuple) -> None:
+        self.levels[-1].effects.append(row)
+
+
 class BufferedUnit:
     """What `transaction()` returns inside a batch: a level on entry, kept or undone on exit."""
 
@@ -349,3 +415,4 @@ class BufferedUnit:
             conn.execute(f"ROLLBACK TO unit{level.depth}")
             conn.execute(f"RELEASE unit{level.depth}")
         batch.overlay.undo(level.journal, level.keys)
+        batch.run_ids.difference_update(level.run_ids)

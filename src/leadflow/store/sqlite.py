@@ -21,6 +21,7 @@ from typing import Any
 
 from leadflow.errors import InputError
 from leadflow.store.base import EventEntry, HistoryEntry, Record
+from leadflow.store.batch import EVENT_ROWS
 from leadflow.store.overlay import KnownKeys
 from leadflow.store.codec import (
     dump_value, email_of, encode_json, json_path, load_value, merge_changes, parse_utc, utc_text,
@@ -320,7 +321,7 @@ class SqliteStore(SqliteUnits, SqliteOutbox, SqliteRuns):
         self, record_id: int | None = None, name: str | None = None, since: dt.datetime | None = None
     ) -> list[EventEntry]:
         # At most eight distinct SQL strings, each cached once.
-        self._reading()
+        self._reading(EVENT_ROWS)
         where, params = [], []
         for clause, value in (("record_id = ?", record_id), ("name = ?", name)):
             if value is not None:

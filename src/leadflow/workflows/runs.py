@@ -201,10 +201,9 @@ class WorkflowRuntime:
     # ---- due work ------------------------------------------------------------------------
     def run_due_batch(self, until: dt.datetime) -> int:
         """Advance up to BATCH runs due by `until`, in due order; return how many."""
-        runs = self.store.due_runs(until, limit=BATCH)
-        if not runs:
-            return 0
         with self.store.batch():
+            # read under the batch's write lock: another process cannot take the same runs
+            runs = self.store.due_runs(until, limit=BATCH)
             for run in runs:
                 self.advance_in_unit(run)
         return len(runs)
