@@ -239,7 +239,7 @@ def test_a_flush_in_a_failing_unit_does_not_undo_earlier_units(tmp_path):
                 with store.transaction():
                     store.update_record(ann.id, {"score": 99}, at(5), "rule")
                     store.log_event("bad", "visit", ann.id, at(5))
-                    store.add_to_list(ann.id, "vip", at(5), "rule")  # flushes the three units, then its own rows
+                    store.enqueue_effect("email", {}, "fx", at(5))  # flushes the three units, then its own rows
                     raise Boom
             first_savepoint = next(i for i, sql in enumerate(seen) if sql.startswith("SAVEPOINT unit"))
             assert any(sql.startswith("INSERT INTO events") for sql in seen[:first_savepoint])
@@ -247,7 +247,7 @@ def test_a_flush_in_a_failing_unit_does_not_undo_earlier_units(tmp_path):
         assert [e.key for e in store.events()] == ["e0", "e1", "e2"]
         assert history_of(store, ann.id)[1:] == [("set", "score", None, 0), ("set", "score", 0, 1),
                                                  ("set", "score", 1, 2)]
-        assert store.lists_of(ann.id) == set()
+        assert store.effects() == []
 
 
 def test_nested_units_inside_a_batch(store):
@@ -392,3 +392,30 @@ def test_bad_run_rows_fail_in_their_unit(store):
                 with store.transaction():
                     bad()
     assert store.get_run(run.id) == run and store.run_log(run.id) == [] and store.effects() == []
+
+
+def test_list_changes_wait_with_the_rest(store):
+    ann = store.create_record("contact", {"email": "ann@x.io"}, at(0), "import")
+    with recording(store) as seen, store.batch():
+        del seen[:]
+        with store.transaction():
+            assert store.add_to_list(ann.id, "vip", at(1), "a")
+            assert not store.add_to_list(ann.id, "vip", at(1), "a")
+            assert store.remove_from_list(ann.id, "vip", at(2), "b")
+            assert not store.remove_from_list(ann.id, "vip", at(2), "b")
+            assert store.add_to_list(ann.id, "vip", at(3), "c")
+            assert store.add_to_list(ann.id, "news", at(3), "c")
+        with store.transaction():
+            assert store.remove_from_list(ann.id, "news", at(4), "d")
+        assert all(sql.startswith("SELECT") for sql in seen), seen  # the record, and SQL's view of the memberships
+        assert sql_rows(store, "list_members") == 0
+        assert store.lists_of(ann.id) == {"vip"} and store.list_members("vip") == [ann.id]
+        with pytest.raises(InputError, match="no record"):
+            with store.transaction():
+                store.add_to_list(999, "vip", at(5), "e")
+        assert not store.remove_from_list(999, "vip", at(5), "e")
+        assert not store.add_to_list(str(ann.id), "vip", at(5), "e")  # "1": as SQL converts it
+    assert store.lists_of(ann.id) == {"vip"}
+    assert [(h.kind, h.field, h.cause) for h in store.history(ann.id)][1:] == [
+        ("list_add", "vip", "a"), ("list_remove", "vip", "b"), ("list_add", "vip", "c"), ("list_add", "news", "c"),
+        ("list_remove", "news", "d")]

@@ -30,7 +30,7 @@ def test_nothing_is_visible_to_others_before_the_batch_commits(tmp_path):
                 store.update_record(ann.id, {"score": 1}, at(1), "rule")
                 store.log_event("e1", "visit", ann.id, at(1))
             with store.transaction():
-                store.add_to_list(ann.id, "vip", at(2), "rule")  # flushes into the open transaction
+                store.enqueue_effect("email", {}, "fx", at(2))  # flushes into the open transaction
             assert other.execute("SELECT count(*) FROM events").fetchone()[0] == 0
         assert other.execute("SELECT count(*) FROM events").fetchone()[0] == 1
         other.close()

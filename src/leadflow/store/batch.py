@@ -94,9 +94,10 @@ OVERLAY_LIMIT = 20_000
 
 _UPDATE = "UPDATE records SET props = ?, updated_at = ? WHERE id = ?"
 _UPDATE_EMAIL = "UPDATE records SET props = ?, email = ?, updated_at = ? WHERE id = ?"
-_INSERT_HISTORY = (
-    "INSERT INTO history(record_id, at, kind, field, old, new, cause) VALUES (?, ?, 'set', ?, ?, ?, ?)"
-)
+_INSERT_HISTORY = "INSERT INTO history(record_id, at, kind, field, old, new, cause) VALUES (?, ?, ?, ?, ?, ?, ?)"
+_JOIN_LIST = "INSERT INTO list_members(list_name, record_id) VALUES (?, ?) ON CONFLICT DO NOTHING"
+_LEAVE_LIST = "DELETE FROM list_members WHERE list_name = ? AND record_id = ?"
+_IS_MEMBER = "SELECT 1 FROM list_members WHERE list_name = ? AND record_id = ?"
 _INSERT_EVENT = "INSERT INTO events(key, name, record_id, at, data) VALUES (?, ?, ?, ?, ?)"
 # Shared with the direct writes of sqlite_runs.py and sqlite_outbox.py.
 SAVE_RUN = (
@@ -111,7 +112,8 @@ QUEUE_EFFECT = (
 _BY_EMAIL = "SELECT id, type, props, created_at, updated_at FROM records WHERE type = ? AND email = ? ORDER BY id"
 
 # The kinds of pending rows a level holds, by table; a read names those it looks at.
-PENDING = ("updates", "history", "events", "runs", "run_log", "effects")
+PENDING = ("updates", "history", "lists", "events", "runs", "run_log", "effects")
+LIST_ROWS = ("lists",)
 EVENT_ROWS = ("events",)
 RUN_ROWS = ("runs", "run_log")
 EFFECT_ROWS = ("effects",)
@@ -120,13 +122,14 @@ EFFECT_ROWS = ("effects",)
 class _Level:
     """The batch itself (depth 0) or one open unit: its pending rows and journal."""
 
-    __slots__ = ("depth", "updates", "history", "events", "runs", "run_log", "effects", "journal", "keys",
+    __slots__ = ("depth", "updates", "history", "lists", "events", "runs", "run_log", "effects", "journal", "keys",
                  "run_ids", "savepoint")
 
     def __init__(self, depth: int):
         self.depth = depth
         self.updates: dict[int, tuple[str, Any, str, bool]] = {}  # id -> props text, email, stamp, email changed
         self.history: list[tuple] = []
+        self.lists: dict[tuple[str, int], bool] = {}  # (list, record id) -> member after this level's changes
         self.events: list[tuple] = []
         self.runs: dict[int, tuple] = {}  # run id -> the row of its UPDATE: the last state wins
         self.run_log: list[tuple] = []
@@ -151,6 +154,8 @@ class _Level:
                 mine[record_id] = row
         if child.history:
             self.history += child.history
+        if child.lists:
+            self.lists.update(child.lists)
         if child.events:
             self.events += child.events
         if child.runs:
@@ -218,6 +223,9 @@ class Batch:
                     conn.executemany(_UPDATE_EMAIL, with_email)
             if level.history:
                 conn.executemany(_INSERT_HISTORY, level.history)
+            if level.lists:
+                conn.executemany(_JOIN_LIST, [key for key, member in level.lists.items() if member])
+                conn.executemany(_LEAVE_LIST, [key for key, member in level.lists.items() if not member])
             if level.events:
                 conn.executemany(_INSERT_EVENT, level.events)
             if level.runs:
@@ -232,7 +240,7 @@ class Batch:
                 conn.execute("RELEASE flush")
             raise
         conn.execute("RELEASE flush")
-        level.updates, level.history, level.events = {}, [], []
+        level.updates, level.history, level.lists, level.events = {}, [], {}, []
         level.runs, level.run_log, level.effects = {}, [], []
 
     def _room(self) -> None:
@@ -299,7 +307,7 @@ class Batch:
         email_changed = False
         for field, old, new, cause in changes:
             email_changed = email_changed or field == "email"
-            history.append((record_id, stamp, storable_name(field), storable(dump_value(old)),
+            history.append((record_id, stamp, "set", storable_name(field), storable(dump_value(old)),
                             storable(dump_value(new)), storable_name(cause)))
         entry = self._entry(record_id)
         if entry is None:
@@ -314,7 +322,7 @@ class Batch:
             raise InputError(f"no record with id {record_id}")
         storable_name(cause)
         new_props, changed, diffs = merge_changes(entry[1], changes)
-        history = [(record_id, stamp, storable_name(field), storable(old), storable(new), cause)
+        history = [(record_id, stamp, "set", storable_name(field), storable(old), storable(new), cause)
                    for field, old, new in diffs]
         if new_props is not None:
             text = storable(encode_json(new_props))
@@ -328,6 +336,28 @@ class Batch:
         earlier = level.updates.get(record_id)
         level.updates[record_id] = (text, email, stamp, email_changed or (earlier is not None and earlier[3]))
         level.history += history
+
+    # -- lists ---------------------------------------------------------------
+
+    def change_list(self, record_id: int, list_name: str, add: bool, stamp: str, cause: str) -> bool:
+        """add_to_list or remove_from_list: the membership and its history row wait with the rest."""
+        key = (storable_name(list_name), record_id)
+        storable_name(cause)
+        if add and self._entry(record_id) is None:
+            raise InputError(f"no record with id {record_id}")
+        if self._is_member(key) is add:
+            return False
+        level = self.levels[-1]
+        level.lists[key] = add
+        level.history.append((record_id, stamp, "list_add" if add else "list_remove", list_name, "null", "null", cause))
+        return True
+
+    def _is_member(self, key: tuple[str, int]) -> bool:
+        for level in reversed(self.levels):
+            member = level.lists.get(key)
+            if member is not None:
+                return member
+        return self.conn.execute(_IS_MEMBER, key).fetchone() is not None
 
     # -- events --------------------------------------------------------------
 

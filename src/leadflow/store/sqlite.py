@@ -21,7 +21,7 @@ from typing import Any
 
 from leadflow.errors import InputError
 from leadflow.store.base import EventEntry, HistoryEntry, Record
-from leadflow.store.batch import EVENT_ROWS
+from leadflow.store.batch import EVENT_ROWS, LIST_ROWS
 from leadflow.store.overlay import KnownKeys
 from leadflow.store.codec import (
     dump_value, email_of, encode_json, json_path, load_value, merge_changes, parse_utc, utc_text,
@@ -235,12 +235,15 @@ class SqliteStore(SqliteUnits, SqliteOutbox, SqliteRuns):
     # -- lists ---------------------------------------------------------------
 
     def lists_of(self, record_id: int) -> set[str]:
+        self._reading(LIST_ROWS)
         rows = self._conn.execute("SELECT list_name FROM list_members WHERE record_id = ?", (record_id,))
         return {name for (name,) in rows}
 
     @atomic
     def add_to_list(self, record_id: int, list_name: str, at: dt.datetime, cause: str) -> bool:
         stamp = utc_text(at)
+        if self._batch is not None and type(record_id) is int:  # "5": left to SQL's conversions
+            return self._batch.change_list(record_id, list_name, True, stamp, cause)
         self._writing(flush_own=True)  # this record's pending history comes first
         try:
             cursor = self._conn.execute(
@@ -257,7 +260,9 @@ class SqliteStore(SqliteUnits, SqliteOutbox, SqliteRuns):
     @atomic
     def remove_from_list(self, record_id: int, list_name: str, at: dt.datetime, cause: str) -> bool:
         stamp = utc_text(at)
-        self._writing(flush_own=True)
+        if self._batch is not None and type(record_id) is int:  # "5": left to SQL's conversions
+            return self._batch.change_list(record_id, list_name, False, stamp, cause)
+        self._writing(flush_own=True)  # this record's pending history comes first
         cursor = self._conn.execute(
             "DELETE FROM list_members WHERE list_name = ? AND record_id = ?", (list_name, record_id)
         )
@@ -274,6 +279,7 @@ class SqliteStore(SqliteUnits, SqliteOutbox, SqliteRuns):
         )
 
     def list_members(self, list_name: str) -> list[int]:
+        self._reading(LIST_ROWS)
         rows = self._conn.execute(
             "SELECT record_id FROM list_members WHERE list_name = ? ORDER BY record_id", (list_name,)
         )
