@@ -51,7 +51,7 @@ class SqliteRuns:
         return self._runs([row])[0] if row else None
 
     def save_run(self, run: Run) -> None:
-        row = (run.status, run.position, dump_value(run.vars), dump_value(run.wait),
+        row = (run.status, run.position, dump_value(run.vars), "null" if run.wait is None else dump_value(run.wait),
                utc_text(run.due) if run.due else None, run.waiting_event, utc_text(run.updated_at), run.error, run.id)
         if self._batch is None:
             self._conn.execute(SAVE_RUN, row)
@@ -155,6 +155,6 @@ class SqliteRuns:
 
 def _run(row) -> Run:
     return Run(
-        row[0], row[1], row[2], row[3], row[4], load_value(row[5]), load_value(row[6]),
+        row[0], row[1], row[2], row[3], row[4], load_value(row[5]), None if row[6] == "null" else load_value(row[6]),
         parse_utc(row[7]) if row[7] else None, row[8], parse_utc(row[9]), parse_utc(row[10]), row[11],
     )

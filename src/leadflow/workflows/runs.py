@@ -26,8 +26,6 @@ from __future__ import annotations
 import datetime as dt
 import random
 
-import attrs
-
 from leadflow.check import types as T
 from leadflow.errors import LeadflowError, LeadflowRuntimeError
 from leadflow.interpreter.actions import Activation
@@ -179,9 +177,9 @@ class WorkflowRuntime:
         self.store.log_run(run.id, at, step.path if step is not None else None, kind, detail)
 
     def _save(self, run: Run, position, due, loc, now, *, wait=None, waiting_event=None, status="active", error=None) -> None:
-        self.store.save_run(attrs.evolve(
-            run, status=status, position=position, vars=loc, due=due, wait=wait,
-            waiting_event=waiting_event, updated_at=now, error=error,
+        self.store.save_run(Run(  # built whole: attrs.evolve costs more
+            run.id, run.workflow, run.record_id, status, position, loc, wait, due, waiting_event, run.enrolled_at,
+            now, error,
         ))
         if due is not None:
             self.engine.wake(due)
