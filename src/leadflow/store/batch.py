@@ -115,7 +115,8 @@ _BY_EMAIL = "SELECT id, type, props, created_at, updated_at FROM records WHERE t
 PENDING = ("updates", "history", "lists", "events", "runs", "run_log", "effects")
 LIST_ROWS = ("lists",)
 EVENT_ROWS = ("events",)
-RUN_ROWS = ("runs", "run_log")
+RUN_ROWS = ("runs",)
+RUN_LOG_ROWS = ("run_log",)
 EFFECT_ROWS = ("effects",)
 
 

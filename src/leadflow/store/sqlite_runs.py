@@ -19,7 +19,7 @@ from typing import Any
 
 from leadflow.errors import InputError
 from leadflow.store.base import RUN_STATUSES, Run, RunLogEntry
-from leadflow.store.batch import LOG_RUN, RUN_ROWS, SAVE_RUN, Batch
+from leadflow.store.batch import LOG_RUN, RUN_LOG_ROWS, RUN_ROWS, SAVE_RUN, Batch
 from leadflow.store.codec import dump_value, load_value, parse_utc, storable, storable_name, utc_text
 
 _RUN_COLUMNS = "id, workflow, record_id, status, position, vars, wait, due, waiting_event, enrolled_at, updated_at, error"
@@ -115,7 +115,7 @@ class SqliteRuns:
         self._batch.log_run(run_id, row)
 
     def run_log(self, run_id: int) -> list[RunLogEntry]:
-        self._reading(RUN_ROWS)
+        self._reading(RUN_LOG_ROWS)
         rows = self._conn.execute(
             "SELECT id, run_id, at, step, kind, detail FROM run_log WHERE run_id = ? ORDER BY id", (run_id,)
         )
@@ -131,7 +131,7 @@ class SqliteRuns:
         return dict(rows.fetchall())
 
     def run_errors(self, workflow: str) -> dict[str, int]:
-        self._reading(RUN_ROWS)
+        self._reading(RUN_ROWS + RUN_LOG_ROWS)
         rows = self._conn.execute(
             "SELECT l.step, count(*) FROM run_log l JOIN runs r ON r.id = l.run_id"
             " WHERE r.workflow = ? AND l.kind = 'error' GROUP BY l.step ORDER BY l.step",
@@ -140,7 +140,7 @@ class SqliteRuns:
         return dict(rows.fetchall())
 
     def schedule_fired(self, key: str) -> dt.datetime | None:
-        self._reading(RUN_ROWS)
+        self._reading()
         row = self._conn.execute("SELECT last_fired FROM schedules WHERE key = ?", (key,)).fetchone()
         return parse_utc(row[0]) if row else None
 

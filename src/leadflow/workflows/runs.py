@@ -45,6 +45,12 @@ class WorkflowRuntime:
         self.workflows = workflows
         self.seed = seed if seed is not None else random.randrange(2**32)
         self.wait_events = frozenset().union(*(wf.wait_events for wf in workflows.values()))
+        self.woke: dt.datetime | None = None  # the earliest due time set since run_due_batch began
+
+    def _wake(self, at: dt.datetime) -> None:
+        if self.woke is None or at < self.woke:
+            self.woke = at
+        self.engine.wake(at)
 
     # ---- enrollment ------------------------------------------------------------------
     def enroll(self, tx, name: str, record_id: int, how: str, *, reenrolling: bool = False, manual: bool = False) -> Run | None:
@@ -72,7 +78,7 @@ class WorkflowRuntime:
             return None
         run = self.store.create_run(name, record_id, wf.steps[0].path, tx.at, {"enrolled_at": tx.at})
         self.store.log_run(run.id, tx.at, None, "enrolled", {"by": how})
-        self.engine.wake(tx.at)
+        self._wake(tx.at)
         return run
 
     def unenroll(self, tx, name: str, record_id: int, why: str) -> None:
@@ -182,7 +188,7 @@ class WorkflowRuntime:
             now, error,
         ))
         if due is not None:
-            self.engine.wake(due)
+            self._wake(due)
 
     def _wait(self, run: Run, step, position, due, loc, now, detail) -> None:
         self._log(run, now, step, "waiting", detail)
@@ -197,14 +203,17 @@ class WorkflowRuntime:
         self._save(run, path, None, run.vars if loc is None else loc, now, status="error", error=reason, wait=run.wait)
 
     # ---- due work ------------------------------------------------------------------------
-    def run_due_batch(self, until: dt.datetime) -> int:
-        """Advance up to BATCH runs due by `until`, in due order; return how many."""
+    def run_due_batch(self, until: dt.datetime) -> tuple[int, bool]:
+        """Advance up to BATCH runs due by `until`, in due order. Returns how many, and
+        whether more may be due by `until`: the batch was full, or it made a run due
+        again that soon (so a tick with less than a batch to do reads the runs once)."""
+        self.woke = None
         with self.store.batch():
             # read under the batch's write lock: another process cannot take the same runs
             runs = self.store.due_runs(until, limit=BATCH)
             for run in runs:
                 self.advance_in_unit(run)
-        return len(runs)
+        return len(runs), len(runs) == BATCH or (self.woke is not None and self.woke <= until)
 
     def advance_in_unit(self, run: Run) -> None:
         at = run.due
