@@ -419,3 +419,16 @@ def test_list_changes_wait_with_the_rest(store):
     assert [(h.kind, h.field, h.cause) for h in store.history(ann.id)][1:] == [
         ("list_add", "vip", "a"), ("list_remove", "vip", "b"), ("list_add", "vip", "c"), ("list_add", "news", "c"),
         ("list_remove", "news", "d")]
+
+
+def test_preloaded_records_are_read_with_one_query(store):
+    ids = [store.create_record("contact", {"n": i}, at(0), "import").id for i in range(5)]
+    store.preload_records(ids)  # outside a batch: nothing to keep them in, nothing happens
+    with recording(store) as seen, store.batch():
+        store.update_record(ids[0], {"n": 10}, at(1), "rule")  # newer in the batch than in SQL
+        del seen[:]
+        store.preload_records([*ids, 999, "3"])
+        assert len(seen) == 1 and seen[0].startswith("SELECT")
+        with store.transaction():
+            assert [store.get_record(i).props["n"] for i in ids] == [10, 1, 2, 3, 4]
+        assert len(seen) == 1

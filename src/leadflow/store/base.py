@@ -147,6 +147,11 @@ class Store(Protocol):
     def get_record(self, id: int) -> Record | None:
         ...
 
+    def preload_records(self, ids: list[int]) -> None:
+        """A hint: these records are about to be read one by one (a batch of due runs);
+        a store may fetch them at once. Reads are correct whether or not it does."""
+        ...
+
     def find_by(self, type: str, field: str, value: Any) -> Record | None:
         """The first record (lowest id) of `type` whose `field` equals `value`."""
         ...

@@ -91,6 +91,7 @@ if TYPE_CHECKING:
     from leadflow.store.sqlite import SqliteStore
 
 OVERLAY_LIMIT = 20_000
+_PRELOAD = 500  # ids per query of `preload`, well under SQLite's limit on parameters
 
 _UPDATE = "UPDATE records SET props = ?, updated_at = ? WHERE id = ?"
 _UPDATE_EMAIL = "UPDATE records SET props = ?, email = ?, updated_at = ? WHERE id = ?"
@@ -265,6 +266,17 @@ class Batch:
             if row is not None:
                 entry = self.overlay.remember(record_id, row)
         return entry
+
+    def preload(self, record_ids: list[int]) -> None:
+        """Read into the overlay, with one query, records the caller is about to read one by one."""
+        self._room()
+        records = self.overlay.records
+        missing = sorted({i for i in record_ids if type(i) is int and i not in records})
+        for start in range(0, len(missing), _PRELOAD):
+            chunk = missing[start:start + _PRELOAD]
+            sql = f"SELECT id, type, props, created_at, updated_at FROM records WHERE id IN ({','.join('?' * len(chunk))})"
+            for row in self.conn.execute(sql, chunk):
+                self.overlay.remember(row[0], row[1:])
 
     def created(self, record_id: int, type: str, props: dict[str, Any], stamp: str) -> None:
         """A record the store has just inserted with SQL."""

@@ -103,6 +103,10 @@ class SqliteStore(SqliteUnits, SqliteOutbox, SqliteRuns):
             return self._batch.get_record(id)
         return self._select_record(id)
 
+    def preload_records(self, ids: list[int]) -> None:
+        if self._batch is not None:  # outside a batch there is nowhere to keep them
+            self._batch.preload(ids)
+
     def _select_record(self, id: int) -> Record | None:
         row = self._conn.execute(f"SELECT {_RECORD_COLUMNS} FROM records WHERE id = ?", (id,)).fetchone()
         return _record(row) if row else None

@@ -23,6 +23,9 @@ from leadflow.store.batch import LOG_RUN, RUN_LOG_ROWS, RUN_ROWS, SAVE_RUN, Batc
 from leadflow.store.codec import dump_value, load_value, parse_utc, storable, storable_name, utc_text
 
 _RUN_COLUMNS = "id, workflow, record_id, status, position, vars, wait, due, waiting_event, enrolled_at, updated_at, error"
+# What a tick runs, whatever the number of waiting runs: both read the partial index runs_due.
+DUE_RUNS = f"SELECT {_RUN_COLUMNS} FROM runs WHERE due IS NOT NULL AND due <= ? ORDER BY due, id LIMIT ?"
+NEXT_DUE = "SELECT min(due) FROM runs WHERE due IS NOT NULL"
 
 
 class SqliteRuns:
@@ -84,15 +87,12 @@ class SqliteRuns:
 
     def due_runs(self, now: dt.datetime, limit: int = 500) -> list[Run]:
         self._reading(RUN_ROWS)
-        rows = self._conn.execute(
-            f"SELECT {_RUN_COLUMNS} FROM runs WHERE due IS NOT NULL AND due <= ? ORDER BY due, id LIMIT ?",
-            (utc_text(now), limit),
-        )
+        rows = self._conn.execute(DUE_RUNS, (utc_text(now), limit))
         return self._runs(rows)
 
     def next_due(self) -> dt.datetime | None:
         self._reading(RUN_ROWS)
-        row = self._conn.execute("SELECT min(due) FROM runs WHERE due IS NOT NULL").fetchone()
+        row = self._conn.execute(NEXT_DUE).fetchone()
         return parse_utc(row[0]) if row and row[0] else None
 
     def runs_waiting_for(self, record_id: int, event: str) -> list[Run]:

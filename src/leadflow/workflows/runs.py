@@ -211,6 +211,7 @@ class WorkflowRuntime:
         with self.store.batch():
             # read under the batch's write lock: another process cannot take the same runs
             runs = self.store.due_runs(until, limit=BATCH)
+            self.store.preload_records([run.record_id for run in runs])
             for run in runs:
                 self.advance_in_unit(run)
         return len(runs), len(runs) == BATCH or (self.woke is not None and self.woke <= until)
