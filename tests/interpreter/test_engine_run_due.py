@@ -1,15 +1,19 @@
 """How a tick finds its work (workflows/runs.py, engine.run_due): in due order,
 a batch at a time, until nothing is due by the moment it was asked about;
-a failing step keeps nothing of its unit."""
+a failing step keeps nothing of its unit, and a crash nothing of its batch."""
 from __future__ import annotations
 
 import datetime as dt
+import shutil
+import sqlite3
+import subprocess
+import sys
 
 import pytest
 
 from leadflow.workflows import runs as runs_module
 
-from engine_support import CONTACT
+from engine_support import CONTACT, START, make_engine
 
 SCRIPT = CONTACT + """
 event signup { plan: text }
@@ -78,3 +82,51 @@ def test_a_tick_with_less_than_a_batch_due_reads_the_due_runs_once(engine_for, m
     engine.advance(dt.timedelta(minutes=90))  # the first wait ends, the second does not
     assert len(reads) == (2 if batch == 1 else 1)  # a full batch (of one) looks again
     assert engine.store.run_counts("chain") == {"active": 1}
+
+
+# -- a crash between commits -------------------------------------------------------
+
+CRASHING_DRIVE = """
+import datetime as dt, os, sys
+from leadflow import Engine, SimulatedClock
+from leadflow.workflows import runs
+
+path, source, crash_after = sys.argv[1], sys.argv[2], int(sys.argv[3])
+runs.BATCH = 4
+start = dt.datetime.fromisoformat(sys.argv[4])
+engine = Engine.from_source(source, "chain.flow", store=path, clock=SimulatedClock(start), seed=1)
+advance, done = engine.workflows.advance_in_unit, []
+
+def advance_then_maybe_crash(run):
+    advance(run)
+    done.append(run.id)
+    if len(done) == crash_after:
+        os._exit(3)  # in mid-batch: no commit, no cleanup
+
+engine.workflows.advance_in_unit = advance_then_maybe_crash
+engine.advance(start + dt.timedelta(hours=3))
+"""
+
+
+def dump(path) -> dict:
+    with sqlite3.connect(path) as db:
+        return {table: db.execute(f"SELECT * FROM {table} ORDER BY 1, 2").fetchall()
+                for table in ("records", "history", "list_members", "outbox", "runs", "run_log")}
+
+
+def test_driving_again_after_a_crash_ends_as_if_there_had_been_none(tmp_path):
+    crashed, clean = tmp_path / "crashed.db", tmp_path / "clean.db"
+    engine = make_engine(COMPLETES, store=str(crashed))
+    enroll(engine, 10)
+    engine.store.close()
+    shutil.copy(crashed, clean)
+
+    def drive(path, crash_after: int) -> int:
+        return subprocess.run([sys.executable, "-c", CRASHING_DRIVE, str(path), COMPLETES, str(crash_after),
+                               START.isoformat()]).returncode
+
+    assert drive(crashed, 6) == 3  # the first batch of 4 committed; 2 of the next were lost
+    assert sum(1 for run in dump(crashed)["runs"] if run[4] == "5") == 4  # past the second wait
+    assert drive(crashed, -1) == 0 and drive(clean, -1) == 0
+    assert dump(crashed) == dump(clean)
+    assert {run[3] for run in dump(clean)["runs"]} == {"completed"}
