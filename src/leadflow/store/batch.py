@@ -11,11 +11,12 @@ What a batch keeps
     the keys of the events logged. For what it holds it is the truth: SQL
     rows of those records may lag until the next flush.
   * A stack of levels, one for the batch and one per open unit. Each holds
-    its pending rows (record updates and workflow run updates coalesced
-    per record or run, the last state winning; "set" history rows, event
-    rows, run log rows and outbox effects in order), the journal of its
-    overlay changes, and whether its SAVEPOINT is open. A workflow step
-    that sends an email and waits thus runs no SQL of its own either.
+    its pending rows (record updates, workflow run updates and list
+    memberships coalesced per record, run or membership, the last state
+    winning; history rows, event rows, run log rows and outbox effects in
+    order), the journal of its overlay changes, and whether its SAVEPOINT
+    is open. A workflow step that sends an email, adds to a list or waits
+    thus runs no SQL of its own either.
 
 Units
   A unit's writes go to its own level and the overlay. When it succeeds its
@@ -27,15 +28,15 @@ Units
 
 Lazy savepoints
   A unit opens its SAVEPOINT only when it must run SQL that writes (creating
-  a record or a run, list changes, `enqueue_effect`, meta) or read what the
-  overlay does not cover (`find_all_by`, `records()`, `history()`,
-  `events()`, runs, lookups by other fields) while rows of the kinds that
-  read looks at are pending (`PENDING`: a read of the events table leaves
-  pending run rows alone). `sync` first flushes every level below, then
-  opens the unit's savepoint, so rows of completed units are never inside a savepoint
-  that a failing unit rolls back; for a read, or a write whose history must
-  follow the pending rows (list changes), it also flushes the unit's own
-  rows, inside its savepoint. Hence the invariant: while a level's
+  a record or a run, `enqueue_effect`, meta) or read what the overlay does
+  not cover (`find_all_by`, `records()`, `history()`, `events()`, runs,
+  lists, lookups by other fields) while rows of the kinds that read looks at
+  are pending (`PENDING`: a read of the events table leaves pending run rows
+  alone). `sync` first flushes every level below, then opens the unit's
+  savepoint, so rows of completed units are never inside a savepoint that a
+  failing unit rolls back; for a read, or a write that must follow the
+  pending rows (an effect with a key the unit queued), it also flushes the
+  unit's own rows, inside its savepoint. Hence the invariant: while a level's
   savepoint is open, no level below it has anything pending. A failing
   unit rolls back to its savepoint, if it opened one, and undoes its
   journal.
@@ -106,11 +107,13 @@ SAVE_RUN = (
     " updated_at = ?, error = ? WHERE id = ?"
 )
 LOG_RUN = "INSERT INTO run_log(run_id, at, step, kind, detail) VALUES (?, ?, ?, ?, ?)"
+_RUN_EXISTS = "SELECT 1 FROM runs WHERE id = ?"
 QUEUE_EFFECT = (
     "INSERT INTO outbox(kind, payload, key, status, next_attempt_at, created_at)"
     " VALUES (?, ?, ?, 'pending', ?, ?) ON CONFLICT(key) DO NOTHING"
 )
 _BY_EMAIL = "SELECT id, type, props, created_at, updated_at FROM records WHERE type = ? AND email = ? ORDER BY id"
+_BY_ID = "SELECT id, type, props, created_at, updated_at FROM records"
 
 # The kinds of pending rows a level holds, by table; a read names those it looks at.
 PENDING = ("updates", "history", "lists", "events", "runs", "run_log", "effects")
@@ -226,8 +229,12 @@ class Batch:
             if level.history:
                 conn.executemany(_INSERT_HISTORY, level.history)
             if level.lists:
-                conn.executemany(_JOIN_LIST, [key for key, member in level.lists.items() if member])
-                conn.executemany(_LEAVE_LIST, [key for key, member in level.lists.items() if not member])
+                joins = [key for key, member in level.lists.items() if member]
+                leaves = [key for key, member in level.lists.items() if not member]
+                if joins:
+                    conn.executemany(_JOIN_LIST, joins)
+                if leaves:
+                    conn.executemany(_LEAVE_LIST, leaves)
             if level.events:
                 conn.executemany(_INSERT_EVENT, level.events)
             if level.runs:
@@ -274,8 +281,8 @@ class Batch:
         missing = sorted({i for i in record_ids if type(i) is int and i not in records})
         for start in range(0, len(missing), _PRELOAD):
             chunk = missing[start:start + _PRELOAD]
-            sql = f"SELECT id, type, props, created_at, updated_at FROM records WHERE id IN ({','.join('?' * len(chunk))})"
-            for row in self.conn.execute(sql, chunk):
+            marks = ",".join("?" * len(chunk))
+            for row in self.conn.execute(f"{_BY_ID} WHERE id IN ({marks})", chunk):
                 self.overlay.remember(row[0], row[1:])
 
     def created(self, record_id: int, type: str, props: dict[str, Any], stamp: str) -> None:
@@ -402,7 +409,6 @@ class Batch:
             level.keys.append(key)
         return True
 
-
     # -- runs and effects ------------------------------------------------------
 
     def runs_exist(self, run_ids) -> None:
@@ -417,7 +423,8 @@ class Batch:
 
     def log_run(self, run_id: int, row: tuple) -> None:
         if run_id not in self.run_ids:  # the row's foreign key, checked now rather than at the flush
-            if type(run_id) is not int or not self.conn.execute("SELECT 1 FROM runs WHERE id = ?", (run_id,)).fetchone():
+            exists = type(run_id) is int and self.conn.execute(_RUN_EXISTS, (run_id,)).fetchone()
+            if not exists:
                 raise InputError(f"no run with id {run_id}")
             self.runs_exist([run_id])
         self.levels[-1].run_log.append(row)
