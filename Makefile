@@ -20,6 +20,7 @@ test: $(VENV)/.installed
 bench: $(VENV)/.installed
 	$(PY) benchmarks/conditions.py
 	$(PY) benchmarks/events.py
+	$(PY) benchmarks/workflows.py
 
 clean:
 	rm -rf $(VENV) build src/*.egg-info .pytest_cache .hypothesis

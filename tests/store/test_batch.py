@@ -12,6 +12,7 @@ import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+import attrs
 import pytest
 
 from leadflow.errors import InputError
@@ -238,7 +239,7 @@ def test_a_flush_in_a_failing_unit_does_not_undo_earlier_units(tmp_path):
                 with store.transaction():
                     store.update_record(ann.id, {"score": 99}, at(5), "rule")
                     store.log_event("bad", "visit", ann.id, at(5))
-                    store.add_to_list(ann.id, "vip", at(5), "rule")  # flushes the three units, then its own rows
+                    store.enqueue_effect("email", {}, "fx", at(5))  # flushes the three units, then its own rows
                     raise Boom
             first_savepoint = next(i for i, sql in enumerate(seen) if sql.startswith("SAVEPOINT unit"))
             assert any(sql.startswith("INSERT INTO events") for sql in seen[:first_savepoint])
@@ -246,7 +247,7 @@ def test_a_flush_in_a_failing_unit_does_not_undo_earlier_units(tmp_path):
         assert [e.key for e in store.events()] == ["e0", "e1", "e2"]
         assert history_of(store, ann.id)[1:] == [("set", "score", None, 0), ("set", "score", 0, 1),
                                                  ("set", "score", 1, 2)]
-        assert store.lists_of(ann.id) == set()
+        assert store.effects() == []
 
 
 def test_nested_units_inside_a_batch(store):
@@ -318,3 +319,116 @@ def test_bad_writes_fail_in_their_unit(store):
         assert store.log_event("e1", "visit", ann.id, at(1))
     assert store.get_record(ann.id).props == {"email": "ann@x.io"}
     assert [e.key for e in store.events()] == ["e1"]
+
+
+# -- workflow runs and effects wait in memory too --------------------------------
+
+
+def test_a_workflow_step_writes_nothing_until_the_batch_ends(store):
+    ann = store.create_record("contact", {"email": "ann@x.io"}, at(0), "import")
+    run = store.create_run("nurturing", ann.id, "1", at(0), {"enrolled_at": at(0)})
+    with recording(store) as seen, store.batch():
+        (due,) = store.due_runs(at(1))
+        del seen[:]
+        with store.transaction():
+            store.get_record(ann.id)
+            store.queue_effect("email", {"to": "ann@x.io"}, "run:1:0:1", at(1))
+            store.log_run(run.id, at(1), "1", "step", {"step": "send email followup_1"})
+            store.save_run(attrs.evolve(due, position="3", due=at(5), updated_at=at(1)))
+            store.log_run(run.id, at(1), "2", "waiting", {"until": at(5)})
+            assert store.events(record_id=ann.id) == []  # reads other tables: nothing to flush
+        assert len(seen) == 2 and all(sql.startswith("SELECT") for sql in seen), seen  # the contact, the events
+        assert sql_rows(store, "run_log") == 0 and sql_rows(store, "outbox") == 0
+        assert store.get_run(run.id).position == "3"  # a read of runs flushes
+    assert store.get_run(run.id) == attrs.evolve(due, position="3", due=at(5), updated_at=at(1))
+    assert [(e.step, e.kind, e.detail) for e in store.run_log(run.id)] == [
+        ("1", "step", {"step": "send email followup_1"}), ("2", "waiting", {"until": at(5)})]
+    assert [(e.key, e.payload) for e in store.effects()] == [("run:1:0:1", {"to": "ann@x.io"})]
+
+
+def test_the_first_effect_queued_with_a_key_wins(store):
+    with store.batch():
+        with store.transaction():
+            store.queue_effect("email", {"n": 1}, "k", at(1))
+            store.queue_effect("email", {"n": 2}, "k", at(1))
+            effect_id = store.enqueue_effect("email", {"n": 3}, "k", at(1))  # flushes the unit's queue first
+        with store.transaction():
+            store.queue_effect("email", {"n": 4}, "k", at(2))
+    assert [(e.id, e.payload) for e in store.effects()] == [(effect_id, {"n": 1})]
+
+
+def test_a_run_log_row_needs_its_run(store):
+    ann = store.create_record("contact", {"email": "ann@x.io"}, at(0), "import")
+    with store.batch():
+        with pytest.raises(Boom):
+            with store.transaction():
+                gone = store.create_run("nurturing", ann.id, "1", at(1), {})
+                store.log_run(gone.id, at(1), None, "enrolled", {})
+                raise Boom
+        for run_id in (gone.id, 999):  # rolled back with its unit; never was
+            with pytest.raises(InputError, match="no run"):
+                with store.transaction():
+                    store.log_run(run_id, at(2), None, "enrolled", {})
+        kept = store.create_run("nurturing", ann.id, "1", at(3), {})
+        store.log_run(kept.id, at(3), None, "enrolled", {})
+    assert kept.id == gone.id and [e.at for e in store.run_log(kept.id)] == [at(3)]
+
+
+def test_bad_run_rows_fail_in_their_unit(store):
+    ann = store.create_record("contact", {"email": "ann@x.io"}, at(0), "import")
+    run = store.create_run("nurturing", ann.id, "1", at(0), {})
+    with store.batch():
+        for bad in [
+            lambda: store.save_run(attrs.evolve(run, status="paused")),
+            lambda: store.save_run(attrs.evolve(run, position="\ud800")),
+            lambda: store.save_run(attrs.evolve(run, vars={"x": float("nan")})),
+            lambda: store.save_run(attrs.evolve(run, due=dt.datetime(2024, 1, 1))),
+            lambda: store.log_run(run.id, at(1), "1", "step", {"x": float("inf")}),
+            lambda: store.log_run(run.id, at(1), 1, "step", {}),
+            lambda: store.queue_effect("email", {"x": float("nan")}, "k", at(1)),
+            lambda: store.queue_effect("email", {}, 7, at(1)),
+        ]:
+            with pytest.raises(InputError):
+                with store.transaction():
+                    bad()
+    assert store.get_run(run.id) == run and store.run_log(run.id) == [] and store.effects() == []
+
+
+def test_list_changes_wait_with_the_rest(store):
+    ann = store.create_record("contact", {"email": "ann@x.io"}, at(0), "import")
+    with recording(store) as seen, store.batch():
+        del seen[:]
+        with store.transaction():
+            assert store.add_to_list(ann.id, "vip", at(1), "a")
+            assert not store.add_to_list(ann.id, "vip", at(1), "a")
+            assert store.remove_from_list(ann.id, "vip", at(2), "b")
+            assert not store.remove_from_list(ann.id, "vip", at(2), "b")
+            assert store.add_to_list(ann.id, "vip", at(3), "c")
+            assert store.add_to_list(ann.id, "news", at(3), "c")
+        with store.transaction():
+            assert store.remove_from_list(ann.id, "news", at(4), "d")
+        assert all(sql.startswith("SELECT") for sql in seen), seen  # the record, and SQL's view of the memberships
+        assert sql_rows(store, "list_members") == 0
+        assert store.lists_of(ann.id) == {"vip"} and store.list_members("vip") == [ann.id]
+        with pytest.raises(InputError, match="no record"):
+            with store.transaction():
+                store.add_to_list(999, "vip", at(5), "e")
+        assert not store.remove_from_list(999, "vip", at(5), "e")
+        assert not store.add_to_list(str(ann.id), "vip", at(5), "e")  # "1": as SQL converts it
+    assert store.lists_of(ann.id) == {"vip"}
+    assert [(h.kind, h.field, h.cause) for h in store.history(ann.id)][1:] == [
+        ("list_add", "vip", "a"), ("list_remove", "vip", "b"), ("list_add", "vip", "c"), ("list_add", "news", "c"),
+        ("list_remove", "news", "d")]
+
+
+def test_preloaded_records_are_read_with_one_query(store):
+    ids = [store.create_record("contact", {"n": i}, at(0), "import").id for i in range(5)]
+    store.preload_records(ids)  # outside a batch: nothing to keep them in, nothing happens
+    with recording(store) as seen, store.batch():
+        store.update_record(ids[0], {"n": 10}, at(1), "rule")  # newer in the batch than in SQL
+        del seen[:]
+        store.preload_records([*ids, 999, "3"])
+        assert len(seen) == 1 and seen[0].startswith("SELECT")
+        with store.transaction():
+            assert [store.get_record(i).props["n"] for i in ids] == [10, 1, 2, 3, 4]
+        assert len(seen) == 1

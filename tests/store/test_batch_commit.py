@@ -30,7 +30,7 @@ def test_nothing_is_visible_to_others_before_the_batch_commits(tmp_path):
                 store.update_record(ann.id, {"score": 1}, at(1), "rule")
                 store.log_event("e1", "visit", ann.id, at(1))
             with store.transaction():
-                store.add_to_list(ann.id, "vip", at(2), "rule")  # flushes into the open transaction
+                store.enqueue_effect("email", {}, "fx", at(2))  # flushes into the open transaction
             assert other.execute("SELECT count(*) FROM events").fetchone()[0] == 0
         assert other.execute("SELECT count(*) FROM events").fetchone()[0] == 1
         other.close()
@@ -68,7 +68,8 @@ for start in range(0, 30, 10):
                 record = store.get_record(1)
                 store.update_record(1, {"count": record.props["count"] + 1}, at, f"event {n}")
                 if n % 4 == 0:
-                    store.add_to_list(1, f"list{n}", at, f"event {n}")  # a flush in mid-batch
+                    store.add_to_list(1, f"list{n}", at, f"event {n}")
+                    store.enqueue_effect("email", {"n": n}, f"fx{n}", at)  # a flush in mid-batch
             if n == crash_after:
                 os._exit(3)  # no commit, no cleanup: as if the power went out
 """
@@ -90,6 +91,7 @@ def test_rerunning_after_a_crash_applies_exactly_the_lost_events(tmp_path):
         assert [e.key for e in store.events()] == [f"e{n}" for n in range(30)]
         assert [h.cause for h in store.history(1) if h.kind == "set"] == [f"event {n}" for n in range(30)]
         assert store.lists_of(1) == {f"list{n}" for n in range(0, 30, 4)}
+        assert [e.key for e in store.effects()] == [f"fx{n}" for n in range(0, 30, 4)]
 
 
 # -- the event keys a connection knows ------------------------------------------

@@ -1,22 +1,24 @@
 """Property: a batch ends with the same store as its units committed one by one.
 
 A random sequence of units (creates, updates, the engine's write_changes,
-list changes, logged events, effects, reads, a nested unit, and sometimes a
-failure at a random point) runs three ways: inside one batch, each unit in
+list changes, logged events, effects, workflow runs and their log, reads, a
+nested unit, and sometimes a failure at a random point) runs three ways: inside one batch, each unit in
 its own committed transaction, and against a plain Python model. Every read
 must agree with the model as it goes, and the two stores must end identical:
-records, lists, each record's history, events and effects.
+records, lists, each record's history, events, effects, runs and run logs.
 """
 from __future__ import annotations
 
 import copy
 import datetime as dt
 
+import attrs
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from leadflow.store import SqliteStore
 from leadflow.store import batch as batch_module
+from leadflow.store.base import Run
 
 T0 = dt.datetime(2024, 5, 1, tzinfo=dt.timezone.utc)
 FIELDS = ["email", "score", "when", "tags"]
@@ -37,6 +39,7 @@ changes = st.lists(
     st.one_of(st.tuples(st.just("email"), emails), st.tuples(st.sampled_from(FIELDS[1:]), values)), max_size=3
 ).map(dict)
 record_ref = st.integers(0, 30)
+run_ref = st.integers(0, 10)
 # Operations the overlay answers come often; those that make a unit flush, less.
 simple_ops = st.one_of(
     *[st.tuples(st.just("update"), record_ref, changes)] * 3,
@@ -49,7 +52,12 @@ simple_ops = st.one_of(
     st.tuples(st.just("add"), record_ref, st.sampled_from(LISTS)),
     st.tuples(st.just("remove"), record_ref, st.sampled_from(LISTS)),
     st.tuples(st.just("enqueue"), st.integers(0, 4), st.none()),
+    *[st.tuples(st.just("queue"), st.integers(0, 4), st.none())] * 2,
     st.tuples(st.just("history"), record_ref, st.none()),
+    st.tuples(st.just("run"), record_ref, st.none()),
+    *[st.tuples(st.just("save"), run_ref, st.sampled_from(["active", "completed", "error"]))] * 2,
+    *[st.tuples(st.just("log_run"), run_ref, st.none())] * 2,
+    st.tuples(st.just("read_run"), run_ref, st.none()),
 )
 # A unit: its operations, where it fails (None: it does not) and whether it runs bare,
 # outside any transaction (only units that do not fail).
@@ -76,6 +84,8 @@ class Model:
         self.lists: dict[int, set[str]] = {}
         self.events: set[str] = set()
         self.effects: set[str] = set()
+        self.runs: dict[int, Run] = {}
+        self.run_logs: dict[int, int] = {}  # run id -> how many log rows
 
     def find(self, type_: str, email) -> int | None:
         matches = [i for i, (t, props) in self.records.items()
@@ -114,15 +124,23 @@ def run_op(store: SqliteStore, model: Model, op, step: int) -> None:
         assert store.has_event(f"k{target}")
         model.events.add(f"k{target}")
         return
-    if kind == "enqueue":
-        store.enqueue_effect("email", {"step": step}, f"fx{target}", moment)
+    if kind in ("enqueue", "queue"):  # the first effect with a key wins, however it was queued
+        enqueue = store.enqueue_effect if kind == "enqueue" else store.queue_effect
+        enqueue("email", {"step": step}, f"fx{target}", moment)
         model.effects.add(f"fx{target}")
+        return
+    if kind in ("save", "log_run", "read_run"):
+        workflow_op(store, model, op, moment, step)
         return
     if not ids:
         return
     record_id = ids[target % len(ids)]
     type_, props = model.records[record_id]
-    if kind == "get":
+    if kind == "run":
+        run = store.create_run("w", record_id, "1", moment, {"step": step})
+        assert run.id == len(model.runs) + 1  # as records: the ids of rolled-back runs are reused
+        model.runs[run.id], model.run_logs[run.id] = run, 0
+    elif kind == "get":
         record = store.get_record(record_id)
         assert (record.type, record.props) == (type_, props)
     elif kind == "history":
@@ -147,6 +165,26 @@ def run_op(store: SqliteStore, model: Model, op, step: int) -> None:
         change = store.add_to_list if add else store.remove_from_list
         assert change(record_id, arg, moment, "test") is ((arg not in members) if add else (arg in members))
         (members.add if add else members.discard)(arg)
+
+
+def workflow_op(store: SqliteStore, model: Model, op, moment: dt.datetime, step: int) -> None:
+    kind, target, arg = op
+    if not model.runs:
+        return
+    run_id = sorted(model.runs)[target % len(model.runs)]
+    if kind == "save":
+        run = attrs.evolve(model.runs[run_id], status=arg, position=str(step), vars={"step": step},
+                           due=moment + dt.timedelta(days=step % 3) if arg == "active" else None, updated_at=moment)
+        store.save_run(run)
+        model.runs[run_id] = run
+    elif kind == "log_run":
+        store.log_run(run_id, moment, str(step), "step", {"step": step})
+        model.run_logs[run_id] += 1
+    else:
+        assert store.get_run(run_id) == model.runs[run_id]
+        assert len(store.run_log(run_id)) == model.run_logs[run_id]
+        due = sorted((r.due, r.id) for r in model.runs.values() if r.due is not None)
+        assert [r.id for r in store.due_runs(T0 + dt.timedelta(days=99))] == [i for _, i in due]
 
 
 def run_ops(store, model, ops, fail_at, step) -> int:
@@ -191,6 +229,8 @@ def snapshot(store: SqliteStore) -> dict:
                     for r in records},
         "events": store.events(),
         "effects": store.effects(),
+        "runs": store.runs(),
+        "run_log": [(e.id, e.run_id, e.at, e.step, e.kind, e.detail) for r in store.runs() for e in store.run_log(r.id)],
         "emails": store._conn.execute("SELECT id, email FROM records ORDER BY id").fetchall(),
     }
 

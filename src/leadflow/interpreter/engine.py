@@ -301,9 +301,9 @@ class Engine:
         advanced = 0
         while True:
             scheduled = self.scheduler.next_time()
-            count = self.workflows.run_due_batch(min(until, scheduled) if scheduled else until)
+            count, more = self.workflows.run_due_batch(min(until, scheduled) if scheduled else until)
             advanced += count
-            if count:
+            if more:
                 continue
             if scheduled is not None and scheduled <= until:
                 self.scheduler.fire(scheduled)

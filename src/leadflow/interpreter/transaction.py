@@ -142,7 +142,7 @@ class Transaction:
             self._raise(Happening("added" if add else "removed", record_id, object_type, name=list_name))
 
     def enqueue(self, kind: str, payload: dict, key: str) -> None:
-        self.store.enqueue_effect(kind, payload, key, self.at)
+        self.store.queue_effect(kind, payload, key, self.at)
 
     def note(self, record_id: int, text: str, cause: str) -> None:
         self.notes.append(f"{cause}: {text}")

@@ -28,6 +28,7 @@ import attrs
 
 HISTORY_KINDS = frozenset({"created", "set", "list_add", "list_remove"})
 EFFECT_STATUSES = frozenset({"pending", "sent", "dead"})
+RUN_STATUSES = ("active", "completed", "stopped", "goal", "unenrolled", "error")
 
 
 @attrs.frozen
@@ -160,6 +161,11 @@ class Store(Protocol):
     def get_record(self, id: int) -> Record | None:
         ...
 
+    def preload_records(self, ids: list[int]) -> None:
+        """A hint: these records are about to be read one by one (a batch of due runs);
+        a store may fetch them at once. Reads are correct whether or not it does."""
+        ...
+
     def find_by(self, type: str, field: str, value: Any) -> Record | None:
         """The first record (lowest id) of `type` whose `field` equals `value`."""
         ...
@@ -227,6 +233,11 @@ class Store(Protocol):
 
     def enqueue_effect(self, kind: str, payload: dict[str, Any], key: str, at: dt.datetime) -> int:
         """Queue an effect due at `at`; with a known `key`, return the existing id instead."""
+        ...
+
+    def queue_effect(self, kind: str, payload: dict[str, Any], key: str, at: dt.datetime) -> None:
+        """`enqueue_effect` for callers that need no id (the engine): inside a batch
+        the store may write the row when the batch ends."""
         ...
 
     def due_effects(self, now: dt.datetime, limit: int = 100) -> list[Effect]:

@@ -11,9 +11,12 @@ What a batch keeps
     the keys of the events logged. For what it holds it is the truth: SQL
     rows of those records may lag until the next flush.
   * A stack of levels, one for the batch and one per open unit. Each holds
-    its pending rows (record updates coalesced per record, the last state
-    winning; "set" history rows and event rows in order), the journal of
-    its overlay changes, and whether its SAVEPOINT is open.
+    its pending rows (record updates, workflow run updates and list
+    memberships coalesced per record, run or membership, the last state
+    winning; history rows, event rows, run log rows and outbox effects in
+    order), the journal of its overlay changes, and whether its SAVEPOINT
+    is open. A workflow step that sends an email, adds to a list or waits
+    thus runs no SQL of its own either.
 
 Units
   A unit's writes go to its own level and the overlay. When it succeeds its
@@ -25,13 +28,15 @@ Units
 
 Lazy savepoints
   A unit opens its SAVEPOINT only when it must run SQL that writes (creating
-  a record, list changes, the outbox, meta) or read what the overlay does
-  not cover (`find_all_by`, `records()`, `history()`, `events()`, lookups
-  by other fields). `sync` first flushes every level below, then opens the
-  unit's savepoint, so rows of completed units are never inside a savepoint
-  that a failing unit rolls back; for a read, or a write whose history must
-  follow the pending rows (list changes), it also flushes the unit's own
-  rows, inside its savepoint. Hence the invariant: while a level's
+  a record or a run, `enqueue_effect`, meta) or read what the overlay does
+  not cover (`find_all_by`, `records()`, `history()`, `events()`, runs,
+  lists, lookups by other fields) while rows of the kinds that read looks at
+  are pending (`PENDING`: a read of the events table leaves pending run rows
+  alone). `sync` first flushes every level below, then opens the unit's
+  savepoint, so rows of completed units are never inside a savepoint that a
+  failing unit rolls back; for a read, or a write that must follow the
+  pending rows (an effect with a key the unit queued), it also flushes the
+  unit's own rows, inside its savepoint. Hence the invariant: while a level's
   savepoint is open, no level below it has anything pending. A failing
   unit rolls back to its savepoint, if it opened one, and undoes its
   journal.
@@ -87,32 +92,60 @@ if TYPE_CHECKING:
     from leadflow.store.sqlite import SqliteStore
 
 OVERLAY_LIMIT = 20_000
+_PRELOAD = 500  # ids per query of `preload`, well under SQLite's limit on parameters
 
 _UPDATE = "UPDATE records SET props = ?, updated_at = ? WHERE id = ?"
 _UPDATE_EMAIL = "UPDATE records SET props = ?, email = ?, updated_at = ? WHERE id = ?"
-_INSERT_HISTORY = (
-    "INSERT INTO history(record_id, at, kind, field, old, new, cause) VALUES (?, ?, 'set', ?, ?, ?, ?)"
-)
+_INSERT_HISTORY = "INSERT INTO history(record_id, at, kind, field, old, new, cause) VALUES (?, ?, ?, ?, ?, ?, ?)"
+_JOIN_LIST = "INSERT INTO list_members(list_name, record_id) VALUES (?, ?) ON CONFLICT DO NOTHING"
+_LEAVE_LIST = "DELETE FROM list_members WHERE list_name = ? AND record_id = ?"
+_IS_MEMBER = "SELECT 1 FROM list_members WHERE list_name = ? AND record_id = ?"
 _INSERT_EVENT = "INSERT INTO events(key, name, record_id, at, data) VALUES (?, ?, ?, ?, ?)"
+# Shared with the direct writes of sqlite_runs.py and sqlite_outbox.py.
+SAVE_RUN = (
+    "UPDATE runs SET status = ?, position = ?, vars = ?, wait = ?, due = ?, waiting_event = ?,"
+    " updated_at = ?, error = ? WHERE id = ?"
+)
+LOG_RUN = "INSERT INTO run_log(run_id, at, step, kind, detail) VALUES (?, ?, ?, ?, ?)"
+_RUN_EXISTS = "SELECT 1 FROM runs WHERE id = ?"
+QUEUE_EFFECT = (
+    "INSERT INTO outbox(kind, payload, key, status, next_attempt_at, created_at)"
+    " VALUES (?, ?, ?, 'pending', ?, ?) ON CONFLICT(key) DO NOTHING"
+)
 _BY_EMAIL = "SELECT id, type, props, created_at, updated_at FROM records WHERE type = ? AND email = ? ORDER BY id"
+_BY_ID = "SELECT id, type, props, created_at, updated_at FROM records"
+
+# The kinds of pending rows a level holds, by table; a read names those it looks at.
+PENDING = ("updates", "history", "lists", "events", "runs", "run_log", "effects")
+LIST_ROWS = ("lists",)
+EVENT_ROWS = ("events",)
+RUN_ROWS = ("runs",)
+RUN_LOG_ROWS = ("run_log",)
+EFFECT_ROWS = ("effects",)
 
 
 class _Level:
     """The batch itself (depth 0) or one open unit: its pending rows and journal."""
 
-    __slots__ = ("depth", "updates", "history", "events", "journal", "keys", "savepoint")
+    __slots__ = ("depth", "updates", "history", "lists", "events", "runs", "run_log", "effects", "journal", "keys",
+                 "run_ids", "savepoint")
 
     def __init__(self, depth: int):
         self.depth = depth
         self.updates: dict[int, tuple[str, Any, str, bool]] = {}  # id -> props text, email, stamp, email changed
         self.history: list[tuple] = []
+        self.lists: dict[tuple[str, int], bool] = {}  # (list, record id) -> member after this level's changes
         self.events: list[tuple] = []
+        self.runs: dict[int, tuple] = {}  # run id -> the row of its UPDATE: the last state wins
+        self.run_log: list[tuple] = []
+        self.effects: list[tuple] = []
         self.journal: list[tuple[int, Entry | None]] | None = [] if depth else None
         self.keys: list[str] = []  # event keys logged at this level
+        self.run_ids: list[int] = []  # runs this level learnt exist
         self.savepoint = False
 
-    def pending(self) -> bool:
-        return bool(self.updates or self.history or self.events)
+    def pending(self, kinds: tuple[str, ...] = PENDING) -> bool:
+        return any(getattr(self, kind) for kind in kinds)
 
     def absorb(self, child: _Level) -> None:
         """Take over the rows (and, as a unit, the journal) of a child that succeeded."""
@@ -126,11 +159,20 @@ class _Level:
                 mine[record_id] = row
         if child.history:
             self.history += child.history
+        if child.lists:
+            self.lists.update(child.lists)
         if child.events:
             self.events += child.events
+        if child.runs:
+            self.runs.update(child.runs)
+        if child.run_log:
+            self.run_log += child.run_log
+        if child.effects:
+            self.effects += child.effects
         if self.journal is not None:
             self.journal += child.journal
             self.keys += child.keys
+            self.run_ids += child.run_ids
 
 
 class Batch:
@@ -143,6 +185,7 @@ class Batch:
         self.overlay = Overlay()
         self.known: KnownKeys = store._known_keys
         self.known.refresh(self.conn)
+        self.run_ids: set[int] = set()  # runs known to exist, so a log row can be checked without SQL
 
     # -- units and flushing ----------------------------------------------------
 
@@ -157,9 +200,12 @@ class Batch:
             if level.depth < top or flush_own:
                 self.flush(level)
 
-    def sync_for_read(self) -> None:
-        """Make SQL show everything the overlay holds."""
-        if any(level.pending() for level in self.levels):
+    def sync_for_read(self, kinds: tuple[str, ...] = PENDING) -> None:
+        """Make SQL show what the batch holds of the kinds of rows a read looks at.
+
+        A read of other tables leaves pending rows where they are: it needs no
+        savepoint, since it writes nothing."""
+        if any(level.pending(kinds) for level in self.levels):
             self.sync(flush_own=True)
 
     def flush(self, level: _Level) -> None:
@@ -182,15 +228,29 @@ class Batch:
                     conn.executemany(_UPDATE_EMAIL, with_email)
             if level.history:
                 conn.executemany(_INSERT_HISTORY, level.history)
+            if level.lists:
+                joins = [key for key, member in level.lists.items() if member]
+                leaves = [key for key, member in level.lists.items() if not member]
+                if joins:
+                    conn.executemany(_JOIN_LIST, joins)
+                if leaves:
+                    conn.executemany(_LEAVE_LIST, leaves)
             if level.events:
                 conn.executemany(_INSERT_EVENT, level.events)
+            if level.runs:
+                conn.executemany(SAVE_RUN, [level.runs[run_id] for run_id in sorted(level.runs)])
+            if level.run_log:
+                conn.executemany(LOG_RUN, level.run_log)
+            if level.effects:
+                conn.executemany(QUEUE_EFFECT, level.effects)
         except BaseException:
             if conn.in_transaction:
                 conn.execute("ROLLBACK TO flush")
                 conn.execute("RELEASE flush")
             raise
         conn.execute("RELEASE flush")
-        level.updates, level.history, level.events = {}, [], []
+        level.updates, level.history, level.lists, level.events = {}, [], {}, []
+        level.runs, level.run_log, level.effects = {}, [], []
 
     def _room(self) -> None:
         """Between units: once the overlay is large, write what is pending and forget it."""
@@ -213,6 +273,17 @@ class Batch:
             if row is not None:
                 entry = self.overlay.remember(record_id, row)
         return entry
+
+    def preload(self, record_ids: list[int]) -> None:
+        """Read into the overlay, with one query, records the caller is about to read one by one."""
+        self._room()
+        records = self.overlay.records
+        missing = sorted({i for i in record_ids if type(i) is int and i not in records})
+        for start in range(0, len(missing), _PRELOAD):
+            chunk = missing[start:start + _PRELOAD]
+            marks = ",".join("?" * len(chunk))
+            for row in self.conn.execute(f"{_BY_ID} WHERE id IN ({marks})", chunk):
+                self.overlay.remember(row[0], row[1:])
 
     def created(self, record_id: int, type: str, props: dict[str, Any], stamp: str) -> None:
         """A record the store has just inserted with SQL."""
@@ -256,7 +327,7 @@ class Batch:
         email_changed = False
         for field, old, new, cause in changes:
             email_changed = email_changed or field == "email"
-            history.append((record_id, stamp, storable_name(field), storable(dump_value(old)),
+            history.append((record_id, stamp, "set", storable_name(field), storable(dump_value(old)),
                             storable(dump_value(new)), storable_name(cause)))
         entry = self._entry(record_id)
         if entry is None:
@@ -271,7 +342,7 @@ class Batch:
             raise InputError(f"no record with id {record_id}")
         storable_name(cause)
         new_props, changed, diffs = merge_changes(entry[1], changes)
-        history = [(record_id, stamp, storable_name(field), storable(old), storable(new), cause)
+        history = [(record_id, stamp, "set", storable_name(field), storable(old), storable(new), cause)
                    for field, old, new in diffs]
         if new_props is not None:
             text = storable(encode_json(new_props))
@@ -285,6 +356,28 @@ class Batch:
         earlier = level.updates.get(record_id)
         level.updates[record_id] = (text, email, stamp, email_changed or (earlier is not None and earlier[3]))
         level.history += history
+
+    # -- lists ---------------------------------------------------------------
+
+    def change_list(self, record_id: int, list_name: str, add: bool, stamp: str, cause: str) -> bool:
+        """add_to_list or remove_from_list: the membership and its history row wait with the rest."""
+        key = (storable_name(list_name), record_id)
+        storable_name(cause)
+        if add and self._entry(record_id) is None:
+            raise InputError(f"no record with id {record_id}")
+        if self._is_member(key) is add:
+            return False
+        level = self.levels[-1]
+        level.lists[key] = add
+        level.history.append((record_id, stamp, "list_add" if add else "list_remove", list_name, "null", "null", cause))
+        return True
+
+    def _is_member(self, key: tuple[str, int]) -> bool:
+        for level in reversed(self.levels):
+            member = level.lists.get(key)
+            if member is not None:
+                return member
+        return self.conn.execute(_IS_MEMBER, key).fetchone() is not None
 
     # -- events --------------------------------------------------------------
 
@@ -315,6 +408,29 @@ class Batch:
         if level.journal is not None:
             level.keys.append(key)
         return True
+
+    # -- runs and effects ------------------------------------------------------
+
+    def runs_exist(self, run_ids) -> None:
+        """Note runs read from SQL or created in the batch (a failing unit forgets its own)."""
+        self.run_ids.update(run_ids)
+        level = self.levels[-1]
+        if level.journal is not None:
+            level.run_ids += run_ids
+
+    def save_run(self, run_id: int, row: tuple) -> None:
+        self.levels[-1].runs[run_id] = row
+
+    def log_run(self, run_id: int, row: tuple) -> None:
+        if run_id not in self.run_ids:  # the row's foreign key, checked now rather than at the flush
+            exists = type(run_id) is int and self.conn.execute(_RUN_EXISTS, (run_id,)).fetchone()
+            if not exists:
+                raise InputError(f"no run with id {run_id}")
+            self.runs_exist([run_id])
+        self.levels[-1].run_log.append(row)
+
+    def queue_effect(self, row: tuple) -> None:
+        self.levels[-1].effects.append(row)
 
 
 class BufferedUnit:
@@ -349,3 +465,4 @@ class BufferedUnit:
             conn.execute(f"ROLLBACK TO unit{level.depth}")
             conn.execute(f"RELEASE unit{level.depth}")
         batch.overlay.undo(level.journal, level.keys)
+        batch.run_ids.difference_update(level.run_ids)

@@ -21,6 +21,7 @@ from typing import Any
 
 from leadflow.errors import InputError
 from leadflow.store.base import EventEntry, HistoryEntry, Record
+from leadflow.store.batch import EVENT_ROWS, LIST_ROWS
 from leadflow.store.overlay import KnownKeys
 from leadflow.store.codec import (
     dump_value, email_of, encode_json, json_path, load_value, merge_changes, parse_utc, utc_text,
@@ -101,6 +102,10 @@ class SqliteStore(SqliteUnits, SqliteOutbox, SqliteRuns):
         if self._batch is not None:
             return self._batch.get_record(id)
         return self._select_record(id)
+
+    def preload_records(self, ids: list[int]) -> None:
+        if self._batch is not None:  # outside a batch there is nowhere to keep them
+            self._batch.preload(ids)
 
     def _select_record(self, id: int) -> Record | None:
         row = self._conn.execute(f"SELECT {_RECORD_COLUMNS} FROM records WHERE id = ?", (id,)).fetchone()
@@ -234,12 +239,15 @@ class SqliteStore(SqliteUnits, SqliteOutbox, SqliteRuns):
     # -- lists ---------------------------------------------------------------
 
     def lists_of(self, record_id: int) -> set[str]:
+        self._reading(LIST_ROWS)
         rows = self._conn.execute("SELECT list_name FROM list_members WHERE record_id = ?", (record_id,))
         return {name for (name,) in rows}
 
     @atomic
     def add_to_list(self, record_id: int, list_name: str, at: dt.datetime, cause: str) -> bool:
         stamp = utc_text(at)
+        if self._batch is not None and type(record_id) is int:  # "5": left to SQL's conversions
+            return self._batch.change_list(record_id, list_name, True, stamp, cause)
         self._writing(flush_own=True)  # this record's pending history comes first
         try:
             cursor = self._conn.execute(
@@ -256,7 +264,9 @@ class SqliteStore(SqliteUnits, SqliteOutbox, SqliteRuns):
     @atomic
     def remove_from_list(self, record_id: int, list_name: str, at: dt.datetime, cause: str) -> bool:
         stamp = utc_text(at)
-        self._writing(flush_own=True)
+        if self._batch is not None and type(record_id) is int:  # "5": left to SQL's conversions
+            return self._batch.change_list(record_id, list_name, False, stamp, cause)
+        self._writing(flush_own=True)  # this record's pending history comes first
         cursor = self._conn.execute(
             "DELETE FROM list_members WHERE list_name = ? AND record_id = ?", (list_name, record_id)
         )
@@ -273,6 +283,7 @@ class SqliteStore(SqliteUnits, SqliteOutbox, SqliteRuns):
         )
 
     def list_members(self, list_name: str) -> list[int]:
+        self._reading(LIST_ROWS)
         rows = self._conn.execute(
             "SELECT record_id FROM list_members WHERE list_name = ? ORDER BY record_id", (list_name,)
         )
@@ -320,7 +331,7 @@ class SqliteStore(SqliteUnits, SqliteOutbox, SqliteRuns):
         self, record_id: int | None = None, name: str | None = None, since: dt.datetime | None = None
     ) -> list[EventEntry]:
         # At most eight distinct SQL strings, each cached once.
-        self._reading()
+        self._reading(EVENT_ROWS)
         where, params = [], []
         for clause, value in (("record_id = ?", record_id), ("name = ?", name)):
             if value is not None:

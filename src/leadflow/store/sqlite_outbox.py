@@ -5,6 +5,10 @@ the same transaction as the record changes that caused it, keyed so that a
 re-run enqueues nothing new. A dispatcher later asks for `due_effects` and
 reports back with `mark_sent`, `mark_retry` or `mark_dead`.
 
+`queue_effect` is `enqueue_effect` without the id, so inside a batch it can
+wait in the unit's level with the other buffered rows (batch.py); the
+insert ignores a known key when it is written, as at once.
+
 Every transition is a single UPDATE guarded by the status it requires, so
 two dispatchers racing on one effect cannot both move it; the loser gets an
 InputError naming the status it found.
@@ -18,7 +22,8 @@ from typing import Any
 
 from leadflow.errors import InputError
 from leadflow.store.base import Effect
-from leadflow.store.codec import dump_value, load_value, parse_utc, utc_text
+from leadflow.store.batch import EFFECT_ROWS, QUEUE_EFFECT, Batch
+from leadflow.store.codec import dump_value, load_value, parse_utc, storable, storable_name, utc_text
 
 _EFFECT_COLUMNS = (
     "id, kind, payload, key, status, attempts, next_attempt_at, first_attempt_at,"
@@ -30,21 +35,31 @@ class SqliteOutbox:
     """Mixed into `SqliteStore`, which provides the connection and `_writing`."""
 
     _conn: sqlite3.Connection
-    _writing: Callable[[], None]  # before each write: see sqlite_units.py
+    _writing: Callable[..., None]  # before each write, and _reading before each read: see sqlite_units.py
+    _reading: Callable[..., None]
+    _batch: Batch | None
 
     def enqueue_effect(self, kind: str, payload: dict[str, Any], key: str, at: dt.datetime) -> int:
         stamp, encoded = utc_text(at), dump_value(payload)
-        self._writing()
-        cursor = self._conn.execute(
-            "INSERT INTO outbox(kind, payload, key, status, next_attempt_at, created_at)"
-            " VALUES (?, ?, ?, 'pending', ?, ?) ON CONFLICT(key) DO NOTHING",
-            (kind, encoded, key, stamp, stamp),
-        )
+        self._writing(flush_own=True)  # effects this unit queued with the same key come first
+        cursor = self._conn.execute(QUEUE_EFFECT, (kind, encoded, key, stamp, stamp))
         if cursor.rowcount == 1:
             return cursor.lastrowid
         return self._conn.execute("SELECT id FROM outbox WHERE key = ?", (key,)).fetchone()[0]
 
+    def queue_effect(self, kind: str, payload: dict[str, Any], key: str, at: dt.datetime) -> None:
+        stamp = utc_text(at)
+        row = (kind, dump_value(payload), key, stamp, stamp)
+        if self._batch is None:
+            self._conn.execute(QUEUE_EFFECT, row)
+            return
+        storable_name(kind)  # checked now: the batch binds the row when it flushes
+        storable_name(key)
+        storable(row[1])
+        self._batch.queue_effect(row)
+
     def due_effects(self, now: dt.datetime, limit: int = 100) -> list[Effect]:
+        self._reading(EFFECT_ROWS)
         rows = self._conn.execute(
             f"SELECT {_EFFECT_COLUMNS} FROM outbox WHERE status = 'pending' AND next_attempt_at <= ?"
             " ORDER BY next_attempt_at, id LIMIT ?",
@@ -102,6 +117,7 @@ class SqliteOutbox:
         raise InputError(f"effect {id} is {row[0]}, not {required}")
 
     def effects(self, status: str | None = None) -> list[Effect]:
+        self._reading(EFFECT_ROWS)
         if status is None:
             rows = self._conn.execute(f"SELECT {_EFFECT_COLUMNS} FROM outbox ORDER BY id")
         else:
@@ -111,6 +127,7 @@ class SqliteOutbox:
         return [_effect(row) for row in rows]
 
     def get_effect(self, id: int) -> Effect | None:
+        self._reading(EFFECT_ROWS)
         row = self._conn.execute(f"SELECT {_EFFECT_COLUMNS} FROM outbox WHERE id = ?", (id,)).fetchone()
         return _effect(row) if row else None
 

@@ -28,7 +28,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
-from leadflow.store.batch import Batch, BufferedUnit
+from leadflow.store.batch import PENDING, Batch, BufferedUnit
 from leadflow.store.overlay import KnownKeys
 
 if TYPE_CHECKING:
@@ -91,10 +91,10 @@ class SqliteUnits:
         if self._batch is not None:
             self._batch.sync(flush_own)
 
-    def _reading(self) -> None:
-        """Before SQL that reads what a batch may still hold in memory."""
+    def _reading(self, kinds: tuple[str, ...] = PENDING) -> None:
+        """Before SQL that reads what a batch may still hold in memory (of `kinds`, batch.PENDING)."""
         if self._batch is not None:
-            self._batch.sync_for_read()
+            self._batch.sync_for_read(kinds)
 
     def _commit(self) -> None:
         try:

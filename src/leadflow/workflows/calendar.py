@@ -51,7 +51,10 @@ def add(moment: dt.datetime, duration: Duration, zone: ZoneInfo) -> dt.datetime:
     if not duration.months and not duration.days:
         return moment + dt.timedelta(seconds=duration.seconds)
     local = moment.astimezone(zone).replace(tzinfo=None)
-    shifted = local + relativedelta(months=duration.months, days=duration.days)
+    if duration.months:
+        shifted = local + relativedelta(months=duration.months, days=duration.days)
+    else:  # the same wall-clock arithmetic, without building a relativedelta (every `wait N days`)
+        shifted = local + dt.timedelta(days=duration.days)
     return shifted.replace(tzinfo=zone).astimezone(UTC) + dt.timedelta(seconds=duration.seconds)
 
 

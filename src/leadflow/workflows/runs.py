@@ -35,8 +35,6 @@ import datetime as dt
 import random
 from contextlib import contextmanager
 
-import attrs
-
 from leadflow.check import types as T
 from leadflow.errors import LeadflowError, LeadflowRuntimeError
 from leadflow.interpreter.actions import Activation
@@ -56,6 +54,12 @@ class WorkflowRuntime:
         self.workflows = workflows
         self.seed = seed if seed is not None else random.randrange(2**32)
         self.wait_events = frozenset().union(*(wf.wait_events for wf in workflows.values()))
+        self.woke: dt.datetime | None = None  # the earliest due time set since run_due_batch began
+
+    def _wake(self, at: dt.datetime) -> None:
+        if self.woke is None or at < self.woke:
+            self.woke = at
+        self.engine.wake(at)
 
     # ---- enrollment ------------------------------------------------------------------
     def enroll(self, tx, name: str, record_id: int, how: str, *, reenrolling: bool = False, manual: bool = False) -> Run | None:
@@ -83,7 +87,7 @@ class WorkflowRuntime:
             return None
         run = self.store.create_run(name, record_id, wf.steps[0].path, tx.at, {"enrolled_at": tx.at})
         self.store.log_run(run.id, tx.at, None, "enrolled", {"by": how})
-        self.engine.wake(tx.at)
+        self._wake(tx.at)
         return run
 
     def unenroll(self, tx, name: str, record_id: int, why: str) -> None:
@@ -197,12 +201,12 @@ class WorkflowRuntime:
         self.store.log_run(run.id, at, step.path if step is not None else None, kind, detail)
 
     def _save(self, run: Run, position, due, loc, now, *, wait=None, waiting_event=None, status="active", error=None) -> None:
-        self.store.save_run(attrs.evolve(
-            run, status=status, position=position, vars=loc, due=due, wait=wait,
-            waiting_event=waiting_event, updated_at=now, error=error,
+        self.store.save_run(Run(  # built whole: attrs.evolve costs more
+            run.id, run.workflow, run.record_id, status, position, loc, wait, due, waiting_event, run.enrolled_at,
+            now, error,
         ))
         if due is not None:
-            self.engine.wake(due)
+            self._wake(due)
 
     def _wait(self, run: Run, step, position, due, loc, now, detail) -> None:
         self._log(run, now, step, "waiting", detail)
@@ -217,15 +221,18 @@ class WorkflowRuntime:
         self._save(run, path, None, run.vars if loc is None else loc, now, status="error", error=reason, wait=run.wait)
 
     # ---- due work ------------------------------------------------------------------------
-    def run_due_batch(self, until: dt.datetime) -> int:
-        """Advance up to BATCH runs due by `until`, in due order; return how many."""
-        runs = self.store.due_runs(until, limit=BATCH)
-        if not runs:
-            return 0
+    def run_due_batch(self, until: dt.datetime) -> tuple[int, bool]:
+        """Advance up to BATCH runs due by `until`, in due order. Returns how many, and
+        whether more may be due by `until`: the batch was full, or it made a run due
+        again that soon (so a tick with less than a batch to do reads the runs once)."""
+        self.woke = None
         with self.store.batch():
+            # read under the batch's write lock: another process cannot take the same runs
+            runs = self.store.due_runs(until, limit=BATCH)
+            self.store.preload_records([run.record_id for run in runs])
             for run in runs:
                 self.advance_in_unit(run)
-        return len(runs)
+        return len(runs), len(runs) == BATCH or (self.woke is not None and self.woke <= until)
 
     def advance_in_unit(self, run: Run) -> None:
         # A simulated clock runs each step at its due time, so what a run does does not
