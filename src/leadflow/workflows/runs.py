@@ -35,6 +35,8 @@ import datetime as dt
 import random
 from contextlib import contextmanager
 
+import attrs
+
 from leadflow.check import types as T
 from leadflow.errors import LeadflowError, LeadflowRuntimeError
 from leadflow.interpreter.actions import Activation
