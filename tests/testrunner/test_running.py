@@ -192,6 +192,37 @@ steps = [{ events = "events.jsonl", rejected = { 2 = "*" } }]
     assert "line 2 was not rejected" in result.stdout
 
 
+COUNTER = """
+object contact { views: number = 0 }
+event page_viewed { url: text }
+rule "Count the views" when page_viewed then set views = views + 1
+"""
+
+
+def test_each_event_step_is_an_event_of_its_own_unless_ids_say_otherwise(tmp_path):
+    # Two identical steps at the same moment are two page views, as two identical
+    # lines of an event file are: a step without `id` is keyed by its position,
+    # not by the engine's hash of name, contact, time and data (which made the
+    # second a silent duplicate). The same `id` twice is one event.
+    view = '{ event = "page_viewed", contact = "ada@example.com", data = { url = "https://example.com" } }'
+    same = '{ event = "page_viewed", contact = "ada@example.com", data = { url = "https://example.com" }, id = "v1" }'
+    again = '{ event = "page_viewed", contact = "ada@example.com", data = { url = "https://example.com" }, id = "v1", fired = [] }'
+    body = f'''
+[[test]]
+name = "two views"
+steps = [{view}, {view}]
+expect."ada@example.com".properties.views = 2
+
+[[test]]
+name = "one view, sent twice"
+steps = [{same}, {again}]
+expect."ada@example.com".properties.views = 1
+'''
+    result = leadflow_test(write_test(tmp_path, body, script=COUNTER), "-v")
+    assert result.code == 0, result.stdout
+    assert "::two views PASSED" in result.stdout and "::one view, sent twice PASSED" in result.stdout
+
+
 def test_what_the_top_of_the_file_gives_every_test(tmp_path):
     header = '''start = 2026-03-02T10:00:00
 timezone = "Europe/Paris"
