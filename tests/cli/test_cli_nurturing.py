@@ -35,7 +35,7 @@ def db(tmp_path, monkeypatch):
     assert result.code == 0, result.stderr
     assert result.lines() == [
         "12 event(s) applied, 0 already seen, 0 rejected",
-        "workflows: runs advanced 26 time(s); clock at 2026-12-31T00:00:00+00:00",
+        "workflows: runs advanced 24 time(s); clock at 2026-12-31T00:00:00+00:00",
         "outbox: 14 sent, 0 to retry, 0 dead",  # 13 emails and the notification to sales
     ]
     assert len(list((tmp_path / "outbox").glob("*.eml"))) == 13

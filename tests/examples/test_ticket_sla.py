@@ -2,7 +2,6 @@
 the service tier, `wait for ticket_answered up to ... else { notify ... }`."""
 from __future__ import annotations
 
-import pytest
 from examples_support import at, lists, load, notifications, only_run, play, props, taken
 
 END = at("2026-11-30T00:00")
@@ -81,11 +80,6 @@ def test_a_ticket_closed_before_its_deadline_raises_no_alarm(tmp_path):
     assert all("#10" not in message for _, message in notifications(engine))
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "`unenroll when` (and `goal`) are checked only before a step runs: a run waiting "
-    "for an event notices the ticket was closed when its bound expires, here 23 hours "
-    "later, and stays `active` until then. The design says a record leaves as soon as "
-    "the condition is true."))
 def test_a_closed_ticket_leaves_the_workflow_at_once(tmp_path):
     engine = handled(tmp_path)
     _, log = only_run(engine, BARBARA, "sla")

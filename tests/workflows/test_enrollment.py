@@ -149,3 +149,20 @@ def test_workflows_for_other_objects(engine_for):
     ticket = next(engine.store.records("ticket"))
     assert ticket.props["state"] == "closed"
     assert engine.stats("close")["completed"] == 1
+
+
+def test_a_waiting_run_leaves_as_soon_as_the_goal_is_met(engine_for):
+    engine = engine_for(NURTURE % "goal lifecycle == customer")
+    engine.emit("form_submitted", "ada@example.com", {"form": "demo"}, at=at(23))
+    engine.emit("upsert", "ada@example.com", {"lifecycle": "customer"}, at=at(24))
+    (run, log), = engine.record("ada@example.com").runs
+    assert run.status == "goal" and log[-1].at == at(24)  # not on the 26th when the wait ends
+    assert engine.store.next_due() is None
+
+
+def test_a_run_does_not_leave_for_a_change_that_does_not_meet_the_goal(engine_for):
+    engine = engine_for(NURTURE % "goal lifecycle == customer")
+    engine.emit("form_submitted", "ada@example.com", {"form": "demo"})
+    engine.emit("upsert", "ada@example.com", {"lifecycle": "lead"}, at=at(24))
+    (run, _), = engine.record("ada@example.com").runs
+    assert run.status == "active"

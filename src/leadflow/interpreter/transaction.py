@@ -61,6 +61,7 @@ class Transaction:
         self.queue: deque[Happening] = deque()
         self.cache: dict[int, tuple[str, dict]] = {}
         self.dirty: dict[int, list[tuple[str, object, object, str]]] = {}  # record -> buffered sets
+        self.changed: set[int] = set()  # records whose properties changed: their runs' goals are checked
         self.fired: list[str] = []
         self.notes: list[str] = []
         self.current: Happening | None = None
@@ -122,6 +123,7 @@ class Transaction:
         watchers = self.engine.rules.matching.get((object_type, name), ())
         before = [self._holds(rule, p) for rule in watchers]
         self.dirty.setdefault(record_id, []).append((name, old, value, cause))
+        self.changed.add(record_id)
         if value is None:
             p.pop(name, None)
         else:
@@ -180,6 +182,9 @@ class Transaction:
                 if rule.index != happening.source:
                     self._fire(rule, happening)
         self.current = None
+        if self.changed and self.engine.workflows.watch_goals:
+            changed, self.changed = self.changed, set()
+            self.engine.workflows.check_goals(self, changed)
         self.flush()
 
     def _candidates(self, h: Happening):

@@ -16,8 +16,10 @@ Design
   resumes. `run_due`
   reads due runs in time order from an index on the due time, so a tick
   costs what is due, not what is waiting.
-* Before every step the goal and `unenroll when` conditions are checked;
-  a record that meets the goal leaves with status `goal`.
+* The goal and `unenroll when` are checked before every step, and when a
+  property of a record with active runs changes (at the end of the
+  transaction's cascade, `check_goals`), so a waiting run leaves as soon as
+  its record meets the goal, with status `goal`.
 * A step that fails rolls its unit back; the run is then parked in status
   `error` at the failing step (the steps before it, replayed in a fresh
   unit, are kept), with the reason. `retry` resumes it from there.
@@ -56,6 +58,9 @@ class WorkflowRuntime:
         self.workflows = workflows
         self.seed = seed if seed is not None else random.randrange(2**32)
         self.wait_events = frozenset().union(*(wf.wait_events for wf in workflows.values()))
+        # object types whose runs leave as soon as a goal or `unenroll when` holds
+        self.watch_goals = frozenset(wf.subject for wf in workflows.values() if wf.goal or wf.unenroll_when)
+        self.advancing: int | None = None  # the run being advanced checks its own goal before each step
         self.woke: dt.datetime | None = None  # the earliest due time set since run_due_batch began
 
     def _wake(self, at: dt.datetime) -> None:
@@ -96,6 +101,24 @@ class WorkflowRuntime:
         for run in self.store.runs(record_id=record_id, workflow=name, status="active"):
             self._finish(run, "unenrolled", tx.at, None, {"by": why})
 
+    def check_goals(self, tx, record_ids) -> None:
+        """Runs of records whose properties just changed leave if they now meet their
+        workflow's goal or `unenroll when`, without waiting for their next step."""
+        ctx = self.engine.ctx
+        for record_id in record_ids:
+            object_type, p = tx.load(record_id)
+            if object_type not in self.watch_goals:
+                continue
+            for run in self.store.runs(record_id=record_id, status="active"):
+                wf = self.workflows.get(run.workflow)
+                if wf is None or run.id == self.advancing:
+                    continue
+                with zone(ctx, wf.zone):
+                    if wf.goal is not None and wf.goal(p, None, run.vars, ctx):
+                        self._finish(run, "goal", tx.at, run.position, {"while": "waiting"})
+                    elif any(c(p, None, run.vars, ctx) for c in wf.unenroll_when):
+                        self._finish(run, "unenrolled", tx.at, run.position, {"by": "unenroll when"})
+
     # ---- running ---------------------------------------------------------------------
     def advance(self, tx, run: Run, park: tuple[str, str] | None = None) -> None:
         """Run steps from the run's position to its next wait or end (see the module notes)."""
@@ -109,8 +132,12 @@ class WorkflowRuntime:
             what = f"workflow {run.workflow}" if wf is None else f"step {run.position} of workflow {run.workflow}"
             self._park(run, tx.at, run.position, f"{what} no longer exists in the script")
             return
-        with zone(self.engine.ctx, wf.zone):
-            self._run_steps(tx, run, wf, pc, park)
+        self.advancing = run.id
+        try:
+            with zone(self.engine.ctx, wf.zone):
+                self._run_steps(tx, run, wf, pc, park)
+        finally:
+            self.advancing = None
 
     def _run_steps(self, tx, run: Run, wf: CompiledWorkflow, pc: int, park) -> None:
         ctx = self.engine.ctx
