@@ -39,8 +39,6 @@ class WorkflowInfo:
     workflow: ast.Workflow
     subject: str  # the object type it enrolls
     title: str  # `workflow nurturing`
-    # the type of every run variable (`let`, webhook answers), for decoding them on resume
-    variables: dict[str, T.Type] = attrs.field(factory=dict)
 
 
 def check_workflow(c: Checker, wf: ast.Workflow) -> WorkflowInfo:
@@ -74,7 +72,6 @@ def check_workflow(c: Checker, wf: ast.Workflow) -> WorkflowInfo:
     from leadflow.check.actions import check_actions
 
     check_actions(c, wf.steps, scope)
-    info.variables = _variables(c, wf)
     _no_self_enrollment(c, wf)
     return info
 
@@ -228,18 +225,6 @@ def check_timed_trigger(c: Checker, trigger, scope: Scope) -> None:
 
 
 # ---- variables and safety -----------------------------------------------------------------
-def _variables(c: Checker, wf: ast.Workflow) -> dict[str, T.Type]:
-    found: dict[str, T.Type] = {}
-    for step in walk_steps(wf.steps):
-        if isinstance(step, ast.LetAction):
-            found[step.name] = c.types.get(id(step.value), T.ANY)
-        elif isinstance(step, ast.Webhook) and step.alias is not None:
-            found[step.alias] = c.types.get(id(step), T.ANY)
-        elif isinstance(step, ast.CreateRecord) and step.alias is not None:
-            found[step.alias] = T.ObjectType(step.object_type)
-    return found
-
-
 def walk_steps(steps):
     """Every step of a block, nested blocks included, in source order."""
     for step in steps:

@@ -48,7 +48,6 @@ from leadflow.workflows import calendar
 from leadflow.workflows.program import CompiledWorkflow
 
 BATCH = 500
-FINISHED = ("completed", "stopped", "goal", "unenrolled")
 
 
 class WorkflowRuntime:
