@@ -166,3 +166,26 @@ def test_a_run_does_not_leave_for_a_change_that_does_not_meet_the_goal(engine_fo
     engine.emit("upsert", "ada@example.com", {"lifecycle": "lead"}, at=at(24))
     (run, _), = engine.record("ada@example.com").runs
     assert run.status == "active"
+
+
+def test_a_run_ended_by_another_run_in_the_same_tick_is_not_advanced(engine_for):
+    engine = engine_for("""
+    workflow upgrade {
+      enroll when form_submitted where event.form == "a"
+      wait 1 day
+      set lifecycle = customer
+    }
+    workflow nurture {
+      enroll when form_submitted where event.form == "b"
+      goal lifecycle == customer
+      wait 1 day
+      add to done
+    }
+    """)
+    engine.emit("form_submitted", "ada@example.com", {"form": "a"})
+    engine.emit("form_submitted", "ada@example.com", {"form": "b"})  # both wake at the same moment
+    engine.advance(dt.timedelta(days=2))
+    runs = {run.workflow: (run, log) for run, log in engine.record("ada@example.com").runs}
+    run, log = runs["nurture"]
+    assert run.status == "goal" and [e.kind for e in log].count("goal") == 1
+    assert engine.record("ada@example.com").lists == []

@@ -60,6 +60,7 @@ class WorkflowRuntime:
         # object types whose runs leave as soon as a goal or `unenroll when` holds
         self.watch_goals = frozenset(wf.subject for wf in workflows.values() if wf.goal or wf.unenroll_when)
         self.advancing: int | None = None  # the run being advanced checks its own goal before each step
+        self.left: set[int] = set()  # runs that left (goal, unenroll) while their batch was under way
         self.woke: dt.datetime | None = None  # the earliest due time set since run_due_batch began
 
     def _wake(self, at: dt.datetime) -> None:
@@ -99,6 +100,7 @@ class WorkflowRuntime:
     def unenroll(self, tx, name: str, record_id: int, why: str) -> None:
         for run in self.store.runs(record_id=record_id, workflow=name, status="active"):
             self._finish(run, "unenrolled", tx.at, None, {"by": why})
+            self.left.add(run.id)
 
     def check_goals(self, tx, record_ids) -> None:
         """Runs of records whose properties just changed leave if they now meet their
@@ -115,8 +117,10 @@ class WorkflowRuntime:
                 with zone(ctx, wf.zone):
                     if wf.goal is not None and wf.goal(p, None, run.vars, ctx):
                         self._finish(run, "goal", tx.at, run.position, {"while": "waiting"})
+                        self.left.add(run.id)
                     elif any(c(p, None, run.vars, ctx) for c in wf.unenroll_when):
                         self._finish(run, "unenrolled", tx.at, run.position, {"by": "unenroll when"})
+                        self.left.add(run.id)
 
     # ---- running ---------------------------------------------------------------------
     def advance(self, tx, run: Run, park: tuple[str, str] | None = None) -> None:
@@ -254,12 +258,14 @@ class WorkflowRuntime:
         whether more may be due by `until`: the batch was full, or it made a run due
         again that soon (so a tick with less than a batch to do reads the runs once)."""
         self.woke = None
+        self.left.clear()
         with self.store.batch():
             # read under the batch's write lock: another process cannot take the same runs
             runs = self.store.due_runs(until, limit=BATCH)
             self.store.preload_records([run.record_id for run in runs])
             for run in runs:
-                self.advance_in_unit(run)
+                if run.id not in self.left:  # read before an earlier unit of the batch ended it
+                    self.advance_in_unit(run)
         return len(runs), len(runs) == BATCH or (self.woke is not None and self.woke <= until)
 
     def advance_in_unit(self, run: Run) -> None:
