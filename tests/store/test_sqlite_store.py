@@ -317,7 +317,7 @@ def test_reopened_file_keeps_everything(tmp_path):
         record_id = write_everything(store, "a")
         assert store._conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     with SqliteStore(path) as store:  # re-running migration 1 would fail: tables exist
-        assert store.get_meta("schema_version") == 1
+        assert store.get_meta("schema_version") == len(schema.MIGRATIONS)
         assert store.get_record(record_id).props == {"email": "a@x.io", "stage": "MQL"}
         assert store.lists_of(record_id) == {"newsletter"}
         assert store.has_event("evt-a")
@@ -329,13 +329,14 @@ def test_reopened_file_keeps_everything(tmp_path):
 def test_new_migrations_apply_once(tmp_path, monkeypatch):
     path = tmp_path / "migrate.db"
     SqliteStore(path).close()
+    latest = schema.MIGRATIONS
     extra = ("CREATE TABLE workflow_runs (id INTEGER PRIMARY KEY, state TEXT NOT NULL)",)
-    monkeypatch.setattr(schema, "MIGRATIONS", [*schema.MIGRATIONS, extra])
+    monkeypatch.setattr(schema, "MIGRATIONS", [*latest, extra])
     for _ in range(2):  # the second open must not create the table again
         with SqliteStore(path) as store:
-            assert store.get_meta("schema_version") == 2
+            assert store.get_meta("schema_version") == len(latest) + 1
             store._conn.execute("INSERT INTO workflow_runs(state) VALUES ('waiting')")
-    monkeypatch.setattr(schema, "MIGRATIONS", schema.MIGRATIONS[:1])
+    monkeypatch.setattr(schema, "MIGRATIONS", latest)
     with pytest.raises(LeadflowError, match="newer"):
         SqliteStore(path)
 
@@ -343,15 +344,36 @@ def test_new_migrations_apply_once(tmp_path, monkeypatch):
 def test_failed_migration_changes_nothing(tmp_path, monkeypatch):
     path = tmp_path / "broken.db"
     SqliteStore(path).close()
+    latest = schema.MIGRATIONS
     broken = ("CREATE TABLE half_done (id INTEGER PRIMARY KEY)", "NOT SQL AT ALL")
-    monkeypatch.setattr(schema, "MIGRATIONS", [*schema.MIGRATIONS, broken])
+    monkeypatch.setattr(schema, "MIGRATIONS", [*latest, broken])
     with pytest.raises(sqlite3.OperationalError):
         SqliteStore(path)
-    monkeypatch.setattr(schema, "MIGRATIONS", schema.MIGRATIONS[:1])
+    monkeypatch.setattr(schema, "MIGRATIONS", latest)
     with SqliteStore(path) as store:
-        assert store.get_meta("schema_version") == 1
+        assert store.get_meta("schema_version") == len(latest)
         tables = {name for (name,) in store._conn.execute("SELECT name FROM sqlite_master")}
         assert "half_done" not in tables
+
+
+def test_version_1_database_loses_the_events_by_name_index(tmp_path, monkeypatch):
+    path = tmp_path / "v1.db"
+    monkeypatch.setattr(schema, "MIGRATIONS", schema.MIGRATIONS[:1])
+    with SqliteStore(path) as store:
+        ann = store.create_record("contact", {}, at(0), "import")
+        store.log_event("k1", "open", ann.id, at(1), {})
+    monkeypatch.undo()
+    with SqliteStore(path) as store:
+        indexes = {name for (name,) in store._conn.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
+        assert "events_by_name" not in indexes and "events_by_record" in indexes
+        assert [e.key for e in store.events(name="open")] == ["k1"]
+
+
+def test_new_database_has_small_pages_and_a_40_mb_wal(tmp_path):
+    with SqliteStore(tmp_path / "new.db") as store:
+        page_size = store._conn.execute("PRAGMA page_size").fetchone()[0]
+        assert page_size == 2048
+        assert store._conn.execute("PRAGMA wal_autocheckpoint").fetchone()[0] * page_size == 40 << 20
 
 
 @pytest.mark.parametrize("url", [":memory:", "sqlite://:memory:", "sqlite://"])

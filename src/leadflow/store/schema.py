@@ -88,7 +88,12 @@ SCHEMA_V1 = (
     "CREATE INDEX outbox_by_status ON outbox(status, id)",
 )
 
-MIGRATIONS: list[tuple[str, ...]] = [SCHEMA_V1]
+# No query needs events by name alone (`events(name=...)` is a rare
+# administrative read, and a scan serves it), while every logged event paid
+# for one more B-tree insert, on a page shared with no other index.
+DROP_EVENTS_BY_NAME = ("DROP INDEX events_by_name",)
+
+MIGRATIONS: list[tuple[str, ...]] = [SCHEMA_V1, DROP_EVENTS_BY_NAME]
 
 
 def schema_version(conn: sqlite3.Connection) -> int:
