@@ -356,17 +356,28 @@ def test_failed_migration_changes_nothing(tmp_path, monkeypatch):
         assert "half_done" not in tables
 
 
-def test_version_1_database_loses_the_events_by_name_index(tmp_path, monkeypatch):
+def test_migration_2_keeps_every_row_and_every_check(tmp_path, monkeypatch):
     path = tmp_path / "v1.db"
     monkeypatch.setattr(schema, "MIGRATIONS", schema.MIGRATIONS[:1])
     with SqliteStore(path) as store:
-        ann = store.create_record("contact", {}, at(0), "import")
-        store.log_event("k1", "open", ann.id, at(1), {})
+        record_id = write_everything(store, "a")
+        before = (store.history(record_id), store.effects(), store.events())
     monkeypatch.undo()
     with SqliteStore(path) as store:
+        assert (store.history(record_id), store.effects(), store.events()) == before
         indexes = {name for (name,) in store._conn.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
-        assert "events_by_name" not in indexes and "events_by_record" in indexes
-        assert [e.key for e in store.events(name="open")] == ["k1"]
+        assert {"history_by_record", "events_by_record", "outbox_due", "outbox_by_status"} <= indexes
+        assert "events_by_name" not in indexes
+        with pytest.raises(sqlite3.IntegrityError):
+            store._conn.execute(
+                "INSERT INTO history(record_id, at, kind, old, new, cause) VALUES (?, 'x', 'typo', 'null', 'null', 'c')",
+                (record_id,))
+        with pytest.raises(sqlite3.IntegrityError):
+            store._conn.execute("UPDATE outbox SET status = 'lost'")
+        with pytest.raises(sqlite3.IntegrityError):  # still a child of records
+            store._conn.execute("INSERT INTO history(record_id, at, kind, old, new, cause) VALUES (999, 'x', 'set', 'null', 'null', 'c')")
+        store.add_to_list(record_id, "vip", at(5), "test")
+        assert store.history(record_id)[-1].kind == "list_add"
 
 
 def test_new_database_has_small_pages_and_a_40_mb_wal(tmp_path):

@@ -11,7 +11,7 @@ import functools
 
 from leadflow.check import types as T
 from leadflow.errors import InputError
-from leadflow.interpreter.validate import problem_with
+from leadflow.interpreter.validate import normal_email, problem_with
 from leadflow.values import Duration
 
 TRUE_WORDS = {"true", "yes", "1", "y"}
@@ -57,7 +57,7 @@ def _convert(value, kind: T.Type, where: str, tz, from_text: bool):
         if not isinstance(value, str):
             raise InputError(f"{where}: expected {kind}, got {_kind_of(value)}")
         if kind == T.EMAIL:
-            return value.strip().lower()  # as CRMs do: Ada@Example.com and ada@example.com are one contact
+            return normal_email(value)
         return value.strip() if kind in T.TEXT_KINDS else value
     if kind == T.NUMBER:
         if from_text and isinstance(value, str):

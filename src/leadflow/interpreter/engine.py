@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import itertools
 import json
 import os
 from collections.abc import Callable, Iterable, Mapping
@@ -34,6 +35,7 @@ from leadflow.interpreter.hosts import host_mismatch
 from leadflow.interpreter.rules import compile_rules
 from leadflow.interpreter.runtime import DEFAULT_STEP_BUDGET, RunContext
 from leadflow.interpreter.transaction import DEFAULT_CASCADE_LIMIT, Happening, Transaction
+from leadflow.interpreter.validate import normal_email
 from leadflow.store import Store, open_store
 from leadflow.syntax import ast
 from leadflow.syntax.parser import parse, parse_expr
@@ -168,14 +170,10 @@ class Engine:
         is rolled back alone. Returns, per event, an EmitResult or the error."""
         results: list = []
         pending = iter(events)
-        done = False
-        while not done:
+        while chunk := list(itertools.islice(pending, batch_size)):
             with self.store.batch():
-                for _ in range(batch_size):
-                    item = next(pending, None)
-                    if item is None:
-                        done = True
-                        break
+                self._prefetch_contacts(chunk)
+                for item in chunk:
                     try:
                         outcome = self.emit_record(item)
                     except LeadflowError as error:
@@ -184,6 +182,19 @@ class Engine:
                     if on_result:
                         on_result(len(results) - 1, outcome)
         return results
+
+    def _prefetch_contacts(self, items: list) -> None:
+        """Let the store read the contacts of a batch's events with one query, not one each."""
+        emails = []
+        for item in items:
+            if not isinstance(item, Mapping) or not isinstance(item.get("event"), str):
+                continue  # emit_record will say what is wrong with it
+            ref = item.get("record", item.get("contact"))
+            schema = self.checked.events.get(item["event"])
+            if isinstance(ref, str) and schema is not None and schema.object_type == "contact":
+                emails.append(normal_email(ref))
+        if emails:
+            self.store.prefetch("contact", "email", emails)
 
     def emit_record(self, item: Mapping) -> EmitResult:
         """Process one event given as an event-file object: {"event", "contact", "at", "data", "id"}."""
@@ -357,7 +368,7 @@ class Engine:
     def find(self, ref) -> int | None:
         if isinstance(ref, int):
             return ref if self.store.get_record(ref) else None
-        record = self.store.find_by("contact", "email", ref.strip().lower())
+        record = self.store.find_by("contact", "email", normal_email(ref))
         return record.id if record else None
 
     def record(self, ref) -> RecordView:

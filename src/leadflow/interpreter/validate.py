@@ -12,13 +12,18 @@ EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 PHONE_PATTERN = re.compile(r"^\+?[0-9 ()./-]{5,20}$")
 
 
+def normal_email(text: str) -> str:
+    """One spelling per address, as CRMs do: Ada@Example.com and ada@example.com are one contact."""
+    return text.strip().lower()
+
+
 def validate_value(value, target: T.Type, name: str):
     """Return value if it may be stored where `target` is expected, else raise."""
     if value is None:
         return None
     kind = T.strip_null(target)
     if kind == T.EMAIL and isinstance(value, str):
-        value = value.strip().lower()  # one spelling per address, as in event files and imports
+        value = normal_email(value)  # as in event files and imports
     problem = problem_with(value, kind)
     if problem:
         raise LeadflowRuntimeError(f"cannot store {value!r} in `{name}`: {problem}")

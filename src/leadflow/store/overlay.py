@@ -17,6 +17,13 @@ SQL may not show it. The list may hold more (an email changed again, a
 change undone): every hit is checked against the current entry, so
 `emails` never needs to forget anything before the overlay does.
 
+`in_sql` holds what a prefetch (`Batch.prefetch_emails`) read of SQL's side
+of such lookups: the lowest id with an email, or None. It stays true for as
+long as the overlay remembers: a record the batch creates or gives an email
+is in `emails`, and one whose email the batch changed away fails the check
+against its entry, so SQL's answer could only change in ways the lookup
+already looks past. It is forgotten with the rest.
+
 `KnownKeys` outlives the batches: it is what a connection knows of the
 events table, so that a batch can tell a new event key without a SELECT.
 """
@@ -42,12 +49,13 @@ KEY_CACHE_LIMIT = 200_000
 class Overlay:
     """The records, emails and event keys of one batch."""
 
-    __slots__ = ("records", "emails", "keys")
+    __slots__ = ("records", "emails", "keys", "in_sql")
 
     def __init__(self):
         self.records: dict[int, Entry] = {}
         self.emails: dict[tuple[str, Any], set[int]] = {}  # 1, 1.0 and True meet here as in SQL
         self.keys: set[str] = set()
+        self.in_sql: dict[tuple[str, str], int | None] = {}  # (type, email) -> lowest id in SQL
 
     def __len__(self) -> int:
         return len(self.records)
@@ -81,6 +89,7 @@ class Overlay:
         self.records.clear()
         self.emails.clear()
         self.keys.clear()
+        self.in_sql.clear()
 
     def has_email(self, record_id: int, type: str, email: Any) -> bool:
         entry = self.records.get(record_id)

@@ -147,6 +147,11 @@ class SqliteStore(SqliteUnits, SqliteOutbox):
                 return record
         return None
 
+    def prefetch(self, type: str, field: str, values: list[Any]) -> None:
+        # Only email lookups go through the batch's overlay, so only they gain.
+        if field == "email" and self._batch is not None:
+            self._batch.prefetch_emails(type, values)
+
     def find_all_by(self, type: str, field: str, value: Any) -> list[Record]:
         if value is None:
             raise InputError(f"cannot look up {type} by a missing {field}")
