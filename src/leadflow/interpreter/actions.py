@@ -16,7 +16,7 @@ from leadflow.check import types as T
 from leadflow.check.program import CheckedProgram
 from leadflow.errors import LeadflowRuntimeError
 from leadflow.interpreter.compile import Codegen
-from leadflow.interpreter.validate import validate_value
+from leadflow.interpreter.validate import validate_value, validator
 
 ActionFn = Callable[["object", "Activation"], None]
 
@@ -88,11 +88,11 @@ class ActionCompiler:
     def _SetAction(self, a, path):
         record_of, name = self._target(a.target)
         value_of = self.expr(a.value)
-        prop_type = self.checked.types.get(id(a), T.ANY)
+        valid = validator(self.checked.types.get(id(a), T.ANY), name)
 
         def run(tx, act):
             value = value_of(act.p, act.ev, act.loc, tx.ctx)
-            tx.set_prop(record_of(tx, act), name, validate_value(value, prop_type, name), act.cause)
+            tx.set_prop(record_of(tx, act), name, valid(value), act.cause)
 
         return run
 
@@ -166,7 +166,8 @@ class ActionCompiler:
     def _CreateRecord(self, a, path):
         object_type, alias = a.object_type, a.alias
         schema = self.checked.objects[object_type]
-        fields = [(f.name, self.expr(f.value), schema.properties[f.name].type) for f in a.fields.fields]
+        fields = [(f.name, self.expr(f.value), validator(schema.properties[f.name].type, f.name))
+                  for f in a.fields.fields]
         given = {f.name for f in a.fields.fields}
         # An association back to the current record is filled in when not given:
         # "create deal { ... }" in a contact rule links the deal to that contact.
@@ -177,7 +178,7 @@ class ActionCompiler:
         }
 
         def run(tx, act):
-            props = {name: validate_value(f(act.p, act.ev, act.loc, tx.ctx), t, name) for name, f, t in fields}
+            props = {name: valid(f(act.p, act.ev, act.loc, tx.ctx)) for name, f, valid in fields}
             for prop_name, target_type in links.items():
                 if target_type == act.object_type:
                     props[prop_name] = act.record_id

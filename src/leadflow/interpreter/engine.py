@@ -29,7 +29,7 @@ from leadflow.check.scope import Scope
 from leadflow.clock import SimulatedClock, SystemClock
 from leadflow.errors import HostError, InputError, LeadflowError, LeadflowRuntimeError, ScriptError
 from leadflow.interpreter.actions import ActionCompiler
-from leadflow.interpreter.coerce import coerce
+from leadflow.interpreter.coerce import coerce, coercer
 from leadflow.interpreter.compile import Codegen
 from leadflow.interpreter.hosts import host_mismatch
 from leadflow.interpreter.rules import compile_rules
@@ -121,6 +121,16 @@ class Engine:
             for name, schema in checked.objects.items()
         }
         self._checker: Checker | None = None
+        # Converters for what every event brings, made once (coerce.coercer).
+        self._event_fields = {
+            name: {field: coercer(t, f"{name}.{field}", timezone=self.timezone) for field, t in schema.fields.items()}
+            for name, schema in checked.events.items()
+        }
+        self._upsert_fields = {
+            prop.name: coercer(prop.type, f"upsert.{prop.name}", timezone=self.timezone)
+            for prop in checked.objects["contact"].properties.values()
+        }
+        self._contact_email = coercer(T.EMAIL, "contact")
 
     # ---- construction ------------------------------------------------------------------
     @classmethod
@@ -264,9 +274,7 @@ class Engine:
         record = self.store.get_record(record_id)
         if record is None:
             raise LeadflowRuntimeError(f"record {record_id} does not exist")
-        props = self.with_defaults(record.type, record.props)
-        props.update(id=record.id, created_at=record.created_at, updated_at=record.updated_at)
-        return props
+        return self.state_of(record)
 
     def _committed_reverse(self, record_id: int, owner: str, field: str) -> list[int]:
         return [r.id for r in self.store.find_all_by(owner, field, record_id)]
@@ -283,14 +291,11 @@ class Engine:
     def _payload(self, schema, data: dict) -> dict:
         if schema.name == "upsert":
             return self._upsert_payload(data)
-        unknown = set(data) - set(schema.fields)
-        if unknown:
-            fields = ", ".join(schema.fields) or "no fields"
-            raise InputError(f"event `{schema.name}` has no field {', '.join(sorted(unknown))} (it has {fields})")
-        return {
-            field: coerce(data.get(field), field_type, f"{schema.name}.{field}", timezone=self.timezone)
-            for field, field_type in schema.fields.items()
-        }
+        fields = self._event_fields[schema.name]
+        if not data.keys() <= fields.keys():
+            unknown = ", ".join(sorted(data.keys() - fields.keys()))
+            raise InputError(f"event `{schema.name}` has no field {unknown} (it has {', '.join(fields) or 'no fields'})")
+        return {field: convert(data.get(field)) for field, convert in fields.items()}
 
     def _upsert_payload(self, data: dict, from_text: bool = False) -> dict:
         properties = self.checked.objects["contact"].properties
@@ -300,19 +305,16 @@ class Engine:
             if target is None or target.readonly:
                 why = "is read-only" if target else "does not exist"
                 raise InputError(f"contact property `{prop}` {why}")
-            payload[prop] = coerce(value, target.type if not from_text else T.nullable(target.type),
-                                   f"upsert.{prop}", timezone=self.timezone, from_text=from_text)
+            if from_text:
+                payload[prop] = coerce(value, T.nullable(target.type), f"upsert.{prop}",
+                                       timezone=self.timezone, from_text=True)
+            else:
+                payload[prop] = self._upsert_fields[prop](value)
         return payload
 
     def _resolve_record(self, object_type: str, ref, tx: Transaction, first: list) -> int:
-        if isinstance(ref, Mapping) and set(ref) == {"id"} and isinstance(ref["id"], int) and not isinstance(ref["id"], bool):
-            record = self.store.get_record(ref["id"])
-            if record is None or record.type != object_type:
-                raise InputError(f"no {object_type} with id {ref['id']}")
-            tx.seed(record)
-            return record.id
         if object_type == "contact" and isinstance(ref, str):
-            email = coerce(ref, T.EMAIL, "contact")
+            email = self._contact_email(ref)
             record = self.store.find_by("contact", "email", email)
             if record is not None:
                 tx.seed(record)
@@ -321,8 +323,21 @@ class Engine:
             first.extend(tx.queue)
             tx.queue.clear()
             return record_id
+        if isinstance(ref, Mapping) and set(ref) == {"id"} and isinstance(ref["id"], int) and not isinstance(ref["id"], bool):
+            record = self.store.get_record(ref["id"])
+            if record is None or record.type != object_type:
+                raise InputError(f"no {object_type} with id {ref['id']}")
+            tx.seed(record)
+            return record.id
         wanted = "an email or {\"id\": N}" if object_type == "contact" else "{\"id\": N}"
         raise InputError(f"\"contact\" must be {wanted}, got {json.dumps(ref)}")
+
+    def state_of(self, record) -> dict:
+        """A stored record as compiled code reads it: its properties over the defaults
+        (a record stored before a property got its default reads the default), and
+        id, created_at and updated_at. A store's props hold no None: None is absence."""
+        return {**self._defaults.get(record.type, {}), **record.props,
+                "id": record.id, "created_at": record.created_at, "updated_at": record.updated_at}
 
     def with_defaults(self, object_type: str, props: dict) -> dict:
         full = dict(self._defaults.get(object_type, {}))
@@ -376,9 +391,8 @@ class Engine:
         record = self.store.get_record(record_id) if record_id is not None else None
         if record is None:
             raise InputError(f"no record {ref!r}")
-        props = self.with_defaults(record.type, record.props)
-        props.update(id=record.id, created_at=record.created_at, updated_at=record.updated_at)
-        return RecordView(record.id, record.type, props, sorted(self.store.lists_of(record.id)), self.store.history(record.id))
+        return RecordView(record.id, record.type, self.state_of(record), sorted(self.store.lists_of(record.id)),
+                          self.store.history(record.id))
 
     # ---- conditions --------------------------------------------------------------------------
     def condition(self, text: str, object_type: str = "contact") -> Callable[[Mapping], bool]:

@@ -78,11 +78,8 @@ class Transaction:
 
     def seed(self, record) -> tuple[str, dict]:
         """Cache a record the caller already read from the store."""
-        # A record stored before a property with a default was added to the script reads
-        # the default, so `increment` and `changed from` start from it, not from null.
-        props = self.engine.with_defaults(record.type, record.props)
-        props.update(id=record.id, created_at=record.created_at, updated_at=record.updated_at)
-        cached = self.cache[record.id] = (record.type, props)
+        # with the defaults, so that `increment` and `changed from` start from them, not from null
+        cached = self.cache[record.id] = (record.type, self.engine.state_of(record))
         return cached
 
     def flush(self, record_id: int | None = None) -> None:
@@ -119,19 +116,23 @@ class Transaction:
         old = p.get(name)
         if old == value and type(old) is type(value):
             return
-        watchers = self.engine.rules.matching.get((object_type, name), ())
-        before = [self._holds(rule, p) for rule in watchers]
+        rules = self.engine.rules
+        watched = (object_type, name)
+        watchers = rules.matching.get(watched)  # most properties have none: skip the bookkeeping
+        if watchers:
+            before = [self._holds(rule, p) for rule in watchers]
         self.dirty.setdefault(record_id, []).append((name, old, value, cause))
         if value is None:
             p.pop(name, None)
         else:
             p[name] = value
         p["updated_at"] = self.at
-        if (object_type, name) in self.engine.rules.changed:
+        if watched in rules.changed:
             self._raise(Happening("changed", record_id, object_type, name=name, old=old, new=value))
-        for rule, held in zip(watchers, before):
-            if not held and self._holds(rule, p):
-                self._raise(Happening("matching", record_id, object_type, rule=rule))
+        if watchers:
+            for rule, held in zip(watchers, before):
+                if not held and self._holds(rule, p):
+                    self._raise(Happening("matching", record_id, object_type, rule=rule))
 
     def change_list(self, record_id: int, list_name: str, add: bool, cause: str) -> None:
         self.flush(record_id)  # keeps the record's history in the order things happened

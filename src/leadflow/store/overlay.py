@@ -29,12 +29,13 @@ events table, so that a batch can tell a new event key without a SELECT.
 """
 from __future__ import annotations
 
+import datetime as dt
 import json
 import sqlite3
 from typing import Any
 
 from leadflow.store.base import Record
-from leadflow.store.codec import JSON_SCALARS, email_of, parse_utc
+from leadflow.store.codec import JSON_SCALARS, email_of
 from leadflow.values import from_json_value
 
 # (type, props as JSON values, created_at text, updated_at text, email or
@@ -44,6 +45,7 @@ Entry = tuple[str, dict[str, Any], str, str, Any]
 Journal = list[tuple[int, Entry | None]]
 
 KEY_CACHE_LIMIT = 200_000
+_from_iso = dt.datetime.fromisoformat  # codec.parse_utc, for text known not to be None
 
 
 class Overlay:
@@ -109,7 +111,7 @@ class Overlay:
             decoded = from_json_value(props)
         else:  # from_json_value of the dict, without a call per scalar
             decoded = {k: v if type(v) in JSON_SCALARS else from_json_value(v) for k, v in props.items()}
-        return Record(record_id, record_type, decoded, parse_utc(created_at), parse_utc(updated_at))
+        return Record(record_id, record_type, decoded, _from_iso(created_at), _from_iso(updated_at))
 
 
 class KnownKeys:
