@@ -41,27 +41,21 @@ class ActionCompiler:
         self.email_templates: dict[str, dict[str, Callable]] = {}
 
     def block(self, actions, where: str) -> ActionFn:
-        compiled = [self.action(a, f"{where}/{i}") for i, a in enumerate(actions)]
+        compiled = [(self.action(a, f"{where}/{i}"), a.span) for i, a in enumerate(actions)]
 
         def run(tx, act):
-            for action in compiled:
-                action(tx, act)
+            for action, span in compiled:
+                try:
+                    action(tx, act)
+                except LeadflowRuntimeError as error:
+                    if error.span is None:  # nothing inside said where: the action did it
+                        error.span = span
+                    raise
 
         return run
 
     def action(self, a, path: str) -> ActionFn:
-        run = getattr(self, "_" + type(a).__name__)(a, path)
-        span = a.span
-
-        def located(tx, act):
-            try:
-                run(tx, act)
-            except LeadflowRuntimeError as error:
-                if error.span is None:
-                    error.span = span
-                raise
-
-        return located
+        return getattr(self, "_" + type(a).__name__)(a, path)
 
     def expr(self, e):
         return self.gen.function(e)

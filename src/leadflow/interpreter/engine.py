@@ -197,7 +197,7 @@ class Engine:
         """Let the store read the contacts of a batch's events with one query, not one each."""
         emails = []
         for item in items:
-            if not isinstance(item, Mapping) or not isinstance(item.get("event"), str):
+            if not isinstance(item, MAPPING) or not isinstance(item.get("event"), str):
                 continue  # emit_record will say what is wrong with it
             ref = item.get("record", item.get("contact"))
             schema = self.checked.events.get(item["event"])
@@ -208,7 +208,7 @@ class Engine:
 
     def emit_record(self, item: Mapping) -> EmitResult:
         """Process one event given as an event-file object: {"event", "contact", "at", "data", "id"}."""
-        if not isinstance(item, Mapping):
+        if not isinstance(item, MAPPING):
             raise InputError("an event must be a JSON object")
         if not item.keys() <= EVENT_KEYS:
             unknown = set(item) - EVENT_KEYS
@@ -220,7 +220,7 @@ class Engine:
         if at is not None:
             at = coerce(at, T.DATETIME, "at", timezone=self.timezone)
         data = item.get("data") or {}
-        if not isinstance(data, Mapping):
+        if not isinstance(data, MAPPING):
             raise InputError("\"data\" must be a JSON object")
         key = item.get("id")
         if key is not None and not isinstance(key, (str, int)):
@@ -428,6 +428,7 @@ class Engine:
 
 
 EVENT_KEYS = frozenset({"event", "contact", "record", "at", "data", "id"})
+MAPPING = (dict, Mapping)  # for isinstance: a dict is told apart at once, the ABC's check costs more
 
 
 class _AlreadyProcessed(Exception):

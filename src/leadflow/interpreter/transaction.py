@@ -29,7 +29,6 @@ from leadflow.interpreter.actions import Activation
 from leadflow.values import plain
 
 DEFAULT_CASCADE_LIMIT = 10
-BUILTIN_KEYS = frozenset({"id", "created_at", "updated_at"})
 
 
 class CascadeLimitExceeded(LeadflowRuntimeError):
@@ -87,7 +86,8 @@ class Transaction:
         for rid in [record_id] if record_id is not None else list(self.dirty):
             changes = self.dirty.pop(rid, None)
             if changes:
-                props = {k: v for k, v in self.cache[rid][1].items() if k not in BUILTIN_KEYS}
+                props = dict(self.cache[rid][1])
+                del props["id"], props["created_at"], props["updated_at"]  # the store keeps them itself
                 self.store.write_changes(rid, props, changes, self.at)
 
     def props(self, record_id: int) -> dict:

@@ -79,7 +79,7 @@ from typing import TYPE_CHECKING, Any
 from leadflow.errors import InputError
 from leadflow.store.base import Record
 from leadflow.store.codec import (
-    JSON_SCALARS, dump_value, email_of, encode_json, merge_changes, storable, storable_name,
+    JSON_SCALARS, dump_value, email_of, encode_json, merge_changes, storable, storable_name, storable_names,
 )
 from leadflow.store.overlay import Entry, KnownKeys, Overlay
 from leadflow.values import to_json_value
@@ -297,8 +297,9 @@ class Batch:
         email_changed = False
         for field, old, new, cause in changes:
             email_changed = email_changed or field == "email"
-            history.append((record_id, stamp, storable_name(field), storable(dump_value(old)),
-                            storable(dump_value(new)), storable_name(cause)))
+            old, new = dump_value(old), dump_value(new)
+            storable_names(field, old, new, cause)
+            history.append((record_id, stamp, field, old, new, cause))
         entry = self._entry(record_id)
         if entry is None:
             raise InputError(f"no record with id {record_id}")
@@ -344,8 +345,9 @@ class Batch:
         return self.conn.execute("SELECT 1 FROM events WHERE key = ?", (key,)).fetchone() is not None
 
     def log_event(self, key: str, name: str, record_id: int | None, stamp: str, data: Any) -> bool:
-        row = (storable_name(key), storable_name(name), record_id, stamp,
-               storable(dump_value(data if data is not None else {})))
+        text = dump_value(data if data is not None else {})
+        storable_names(key, name, text)
+        row = (key, name, record_id, stamp, text)
         if self._seen(key):
             return False
         if record_id is not None and (type(record_id) is not int or self._entry(record_id) is None):

@@ -112,6 +112,17 @@ def storable_name(value: str) -> str:
     return storable(value)
 
 
+def storable_names(*values: str) -> None:
+    """`storable_name` of each value; all-ASCII text, the usual case, in one test."""
+    try:
+        if "".join(values).isascii():
+            return
+    except TypeError:  # not all text: the loop says which
+        pass
+    for value in values:
+        storable_name(value)
+
+
 def merge_changes(props: dict[str, Any], changes: dict[str, Any]):
     """Apply `changes` (runtime values) to `props` (stored, encoded form).
 
