@@ -66,11 +66,14 @@ def encode_json(value: Any) -> str:
 
 
 def dump_value(value: Any) -> str:
+    """encode_json(to_json_value(value)), with shortcuts for the values history holds most."""
     kind = type(value)
+    if kind is str:
+        return encode_basestring(value)
+    if kind is int:
+        return int.__repr__(value)
     if kind is dt.datetime:  # as encode_json would write it, without the dict on the way
         return f'{{"$datetime":"{value.isoformat()}"}}'
-    if kind in JSON_SCALARS:  # to_json_value leaves it as it is
-        return encode_json(value)
     return encode_json(to_json_value(value))
 
 
