@@ -196,12 +196,9 @@ class Engine:
     def _prefetch_contacts(self, items: list) -> None:
         """Let the store read the contacts of a batch's events with one query, not one each."""
         emails = []
-        for item in items:
-            if not isinstance(item, MAPPING) or not isinstance(item.get("event"), str):
-                continue  # emit_record will say what is wrong with it
-            ref = item.get("record", item.get("contact"))
-            schema = self.checked.events.get(item["event"])
-            if isinstance(ref, str) and schema is not None and schema.object_type == "contact":
+        for item in items:  # what is wrong with an item, emit_record says
+            ref = item.get("record", item.get("contact")) if isinstance(item, MAPPING) else None
+            if isinstance(ref, str):  # only a contact is named by its email
                 emails.append(normal_email(ref))
         if emails:
             self.store.prefetch("contact", "email", emails)
