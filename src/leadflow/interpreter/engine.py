@@ -310,6 +310,12 @@ class Engine:
         return payload
 
     def _resolve_record(self, object_type: str, ref, tx: Transaction, first: list) -> int:
+        if isinstance(ref, MAPPING) and set(ref) == {"id"} and isinstance(ref["id"], int) and not isinstance(ref["id"], bool):
+            record = self.store.get_record(ref["id"])
+            if record is None or record.type != object_type:
+                raise InputError(f"no {object_type} with id {ref['id']}")
+            tx.seed(record)
+            return record.id
         if object_type == "contact" and isinstance(ref, str):
             email = self._contact_email(ref)
             record = self.store.find_by("contact", "email", email)
@@ -320,12 +326,6 @@ class Engine:
             first.extend(tx.queue)
             tx.queue.clear()
             return record_id
-        if isinstance(ref, Mapping) and set(ref) == {"id"} and isinstance(ref["id"], int) and not isinstance(ref["id"], bool):
-            record = self.store.get_record(ref["id"])
-            if record is None or record.type != object_type:
-                raise InputError(f"no {object_type} with id {ref['id']}")
-            tx.seed(record)
-            return record.id
         wanted = "an email or {\"id\": N}" if object_type == "contact" else "{\"id\": N}"
         raise InputError(f"\"contact\" must be {wanted}, got {json.dumps(ref)}")
 

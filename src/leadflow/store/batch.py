@@ -274,7 +274,8 @@ class Batch:
         return None if record_id is None else overlay.record(record_id, records[record_id])
 
     def _lowest_in_sql(self, type: str, value: Any) -> int | None:
-        """The lowest id with this email in SQL, as prefetched or read now; in the overlay."""
+        """The lowest id SQL has with this email, as prefetched or read now (and then
+        remembered): its record, if any, is in the overlay."""
         overlay = self.overlay
         try:
             return overlay.in_sql[type, value]
