@@ -398,22 +398,30 @@ class Engine:
         expr = parse_expr(text, source_name)
         checker = self._shared_checker()
         checker.diagnostics.clear()
-        checker.exprs.expect_condition(expr, Scope(object_type, where="condition"))
-        errors = [d for d in checker.diagnostics if d.severity == "error"]
-        if errors:
-            raise ScriptError(errors)
-        self.gen.checked.types.update(checker.types)
-        self.gen.checked.names.update(checker.names)
-        start = ""
-        if calls_code(self.checked, expr):  # `fn` and host calls tick: each evaluation gets a fresh budget
-            start = f"    ctx.start({f'condition `{text}`'!r})\n"
-        # A plain mapping may lack `id` or hold None for a property with a default: say so
-        # instead of leaking a KeyError or TypeError (the try costs nothing until it catches).
-        compiled = self.gen.define(
-            f"def _condition(p, ev=None, loc=None, ctx=_ctx):\n{start}"
-            f"    try:\n        return {self.gen.expr(expr)}\n"
-            f"    except (KeyError, TypeError) as error:\n        raise _record_problem(error, {text!r}) from None\n",
-            "_condition")
+        try:
+            checker.exprs.expect_condition(expr, Scope(object_type, where="condition"))
+            errors = [d for d in checker.diagnostics if d.severity == "error"]
+            if errors:
+                raise ScriptError(errors)
+            self.gen.checked.types.update(checker.types)
+            self.gen.checked.names.update(checker.names)
+            start = ""
+            if calls_code(self.checked, expr):  # `fn` and host calls tick: each evaluation gets a fresh budget
+                start = f"    ctx.start({f'condition `{text}`'!r})\n"
+            # A plain mapping may lack `id` or hold None for a property with a default: say so
+            # instead of leaking a KeyError or TypeError (the try costs nothing until it catches).
+            compiled = self.gen.define(
+                f"def _condition(p, ev=None, loc=None, ctx=_ctx):\n{start}"
+                f"    try:\n        return {self.gen.expr(expr)}\n"
+                f"    except (KeyError, TypeError) as error:\n        raise _record_problem(error, {text!r}) from None\n",
+                "_condition")
+        finally:
+            # What the checker noted of this expression is keyed by id(node). Once the
+            # expression is garbage a later one may get the same ids, and must not find
+            # these notes: a string literal would read as an enum member, say.
+            for node_id in node_ids(expr):
+                for notes in (checker.types, checker.names, self.gen.checked.types, self.gen.checked.names):
+                    notes.pop(node_id, None)
         compiled.text = text
         return compiled
 
@@ -439,6 +447,15 @@ def calls_code(checked: CheckedProgram, node) -> bool:
     if isinstance(node, ast.Call) and (node.func in checked.functions or node.func in checked.externs):
         return True
     return attrs.has(type(node)) and any(calls_code(checked, getattr(node, f.name)) for f in attrs.fields(type(node)))
+
+
+def node_ids(node) -> list[int]:
+    """id() of every syntax node in an expression."""
+    if isinstance(node, tuple):
+        return [i for child in node for i in node_ids(child)]
+    if not attrs.has(type(node)):
+        return []
+    return [id(node)] + [i for f in attrs.fields(type(node)) for i in node_ids(getattr(node, f.name))]
 
 
 def event_key(name: str, contact, at: dt.datetime, data: dict) -> str:
