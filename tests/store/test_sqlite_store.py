@@ -380,11 +380,11 @@ def test_migration_2_keeps_every_row_and_every_check(tmp_path, monkeypatch):
         assert store.history(record_id)[-1].kind == "list_add"
 
 
-def test_new_database_has_small_pages_and_a_40_mb_wal(tmp_path):
+def test_new_database_has_small_pages_and_a_128_mb_wal(tmp_path):
     with SqliteStore(tmp_path / "new.db") as store:
         page_size = store._conn.execute("PRAGMA page_size").fetchone()[0]
         assert page_size == 2048
-        assert store._conn.execute("PRAGMA wal_autocheckpoint").fetchone()[0] * page_size == 40 << 20
+        assert store._conn.execute("PRAGMA wal_autocheckpoint").fetchone()[0] * page_size == 128 << 20
 
 
 @pytest.mark.parametrize("url", [":memory:", "sqlite://:memory:", "sqlite://"])
