@@ -2,13 +2,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from leadflow.errors import InputError
-from leadflow.store.codec import dump_value, encode_json, storable_name, storable_names
+from leadflow.store.codec import decode_json, dump_value, encode_json, storable_name, storable_names
 from leadflow.values import Duration, to_json_value
 
 scalars = st.one_of(
@@ -45,3 +46,17 @@ def test_storable_names_checks_what_storable_name_checks(texts):
 def test_storable_names_refuses_a_lone_surrogate():
     with pytest.raises(InputError, match="cannot store"):
         storable_names("ok", "\ud800")
+
+
+@given(values)
+def test_decode_json_is_json_loads(value):
+    text = encode_json(to_json_value(value))
+    assert decode_json(text) == json.loads(text)
+
+
+@pytest.mark.parametrize("text", ["", "  ", "{} x", "{", "[1,]"])
+def test_decode_json_refuses_what_json_loads_refuses(text):
+    with pytest.raises(json.JSONDecodeError):
+        json.loads(text)
+    with pytest.raises(json.JSONDecodeError):
+        decode_json(text)

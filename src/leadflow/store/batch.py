@@ -99,7 +99,7 @@ _BY_EMAIL = "SELECT id, type, props, created_at, updated_at FROM records WHERE t
 # One statement for any number of emails, given as a JSON array. No ORDER BY:
 # with one, SQLite's planner walks records_by_type instead of the email index.
 _BY_EMAILS = (
-    "SELECT id, type, props, created_at, updated_at, email FROM records"
+    "SELECT id, email, type, props, created_at, updated_at FROM records"
     " WHERE type = ? AND email IN (SELECT value FROM json_each(?))"
 )
 
@@ -246,12 +246,13 @@ class Batch:
         if not wanted:
             return
         found: dict[tuple[str, Any], int | None] = dict.fromkeys(((type, e) for e in wanted), None)
-        for record_id, *row, email in self.conn.execute(_BY_EMAILS, (type, encode_json(wanted))):
+        for row in self.conn.execute(_BY_EMAILS, (type, encode_json(wanted))):
+            record_id, email = row[0], row[1]
             lowest = found[type, email]
             if lowest is None or record_id < lowest:
                 found[type, email] = record_id
             if record_id not in overlay.records:  # for what the overlay holds, it is the truth
-                overlay.remember(record_id, row)
+                overlay.remember(record_id, row[2:])
         overlay.in_sql.update(found)
 
     def find_by_email(self, type: str, value: Any) -> Record | None:

@@ -11,6 +11,7 @@ import datetime as dt
 import functools
 import json
 from json.encoder import c_make_encoder, encode_basestring
+from json.scanner import c_make_scanner
 from typing import Any
 
 from leadflow.errors import InputError
@@ -78,7 +79,24 @@ def dump_value(value: Any) -> str:
 
 
 def load_value(text: str) -> Any:
-    return from_json_value(json.loads(text))
+    return from_json_value(decode_json(text))
+
+
+# json.loads wraps the C scanner in three Python calls, a cost paid for every
+# record a batch reads; text the store wrote holds one value and nothing else.
+_SCANNER = c_make_scanner and c_make_scanner(json.JSONDecoder())
+
+
+def decode_json(text: str) -> Any:
+    """json.loads(text), for the JSON text the store writes."""
+    if _SCANNER is not None:
+        try:
+            value, end = _SCANNER(text, 0)
+            if end == len(text):
+                return value
+        except StopIteration:  # no value at all: json.loads says so
+            pass
+    return json.loads(text)
 
 
 def email_of(props: dict[str, Any]) -> Any:

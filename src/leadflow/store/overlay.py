@@ -30,12 +30,11 @@ events table, so that a batch can tell a new event key without a SELECT.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import sqlite3
 from typing import Any
 
 from leadflow.store.base import Record
-from leadflow.store.codec import JSON_SCALARS, email_of
+from leadflow.store.codec import JSON_SCALARS, decode_json, email_of
 from leadflow.values import from_json_value
 
 # (type, props as JSON values, created_at text, updated_at text, email or
@@ -65,7 +64,7 @@ class Overlay:
     def remember(self, record_id: int, row: tuple) -> Entry:
         """Cache a record read from SQL as (type, props, created_at, updated_at)."""
         type, text, created_at, updated_at = row
-        props = json.loads(text)
+        props = decode_json(text)
         entry = self.records[record_id] = (type, props, created_at, updated_at, email_of(props))
         return entry
 
