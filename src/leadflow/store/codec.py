@@ -73,6 +73,8 @@ def dump_value(value: Any) -> str:
         return encode_basestring(value)
     if kind is int:
         return int.__repr__(value)
+    if value is None:  # a property not set before, or cleared
+        return "null"
     if kind is dt.datetime:  # as encode_json would write it, without the dict on the way
         return f'{{"$datetime":"{value.isoformat()}"}}'
     return encode_json(to_json_value(value))
