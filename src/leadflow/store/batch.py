@@ -201,7 +201,7 @@ class Batch:
 
     def _room(self) -> None:
         """Between units: once the overlay is large, write what is pending and forget it."""
-        if len(self.overlay) >= OVERLAY_LIMIT and len(self.levels) == 1:
+        if len(self.overlay.records) >= OVERLAY_LIMIT and len(self.levels) == 1:
             self.flush(self.levels[0])
             self.known.add(self.overlay.keys)  # taken back by `forget` if the batch fails
             self.overlay.forget()
