@@ -378,6 +378,8 @@ def test_migration_2_keeps_every_row_and_every_check(tmp_path, monkeypatch):
             store._conn.execute("INSERT INTO history(record_id, at, kind, old, new, cause) VALUES (999, 'x', 'set', 'null', 'null', 'c')")
         store.add_to_list(record_id, "vip", at(5), "test")
         assert store.history(record_id)[-1].kind == "list_add"
+        plan = plan_of(store, lambda: store.history(record_id))
+        assert "history_by_record" in plan and "TEMP B-TREE" not in plan
 
 
 def test_new_database_has_small_pages_and_a_128_mb_wal(tmp_path):
