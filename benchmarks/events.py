@@ -14,11 +14,11 @@ language, checker and cascade machinery cost on top of the raw writes.
 Each run times the baseline, then Leadflow, each on a fresh database file
 whose contacts are loaded and checkpointed beforehand, from the first event
 until the database is closed: closing checkpoints what the WAL still holds,
-work a run must not leave out of its time. The figures
-are the best of --runs runs (the machine is shared, and the best run is the
-one least disturbed). --breakdown adds one more Leadflow run that
-times every SQL statement the store runs, to split an event's time into
-commit, end-of-batch writes, the contact lookup and the engine's own work.
+work a run must not leave out of its time. The figures are the best of
+--runs runs (the machine is shared, and the best run is the one least
+disturbed). --breakdown adds one more Leadflow run that times every SQL
+statement the store runs, to split an event's time into commit, end-of-batch
+writes, the contact lookup, the checkpoint at close and the engine's own work.
 
 Usage: python benchmarks/events.py [--contacts N] [--events N] [--runs N] [--breakdown]
 """
