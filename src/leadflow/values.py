@@ -119,6 +119,8 @@ def to_json_value(value):
     """Encode a runtime value as JSON with tags for the types JSON lacks."""
     if type(value) in _PLAIN_JSON:  # the common case, checked first: this runs for every stored value
         return value
+    if isinstance(value, dict):  # props and event data: before the tests for rarer kinds
+        return {k: v if type(v) in _PLAIN_JSON else to_json_value(v) for k, v in value.items()}
     if isinstance(value, dt.datetime):
         return {"$datetime": value.isoformat()}
     if isinstance(value, dt.date):
@@ -129,8 +131,6 @@ def to_json_value(value):
         return {"$duration": [value.months, value.days, value.seconds]}
     if isinstance(value, (list, tuple)):
         return [to_json_value(v) for v in value]
-    if isinstance(value, dict):
-        return {k: v if type(v) in _PLAIN_JSON else to_json_value(v) for k, v in value.items()}
     return value
 
 

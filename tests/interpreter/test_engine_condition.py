@@ -108,3 +108,19 @@ def test_a_condition_reads_the_record_view(engine):
     engine.emit("upsert", "ada@example.com", {"score": 50, "lifecycle": "mql"})
     predicate = engine.condition('lifecycle == mql and score > 40 and email == "ada@example.com" and id == 1')
     assert predicate(engine.record("ada@example.com").properties) is True
+
+
+def test_compiling_a_condition_leaves_no_notes_keyed_by_its_nodes(engine):
+    """The checker notes types and names by id(node); a condition's nodes are garbage
+    once it is compiled, and a later condition could get their ids. Were their notes
+    kept, a string literal could read as the enum member a dead name resolved to."""
+    checked = engine.gen.checked
+    engine.condition("lifecycle == mql")  # the shared checker is made on first use
+    before = (len(checked.types), len(checked.names))
+    for text in ["lifecycle in [lead, mql]", '(first_name ?? "Bob") not in ["Ada", "Bob"]', "lifecycle == leed"]:
+        try:
+            engine.condition(text)
+        except ScriptError:
+            pass
+    assert (len(checked.types), len(checked.names)) == before
+    assert engine.condition('(first_name ?? "Bob") not in ["Ada", "Bob"]')({"first_name": "Ada"}) is False

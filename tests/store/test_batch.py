@@ -17,6 +17,7 @@ import pytest
 
 from leadflow.errors import InputError
 from leadflow.store import SqliteStore
+from leadflow.store import batch as batch_module
 
 from store_support import Boom, at
 
@@ -175,6 +176,60 @@ def test_numeric_emails_match_as_in_sql(store):
             assert store.find_by("contact", "email", 1).id == one.id
             assert store.find_by("contact", "email", "1") is None
     assert store.find_by("contact", "email", 1).id == one.id
+
+
+def test_prefetch_reads_a_batch_of_emails_with_one_query(store):
+    ann = store.create_record("contact", {"email": "ann@x.io", "score": 1}, at(0), "import")
+    store.create_record("contact", {"email": "ann@x.io"}, at(0), "import")  # a later duplicate
+    bob = store.create_record("contact", {"email": "bob@x.io"}, at(0), "import")
+    with recording(store) as seen, store.batch():
+        del seen[:]  # BEGIN and the event keys
+        store.prefetch("contact", "email", ["ann@x.io", "bob@x.io", "cy@x.io", "ann@x.io"])
+        assert len(seen) == 1
+        with store.transaction():
+            assert store.find_by("contact", "email", "ann@x.io") == store.get_record(ann.id)
+            assert store.find_by("contact", "email", "bob@x.io").id == bob.id
+            assert store.find_by("contact", "email", "cy@x.io") is None
+            assert store.find_by("deal", "email", "ann@x.io") is None  # another type: asks SQL
+        assert len(seen) == 2
+    plan = store._conn.execute("EXPLAIN QUERY PLAN " + batch_module._BY_EMAILS, ("contact", "[]")).fetchall()
+    assert "records_by_email" in " | ".join(row[-1] for row in plan)
+
+
+def test_prefetched_answers_follow_the_batch_own_writes(store):
+    ann = store.create_record("contact", {"email": "ann@x.io"}, at(0), "import")
+    bob = store.create_record("contact", {"email": "bob@x.io", "score": 1}, at(0), "import")
+    with store.batch():
+        with store.transaction():
+            store.update_record(bob.id, {"score": 2}, at(1), "rule")
+        # Prefetching must not replace what the overlay holds with SQL's older row.
+        store.prefetch("contact", "email", ["ann@x.io", "bob@x.io", "cy@x.io", "dan@x.io"])
+        assert store.find_by("contact", "email", "bob@x.io").props["score"] == 2
+        with store.transaction():
+            store.update_record(ann.id, {"email": "ann@new.io"}, at(2), "rule")
+            cy = store.create_record("contact", {"email": "cy@x.io"}, at(2), "import")
+            assert store.find_by("contact", "email", "ann@x.io") is None
+            assert store.find_by("contact", "email", "cy@x.io").id == cy.id
+        with pytest.raises(Boom), store.transaction():
+            store.create_record("contact", {"email": "dan@x.io"}, at(3), "import")
+            raise Boom
+        assert store.find_by("contact", "email", "dan@x.io") is None
+        with store.transaction():
+            store.update_record(bob.id, {"email": "ann@x.io"}, at(4), "rule")
+            assert store.find_by("contact", "email", "ann@x.io").id == bob.id
+
+
+def test_prefetch_is_only_a_hint_outside_a_batch_or_inside_a_unit(store):
+    ann = store.create_record("contact", {"email": "ann@x.io"}, at(0), "import")
+    store.prefetch("contact", "email", ["ann@x.io"])  # outside a batch: nothing to keep it in
+    with recording(store) as seen, store.batch():
+        with store.transaction():
+            del seen[:]
+            store.prefetch("contact", "email", ["ann@x.io", "bob@x.io"])
+            assert seen == []
+            bob = store.create_record("contact", {"email": "bob@x.io"}, at(1), "import")
+            assert store.find_by("contact", "email", "bob@x.io").id == bob.id
+        assert store.find_by("contact", "email", "ann@x.io").id == ann.id
 
 
 # -- a failing unit leaves no trace ----------------------------------------------

@@ -2,7 +2,8 @@
 
 A random sequence of units (creates, updates, the engine's write_changes,
 list changes, logged events, effects, workflow runs and their log, reads, a
-nested unit, and sometimes a failure at a random point) runs three ways: inside one batch, each unit in
+nested unit, and sometimes a failure at a random point; between units,
+sometimes a prefetch) runs three ways: inside one batch, each unit in
 its own committed transaction, and against a plain Python model. Every read
 must agree with the model as it goes, and the two stores must end identical:
 records, lists, each record's history, events, effects, runs and run logs.
@@ -59,14 +60,21 @@ simple_ops = st.one_of(
     *[st.tuples(st.just("log_run"), run_ref, st.none())] * 2,
     st.tuples(st.just("read_run"), run_ref, st.none()),
 )
-# A unit: its operations, where it fails (None: it does not) and whether it runs bare,
-# outside any transaction (only units that do not fail).
+# A unit: its operations, where it fails (None: it does not), whether it runs bare,
+# outside any transaction (only units that do not fail), and the emails prefetched
+# before it, as the engine does before a batch (a hint: answers must not change).
 nested = st.tuples(st.just("nested"), st.lists(simple_ops, max_size=4), st.one_of(st.none(), st.integers(0, 4)))
+prefetch = st.one_of(
+    st.none(),
+    st.tuples(st.sampled_from(TYPES), st.just(["ann@x.io", "bob@x.io", 1])),  # numbers are left to SQL
+    st.tuples(st.sampled_from(TYPES), st.lists(st.sampled_from([*EMAILS, "cy@x.io"]))),
+)
 units = st.lists(
     st.tuples(
         st.lists(st.one_of(simple_ops, nested), max_size=6),
         st.one_of(st.none(), st.integers(0, 6)),
         st.booleans(),
+        prefetch,
     ),
     max_size=12,
 )
@@ -211,13 +219,15 @@ def run_unit(store, model, ops, fail_at, step) -> int:
         return step + len(ops)
 
 
-def run_all(store, model, plan) -> None:
-    step = 0
-    for ops, fail_at, bare in plan:
+def run_all(store, model, plan, step: int = 0) -> int:
+    for ops, fail_at, bare, emails in plan:
+        if emails is not None:
+            store.prefetch(emails[0], "email", emails[1])
         if bare and fail_at is None:
             step = run_ops(store, model, ops, None, step)
         else:
             step = run_unit(store, model, ops, fail_at, step)
+    return step
 
 
 def snapshot(store: SqliteStore) -> dict:
@@ -236,15 +246,18 @@ def snapshot(store: SqliteStore) -> dict:
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(units, st.sampled_from([2, batch_module.OVERLAY_LIMIT]))
-def test_a_batch_equals_its_units_committed_one_by_one(plan, overlay_limit):
+@given(units, st.sampled_from([2, batch_module.OVERLAY_LIMIT]), st.integers(0, 6))
+def test_a_batch_equals_its_units_committed_one_by_one(plan, overlay_limit, before):
+    """The first `before` units commit one by one ahead of the batch, so that the
+    batch also finds records SQL had before it began, as the engine's batches do."""
     saved_limit = batch_module.OVERLAY_LIMIT
     batch_module.OVERLAY_LIMIT = overlay_limit  # 2: the overlay is dropped between most units
     try:
         with SqliteStore(":memory:") as batched, SqliteStore(":memory:") as plain:
             model = Model()
+            step = run_all(batched, model, plan[:before])
             with batched.batch():
-                run_all(batched, model, plan)
+                run_all(batched, model, plan[before:], step)
                 in_batch = snapshot(batched)
             plain_model = Model()
             run_all(plain, plain_model, plan)

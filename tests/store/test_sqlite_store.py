@@ -329,13 +329,14 @@ def test_reopened_file_keeps_everything(tmp_path):
 def test_new_migrations_apply_once(tmp_path, monkeypatch):
     path = tmp_path / "migrate.db"
     SqliteStore(path).close()
+    latest = schema.MIGRATIONS
     extra = ("CREATE TABLE workflow_runs (id INTEGER PRIMARY KEY, state TEXT NOT NULL)",)
-    monkeypatch.setattr(schema, "MIGRATIONS", [*schema.MIGRATIONS, extra])
+    monkeypatch.setattr(schema, "MIGRATIONS", [*latest, extra])
     for _ in range(2):  # the second open must not create the table again
         with SqliteStore(path) as store:
-            assert store.get_meta("schema_version") == len(schema.MIGRATIONS)
+            assert store.get_meta("schema_version") == len(latest) + 1
             store._conn.execute("INSERT INTO workflow_runs(state) VALUES ('waiting')")
-    monkeypatch.setattr(schema, "MIGRATIONS", schema.MIGRATIONS[:-1])
+    monkeypatch.setattr(schema, "MIGRATIONS", latest)
     with pytest.raises(LeadflowError, match="newer"):
         SqliteStore(path)
 
@@ -343,15 +344,49 @@ def test_new_migrations_apply_once(tmp_path, monkeypatch):
 def test_failed_migration_changes_nothing(tmp_path, monkeypatch):
     path = tmp_path / "broken.db"
     SqliteStore(path).close()
+    latest = schema.MIGRATIONS
     broken = ("CREATE TABLE half_done (id INTEGER PRIMARY KEY)", "NOT SQL AT ALL")
-    monkeypatch.setattr(schema, "MIGRATIONS", [*schema.MIGRATIONS, broken])
+    monkeypatch.setattr(schema, "MIGRATIONS", [*latest, broken])
     with pytest.raises(sqlite3.OperationalError):
         SqliteStore(path)
-    monkeypatch.setattr(schema, "MIGRATIONS", schema.MIGRATIONS[:-1])
+    monkeypatch.setattr(schema, "MIGRATIONS", latest)
     with SqliteStore(path) as store:
-        assert store.get_meta("schema_version") == len(schema.MIGRATIONS)
+        assert store.get_meta("schema_version") == len(latest)
         tables = {name for (name,) in store._conn.execute("SELECT name FROM sqlite_master")}
         assert "half_done" not in tables
+
+
+def test_migration_2_keeps_every_row_and_every_check(tmp_path, monkeypatch):
+    path = tmp_path / "v1.db"
+    monkeypatch.setattr(schema, "MIGRATIONS", schema.MIGRATIONS[:1])
+    with SqliteStore(path) as store:
+        record_id = write_everything(store, "a")
+        before = (store.history(record_id), store.effects(), store.events())
+    monkeypatch.undo()
+    with SqliteStore(path) as store:
+        assert (store.history(record_id), store.effects(), store.events()) == before
+        indexes = {name for (name,) in store._conn.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
+        assert {"history_by_record", "events_by_record", "outbox_due", "outbox_by_status"} <= indexes
+        assert "events_by_name" not in indexes
+        with pytest.raises(sqlite3.IntegrityError):
+            store._conn.execute(
+                "INSERT INTO history(record_id, at, kind, old, new, cause) VALUES (?, 'x', 'typo', 'null', 'null', 'c')",
+                (record_id,))
+        with pytest.raises(sqlite3.IntegrityError):
+            store._conn.execute("UPDATE outbox SET status = 'lost'")
+        with pytest.raises(sqlite3.IntegrityError):  # still a child of records
+            store._conn.execute("INSERT INTO history(record_id, at, kind, old, new, cause) VALUES (999, 'x', 'set', 'null', 'null', 'c')")
+        store.add_to_list(record_id, "vip", at(5), "test")
+        assert store.history(record_id)[-1].kind == "list_add"
+        plan = plan_of(store, lambda: store.history(record_id))
+        assert "history_by_record" in plan and "TEMP B-TREE" not in plan
+
+
+def test_new_database_has_small_pages_and_a_128_mb_wal(tmp_path):
+    with SqliteStore(tmp_path / "new.db") as store:
+        page_size = store._conn.execute("PRAGMA page_size").fetchone()[0]
+        assert page_size == 2048
+        assert store._conn.execute("PRAGMA wal_autocheckpoint").fetchone()[0] * page_size == 128 << 20
 
 
 @pytest.mark.parametrize("url", [":memory:", "sqlite://:memory:", "sqlite://"])

@@ -387,6 +387,7 @@ def test_else_if_chains_are_flattened_and_an_else_block_holding_an_if_is_not():
         (ast.NumberLit(5), ast.Name("days"), "notify 5 (days)"),
         (ast.NumberLit(5), ast.Name("b"), "notify 5 (b)"),
         (ast.Name("a"), ast.Name("b"), "notify a b"),
+        (ast.Name("v_0"), ast.NullLit(), "notify v_0 null"),  # a name, not a number: no duration
     ],
 )
 def test_notify_keeps_its_two_expressions_apart(channel, message, expected):

@@ -16,7 +16,7 @@ from leadflow.check import types as T
 from leadflow.check.program import CheckedProgram
 from leadflow.errors import LeadflowRuntimeError
 from leadflow.interpreter.compile import Codegen
-from leadflow.interpreter.validate import validate_value
+from leadflow.interpreter.validate import validate_value, validator
 
 ActionFn = Callable[["object", "Activation"], None]
 
@@ -47,35 +47,29 @@ class ActionCompiler:
         self.email_templates: dict[str, dict[str, Callable]] = {}
 
     def block(self, actions, where: str) -> ActionFn:
-        compiled = [self.action(a, f"{where}/{i}") for i, a in enumerate(actions)]
-        probe = self.probe
-        if probe is not None:
-            def probed(tx, act):
-                probe(where)
-                for action in compiled:
-                    action(tx, act)
-
-            return probed
+        compiled = [(self.action(a, f"{where}/{i}"), a.span) for i, a in enumerate(actions)]
 
         def run(tx, act):
-            for action in compiled:
-                action(tx, act)
+            for action, span in compiled:
+                try:
+                    action(tx, act)
+                except LeadflowRuntimeError as error:
+                    if error.span is None:  # nothing inside said where: the action did it
+                        error.span = span
+                    raise
 
-        return run
+        probe = self.probe
+        if probe is None:
+            return run
+
+        def probed(tx, act):
+            probe(where)
+            run(tx, act)
+
+        return probed
 
     def action(self, a, path: str) -> ActionFn:
-        run = getattr(self, "_" + type(a).__name__)(a, path)
-        span = a.span
-
-        def located(tx, act):
-            try:
-                run(tx, act)
-            except LeadflowRuntimeError as error:
-                if error.span is None:
-                    error.span = span
-                raise
-
-        return located
+        return getattr(self, "_" + type(a).__name__)(a, path)
 
     def expr(self, e):
         return self.gen.function(e)
@@ -102,11 +96,11 @@ class ActionCompiler:
     def _SetAction(self, a, path):
         record_of, name = self._target(a.target)
         value_of = self.expr(a.value)
-        prop_type = self.checked.types.get(id(a), T.ANY)
+        valid = validator(self.checked.types.get(id(a), T.ANY), name)
 
         def run(tx, act):
             value = value_of(act.p, act.ev, act.loc, tx.ctx)
-            tx.set_prop(record_of(tx, act), name, validate_value(value, prop_type, name), act.cause)
+            tx.set_prop(record_of(tx, act), name, valid(value), act.cause)
 
         return run
 
@@ -180,7 +174,8 @@ class ActionCompiler:
     def _CreateRecord(self, a, path):
         object_type, alias = a.object_type, a.alias
         schema = self.checked.objects[object_type]
-        fields = [(f.name, self.expr(f.value), schema.properties[f.name].type) for f in a.fields.fields]
+        fields = [(f.name, self.expr(f.value), validator(schema.properties[f.name].type, f.name))
+                  for f in a.fields.fields]
         given = {f.name for f in a.fields.fields}
         # An association back to the current record is filled in when not given:
         # "create deal { ... }" in a contact rule links the deal to that contact.
@@ -191,7 +186,7 @@ class ActionCompiler:
         }
 
         def run(tx, act):
-            props = {name: validate_value(f(act.p, act.ev, act.loc, tx.ctx), t, name) for name, f, t in fields}
+            props = {name: valid(f(act.p, act.ev, act.loc, tx.ctx)) for name, f, valid in fields}
             for prop_name, target_type in links.items():
                 if target_type == act.object_type:
                     props[prop_name] = act.record_id

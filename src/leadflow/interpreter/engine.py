@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import itertools
 import json
 import os
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -33,13 +34,14 @@ from leadflow.check.scope import Scope
 from leadflow.clock import SimulatedClock, SystemClock
 from leadflow.errors import HostError, InputError, LeadflowError, LeadflowRuntimeError, ScriptError
 from leadflow.interpreter.actions import ActionCompiler
-from leadflow.interpreter.coerce import coerce
+from leadflow.interpreter.coerce import coerce, coercer
 from leadflow.interpreter.compile import Codegen
-from leadflow.interpreter.expression import CheckedExpression, Expression
+from leadflow.interpreter.expression import CheckedExpression, Expression, reads_record
 from leadflow.interpreter.hosts import host_mismatch
 from leadflow.interpreter.rules import compile_rules
 from leadflow.interpreter.runtime import DEFAULT_STEP_BUDGET, RunContext
 from leadflow.interpreter.transaction import DEFAULT_CASCADE_LIMIT, Happening, Transaction
+from leadflow.interpreter.validate import normal_email
 from leadflow.store import Store, open_store
 from leadflow.syntax import ast
 from leadflow.syntax.walk import walk
@@ -130,6 +132,16 @@ class Engine:
             for name, schema in checked.objects.items()
         }
         self._checker: Checker | None = None
+        # Converters for what every event brings, made once (coerce.coercer).
+        self._event_fields = {
+            name: {field: coercer(t, f"{name}.{field}", timezone=self.timezone) for field, t in schema.fields.items()}
+            for name, schema in checked.events.items()
+        }
+        self._upsert_fields = {
+            prop.name: coercer(prop.type, f"upsert.{prop.name}", timezone=self.timezone)
+            for prop in checked.objects["contact"].properties.values()
+        }
+        self._contact_email = coercer(T.EMAIL, "contact")
         self.failures: list[LeadflowError] = []  # timed-trigger firings that failed for one record
         self._next_wake: dt.datetime | None = None
         self.runs_advanced = 0  # over the engine's life: what `leadflow run` reports
@@ -188,14 +200,10 @@ class Engine:
         is rolled back alone. Returns, per event, an EmitResult or the error."""
         results: list = []
         pending = iter(events)
-        done = False
-        while not done:
+        while chunk := list(itertools.islice(pending, batch_size)):
             with self.store.batch():
-                for _ in range(batch_size):
-                    item = next(pending, None)
-                    if item is None:
-                        done = True
-                        break
+                self._prefetch_contacts(chunk)
+                for item in chunk:
                     try:
                         outcome = self.emit_record(item)
                     except LeadflowError as error:
@@ -205,9 +213,19 @@ class Engine:
                         on_result(len(results) - 1, outcome)
         return results
 
+    def _prefetch_contacts(self, items: list) -> None:
+        """Let the store read the contacts of a batch's events with one query, not one each."""
+        emails = []
+        for item in items:  # what is wrong with an item, emit_record says
+            ref = item.get("record", item.get("contact")) if isinstance(item, MAPPING) else None
+            if isinstance(ref, str):  # only a contact is named by its email
+                emails.append(normal_email(ref))
+        if emails:
+            self.store.prefetch("contact", "email", emails)
+
     def emit_record(self, item: Mapping) -> EmitResult:
         """Process one event given as an event-file object: {"event", "contact", "at", "data", "id"}."""
-        if not isinstance(item, Mapping):
+        if not isinstance(item, MAPPING):
             raise InputError("an event must be a JSON object")
         if not item.keys() <= EVENT_KEYS:
             unknown = set(item) - EVENT_KEYS
@@ -219,7 +237,7 @@ class Engine:
         if at is not None:
             at = coerce(at, T.DATETIME, "at", timezone=self.timezone)
         data = item.get("data") or {}
-        if not isinstance(data, Mapping):
+        if not isinstance(data, MAPPING):
             raise InputError("\"data\" must be a JSON object")
         key = item.get("id")
         if key is not None and not isinstance(key, (str, int)):
@@ -348,11 +366,6 @@ class Engine:
                 continue  # logged under an older version of the event's fields
         return payloads
 
-    def props_of(self, record) -> dict:
-        props = self.with_defaults(record.type, record.props)
-        props.update(id=record.id, created_at=record.created_at, updated_at=record.updated_at)
-        return props
-
     def _read_committed(self) -> None:
         """Outside an event, compiled code (conditions) reads records from the store,
         not from the cache of the last event's transaction."""
@@ -365,7 +378,7 @@ class Engine:
         record = self.store.get_record(record_id)
         if record is None:
             raise LeadflowRuntimeError(f"record {record_id} does not exist")
-        return self.props_of(record)
+        return self.state_of(record)
 
     def _committed_reverse(self, record_id: int, owner: str, field: str) -> list[int]:
         return [r.id for r in self.store.find_all_by(owner, field, record_id)]
@@ -384,14 +397,11 @@ class Engine:
     def _payload(self, schema, data: dict) -> dict:
         if schema.name == "upsert":
             return self._upsert_payload(data)
-        unknown = set(data) - set(schema.fields)
-        if unknown:
-            fields = ", ".join(schema.fields) or "no fields"
-            raise InputError(f"event `{schema.name}` has no field {', '.join(sorted(unknown))} (it has {fields})")
-        return {
-            field: coerce(data.get(field), field_type, f"{schema.name}.{field}", timezone=self.timezone)
-            for field, field_type in schema.fields.items()
-        }
+        fields = self._event_fields[schema.name]
+        if not data.keys() <= fields.keys():
+            unknown = ", ".join(sorted(data.keys() - fields.keys()))
+            raise InputError(f"event `{schema.name}` has no field {unknown} (it has {', '.join(fields) or 'no fields'})")
+        return {field: convert(data.get(field)) for field, convert in fields.items()}
 
     def _upsert_payload(self, data: dict, from_text: bool = False) -> dict:
         properties = self.checked.objects["contact"].properties
@@ -401,19 +411,22 @@ class Engine:
             if target is None or target.readonly:
                 why = "is read-only" if target else "does not exist"
                 raise InputError(f"contact property `{prop}` {why}")
-            payload[prop] = coerce(value, target.type if not from_text else T.nullable(target.type),
-                                   f"upsert.{prop}", timezone=self.timezone, from_text=from_text)
+            if from_text:
+                payload[prop] = coerce(value, T.nullable(target.type), f"upsert.{prop}",
+                                       timezone=self.timezone, from_text=True)
+            else:
+                payload[prop] = self._upsert_fields[prop](value)
         return payload
 
     def _resolve_record(self, object_type: str, ref, tx: Transaction, first: list) -> int:
-        if isinstance(ref, Mapping) and set(ref) == {"id"} and isinstance(ref["id"], int) and not isinstance(ref["id"], bool):
+        if isinstance(ref, MAPPING) and set(ref) == {"id"} and isinstance(ref["id"], int) and not isinstance(ref["id"], bool):
             record = self.store.get_record(ref["id"])
             if record is None or record.type != object_type:
                 raise InputError(f"no {object_type} with id {ref['id']}")
             tx.seed(record)
             return record.id
         if object_type == "contact" and isinstance(ref, str):
-            email = coerce(ref, T.EMAIL, "contact")
+            email = self._contact_email(ref)
             record = self.store.find_by("contact", "email", email)
             if record is not None:
                 tx.seed(record)
@@ -424,6 +437,13 @@ class Engine:
             return record_id
         wanted = "an email or {\"id\": N}" if object_type == "contact" else "{\"id\": N}"
         raise InputError(f"\"contact\" must be {wanted}, got {json.dumps(ref)}")
+
+    def state_of(self, record) -> dict:
+        """A stored record as compiled code reads it: its properties over the defaults
+        (a record stored before a property got its default reads the default), and
+        id, created_at and updated_at. A store's props hold no None: None is absence."""
+        return {**self._defaults.get(record.type, {}), **record.props,
+                "id": record.id, "created_at": record.created_at, "updated_at": record.updated_at}
 
     def with_defaults(self, object_type: str, props: dict) -> dict:
         full = dict(self._defaults.get(object_type, {}))
@@ -475,7 +495,7 @@ class Engine:
     def find(self, ref) -> int | None:
         if isinstance(ref, int):
             return ref if self.store.get_record(ref) else None
-        record = self.store.find_by("contact", "email", ref.strip().lower())
+        record = self.store.find_by("contact", "email", normal_email(ref))
         return record.id if record else None
 
     def record(self, ref) -> RecordView:
@@ -484,7 +504,7 @@ class Engine:
         if record is None:
             raise InputError(f"no record {ref!r}")
         runs = [(run, self.store.run_log(run.id)) for run in self.store.runs(record_id=record.id)]
-        return RecordView(record.id, record.type, self.props_of(record), sorted(self.store.lists_of(record.id)),
+        return RecordView(record.id, record.type, self.state_of(record), sorted(self.store.lists_of(record.id)),
                           self.store.history(record.id), runs)
 
     # ---- expressions given at run time ----------------------------------------------------
@@ -504,17 +524,22 @@ class Engine:
             checker.exprs.check(expr, scope)
         errors = [d for d in checker.diagnostics if d.severity == "error"]
         if errors:
+            self._forget(expr)
             raise ScriptError(errors)
         # The compiler reads types and names from these tables, keyed by node identity.
         self.gen.checked.types.update(checker.types)
         self.gen.checked.names.update(checker.names)
-        return CheckedExpression(expr, checker.types[id(expr)], text, tuple(checker.diagnostics), self.checked)
+        return CheckedExpression(expr, checker.types[id(expr)], text, tuple(checker.diagnostics),
+                                 reads_record(expr, checker.names))
 
     def expression(self, text: str, **options) -> Expression:
         """A checked, compiled expression to evaluate against stored records (the REPL's);
         `options` are those of `check_expression`."""
         checked = self.check_expression(text, **options)
-        return Expression(checked, self.gen.function(checked.expr, "value"), self)
+        try:
+            return Expression(checked, self.gen.function(checked.expr, "value"), self)
+        finally:
+            self._forget(checked.expr)
 
     def condition(self, text: str, object_type: str = "contact") -> Callable[[Mapping], bool]:
         """A compiled, type-checked predicate over a plain mapping of properties."""
@@ -524,13 +549,25 @@ class Engine:
             start = f"    ctx.start({f'condition `{text}`'!r})\n"
         # A plain mapping may lack `id` or hold None for a property with a default: say so
         # instead of leaking a KeyError or TypeError (the try costs nothing until it catches).
-        compiled = self.gen.define(
-            f"def _condition(p, ev=None, loc=None, ctx=_ctx):\n{start}"
-            f"    try:\n        return {self.gen.expr(expr)}\n"
-            f"    except (KeyError, TypeError) as error:\n        raise _record_problem(error, {text!r}) from None\n",
-            "_condition")
+        try:
+            compiled = self.gen.define(
+                f"def _condition(p, ev=None, loc=None, ctx=_ctx):\n{start}"
+                f"    try:\n        return {self.gen.expr(expr)}\n"
+                f"    except (KeyError, TypeError) as error:\n        raise _record_problem(error, {text!r}) from None\n",
+                "_condition")
+        finally:
+            self._forget(expr)
         compiled.text = text
         return compiled
+
+    def _forget(self, expr) -> None:
+        """Drop what the checker noted of a run-time expression once it is compiled. The
+        notes are keyed by id(node): once the expression is garbage a later one may get
+        the same ids, and must not find them (a string literal would read as an enum member)."""
+        tables = (self._shared_checker().types, self._shared_checker().names, self.gen.checked.types, self.gen.checked.names)
+        for node in walk(expr):
+            for notes in tables:
+                notes.pop(id(node), None)
 
     def _shared_checker(self) -> Checker:
         if self._checker is None:
@@ -540,6 +577,7 @@ class Engine:
 
 
 EVENT_KEYS = frozenset({"event", "contact", "record", "at", "data", "id"})
+MAPPING = (dict, Mapping)  # for isinstance: a dict is told apart at once, the ABC's check costs more
 
 
 class _AlreadyProcessed(Exception):

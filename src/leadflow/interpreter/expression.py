@@ -20,7 +20,6 @@ from leadflow.syntax import ast
 from leadflow.syntax.walk import walk
 
 if TYPE_CHECKING:
-    from leadflow.check.program import CheckedProgram
     from leadflow.diagnostics import Diagnostic
     from leadflow.interpreter.engine import Engine
 
@@ -31,16 +30,16 @@ class CheckedExpression:
     type: T.Type
     text: str
     warnings: tuple[Diagnostic, ...]
-    program: CheckedProgram = attrs.field(repr=False)
+    reads_record: bool  # evaluating needs a current record (a bare property, or `contact`)
 
-    @property
-    def reads_record(self) -> bool:
-        """Whether evaluating needs a current record (a bare property, or `contact`)."""
-        return any(
-            isinstance(node, ast.Name) and (resolution := self.program.names.get(id(node))) is not None
-            and resolution.kind in ("prop", "self")
-            for node in walk(self.expr)
-        )
+
+def reads_record(expr: ast.Expr, names: dict) -> bool:
+    """Whether an expression reads the current record, by what the checker noted of its names."""
+    return any(
+        isinstance(node, ast.Name) and (resolution := names.get(id(node))) is not None
+        and resolution.kind in ("prop", "self")
+        for node in walk(expr)
+    )
 
 
 @attrs.frozen

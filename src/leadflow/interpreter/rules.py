@@ -27,14 +27,13 @@ class CompiledRule:
     condition: Callable | None = None  # the rule's `if` (and the trigger's `where`)
     from_value: Callable | None = None  # for `changed from X`
     to_value: Callable | None = None
+    # the info's, copied: read several times on every run of the rule
+    index: int = attrs.field(init=False)
+    title: str = attrs.field(init=False)
 
-    @property
-    def index(self) -> int:
-        return self.info.index
-
-    @property
-    def title(self) -> str:
-        return self.info.title
+    def __attrs_post_init__(self) -> None:
+        self.index = self.info.index
+        self.title = self.info.title
 
 
 @attrs.define

@@ -29,7 +29,6 @@ from leadflow.interpreter.actions import Activation
 from leadflow.values import plain
 
 DEFAULT_CASCADE_LIMIT = 10
-BUILTIN_KEYS = frozenset({"id", "created_at", "updated_at"})
 
 
 class CascadeLimitExceeded(LeadflowRuntimeError):
@@ -79,11 +78,8 @@ class Transaction:
 
     def seed(self, record) -> tuple[str, dict]:
         """Cache a record the caller already read from the store."""
-        # A record stored before a property with a default was added to the script reads
-        # the default, so `increment` and `changed from` start from it, not from null.
-        props = self.engine.with_defaults(record.type, record.props)
-        props.update(id=record.id, created_at=record.created_at, updated_at=record.updated_at)
-        cached = self.cache[record.id] = (record.type, props)
+        # with the defaults, so that `increment` and `changed from` start from them, not from null
+        cached = self.cache[record.id] = (record.type, self.engine.state_of(record))
         return cached
 
     def flush(self, record_id: int | None = None) -> None:
@@ -91,7 +87,8 @@ class Transaction:
         for rid in [record_id] if record_id is not None else list(self.dirty):
             changes = self.dirty.pop(rid, None)
             if changes:
-                props = {k: v for k, v in self.cache[rid][1].items() if k not in BUILTIN_KEYS}
+                props = dict(self.cache[rid][1])
+                del props["id"], props["created_at"], props["updated_at"]  # the store keeps them itself
                 self.store.write_changes(rid, props, changes, self.at)
 
     def props(self, record_id: int) -> dict:
@@ -120,8 +117,11 @@ class Transaction:
         old = p.get(name)
         if old == value and type(old) is type(value):
             return
-        watchers = self.engine.rules.matching.get((object_type, name), ())
-        before = [self._holds(rule, p) for rule in watchers]
+        rules = self.engine.rules
+        watched = (object_type, name)
+        watchers = rules.matching.get(watched)  # most properties have none: skip the bookkeeping
+        if watchers:
+            before = [self._holds(rule, p) for rule in watchers]
         self.dirty.setdefault(record_id, []).append((name, old, value, cause))
         self.changed.add(record_id)
         if value is None:
@@ -129,11 +129,12 @@ class Transaction:
         else:
             p[name] = value
         p["updated_at"] = self.at
-        if (object_type, name) in self.engine.rules.changed:
+        if watched in rules.changed:
             self._raise(Happening("changed", record_id, object_type, name=name, old=old, new=value))
-        for rule, held in zip(watchers, before):
-            if not held and self._holds(rule, p):
-                self._raise(Happening("matching", record_id, object_type, rule=rule))
+        if watchers:
+            for rule, held in zip(watchers, before):
+                if not held and self._holds(rule, p):
+                    self._raise(Happening("matching", record_id, object_type, rule=rule))
 
     def change_list(self, record_id: int, list_name: str, add: bool, cause: str) -> None:
         self.flush(record_id)  # keeps the record's history in the order things happened

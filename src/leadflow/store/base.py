@@ -170,6 +170,12 @@ class Store(Protocol):
         """The first record (lowest id) of `type` whose `field` equals `value`."""
         ...
 
+    def prefetch(self, type: str, field: str, values: list[Any]) -> None:
+        """A hint, inside a batch and between its units: `find_by(type, field, v)`
+        follows soon for these values. A store may read them all at once, or
+        ignore it; answers are the same either way."""
+        ...
+
     def find_all_by(self, type: str, field: str, value: Any) -> list[Record]:
         """Every record of `type` whose `field` equals `value`, by id (reverse associations)."""
         ...

@@ -2,8 +2,9 @@
 
 The engine runs every event as a unit (`transaction()`) inside a batch of a
 few hundred. Inside a batch the hot-path writes are kept in memory and
-written when the batch ends, with a few executemany calls for all of it; a
-typical event then runs one statement, the SELECT that finds its contact.
+written when the batch ends, with a few executemany calls for all of it;
+and since the engine prefetches the contacts of the whole batch with one
+SELECT (`prefetch_emails`), a typical event runs no statement at all.
 
 What a batch keeps
   * The overlay (overlay.py): the current state of every record read or
@@ -83,7 +84,7 @@ from typing import TYPE_CHECKING, Any
 from leadflow.errors import InputError
 from leadflow.store.base import Record
 from leadflow.store.codec import (
-    JSON_SCALARS, dump_value, email_of, encode_json, merge_changes, storable, storable_name,
+    JSON_SCALARS, dump_value, email_of, encode_json, merge_changes, storable, storable_name, storable_names,
 )
 from leadflow.store.overlay import Entry, KnownKeys, Overlay
 from leadflow.values import to_json_value
@@ -122,6 +123,13 @@ EVENT_ROWS = ("events",)
 RUN_ROWS = ("runs",)
 RUN_LOG_ROWS = ("run_log",)
 EFFECT_ROWS = ("effects",)
+
+# One statement for any number of emails, given as a JSON array. No ORDER BY:
+# with one, SQLite's planner walks records_by_type instead of the email index.
+_BY_EMAILS = (
+    "SELECT id, email, type, props, created_at, updated_at FROM records"
+    " WHERE type = ? AND email IN (SELECT value FROM json_each(?))"
+)
 
 
 class _Level:
@@ -254,7 +262,7 @@ class Batch:
 
     def _room(self) -> None:
         """Between units: once the overlay is large, write what is pending and forget it."""
-        if len(self.overlay) >= OVERLAY_LIMIT and len(self.levels) == 1:
+        if len(self.overlay.records) >= OVERLAY_LIMIT and len(self.levels) == 1:
             self.flush(self.levels[0])
             self.known.add(self.overlay.keys)  # taken back by `forget` if the batch fails
             self.overlay.forget()
@@ -298,24 +306,60 @@ class Batch:
         entry = self._entry(id)
         return None if entry is None else self.overlay.record(id, entry)
 
+    def prefetch_emails(self, type: str, emails: list[str]) -> None:
+        """Read the records of `type` with these emails, with one query, for the
+        `find_by_email` calls that follow. Between units only: what a unit reads
+        may include rows it created, which its failure would take away."""
+        if len(self.levels) != 1:
+            return
+        self._room()
+        overlay = self.overlay
+        wanted = [e for e in dict.fromkeys(emails) if isinstance(e, str) and (type, e) not in overlay.in_sql]
+        if not wanted:
+            return
+        found: dict[tuple[str, Any], int | None] = dict.fromkeys(((type, e) for e in wanted), None)
+        for row in self.conn.execute(_BY_EMAILS, (type, encode_json(wanted))):
+            record_id, email = row[0], row[1]
+            lowest = found[type, email]
+            if lowest is None or record_id < lowest:
+                found[type, email] = record_id
+            if record_id not in overlay.records:  # for what the overlay holds, it is the truth
+                overlay.remember(record_id, row[2:])
+        overlay.in_sql.update(found)
+
     def find_by_email(self, type: str, value: Any) -> Record | None:
         self._room()
         overlay, records = self.overlay, self.overlay.records
         best = overlay.lowest_with_email(type, value)  # the rows SQL may not show yet
+        record_id = self._lowest_in_sql(type, value)
+        if record_id is not None and not overlay.has_email(record_id, type, value):
+            record_id = None  # stale: the email changed in the batch; a later row may still match
+            for row in self.conn.execute(_BY_EMAIL, (type, value)):
+                if best is not None and row[0] > best:
+                    break
+                if row[0] not in records:
+                    overlay.remember(row[0], row[1:])
+                if overlay.has_email(row[0], type, value):
+                    record_id = row[0]
+                    break
+        if record_id is None or (best is not None and best < record_id):
+            record_id = best
+        return None if record_id is None else overlay.record(record_id, records[record_id])
+
+    def _lowest_in_sql(self, type: str, value: Any) -> int | None:
+        """The lowest id SQL has with this email, as prefetched or read now (and then
+        remembered): its record, if any, is in the overlay."""
+        overlay = self.overlay
+        try:
+            return overlay.in_sql[type, value]
+        except KeyError:  # not prefetched
+            pass
         row = self.conn.execute(_BY_EMAIL + " LIMIT 1", (type, value)).fetchone()
-        if row is not None and row[0] in records and not overlay.has_email(row[0], type, value):
-            row = None  # stale: the email changed in the batch; a later row may still match
-            for later in self.conn.execute(_BY_EMAIL, (type, value)):
-                if best is not None and later[0] > best:
-                    break
-                if later[0] not in records or overlay.has_email(later[0], type, value):
-                    row = later
-                    break
-        if row is None or (best is not None and best < row[0]):
-            return None if best is None else overlay.record(best, records[best])
-        record_id = row[0]
-        entry = records.get(record_id) or overlay.remember(record_id, row[1:])
-        return overlay.record(record_id, entry)
+        if row is None:
+            return None
+        if row[0] not in overlay.records:
+            overlay.remember(row[0], row[1:])
+        return row[0]
 
     def write_changes(
         self, record_id: int, props: dict[str, Any], changes: list[tuple[str, Any, Any, str]], stamp: str
@@ -327,8 +371,9 @@ class Batch:
         email_changed = False
         for field, old, new, cause in changes:
             email_changed = email_changed or field == "email"
-            history.append((record_id, stamp, "set", storable_name(field), storable(dump_value(old)),
-                            storable(dump_value(new)), storable_name(cause)))
+            old, new = dump_value(old), dump_value(new)
+            storable_names(field, old, new, cause)
+            history.append((record_id, stamp, "set", field, old, new, cause))
         entry = self._entry(record_id)
         if entry is None:
             raise InputError(f"no record with id {record_id}")
@@ -396,8 +441,9 @@ class Batch:
         return self.conn.execute("SELECT 1 FROM events WHERE key = ?", (key,)).fetchone() is not None
 
     def log_event(self, key: str, name: str, record_id: int | None, stamp: str, data: Any) -> bool:
-        row = (storable_name(key), storable_name(name), record_id, stamp,
-               storable(dump_value(data if data is not None else {})))
+        text = dump_value(data if data is not None else {})
+        storable_names(key, name, text)
+        row = (key, name, record_id, stamp, text)
         if self._seen(key):
             return False
         if record_id is not None and (type(record_id) is not int or self._entry(record_id) is None):

@@ -17,17 +17,24 @@ SQL may not show it. The list may hold more (an email changed again, a
 change undone): every hit is checked against the current entry, so
 `emails` never needs to forget anything before the overlay does.
 
+`in_sql` holds what a prefetch (`Batch.prefetch_emails`) read of SQL's side
+of such lookups: the lowest id with an email, or None. It stays true for as
+long as the overlay remembers: a record the batch creates or gives an email
+is in `emails`, and one whose email the batch changed away fails the check
+against its entry, so SQL's answer could only change in ways the lookup
+already looks past. It is forgotten with the rest.
+
 `KnownKeys` outlives the batches: it is what a connection knows of the
 events table, so that a batch can tell a new event key without a SELECT.
 """
 from __future__ import annotations
 
-import json
+import datetime as dt
 import sqlite3
 from typing import Any
 
 from leadflow.store.base import Record
-from leadflow.store.codec import JSON_SCALARS, email_of, parse_utc
+from leadflow.store.codec import JSON_SCALARS, decode_json, email_of
 from leadflow.values import from_json_value
 
 # (type, props as JSON values, created_at text, updated_at text, email or
@@ -37,17 +44,19 @@ Entry = tuple[str, dict[str, Any], str, str, Any]
 Journal = list[tuple[int, Entry | None]]
 
 KEY_CACHE_LIMIT = 200_000
+_from_iso = dt.datetime.fromisoformat  # codec.parse_utc, for text known not to be None
 
 
 class Overlay:
     """The records, emails and event keys of one batch."""
 
-    __slots__ = ("records", "emails", "keys")
+    __slots__ = ("records", "emails", "keys", "in_sql")
 
     def __init__(self):
         self.records: dict[int, Entry] = {}
         self.emails: dict[tuple[str, Any], set[int]] = {}  # 1, 1.0 and True meet here as in SQL
         self.keys: set[str] = set()
+        self.in_sql: dict[tuple[str, str], int | None] = {}  # (type, email) -> lowest id in SQL
 
     def __len__(self) -> int:
         return len(self.records)
@@ -55,7 +64,7 @@ class Overlay:
     def remember(self, record_id: int, row: tuple) -> Entry:
         """Cache a record read from SQL as (type, props, created_at, updated_at)."""
         type, text, created_at, updated_at = row
-        props = json.loads(text)
+        props = decode_json(text)
         entry = self.records[record_id] = (type, props, created_at, updated_at, email_of(props))
         return entry
 
@@ -81,6 +90,7 @@ class Overlay:
         self.records.clear()
         self.emails.clear()
         self.keys.clear()
+        self.in_sql.clear()
 
     def has_email(self, record_id: int, type: str, email: Any) -> bool:
         entry = self.records.get(record_id)
@@ -100,7 +110,7 @@ class Overlay:
             decoded = from_json_value(props)
         else:  # from_json_value of the dict, without a call per scalar
             decoded = {k: v if type(v) in JSON_SCALARS else from_json_value(v) for k, v in props.items()}
-        return Record(record_id, record_type, decoded, parse_utc(created_at), parse_utc(updated_at))
+        return Record(record_id, record_type, decoded, _from_iso(created_at), _from_iso(updated_at))
 
 
 class KnownKeys:

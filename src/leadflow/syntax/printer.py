@@ -428,13 +428,19 @@ def _juxtaposed(first: ast.Expr, second: ast.Expr) -> str:
         right = f"({right})"
     if right.startswith("(") and _ends_with_word(left):
         left = f"({left})"  # `channel (x)` would read as a call `channel(x)`
-    elif right[0].isalpha() and left[-1].isdigit():
+    elif right[0].isalpha() and _ends_with_number(left):
         right = f"({right})"  # `5 days` would read as a duration
     return f"{left} {right}"
 
 
 def _ends_with_word(text: str) -> bool:
     return text[-1].isalnum() or text[-1] == "_"
+
+
+def _ends_with_number(text: str) -> bool:
+    """A number, not a name such as `v_0`: `v_0 (null)` would read as a call."""
+    word = re.search(r"\w+$", text)
+    return word is not None and word.group()[0].isdigit()
 
 
 def _path(path: tuple[str, ...]) -> str:

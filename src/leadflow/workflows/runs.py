@@ -213,6 +213,7 @@ class WorkflowRuntime:
                     return self._finish(run, "stopped", now, step.path, {}, loc)
             except LeadflowRuntimeError as error:
                 error.where = error.where or f"workflow {wf.name}, step {step.path}"
+                error.span = error.span or step.span
                 error.step = step.path
                 raise
 

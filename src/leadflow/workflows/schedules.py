@@ -94,7 +94,7 @@ class Scheduler:
             with engine.store.batch():
                 for record in list(engine.store.records(trigger.subject)):
                     try:
-                        if trigger.matches(engine.props_of(record), engine.ctx, moment):
+                        if trigger.matches(engine.state_of(record), engine.ctx, moment):
                             with engine.unit(moment, f"{trigger.key}@{moment.isoformat()}") as tx:
                                 trigger.fire(tx, record.id)
                     except LeadflowError as error:  # one record's failure is its own: the others fire
