@@ -78,8 +78,6 @@ def _engine(scripts, db, *, clock=None, **options):
 
 
 def _secrets(pairs) -> dict[str, str]:
-    import os
-
     secrets = {k[len("LEADFLOW_SECRET_"):]: v for k, v in os.environ.items() if k.startswith("LEADFLOW_SECRET_")}
     for pair in pairs:
         name, equals, value = pair.partition("=")

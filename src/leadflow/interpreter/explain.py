@@ -302,7 +302,8 @@ def explain_enrollment(x: Explainer, info) -> Explanation:
         parts = [(f"trigger {number} {label}", x.check(expr)) for label, expr in conditions]
         checks += parts
         verdicts.append(all3(check.verdict for _, check in parts))
-    blockers = _enrollment_blockers(x, info)
+    runs = x.engine.store.runs(record_id=x.record.id, workflow=wf.name)
+    blockers = _enrollment_blockers(x, info, runs)
     if blockers:
         verdict, summary = False, "would not enroll now: " + "; ".join(blockers)
     elif not enrollments:
@@ -315,16 +316,14 @@ def explain_enrollment(x: Explainer, info) -> Explanation:
     goal = next(iter(wf.clauses_of(ast.Goal)), None)
     if goal is not None:
         checks.append(("goal ", x.check(goal.condition)))
-    runs = x.engine.store.runs(record_id=x.record.id, workflow=wf.name)
     history = "; ".join(f"run {r.id}: {r.status}" + (f" at step {r.position}" if r.status == "active" else "")
                         for r in runs) or "history: never enrolled"
     return Explanation(info.title, location, when, verdict, summary, tuple(checks), history)
 
 
-def _enrollment_blockers(x: Explainer, info) -> list[str]:
+def _enrollment_blockers(x: Explainer, info, runs) -> list[str]:
     wf = info.workflow
     found = []
-    runs = x.engine.store.runs(record_id=x.record.id, workflow=wf.name)
     if any(r.status in ("active", "error") for r in runs):
         found.append("it is in the workflow already")
     elif runs:

@@ -98,8 +98,8 @@ _PRELOAD = 500  # ids per query of `preload`, well under SQLite's limit on param
 _UPDATE = "UPDATE records SET props = ?, updated_at = ? WHERE id = ?"
 _UPDATE_EMAIL = "UPDATE records SET props = ?, email = ?, updated_at = ? WHERE id = ?"
 _INSERT_HISTORY = "INSERT INTO history(record_id, at, kind, field, old, new, cause) VALUES (?, ?, ?, ?, ?, ?, ?)"
-_JOIN_LIST = "INSERT INTO list_members(list_name, record_id) VALUES (?, ?) ON CONFLICT DO NOTHING"
-_LEAVE_LIST = "DELETE FROM list_members WHERE list_name = ? AND record_id = ?"
+JOIN_LIST = "INSERT INTO list_members(list_name, record_id) VALUES (?, ?) ON CONFLICT DO NOTHING"
+LEAVE_LIST = "DELETE FROM list_members WHERE list_name = ? AND record_id = ?"
 _IS_MEMBER = "SELECT 1 FROM list_members WHERE list_name = ? AND record_id = ?"
 _INSERT_EVENT = "INSERT INTO events(key, name, record_id, at, data) VALUES (?, ?, ?, ?, ?)"
 # Shared with the direct writes of sqlite_runs.py and sqlite_outbox.py.
@@ -240,9 +240,9 @@ class Batch:
                 joins = [key for key, member in level.lists.items() if member]
                 leaves = [key for key, member in level.lists.items() if not member]
                 if joins:
-                    conn.executemany(_JOIN_LIST, joins)
+                    conn.executemany(JOIN_LIST, joins)
                 if leaves:
-                    conn.executemany(_LEAVE_LIST, leaves)
+                    conn.executemany(LEAVE_LIST, leaves)
             if level.events:
                 conn.executemany(_INSERT_EVENT, level.events)
             if level.runs:

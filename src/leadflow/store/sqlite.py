@@ -21,7 +21,7 @@ from typing import Any
 
 from leadflow.errors import InputError
 from leadflow.store.base import EventEntry, HistoryEntry, Record
-from leadflow.store.batch import EVENT_ROWS, LIST_ROWS
+from leadflow.store.batch import EVENT_ROWS, JOIN_LIST, LEAVE_LIST, LIST_ROWS
 from leadflow.store.overlay import KnownKeys
 from leadflow.store.codec import (
     dump_value, email_of, encode_json, json_path, load_value, merge_changes, parse_utc, utc_text,
@@ -268,10 +268,7 @@ class SqliteStore(SqliteUnits, SqliteOutbox, SqliteRuns):
             return self._batch.change_list(record_id, list_name, True, stamp, cause)
         self._writing(flush_own=True)  # this record's pending history comes first
         try:
-            cursor = self._conn.execute(
-                "INSERT INTO list_members(list_name, record_id) VALUES (?, ?) ON CONFLICT DO NOTHING",
-                (list_name, record_id),
-            )
+            cursor = self._conn.execute(JOIN_LIST, (list_name, record_id))
         except sqlite3.IntegrityError:
             raise InputError(f"no record with id {record_id}") from None
         if cursor.rowcount == 0:
@@ -285,9 +282,7 @@ class SqliteStore(SqliteUnits, SqliteOutbox, SqliteRuns):
         if self._batch is not None and type(record_id) is int:  # "5": left to SQL's conversions
             return self._batch.change_list(record_id, list_name, False, stamp, cause)
         self._writing(flush_own=True)  # this record's pending history comes first
-        cursor = self._conn.execute(
-            "DELETE FROM list_members WHERE list_name = ? AND record_id = ?", (list_name, record_id)
-        )
+        cursor = self._conn.execute(LEAVE_LIST, (list_name, record_id))
         if cursor.rowcount == 0:
             return False
         self._list_history(record_id, "list_remove", list_name, stamp, cause)

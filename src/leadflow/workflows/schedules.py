@@ -21,6 +21,7 @@ import attrs
 
 from leadflow.errors import LeadflowError
 from leadflow.syntax import ast
+from leadflow.values import Duration
 from leadflow.workflows import calendar
 
 UTC = dt.timezone.utc
@@ -35,6 +36,13 @@ class TimedTrigger:
     where: Callable | None
     fire: Callable  # (tx, record_id) -> None
     last: dt.datetime | None = None
+    # a date trigger's offset as a Duration, made once rather than for every record of every firing
+    offset: Duration | None = attrs.field(init=False, default=None)
+
+    def __attrs_post_init__(self):
+        t = self.trigger
+        if isinstance(t, ast.DateTrigger) and t.offset is not None:
+            self.offset = Duration.of(t.offset.amount, t.offset.unit)
 
     def next_after(self, after: dt.datetime) -> dt.datetime | None:
         t = self.trigger
@@ -48,13 +56,8 @@ class TimedTrigger:
     def matches(self, props: dict, ctx, moment: dt.datetime) -> bool:
         t = self.trigger
         if isinstance(t, ast.DateTrigger):
-            offset = None
-            if t.offset is not None:
-                from leadflow.values import Duration
-
-                offset = Duration.of(t.offset.amount, t.offset.unit)
             day = moment.astimezone(self.zone).date()
-            if not calendar.date_matches(props.get(t.prop), day, offset, t.before, self.zone):
+            if not calendar.date_matches(props.get(t.prop), day, self.offset, t.before, self.zone):
                 return False
         return self.where is None or bool(self.where(props, None, {}, ctx))
 
