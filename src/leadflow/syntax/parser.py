@@ -50,6 +50,11 @@ COMMON_MISTAKES = {
     "a rule starts with `when`, a named one with `rule \"Name\" when`": ["rule x when y then set a = 1", "rule \"x\" set a = 1"],
     "several actions go in a block: `then { ACTION ACTION }`": ["when x then set a = 1 set b = 2"],
     "entries are `name: type`": ["object contact { score number }", "event e { a text }"],
+    "a `wait for` needs a bound: `wait for EVENT up to 3 days [else { ... }]`": [
+        "workflow w { wait for e }",
+        "workflow w { wait for e where a == 1 }",
+        "workflow w { wait for e add to l }",
+    ],
 }
 
 CHARACTER_HINTS = {
