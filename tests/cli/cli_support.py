@@ -24,6 +24,7 @@ from typing import Any
 import attrs
 import pytest
 from click.testing import CliRunner
+from outcome_support import Outcome
 
 import leadflow.examples
 from leadflow.cli import main
@@ -31,22 +32,6 @@ from leadflow.cli import main
 EXAMPLES = Path(leadflow.examples.__file__).parent
 LIFECYCLE = EXAMPLES / "lifecycle"
 ENRICHMENT = EXAMPLES / "enrichment"
-_ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
-
-
-@attrs.frozen
-class Outcome:
-    """What a user sees: the exit code and the two streams (ANSI codes stripped)."""
-
-    code: int
-    stdout: str
-    stderr: str
-
-    def lines(self) -> list[str]:
-        return [line for line in self.stdout.splitlines() if line.strip()]
-
-    def json_lines(self) -> list[dict]:
-        return [json.loads(line) for line in self.lines()]
 
 
 def _no_traceback(outcome: Outcome) -> Outcome:
@@ -57,7 +42,7 @@ def _no_traceback(outcome: Outcome) -> Outcome:
 def leadflow(*args: Any, input: str | bytes | None = None) -> Outcome:
     """Run the CLI in-process; an exception that escapes the CLI fails the test."""
     result = CliRunner().invoke(main, [str(a) for a in args], input=input, catch_exceptions=False)
-    return _no_traceback(Outcome(result.exit_code, _ANSI.sub("", result.stdout), _ANSI.sub("", result.stderr)))
+    return _no_traceback(Outcome.plain(result.exit_code, result.stdout, result.stderr))
 
 
 def leadflow_process(*args: Any, input: str | None = None, cwd: Path | None = None) -> Outcome:
@@ -68,7 +53,7 @@ def leadflow_process(*args: Any, input: str | None = None, cwd: Path | None = No
         [sys.executable, "-m", "leadflow", *(str(a) for a in args)],
         input=input, capture_output=True, text=True, encoding="utf-8", timeout=60, cwd=cwd, env=env,
     )
-    return _no_traceback(Outcome(done.returncode, _ANSI.sub("", done.stdout), _ANSI.sub("", done.stderr)))
+    return _no_traceback(Outcome.plain(done.returncode, done.stdout, done.stderr))
 
 
 def rejected_lines(stderr: str) -> dict[int, str]:

@@ -7,30 +7,17 @@ checked for a Python traceback: `leadflow test` must never show one.
 from __future__ import annotations
 
 import os
-import re
 import subprocess
 import sys
 from pathlib import Path
 
-import attrs
 from click.testing import CliRunner
+from outcome_support import Outcome
 
 from leadflow.cli import main
 
 FIXTURES = Path(__file__).parent / "fixtures"
 NURTURE = FIXTURES / "nurture.flow"
-_ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
-
-
-@attrs.frozen
-class Outcome:
-    code: int
-    stdout: str
-    stderr: str
-
-    @property
-    def text(self) -> str:
-        return self.stdout + self.stderr
 
 
 def _checked(outcome: Outcome) -> Outcome:
@@ -41,7 +28,7 @@ def _checked(outcome: Outcome) -> Outcome:
 def leadflow_test(*args) -> Outcome:
     """`leadflow test ARGS` in-process."""
     result = CliRunner().invoke(main, ["test", *map(str, args)], catch_exceptions=False)
-    return _checked(Outcome(result.exit_code, _ANSI.sub("", result.stdout), _ANSI.sub("", result.stderr)))
+    return _checked(Outcome.plain(result.exit_code, result.stdout, result.stderr))
 
 
 def leadflow_process(*args, cwd: Path | None = None) -> Outcome:
