@@ -266,6 +266,7 @@ def test_list_membership_and_history(store):
     ]
     with pytest.raises(InputError):
         store.add_to_list(999, "vip", at(6), "x")
+    assert store.remove_from_list(999, "vip", at(6), "x") is False  # no such record: nothing to leave
 
 
 # -- events ------------------------------------------------------------------

@@ -263,29 +263,25 @@ class SqliteStore(SqliteUnits, SqliteOutbox, SqliteRuns):
 
     @atomic
     def add_to_list(self, record_id: int, list_name: str, at: dt.datetime, cause: str) -> bool:
-        stamp = utc_text(at)
-        if self._batch is not None and type(record_id) is int:  # "5": left to SQL's conversions
-            return self._batch.change_list(record_id, list_name, True, stamp, cause)
-        self._writing(flush_own=True)  # this record's pending history comes first
-        try:
-            cursor = self._conn.execute(JOIN_LIST, (list_name, record_id))
-        except sqlite3.IntegrityError:
-            raise InputError(f"no record with id {record_id}") from None
-        if cursor.rowcount == 0:
-            return False
-        self._list_history(record_id, "list_add", list_name, stamp, cause)
-        return True
+        return self._change_list(record_id, list_name, at, cause, add=True)
 
     @atomic
     def remove_from_list(self, record_id: int, list_name: str, at: dt.datetime, cause: str) -> bool:
+        return self._change_list(record_id, list_name, at, cause, add=False)
+
+    def _change_list(self, record_id: int, list_name: str, at: dt.datetime, cause: str, add: bool) -> bool:
+        """Join (`add`) or leave a list; False when the record was already in it, or not in it."""
         stamp = utc_text(at)
         if self._batch is not None and type(record_id) is int:  # "5": left to SQL's conversions
-            return self._batch.change_list(record_id, list_name, False, stamp, cause)
+            return self._batch.change_list(record_id, list_name, add, stamp, cause)
         self._writing(flush_own=True)  # this record's pending history comes first
-        cursor = self._conn.execute(LEAVE_LIST, (list_name, record_id))
+        try:
+            cursor = self._conn.execute(JOIN_LIST if add else LEAVE_LIST, (list_name, record_id))
+        except sqlite3.IntegrityError:  # only a join fails so: its record must exist; leaving never does
+            raise InputError(f"no record with id {record_id}") from None
         if cursor.rowcount == 0:
             return False
-        self._list_history(record_id, "list_remove", list_name, stamp, cause)
+        self._list_history(record_id, "list_add" if add else "list_remove", list_name, stamp, cause)
         return True
 
     def _list_history(self, record_id: int, kind: str, list_name: str, stamp: str, cause: str) -> None:
