@@ -105,6 +105,7 @@ def test_nothing_in_comments_and_plain_text():
     assert labels("# when form_submitted then add to ") == []
     assert labels('when form_submitted then notify "sales" "add to ') == []
     assert "first_name" in labels('when form_submitted then notify "sales" "Hi {')
+    assert labels('when form_submitted then notify "sales" "Hi {first_name ?? "add to ') == []
 
 
 def test_a_document_that_never_parsed_still_completes_from_what_does():

@@ -193,6 +193,8 @@ def test_help_unknown_commands_and_quit(session):
     ('"a ( b"', False),
     ('"esc \\" ("', False),
     ('"{first_name ?? "x"}" + (', True),
+    ('"{first_name ?? "("}"', False),  # the string in the `{...}` holds the bracket
+    ('"{first_name ?? "#"}" + (', True),  # and the `#`: no comment
     ("f( # a comment (", True),
     ("1 # ) (", False),
     ("f( # it's \"x\"\n", True),

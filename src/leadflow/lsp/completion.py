@@ -21,6 +21,7 @@ from leadflow.lsp.describe import event_text, signature_text, type_text
 from leadflow.stdlib import REGISTRY
 from leadflow.syntax import ast
 from leadflow.syntax.parser import DECLARATION_START
+from leadflow.syntax.scan import Region, scan
 
 Kind = CompletionItemKind
 DECLARATIONS = ("object", "event", "list", "secret", "email", "const", "type", "extern fn", "fn", "rule", "when")
@@ -49,7 +50,7 @@ def complete(model: CheckedProgram | None, before: str) -> list[CompletionItem]:
     typed = re.search(r"[A-Za-z_]\w*$", before)
     head = before[: typed.start()] if typed else before
     place = _place(model, head)
-    if _in_comment_or_text(place.text):  # scanned from where the declaration starts
+    if scan(place.text).end in (Region.COMMENT, Region.TEXT):  # scanned from where the declaration starts
         return []
     for pattern, items in _PLACES:
         found = re.search(pattern, place.text)  # the declaration's text: a long file costs nothing more
@@ -86,36 +87,6 @@ def _place(model: CheckedProgram, head: str) -> Place:
     elif keyword == "email":
         subject = "contact"
     return Place(keyword, text, subject if subject in model.objects else None, event)
-
-
-def _in_comment_or_text(before: str) -> bool:
-    """Whether the cursor is in a comment, or in a string outside a `{...}`."""
-    in_string = interpolating = False
-    i = 0
-    while i < len(before):
-        ch = before[i]
-        if interpolating:
-            if ch == "}":
-                interpolating = False
-            elif ch == '"':  # a plain string inside an interpolation
-                end = before.find('"', i + 1)
-                i = len(before) if end < 0 else end
-        elif in_string:
-            if ch == "\\" or before[i : i + 2] == "{{":
-                i += 1  # an escape, or a literal brace
-            elif ch == '"':
-                in_string = False
-            elif ch == "{":
-                interpolating = True
-        elif ch == '"':
-            in_string = True
-        elif ch == "#":
-            end = before.find("\n", i)
-            if end < 0:
-                return True
-            i = end
-        i += 1
-    return in_string and not interpolating
 
 
 # ---- places that expect one kind of name ---------------------------------------------

@@ -32,6 +32,7 @@ from leadflow.interpreter.engine import Engine, load_program
 from leadflow.interpreter.explain import explain, render as render_explanations
 from leadflow.repl.show import show_record
 from leadflow.store import Store, open_store
+from leadflow.syntax.scan import scan
 from leadflow.values import Duration, show
 
 INPUT = "<repl>"  # the file name diagnostics give for what the user typed
@@ -69,26 +70,9 @@ class ReplSession:
     @staticmethod
     def needs_more(text: str) -> bool:
         """Whether input continues on the next line: a bracket or a string is still open."""
-        depth, in_string, escaped, in_comment = 0, False, False, False
-        for char in text:
-            if in_comment:
-                in_comment = char != "\n"
-            elif in_string:
-                if escaped:
-                    escaped = False
-                elif char == "\\":
-                    escaped = True
-                elif char == '"':
-                    in_string = False
-            elif char == '"':
-                in_string = True
-            elif char == "#":
-                in_comment = True
-            elif char in OPENERS:
-                depth += 1
-            elif char in CLOSERS:
-                depth -= 1
-        return in_string or depth > 0
+        scanned = scan(text)
+        depth = sum(scanned.code.count(c) for c in OPENERS) - sum(scanned.code.count(c) for c in CLOSERS)
+        return scanned.in_string or depth > 0
 
     def banner(self) -> str:
         script = ", ".join(map(str, self.scripts)) or "none (an empty program)"
