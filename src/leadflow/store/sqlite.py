@@ -26,6 +26,7 @@ from leadflow.store.overlay import KnownKeys
 from leadflow.store.codec import (
     dump_value, email_of, encode_json, json_path, load_value, merge_changes, parse_utc, utc_text,
 )
+from leadflow.store.checkpointer import Checkpointer
 from leadflow.store.schema import migrate
 from leadflow.store.sqlite_outbox import SqliteOutbox
 from leadflow.store.sqlite_runs import SqliteRuns
@@ -56,7 +57,7 @@ class SqliteStore(SqliteUnits, SqliteOutbox, SqliteRuns):
         self._conn.execute(f"PRAGMA page_size = {PAGE_SIZE}")
         # journal_mode must be set outside a transaction; an in-memory
         # database simply stays in "memory" mode.
-        self._conn.execute("PRAGMA journal_mode = WAL")
+        in_wal = self._conn.execute("PRAGMA journal_mode = WAL").fetchone()[0] == "wal"
         self._conn.execute("PRAGMA synchronous = NORMAL")
         self._conn.execute("PRAGMA foreign_keys = ON")
         # The default 2 MB page cache holds a fraction of 100k contacts and
@@ -70,9 +71,12 @@ class SqliteStore(SqliteUnits, SqliteOutbox, SqliteRuns):
         # WAL, the fewer pages per event it copies back. On the events
         # benchmark (100,000 contacts) 128 MB rather than 40 MB made a run,
         # its last checkpoint included, about 15% faster. The cost: a longer
-        # replay after a crash, and the disk the WAL takes meanwhile.
+        # replay after a crash, and the disk the WAL takes meanwhile. Batches
+        # leave checkpoints to a thread beside the writer (checkpointer.py);
+        # this bound is for single units, and for when the thread lags.
         page_size = self._conn.execute("PRAGMA page_size").fetchone()[0]
         self._conn.execute(f"PRAGMA wal_autocheckpoint = {WAL_BYTES // page_size}")
+        self._checkpointer = Checkpointer(self.path) if in_wal else None
         migrate(self._conn)
 
     def __repr__(self) -> str:
@@ -85,6 +89,8 @@ class SqliteStore(SqliteUnits, SqliteOutbox, SqliteRuns):
         self.close()
 
     def close(self) -> None:
+        if self._checkpointer is not None:
+            self._checkpointer.close()  # first: the last connection to close checkpoints the rest
         self._conn.close()
 
     # -- records -------------------------------------------------------------

@@ -29,6 +29,7 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 from leadflow.store.batch import PENDING, Batch, BufferedUnit
+from leadflow.store.checkpointer import Checkpointer
 from leadflow.store.overlay import KnownKeys
 
 if TYPE_CHECKING:
@@ -55,6 +56,7 @@ class SqliteUnits:
     _depth: int  # open transaction() / batch() levels
     _batch: Batch | None  # the write-behind state of an open batch()
     _known_keys: KnownKeys  # the event keys, for batches (overlay.py)
+    _checkpointer: Checkpointer | None  # a WAL file's (checkpointer.py)
 
     def transaction(self) -> _Unit | BufferedUnit:
         batch = self._batch
@@ -85,6 +87,8 @@ class SqliteUnits:
                     self._conn.execute("ROLLBACK")
                 raise
             batch.committed()
+            if self._checkpointer is not None:
+                self._checkpointer.batch_committed()
 
     def _writing(self, flush_own: bool = False) -> None:
         """Before SQL that writes: in a batch, flush and open savepoints as batch.py says."""
