@@ -18,6 +18,7 @@ and the writer's close checkpoints what remains.
 """
 from __future__ import annotations
 
+import os
 import sqlite3
 import threading
 
@@ -26,7 +27,7 @@ EVERY = 8  # batches
 
 class Checkpointer:
     def __init__(self, path: str):
-        self.path = path
+        self.path = os.path.abspath(path)  # the thread starts later, perhaps in another working directory
         self._batches = 0
         self._wake = threading.Event()
         self._stopping = False
