@@ -74,7 +74,9 @@ def _engine(scripts, db, *, clock=None, **options):
         if not seed.lstrip("-").isdigit():
             raise click.BadParameter(f"LEADFLOW_SEED must be a whole number, not {seed!r}")
         options.setdefault("seed", int(seed))
-    return Engine(checked, store=db, clock=clock, **options)
+    engine = Engine(checked, store=db, clock=clock, **options)
+    click.get_current_context().call_on_close(engine.close)  # the close checkpoints what the log holds
+    return engine
 
 
 def _secrets(pairs) -> dict[str, str]:
@@ -429,7 +431,9 @@ def _store(db):
 
     if db != ":memory:" and not Path(db).exists():
         raise click.UsageError(f"no database at {db}")
-    return open_store(db)
+    store = open_store(db)
+    click.get_current_context().call_on_close(store.close)
+    return store
 
 
 @main.command()

@@ -71,6 +71,14 @@ def test_run_applies_events_and_rejects_lines_12_and_13(crm):
     assert {p.suffix for p in Path(crm.outbox).iterdir()} == {".eml"}
 
 
+def test_commands_close_the_database_and_leave_no_log_behind(crm):
+    # in-process, as every CliRunner test: a store left open would keep its -wal file
+    assert crm.run().code == 3
+    assert not Path(f"{crm.db}-wal").exists()
+    crm.export()
+    assert not Path(f"{crm.db}-wal").exists()
+
+
 def test_rerun_applies_nothing_new_and_leaves_the_store_unchanged(crm):
     assert crm.run().code == 3
     before = crm.export()

@@ -101,6 +101,7 @@ class Engine:
     ):
         self.checked = checked
         self.store = open_store(store) if isinstance(store, str) else store
+        self._owns_store = isinstance(store, str)  # a Store passed in is the caller's to close
         self.clock = clock or SystemClock()
         self.timezone = ZoneInfo(timezone)
         # A declared secret's value comes from the host, else from LEADFLOW_SECRET_<NAME>.
@@ -160,6 +161,17 @@ class Engine:
     def from_files(cls, paths: Iterable[str | Path], **options) -> Engine:
         sources = {str(p): Path(p).read_text("utf-8") for p in paths}
         return cls(load_program(sources), **options)
+
+    def close(self) -> None:
+        """Close the store the engine opened (a path or URL; a `Store` passed in is left open)."""
+        if self._owns_store:
+            self.store.close()
+
+    def __enter__(self) -> Engine:
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()
 
     # ---- host functions --------------------------------------------------------------------
     def bind(self, name: str, function: Callable) -> None:

@@ -36,7 +36,10 @@ def main(scripts, db: str | None, **options) -> None:
     from leadflow.repl.app import history_file, run_lines, run_prompt
 
     session = open_session(scripts, db, **options)
-    if sys.stdin.isatty() and sys.stdout.isatty():
-        run_prompt(session, history=history_file())
-    else:
-        run_lines(session, sys.stdin)
+    try:
+        if sys.stdin.isatty() and sys.stdout.isatty():
+            run_prompt(session, history=history_file())
+        else:
+            run_lines(session, sys.stdin)
+    finally:
+        session.store.close()  # the session opened it from --db (or in memory)
