@@ -582,6 +582,8 @@ class Engine:
 
 
 EVENT_KEYS = frozenset({"event", "contact", "record", "at", "data", "id"})
+
+
 class _EngineUnit:
     """What `Engine.unit` returns: a store unit with the engine's context pointed at it.
 
