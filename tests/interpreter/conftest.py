@@ -6,15 +6,6 @@ from engine_support import make_engine
 
 
 @pytest.fixture
-def engine_for():
-    """engine_for(script, **options) -> Engine on a fresh in-memory store and a simulated clock."""
-    engines = []
-
-    def build(source: str, **options):
-        engine = make_engine(source, **options)
-        engines.append(engine)
-        return engine
-
-    yield build
-    for engine in engines:
-        engine.store.close()
+def engine_factory():
+    """For `engine_for` (tests/conftest.py): the script as given, on a fresh in-memory store."""
+    return make_engine

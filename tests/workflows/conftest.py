@@ -6,15 +6,6 @@ from workflow_support import make_engine
 
 
 @pytest.fixture
-def engine_for():
-    """engine_for(script, **options) -> Engine on an in-memory store and a simulated clock."""
-    engines = []
-
-    def build(source: str, **options):
-        engine = make_engine(source, **options)
-        engines.append(engine)
-        return engine
-
-    yield build
-    for engine in engines:
-        engine.store.close()
+def engine_factory():
+    """For `engine_for` (tests/conftest.py): the script after workflow_support.CONTACT, with a fixed seed."""
+    return make_engine
