@@ -159,9 +159,8 @@ def run_op(store: SqliteStore, model: Model, op, step: int) -> None:
                      if v is not None}
         if kind == "update":
             assert store.update_record(record_id, arg, moment, "test") == expected
-        else:  # the engine's way: the whole new state and the changes it made
-            store.write_changes(record_id, new_props, [(f, old, new, "test") for f, (old, new) in expected.items()],
-                                moment)
+        else:  # the engine's way: the changes it made, which it knows to be changes
+            store.write_changes(record_id, [(f, old, new, "test") for f, (old, new) in expected.items()], moment)
         model.records[record_id] = (type_, new_props)
         for email in (props.get("email"), new_props.get("email")):  # the old and the new lookup
             if _scalar(email):

@@ -42,6 +42,7 @@ from leadflow.interpreter.runtime import DEFAULT_STEP_BUDGET, RunContext
 from leadflow.interpreter.transaction import DEFAULT_CASCADE_LIMIT, Happening, Transaction
 from leadflow.interpreter.validate import normal_email
 from leadflow.store import Store, open_store
+from leadflow.store.series import Interleaved
 from leadflow.syntax import ast
 from leadflow.syntax.walk import walk
 from leadflow.syntax.parser import parse, parse_expr
@@ -208,21 +209,41 @@ class Engine:
     def emit_many(self, events: Iterable[dict], *, batch_size: int = 500,
                   on_result: Callable[[int, EmitResult | LeadflowError], None] | None = None) -> list:
         """Process events (dicts as in an event file) with few commits; a failing event
-        is rolled back alone. Returns, per event, an EmitResult or the error."""
+        is rolled back alone. Returns, per event, an EmitResult or the error; `on_result`
+        hears of each once its batch has committed."""
         results: list = []
+
+        def report(outcomes: list) -> None:
+            for outcome in outcomes:
+                results.append(outcome)
+                if on_result:
+                    on_result(len(results) - 1, outcome)
+
         pending = iter(events)
-        while chunk := list(itertools.islice(pending, batch_size)):
-            with self.store.batch():
-                self._prefetch_contacts(chunk)
-                for item in chunk:
+        chunk = list(itertools.islice(pending, batch_size))
+        # Each batch commits on a writer thread while the next one runs (store/series.py).
+        with self.store.batch_series() as series:
+            while chunk:
+                upcoming = list(itertools.islice(pending, batch_size))
+                while True:
                     try:
-                        outcome = self.emit_record(item)
-                    except LeadflowError as error:
-                        outcome = error
-                    results.append(outcome)
-                    if on_result:
-                        on_result(len(results) - 1, outcome)
+                        self._prefetch_contacts(chunk)
+                        outcomes = [self._outcome_of(item) for item in chunk]
+                        self._prefetch_contacts(upcoming)  # now, while the connection is ours
+                        series.next(partial(report, outcomes))
+                        break
+                    except Interleaved:
+                        # Another process committed between two batches: this one read a state it
+                        # may have changed. Nothing of it was stored or reported; run it again.
+                        series.restart()
+                chunk = upcoming
         return results
+
+    def _outcome_of(self, item) -> EmitResult | LeadflowError:
+        try:
+            return self.emit_record(item)
+        except LeadflowError as error:
+            return error
 
     def _prefetch_contacts(self, items: list) -> None:
         """Let the store read the contacts of a batch's events with one query, not one each."""

@@ -87,9 +87,7 @@ class Transaction:
         for rid in [record_id] if record_id is not None else list(self.dirty):
             changes = self.dirty.pop(rid, None)
             if changes:
-                props = dict(self.cache[rid][1])
-                del props["id"], props["created_at"], props["updated_at"]  # the store keeps them itself
-                self.store.write_changes(rid, props, changes, self.at)
+                self.store.write_changes(rid, changes, self.at)
 
     def props(self, record_id: int) -> dict:
         return self.load(record_id)[1]

@@ -153,6 +153,14 @@ class Store(Protocol):
         """Group many units into one commit; each unit still rolls back alone."""
         ...
 
+    def batch_series(self) -> AbstractContextManager[Any]:
+        """Batches one after another: the yielded series' `next(on_committed)` ends
+        one batch and starts the next, and calls `on_committed` once that batch has
+        committed, perhaps later (SQLite commits on a second thread: series.py).
+        Its `restart()` answers `series.Interleaved`: the batch in progress is
+        dropped, to be run again."""
+        ...
+
     # -- records -------------------------------------------------------------
 
     def create_record(self, type: str, props: dict[str, Any], at: dt.datetime, cause: str) -> Record:
@@ -180,12 +188,10 @@ class Store(Protocol):
         """Every record of `type` whose `field` equals `value`, by id (reverse associations)."""
         ...
 
-    def write_changes(
-        self, record_id: int, props: dict[str, Any], changes: list[tuple[str, Any, Any, str]], at: dt.datetime
-    ) -> None:
-        """Store `props` as the record's whole state, with one "set" history entry
-        per (field, old, new, cause) in `changes`. For a caller that already holds
-        the record (the engine's transaction): no read, one write."""
+    def write_changes(self, record_id: int, changes: list[tuple[str, Any, Any, str]], at: dt.datetime) -> None:
+        """Apply `changes`, (field, old, new, cause) in order (None removes), with one
+        "set" history entry each. For a caller that already holds the record and
+        knows what changed (the engine's transaction): no comparison, one write."""
         ...
 
     def update_record(

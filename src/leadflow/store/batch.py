@@ -84,10 +84,9 @@ from typing import TYPE_CHECKING, Any
 from leadflow.errors import InputError
 from leadflow.store.base import Record
 from leadflow.store.codec import (
-    JSON_SCALARS, dump_value, email_of, encode_json, merge_changes, storable, storable_name, storable_names,
+    dump_value, email_of, encode_json, merge_changes, storable, storable_name, storable_names, with_changes,
 )
 from leadflow.store.overlay import Entry, KnownKeys, Overlay
-from leadflow.values import to_json_value
 
 if TYPE_CHECKING:
     from leadflow.store.sqlite import SqliteStore
@@ -361,11 +360,11 @@ class Batch:
             overlay.remember(row[0], row[1:])
         return row[0]
 
-    def write_changes(
-        self, record_id: int, props: dict[str, Any], changes: list[tuple[str, Any, Any, str]], stamp: str
-    ) -> None:
-        # to_json_value of the dict, in one pass with dropping the Nones
-        encoded = {k: v if type(v) in JSON_SCALARS else to_json_value(v) for k, v in props.items() if v is not None}
+    def write_changes(self, record_id: int, changes: list[tuple[str, Any, Any, str]], stamp: str) -> None:
+        entry = self._entry(record_id)
+        if entry is None:
+            raise InputError(f"no record with id {record_id}")
+        encoded = with_changes(entry[1], changes)  # only what changed is encoded again
         text = storable(encode_json(encoded))
         history = []
         email_changed = False
@@ -374,9 +373,6 @@ class Batch:
             old, new = dump_value(old), dump_value(new)
             storable_names(field, old, new, cause)
             history.append((record_id, stamp, "set", field, old, new, cause))
-        entry = self._entry(record_id)
-        if entry is None:
-            raise InputError(f"no record with id {record_id}")
         self._write(record_id, entry, encoded, text, stamp, email_changed, history)
 
     def update_record(

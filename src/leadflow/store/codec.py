@@ -146,6 +146,18 @@ def storable_names(*values: str) -> None:
         storable_name(value)
 
 
+def with_changes(props: dict[str, Any], changes: list[tuple[str, Any, Any, str]]) -> dict[str, Any]:
+    """Stored (encoded) props with the engine's changes (field, old, new, cause)
+    applied in order, as a new dict; a new value of None removes the property."""
+    new_props = dict(props)
+    for field, _, new, _ in changes:
+        if new is None:
+            new_props.pop(field, None)
+        else:
+            new_props[field] = new if type(new) in JSON_SCALARS else to_json_value(new)
+    return new_props
+
+
 def merge_changes(props: dict[str, Any], changes: dict[str, Any]):
     """Apply `changes` (runtime values) to `props` (stored, encoded form).
 

@@ -24,7 +24,8 @@ from leadflow.store.base import EventEntry, HistoryEntry, Record
 from leadflow.store.batch import EVENT_ROWS, JOIN_LIST, LEAVE_LIST, LIST_ROWS
 from leadflow.store.overlay import KnownKeys
 from leadflow.store.codec import (
-    dump_value, email_of, encode_json, json_path, load_value, merge_changes, parse_utc, utc_text,
+    decode_json, dump_value, email_of, encode_json, json_path, load_value, merge_changes, parse_utc, utc_text,
+    with_changes,
 )
 from leadflow.store.checkpointer import Checkpointer
 from leadflow.store.schema import migrate
@@ -44,7 +45,8 @@ class SqliteStore(SqliteUnits, SqliteOutbox, SqliteRuns):
 
     def __init__(self, path: str | os.PathLike[str] = ":memory:"):
         self.path = os.fspath(path)
-        self._conn = sqlite3.connect(self.path, isolation_level=None, cached_statements=256)
+        # Used from a second thread only by a batch series, one thread at a time (series.py).
+        self._conn = sqlite3.connect(self.path, isolation_level=None, cached_statements=256, check_same_thread=False)
         self._depth = 0
         self._batch = None
         self._known_keys = KnownKeys()
@@ -217,21 +219,21 @@ class SqliteStore(SqliteUnits, SqliteOutbox, SqliteRuns):
         return changed
 
     @atomic
-    def write_changes(
-        self, record_id: int, props: dict[str, Any], changes: list[tuple[str, Any, Any, str]], at: dt.datetime
-    ) -> None:
+    def write_changes(self, record_id: int, changes: list[tuple[str, Any, Any, str]], at: dt.datetime) -> None:
         stamp = utc_text(at)
         if self._batch is not None:
-            return self._batch.write_changes(record_id, props, changes, stamp)
-        encoded = to_json_value({k: v for k, v in props.items() if v is not None})
+            return self._batch.write_changes(record_id, changes, stamp)
+        row = self._conn.execute("SELECT props FROM records WHERE id = ?", (record_id,)).fetchone()
+        if row is None:
+            raise InputError(f"no record with id {record_id}")
+        encoded = with_changes(decode_json(row[0]), changes)
         if any(field == "email" for field, *_ in changes):
             sql = "UPDATE records SET props = ?, email = ?, updated_at = ? WHERE id = ?"
             params: tuple = (encode_json(encoded), email_of(encoded), stamp, record_id)
         else:
             sql = "UPDATE records SET props = ?, updated_at = ? WHERE id = ?"
             params = (encode_json(encoded), stamp, record_id)
-        if self._conn.execute(sql, params).rowcount != 1:
-            raise InputError(f"no record with id {record_id}")
+        self._conn.execute(sql, params)
         self._conn.executemany(
             "INSERT INTO history(record_id, at, kind, field, old, new, cause) VALUES (?, ?, 'set', ?, ?, ?, ?)",
             [(record_id, stamp, field, dump_value(old), dump_value(new), cause) for field, old, new, cause in changes],

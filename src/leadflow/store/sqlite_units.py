@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING
 from leadflow.store.batch import PENDING, Batch, BufferedUnit
 from leadflow.store.checkpointer import Checkpointer
 from leadflow.store.overlay import KnownKeys
+from leadflow.store.series import CAN_HAND_OFF, BatchSeries, JoinedSeries
 
 if TYPE_CHECKING:
     from leadflow.store.sqlite import SqliteStore
@@ -89,6 +90,21 @@ class SqliteUnits:
             batch.committed()
             if self._checkpointer is not None:
                 self._checkpointer.batch_committed()
+
+    @contextmanager
+    def batch_series(self) -> Iterator[BatchSeries | JoinedSeries]:
+        """Batches one after another, each committed on a writer thread while the
+        caller goes on with the next (series.py)."""
+        if self._depth:  # already inside a transaction: it decides
+            yield JoinedSeries()
+            return
+        series = BatchSeries(self, CAN_HAND_OFF)
+        try:
+            yield series
+        except BaseException:
+            series.end(by_exception=True)
+            raise
+        series.end(by_exception=False)
 
     def _writing(self, flush_own: bool = False) -> None:
         """Before SQL that writes: in a batch, flush and open savepoints as batch.py says."""

@@ -1,0 +1,279 @@
+"""A series of batches whose commits run on a second thread (`SqliteStore.batch_series()`).
+
+`Engine.emit_many` runs its events in batches of a few hundred. Within a
+batch the hot-path writes wait in memory (batch.py); at its end they are
+written and committed, and that SQL work (record updates, history and event
+rows, the commit's page writes) was about a third of an event's time. In a
+series, the batch hands those rows to a writer thread and the caller goes on
+with the next batch meanwhile: SQLite releases the GIL while it runs a
+statement, so the two overlap on the machine's two cores.
+
+How it stays correct
+  * One Batch, one overlay, for the whole series: the overlay is the truth
+    for what it holds (batch.py), so the next batch reads its records there
+    while their rows are still on their way to SQL. Hand-offs are
+    flushes that also commit.
+  * One connection, used by one thread at a time: while the writer runs, the
+    store's connection is a `GuardedConnection`, and any SQL the caller runs
+    (a record the overlay lacks, a new contact, a savepoint) first waits for
+    the writer. So SQL always shows every batch handed off before.
+  * The writer thread needs the GIL only between statements: each table's
+    rows go in one statement, as one JSON array read with `json_each`
+    (`executemany` would take the GIL back for every row, and with the
+    caller busy each take can wait a whole switch interval). The rarer
+    tables (lists, runs, effects, email changes) are written by the caller
+    before the hand-off. During a series the switch interval is
+    SWITCH_INTERVAL, so the writer gets the GIL back quickly between its
+    statements.
+  * After committing, the writer begins the next transaction at once, so
+    the write lock is held from batch to batch as a single batch holds it.
+    Another connection may commit in the instant between: `PRAGMA
+    data_version` tells, and then the batch in progress was computed from a
+    state that may be stale. The caller's next SQL raises `Interleaved`, and
+    `Engine.emit_many` runs that batch again from what is committed
+    (`restart`). Nothing of it reached SQL or was reported.
+  * The caller learns that a batch committed when it next waits for the
+    writer, at the end of the following batch or of the series; only then
+    does `next`'s callback run (emit_many reports results from it). A batch
+    whose commit fails is rolled back, and its error is raised to the
+    caller: nothing after it is committed.
+
+Measured on the events benchmark: see benchmarks/README.md.
+"""
+from __future__ import annotations
+
+import sqlite3
+import sys
+import threading
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from leadflow.store.batch import Batch, _Level
+from leadflow.store.codec import encode_json
+
+if TYPE_CHECKING:
+    from leadflow.store.sqlite import SqliteStore
+
+SWITCH_INTERVAL = 0.0005  # seconds; Python's default, 0.005, left the writer waiting for the GIL
+
+# `->>` needs SQLite 3.38; with an older one the series commits each batch itself.
+CAN_HAND_OFF = sqlite3.sqlite_version_info >= (3, 38, 0)
+
+# One statement per table, over a JSON array of rows (the columns of batch.py's statements).
+UPDATE_ROWS = (
+    "UPDATE records SET props = j.value->>0, updated_at = j.value->>1"
+    " FROM json_each(?) AS j WHERE records.id = j.value->>2"
+)
+HISTORY_ROWS = (
+    "INSERT INTO history(record_id, at, kind, field, old, new, cause)"
+    " SELECT value->>0, value->>1, value->>2, value->>3, value->>4, value->>5, value->>6 FROM json_each(?)"
+)
+EVENT_ROWS = (
+    "INSERT INTO events(key, name, record_id, at, data)"
+    " SELECT value->>0, value->>1, value->>2, value->>3, value->>4 FROM json_each(?)"
+)
+
+
+class Interleaved(Exception):
+    """Another connection committed between two batches of a series: the batch in
+    progress may have read what it changed, and must run again (`BatchSeries.restart`)."""
+
+
+class BatchSeries:
+    """What `SqliteStore.batch_series()` yields: one batch open at a time, each
+    ended by `next`, which commits it (on the writer thread) and opens the next."""
+
+    def __init__(self, store: SqliteStore, hand_off: bool):
+        self.store = store
+        self.conn = conn = store._conn
+        self.hand_off = hand_off
+        self.thread: threading.Thread | None = None
+        self.error: BaseException | None = None  # the writer's
+        self.interleaved = False  # found by the writer, not yet raised
+        self.stale = False  # raised, not yet restarted
+        self.committing: Callable[[], None] | None = None  # the callback of the batch on its way
+        self.committed = False  # whether the writer committed it
+        self.reports: list[Callable[[], None]] = []  # callbacks of committed batches, run by next and end
+        conn.execute("BEGIN IMMEDIATE")
+        self.version = self._data_version()
+        self.switch_interval = sys.getswitchinterval()
+        if hand_off:
+            store._conn = GuardedConnection(conn, self)
+            sys.setswitchinterval(min(self.switch_interval, SWITCH_INTERVAL))
+        store._depth = 1
+        self.batch = store._batch = Batch(store)
+
+    def end(self, by_exception: bool) -> None:
+        """Leave the series. The batch in progress is committed if it is sound, even when
+        leaving by an exception (as `batch()` commits the units that completed)."""
+        self.settle(quietly=True)
+        self._report()
+        conn, sound = self.conn, self.error is None and not self.stale
+        if sound and self.interleaved:
+            # The batch in progress ran no SQL since (that would have raised): only what it
+            # holds in memory was computed from a state another connection has changed.
+            sound = not by_exception and not self.batch.levels[0].pending()
+            self.interleaved = False
+        try:
+            if sound:
+                self.batch.flush(self.batch.levels[0])
+                conn.execute("COMMIT")
+                self.batch.committed()
+                if self.store._checkpointer is not None:
+                    self.store._checkpointer.batch_committed()
+        except BaseException:
+            sound = False
+            if not by_exception:
+                raise
+        finally:
+            store = self.store
+            store._conn, store._depth, store._batch = conn, 0, None
+            sys.setswitchinterval(self.switch_interval)
+            if not sound:
+                store._known_keys.forget()
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+            if not by_exception:
+                if self.error is not None:
+                    raise self.error
+                if not sound:
+                    raise Interleaved("another connection wrote to the database during the batch")
+
+    # -- the caller's side ---------------------------------------------------
+
+    def next(self, on_committed: Callable[[], None]) -> None:
+        """End the batch: commit it, and call `on_committed` once it is (perhaps
+        later, at a following `next` or the end of the series)."""
+        self.settle()
+        self._report()
+        if self.stale:  # Interleaved was raised and swallowed (a rule's `except`): still stale
+            raise Interleaved("another connection wrote to the database during the batch")
+        level = self.batch.levels[0]
+        if not self.hand_off:
+            self.batch.flush(level)
+            self.conn.execute("COMMIT")
+            self._committed(on_committed)
+            self._report()
+            self._begin_next()
+            return
+        statements = self._take_hot_rows(level)
+        self.batch.flush(level)  # what is left: the rarer tables, here and now
+        self.committing, self.committed = on_committed, False
+        self.thread = threading.Thread(target=self._write, args=(statements,), name="leadflow-writer", daemon=True)
+        self.thread.start()
+
+    def restart(self) -> None:
+        """After Interleaved: drop the batch in progress and start it again from what is committed."""
+        self.settle(quietly=True)
+        self.stale = self.interleaved = False
+        if self.conn.in_transaction:
+            self.conn.execute("ROLLBACK")
+        self.conn.execute("BEGIN IMMEDIATE")
+        self.version = self._data_version()
+        self.store._known_keys.forget()
+        self.batch = self.store._batch = Batch(self.store)  # a new overlay, read from what is committed
+
+    def settle(self, quietly: bool = False) -> None:
+        """Wait for the writer; raise its error, or Interleaved once, unless `quietly`."""
+        thread = self.thread
+        if thread is not None:
+            thread.join()
+            self.thread = None
+        if self.committing is not None and self.committed:
+            self._committed(self.committing)  # reported by the next `next` or `end`, not in mid-batch
+        self.committing = None
+        if quietly:
+            return
+        if self.error is not None:
+            raise self.error
+        if self.interleaved:
+            self.interleaved, self.stale = False, True
+            raise Interleaved("another connection wrote to the database during the batch")
+
+    def _committed(self, on_committed: Callable[[], None]) -> None:
+        # The overlay's keys go to KnownKeys when it is forgotten or the series ends:
+        # it also holds the keys of the batch in progress, which may yet be rolled back.
+        if self.store._checkpointer is not None:
+            self.store._checkpointer.batch_committed()
+        self.reports.append(on_committed)
+
+    def _report(self) -> None:
+        reports, self.reports = self.reports, []
+        for report in reports:
+            report()
+
+    def _take_hot_rows(self, level: _Level) -> list[tuple[str, str]]:
+        """The level's plain record updates, history and event rows, as JSON for the writer."""
+        statements = []
+        plain = [(text, stamp, record_id) for record_id, (text, _, stamp, email_changed) in sorted(level.updates.items())
+                 if not email_changed]
+        if plain:
+            statements.append((UPDATE_ROWS, encode_json(plain)))
+            level.updates = {record_id: row for record_id, row in level.updates.items() if row[3]}
+        if level.history:
+            statements.append((HISTORY_ROWS, encode_json(level.history)))
+            level.history = []
+        if level.events:
+            statements.append((EVENT_ROWS, encode_json(level.events)))
+            level.events = []
+        return statements
+
+    # -- the writer's side ---------------------------------------------------
+
+    def _write(self, statements: list[tuple[str, str]]) -> None:
+        conn = self.conn
+        try:
+            for sql, rows in statements:
+                conn.execute(sql, (rows,))
+            conn.execute("COMMIT")
+            self.committed = True
+        except BaseException as error:  # all of the batch or nothing
+            self.error = error
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            return
+        try:
+            self._begin_next()
+        except BaseException as error:  # the batch is committed; the series cannot go on
+            self.error = error
+
+    def _begin_next(self) -> None:
+        self.conn.execute("BEGIN IMMEDIATE")
+        self._check_version()
+
+    def _check_version(self) -> None:
+        version = self._data_version()
+        if version != self.version:  # committed by another connection since our last BEGIN
+            self.version = version
+            self.interleaved = True
+
+    def _data_version(self) -> int:
+        return self.conn.execute("PRAGMA data_version").fetchone()[0]
+
+
+class GuardedConnection:
+    """The store's connection during a series: every use waits for the writer first."""
+
+    __slots__ = ("_conn", "_series")
+
+    def __init__(self, conn: sqlite3.Connection, series: BatchSeries):
+        self._conn, self._series = conn, series
+
+    def execute(self, *args):
+        self._series.settle()
+        return self._conn.execute(*args)
+
+    def executemany(self, *args):
+        self._series.settle()
+        return self._conn.executemany(*args)
+
+    def __getattr__(self, name: str):
+        self._series.settle()
+        return getattr(self._conn, name)
+
+
+class JoinedSeries:
+    """A series inside an open transaction or batch: that one commits; `next` only reports."""
+
+    def next(self, on_committed: Callable[[], None]) -> None:
+        on_committed()

@@ -1,0 +1,143 @@
+"""SqliteStore.batch_series(): batches committed on a writer thread (store/series.py).
+
+While the writer commits one batch the caller runs the next: every SQL the
+caller runs meanwhile must see the batches before it, a commit that fails
+must take nothing after it along, and another connection committing in the
+instant between two batches must not have its write lost. (That a series of
+batches gives what the events give one by one, creates and email changes
+included: tests/interpreter/test_engine_batches.py.)
+"""
+from __future__ import annotations
+
+import sqlite3
+import sys
+
+import pytest
+
+from leadflow import Engine, SimulatedClock
+from leadflow.store import SqliteStore
+from leadflow.store import series as series_module
+from leadflow.store import sqlite_units
+
+from store_support import at
+
+SCRIPT = """
+object contact { email: email  score: number = 0 }
+event visit { points: number }
+rule "score" when visit then increment score by event.points
+"""
+
+
+def visits(*who_points: tuple[str, int]) -> list[dict]:
+    return [{"event": "visit", "contact": who, "data": {"points": points}, "id": f"v{i}"}
+            for i, (who, points) in enumerate(who_points)]
+
+
+def engine_on(path) -> Engine:
+    return Engine.from_source(SCRIPT, store=str(path), clock=SimulatedClock(at(0)))
+
+
+def contents(store: SqliteStore) -> list:
+    conn = store._conn
+    return [conn.execute(f"SELECT * FROM {table} ORDER BY id").fetchall() for table in ("records", "history", "events")]
+
+
+def test_sql_during_a_series_sees_the_batches_handed_off(store):
+    ann = store.create_record("contact", {"email": "ann@x.io", "score": 1}, at(0), "import")
+    committed = []
+    with store.batch_series() as series:
+        with store.transaction():
+            assert store.log_event("e1", "visit", ann.id, at(1), {})
+            store.write_changes(ann.id, [("score", 1, 2, "rule")], at(1))
+        series.next(lambda: committed.append(1))
+        # SQL of the next batch waits for the writer: the rows are there.
+        assert [h.new for h in store.history(ann.id)][-1] == 2
+        assert [e.key for e in store.events()] == ["e1"]
+        assert committed == []  # reported by the next `next`, not in the middle of a batch
+        with store.transaction():
+            store.write_changes(ann.id, [("score", 2, 3, "rule")], at(2))
+        series.next(lambda: committed.append(2))
+        assert committed == [1]
+    assert committed == [1, 2]
+    assert store.get_record(ann.id).props["score"] == 3
+    assert not store._conn.in_transaction and store._batch is None
+
+
+def test_a_series_restores_the_connection_and_the_switch_interval(store):
+    before = sys.getswitchinterval()
+    conn = store._conn
+    with store.batch_series() as series:
+        assert sys.getswitchinterval() <= series_module.SWITCH_INTERVAL
+        series.next(lambda: None)
+    assert store._conn is conn and sys.getswitchinterval() == before
+
+
+def test_a_series_inside_a_batch_leaves_the_commit_to_it(store):
+    reported = []
+    with store.batch():
+        with store.batch_series() as series:
+            series.next(lambda: reported.append("done"))
+        assert store._conn.in_transaction  # still the outer batch's
+    assert reported == ["done"]
+
+
+def test_without_a_writer_thread_the_series_gives_the_same(tmp_path, monkeypatch):
+    lines = visits(*[(f"c{i % 7}@x.io", i) for i in range(40)])
+    with engine_on(tmp_path / "writer.db") as engine:
+        on_thread = [r.record_id for r in engine.emit_many(lines, batch_size=6)]
+        expected = contents(engine.store)
+    monkeypatch.setattr(sqlite_units, "CAN_HAND_OFF", False)  # SQLite before 3.38 has no ->>
+    with engine_on(tmp_path / "serial.db") as engine:
+        assert [r.record_id for r in engine.emit_many(lines, batch_size=6)] == on_thread
+        assert contents(engine.store) == expected
+
+
+def test_a_write_by_another_connection_between_two_batches_is_not_lost(tmp_path, monkeypatch):
+    """The writer commits batch 1; another process commits in the instant before the
+    writer begins the next transaction; batch 2 had already read ann from memory."""
+    path = tmp_path / "crm.db"
+    engine = engine_on(path)
+    engine.emit_many(visits(("ann@x.io", 1)), batch_size=1)  # ann exists, score 1
+    write_between = [True]
+    begin_next = series_module.BatchSeries._begin_next
+
+    def others_write_first(series):
+        if write_between and series.hand_off:
+            write_between.clear()
+            with sqlite3.connect(path) as other:
+                other.execute("UPDATE records SET props = json_set(props, '$.score', 100) WHERE id = 1")
+        begin_next(series)
+
+    monkeypatch.setattr(series_module.BatchSeries, "_begin_next", others_write_first)
+    reported = []
+    lines = [{**line, "id": f"w{i}"} for i, line in enumerate(visits(("ann@x.io", 1), ("ann@x.io", 1)))]
+    results = engine.emit_many(lines, batch_size=1, on_result=lambda i, r: reported.append(i))
+    assert not write_between  # the other write did happen between the batches
+    assert engine.store.get_record(1).props["score"] == 101  # 1 + 1, then 100, then + 1
+    assert [r.duplicate for r in results] == [False, False] and reported == [0, 1]
+    engine.close()
+
+
+def test_a_batch_whose_commit_fails_takes_nothing_after_it_along(tmp_path):
+    path = tmp_path / "crm.db"
+    lines = visits(*[(f"c{i % 5}@x.io", 1) for i in range(12)])
+    with engine_on(tmp_path / "clean.db") as clean:
+        clean.emit_many(lines, batch_size=4)
+        expected = contents(clean.store)
+    engine = engine_on(path)
+    engine.emit_many(lines[:1], batch_size=4)  # the contacts' table exists, with c0
+    # The writer's INSERT of the second batch's event rows fails inside SQLite, as a full disk would.
+    engine.store._conn.execute(
+        "CREATE TRIGGER boom BEFORE INSERT ON events WHEN NEW.key = 'v6'"
+        " BEGIN SELECT RAISE(ABORT, 'the disk is full'); END"
+    )
+    reported = []
+    with pytest.raises(sqlite3.Error, match="the disk is full"):
+        engine.emit_many(lines, batch_size=4, on_result=lambda i, r: reported.append(r.duplicate))
+    assert reported == [True, False, False, False]  # the first batch only: committed and reported
+    keys = [e.key for e in engine.store.events()]
+    assert keys == ["v0", "v1", "v2", "v3"]  # nothing of the second batch, nor of the third
+    engine.store._conn.execute("DROP TRIGGER boom")
+    engine.emit_many(lines, batch_size=4)  # the re-run applies the rest, once
+    assert contents(engine.store) == expected
+    engine.close()
