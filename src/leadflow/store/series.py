@@ -18,9 +18,9 @@ How it stays correct
     (a record the overlay lacks, a new contact, a savepoint) first waits for
     the writer. So SQL always shows every batch handed off before.
   * The writer thread needs the GIL only between statements: each table's
-    rows go in one statement, as one JSON array read with `json_each`
-    (`executemany` would take the GIL back for every row, and with the
-    caller busy each take can wait a whole switch interval). The rarer
+    rows go in a few statements of up to 512 rows each (`executemany` would
+    take the GIL back for every row, and with the caller busy each take can
+    wait a whole switch interval). The rarer
     tables (lists, runs, effects, email changes) are written by the caller
     before the hand-off. During a series the switch interval is
     SWITCH_INTERVAL, so the writer gets the GIL back quickly between its
@@ -42,6 +42,8 @@ Measured on the events benchmark: see benchmarks/README.md.
 """
 from __future__ import annotations
 
+import functools
+import itertools
 import sqlite3
 import sys
 import threading
@@ -49,29 +51,43 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from leadflow.store.batch import Batch, _Level
-from leadflow.store.codec import encode_json
 
 if TYPE_CHECKING:
     from leadflow.store.sqlite import SqliteStore
 
 SWITCH_INTERVAL = 0.0005  # seconds; Python's default, 0.005, left the writer waiting for the GIL
 
-# `->>` needs SQLite 3.38; with an older one the series commits each batch itself.
-CAN_HAND_OFF = sqlite3.sqlite_version_info >= (3, 38, 0)
+# UPDATE ... FROM needs SQLite 3.33; with an older one the series commits each batch itself.
+CAN_HAND_OFF = sqlite3.sqlite_version_info >= (3, 33, 0)
 
-# One statement per table, over a JSON array of rows (the columns of batch.py's statements).
+# Each table's rows go in few statements of many rows each: `INSERT ... VALUES (...), (...)`,
+# and for records an UPDATE from such a VALUES list (the columns of batch.py's statements).
+# Chunks of fixed sizes, largest first, keep the statements few and their texts cached.
+CHUNKS = (512, 128, 32, 8, 2, 1)  # rows; 512 * 7 parameters is well under SQLite's 32,766
 UPDATE_ROWS = (
-    "UPDATE records SET props = j.value->>0, updated_at = j.value->>1"
-    " FROM json_each(?) AS j WHERE records.id = j.value->>2"
+    "UPDATE records SET props = v.column1, updated_at = v.column2 FROM (VALUES {}) AS v WHERE records.id = v.column3",
+    3,
 )
-HISTORY_ROWS = (
-    "INSERT INTO history(record_id, at, kind, field, old, new, cause)"
-    " SELECT value->>0, value->>1, value->>2, value->>3, value->>4, value->>5, value->>6 FROM json_each(?)"
-)
-EVENT_ROWS = (
-    "INSERT INTO events(key, name, record_id, at, data)"
-    " SELECT value->>0, value->>1, value->>2, value->>3, value->>4 FROM json_each(?)"
-)
+HISTORY_ROWS = ("INSERT INTO history(record_id, at, kind, field, old, new, cause) VALUES {}", 7)
+EVENT_ROWS = ("INSERT INTO events(key, name, record_id, at, data) VALUES {}", 5)
+
+
+@functools.lru_cache(maxsize=64)
+def _statement(template: str, columns: int, rows: int) -> str:
+    row = "(" + ", ".join("?" * columns) + ")"
+    return template.format(", ".join([row] * rows))
+
+
+def statements(table: tuple[str, int], rows: list[tuple]) -> list[tuple[str, list]]:
+    """`rows` as a few (SQL, flat parameters) pairs, in order."""
+    template, columns = table
+    out, start = [], 0
+    for size in CHUNKS:
+        while len(rows) - start >= size:
+            chunk = rows[start:start + size]
+            out.append((_statement(template, columns, size), list(itertools.chain.from_iterable(chunk))))
+            start += size
+    return out
 
 
 class Interleaved(Exception):
@@ -202,29 +218,29 @@ class BatchSeries:
         for report in reports:
             report()
 
-    def _take_hot_rows(self, level: _Level) -> list[tuple[str, str]]:
-        """The level's plain record updates, history and event rows, as JSON for the writer."""
-        statements = []
+    def _take_hot_rows(self, level: _Level) -> list[tuple[str, list]]:
+        """The level's plain record updates, history and event rows, as statements for the writer."""
+        out = []
         plain = [(text, stamp, record_id) for record_id, (text, _, stamp, email_changed) in sorted(level.updates.items())
                  if not email_changed]
         if plain:
-            statements.append((UPDATE_ROWS, encode_json(plain)))
+            out += statements(UPDATE_ROWS, plain)
             level.updates = {record_id: row for record_id, row in level.updates.items() if row[3]}
         if level.history:
-            statements.append((HISTORY_ROWS, encode_json(level.history)))
+            out += statements(HISTORY_ROWS, level.history)
             level.history = []
         if level.events:
-            statements.append((EVENT_ROWS, encode_json(level.events)))
+            out += statements(EVENT_ROWS, level.events)
             level.events = []
-        return statements
+        return out
 
     # -- the writer's side ---------------------------------------------------
 
-    def _write(self, statements: list[tuple[str, str]]) -> None:
+    def _write(self, statements: list[tuple[str, list]]) -> None:
         conn = self.conn
         try:
-            for sql, rows in statements:
-                conn.execute(sql, (rows,))
+            for sql, params in statements:
+                conn.execute(sql, params)
             conn.execute("COMMIT")
             self.committed = True
         except BaseException as error:  # all of the batch or nothing
