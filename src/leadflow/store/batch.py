@@ -72,6 +72,8 @@ Cost
   record), which the flush and the WAL commit pay for whatever the number
   of statements. Statement count was the smaller part; the write-behind
   also spares the savepoints, the per-event executes and the key SELECTs.
+  `emit_many` runs its batches as a series (series.py): each hands these
+  writes and its commit to a second thread and the next batch goes on.
 
 The overlay is a cache: between units, once it holds OVERLAY_LIMIT records,
 the batch flushes and forgets it, so a long batch (an import) stays small.
