@@ -141,3 +141,17 @@ def test_a_batch_whose_commit_fails_takes_nothing_after_it_along(tmp_path):
     engine.emit_many(lines, batch_size=4)  # the re-run applies the rest, once
     assert contents(engine.store) == expected
     engine.close()
+
+
+def test_a_series_that_cannot_start_leaves_the_store_as_it_was(store, monkeypatch):
+    conn, before = store._conn, sys.getswitchinterval()
+
+    def unreadable(_store):
+        raise sqlite3.OperationalError("disk I/O error")
+
+    monkeypatch.setattr(series_module, "Batch", unreadable)
+    with pytest.raises(sqlite3.OperationalError):
+        with store.batch_series():
+            pass
+    assert store._conn is conn and store._batch is None and store._depth == 0
+    assert not conn.in_transaction and sys.getswitchinterval() == before

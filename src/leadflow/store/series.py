@@ -122,7 +122,12 @@ class BatchSeries:
             store._conn = GuardedConnection(conn, self)
             sys.setswitchinterval(min(self.switch_interval, SWITCH_INTERVAL))
         store._depth = 1
-        self.batch = store._batch = Batch(store)
+        try:
+            self.batch = store._batch = Batch(store)
+        except BaseException:
+            self._restore()
+            conn.execute("ROLLBACK")
+            raise
 
     def end(self, by_exception: bool) -> None:
         """Leave the series. The batch in progress is committed if it is sound, even when
@@ -147,11 +152,9 @@ class BatchSeries:
             if not by_exception:
                 raise
         finally:
-            store = self.store
-            store._conn, store._depth, store._batch = conn, 0, None
-            sys.setswitchinterval(self.switch_interval)
+            self._restore()
             if not sound:
-                store._known_keys.forget()
+                self.store._known_keys.forget()
                 if conn.in_transaction:
                     conn.execute("ROLLBACK")
             if not by_exception:
@@ -159,6 +162,12 @@ class BatchSeries:
                     raise self.error
                 if not sound:
                     raise Interleaved("another connection wrote to the database during the batch")
+
+    def _restore(self) -> None:
+        """The store as it was before the series: its own connection, no batch."""
+        store = self.store
+        store._conn, store._depth, store._batch = self.conn, 0, None
+        sys.setswitchinterval(self.switch_interval)
 
     # -- the caller's side ---------------------------------------------------
 
