@@ -95,6 +95,9 @@ def statements(table: tuple[str, int], rows: list[tuple]) -> list[tuple[str, lis
     return out
 
 
+STALE = "another connection wrote to the database during the batch"
+
+
 class Interleaved(Exception):
     """Another connection committed between two batches of a series: the batch in
     progress may have read what it changed, and must run again (`BatchSeries.restart`)."""
@@ -134,34 +137,25 @@ class BatchSeries:
         leaving by an exception (as `batch()` commits the units that completed)."""
         self.settle(quietly=True)
         self._report()
-        conn, sound = self.conn, self.error is None and not self.stale
+        sound = self.error is None and not self.stale
         if sound and self.interleaved:
             # The batch in progress ran no SQL since (that would have raised): only what it
             # holds in memory was computed from a state another connection has changed.
             sound = not by_exception and not self.batch.levels[0].pending()
             self.interleaved = False
+        self._restore()
+        if not sound:
+            self.store._known_keys.forget()
+            if self.conn.in_transaction:
+                self.conn.execute("ROLLBACK")
+            if not by_exception:
+                raise self.error or Interleaved(STALE)
+            return
         try:
-            if sound:
-                self.batch.flush(self.batch.levels[0])
-                conn.execute("COMMIT")
-                self.batch.committed()
-                if self.store._checkpointer is not None:
-                    self.store._checkpointer.batch_committed()
+            self.store._commit_batch(self.batch)
         except BaseException:
-            sound = False
-            if not by_exception:
+            if not by_exception:  # else the exception on its way out says more
                 raise
-        finally:
-            self._restore()
-            if not sound:
-                self.store._known_keys.forget()
-                if conn.in_transaction:
-                    conn.execute("ROLLBACK")
-            if not by_exception:
-                if self.error is not None:
-                    raise self.error
-                if not sound:
-                    raise Interleaved("another connection wrote to the database during the batch")
 
     def _restore(self) -> None:
         """The store as it was before the series: its own connection, no batch."""
@@ -177,7 +171,7 @@ class BatchSeries:
         self.settle()
         self._report()
         if self.stale:  # Interleaved was raised and swallowed (a rule's `except`): still stale
-            raise Interleaved("another connection wrote to the database during the batch")
+            raise Interleaved(STALE)
         level = self.batch.levels[0]
         if not self.hand_off:
             self.batch.flush(level)
@@ -218,7 +212,7 @@ class BatchSeries:
             raise self.error
         if self.interleaved:
             self.interleaved, self.stale = False, True
-            raise Interleaved("another connection wrote to the database during the batch")
+            raise Interleaved(STALE)
 
     def _committed(self, on_committed: Callable[[], None]) -> None:
         # The overlay's keys go to KnownKeys when it is forgotten or the series ends:

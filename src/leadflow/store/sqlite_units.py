@@ -79,17 +79,21 @@ class SqliteUnits:
             if not self._conn.in_transaction:  # SQLite gave up on it (disk full, I/O)
                 self._known_keys.forget()
                 return
-            try:
-                batch.flush(batch.levels[0])
-                self._commit()
-            except BaseException:  # all of the batch or nothing
-                self._known_keys.forget()
-                if self._conn.in_transaction:
-                    self._conn.execute("ROLLBACK")
-                raise
-            batch.committed()
-            if self._checkpointer is not None:
-                self._checkpointer.batch_committed()
+            self._commit_batch(batch)
+
+    def _commit_batch(self, batch: Batch) -> None:
+        """Write what the batch still holds and commit: all of it, or on an error none."""
+        try:
+            batch.flush(batch.levels[0])
+            self._commit()
+        except BaseException:
+            self._known_keys.forget()
+            if self._conn.in_transaction:
+                self._conn.execute("ROLLBACK")
+            raise
+        batch.committed()
+        if self._checkpointer is not None:
+            self._checkpointer.batch_committed()
 
     @contextmanager
     def batch_series(self) -> Iterator[BatchSeries | JoinedSeries]:
