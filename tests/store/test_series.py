@@ -9,8 +9,10 @@ included: tests/interpreter/test_engine_batches.py.)
 """
 from __future__ import annotations
 
+import gc
 import sqlite3
 import sys
+import weakref
 
 import pytest
 
@@ -63,13 +65,39 @@ def test_sql_during_a_series_sees_the_batches_handed_off(store):
     assert not store._conn.in_transaction and store._batch is None
 
 
-def test_a_series_restores_the_connection_and_the_switch_interval(store):
+def test_a_series_restores_the_connection_the_switch_interval_and_the_collector(store):
     before = sys.getswitchinterval()
     conn = store._conn
     with store.batch_series() as series:
         assert sys.getswitchinterval() <= series_module.SWITCH_INTERVAL
+        assert not gc.isenabled()  # automatic collection waits; `next` collects the young
         series.next(lambda: None)
-    assert store._conn is conn and sys.getswitchinterval() == before
+    assert store._conn is conn and sys.getswitchinterval() == before and gc.isenabled()
+
+
+def test_a_series_leaves_a_disabled_collector_disabled(store):
+    gc.disable()
+    try:
+        with store.batch_series() as series:
+            series.next(lambda: None)
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+
+
+def test_cyclic_garbage_made_during_a_series_is_freed_batch_by_batch(store):
+    class Node:
+        pass
+
+    freed = []
+    with store.batch_series() as series:
+        for _ in range(3):
+            node = Node()
+            node.self = node  # a cycle: only the collector frees it
+            weakref.finalize(node, freed.append, 1)
+            del node
+            series.next(lambda: None)
+    assert freed == [1, 1, 1]
 
 
 def test_a_series_inside_a_batch_leaves_the_commit_to_it(store):
@@ -154,4 +182,4 @@ def test_a_series_that_cannot_start_leaves_the_store_as_it_was(store, monkeypatc
         with store.batch_series():
             pass
     assert store._conn is conn and store._batch is None and store._depth == 0
-    assert not conn.in_transaction and sys.getswitchinterval() == before
+    assert not conn.in_transaction and sys.getswitchinterval() == before and gc.isenabled()

@@ -16,7 +16,7 @@ from leadflow.check import types as T
 from leadflow.check.program import CheckedProgram
 from leadflow.errors import LeadflowRuntimeError
 from leadflow.interpreter.compile import Codegen
-from leadflow.interpreter.validate import validate_value, validator
+from leadflow.interpreter.validate import as_is, validate_value, validator
 
 ActionFn = Callable[["object", "Activation"], None]
 
@@ -48,6 +48,18 @@ class ActionCompiler:
 
     def block(self, actions, where: str) -> ActionFn:
         compiled = [(self.action(a, f"{where}/{i}"), a.span) for i, a in enumerate(actions)]
+        if len(compiled) == 1 and self.probe is None:  # most rules: no loop
+            (action, span), = compiled
+
+            def run_one(tx, act):
+                try:
+                    action(tx, act)
+                except LeadflowRuntimeError as error:
+                    if error.span is None:
+                        error.span = span
+                    raise
+
+            return run_one
 
         def run(tx, act):
             for action, span in compiled:
@@ -97,6 +109,8 @@ class ActionCompiler:
         record_of, name = self._target(a.target)
         value_of = self.expr(a.value)
         valid = validator(self.checked.types.get(id(a), T.ANY), name)
+        if len(a.target) == 1 and valid is as_is:  # the usual case: the rule's own record, nothing to check
+            return lambda tx, act: tx.set_prop(act.record_id, name, value_of(act.p, act.ev, act.loc, tx.ctx), act.cause)
 
         def run(tx, act):
             value = value_of(act.p, act.ev, act.loc, tx.ctx)
@@ -112,9 +126,10 @@ class ActionCompiler:
         record_of, name = self._target(a.target)
         amount_of = self.expr(a.amount) if a.amount is not None else (lambda p, ev, loc, ctx: 1)
         sign = -1 if a.decrement else 1
+        own = len(a.target) == 1
 
         def run(tx, act):
-            record_id = record_of(tx, act)
+            record_id = act.record_id if own else record_of(tx, act)
             current = tx.props(record_id).get(name) or 0
             tx.set_prop(record_id, name, current + sign * amount_of(act.p, act.ev, act.loc, tx.ctx), act.cause)
 

@@ -86,7 +86,7 @@ from typing import TYPE_CHECKING, Any
 from leadflow.errors import InputError
 from leadflow.store.base import Record
 from leadflow.store.codec import (
-    dump_value, email_of, encode_json, merge_changes, storable, storable_name, storable_names, with_changes,
+    apply_changes, dump_value, email_of, encode_json, merge_changes, storable, storable_name, storable_names,
 )
 from leadflow.store.overlay import Entry, KnownKeys, Overlay
 
@@ -131,6 +131,9 @@ _BY_EMAILS = (
     "SELECT id, email, type, props, created_at, updated_at FROM records"
     " WHERE type = ? AND email IN (SELECT value FROM json_each(?))"
 )
+
+
+_UNKNOWN = object()  # not in `Overlay.in_sql`, where None means "no such record"
 
 
 class _Level:
@@ -261,9 +264,10 @@ class Batch:
         level.updates, level.history, level.lists, level.events = {}, [], {}, []
         level.runs, level.run_log, level.effects = {}, [], []
 
-    def _room(self) -> None:
-        """Between units: once the overlay is large, write what is pending and forget it."""
-        if len(self.overlay.records) >= OVERLAY_LIMIT and len(self.levels) == 1:
+    def _room(self, incoming: int = 0) -> None:
+        """Between units: once the overlay is large (or would be, with `incoming`
+        more records), write what is pending and forget it."""
+        if len(self.overlay.records) + incoming >= OVERLAY_LIMIT and len(self.levels) == 1:
             self.flush(self.levels[0])
             self.known.add(self.overlay.keys)  # taken back by `forget` if the batch fails
             self.overlay.forget()
@@ -313,7 +317,7 @@ class Batch:
         may include rows it created, which its failure would take away."""
         if len(self.levels) != 1:
             return
-        self._room()
+        self._room(len(emails))  # what a prefetch reads must outlast the units that use it
         overlay = self.overlay
         wanted = [e for e in dict.fromkeys(emails) if isinstance(e, str) and (type, e) not in overlay.in_sql]
         if not wanted:
@@ -329,10 +333,14 @@ class Batch:
         overlay.in_sql.update(found)
 
     def find_by_email(self, type: str, value: Any) -> Record | None:
-        self._room()
-        overlay, records = self.overlay, self.overlay.records
-        best = overlay.lowest_with_email(type, value)  # the rows SQL may not show yet
-        record_id = self._lowest_in_sql(type, value)
+        overlay = self.overlay
+        if len(overlay.records) >= OVERLAY_LIMIT:
+            self._room()
+        records = overlay.records
+        best = overlay.lowest_with_email(type, value) if overlay.emails else None  # rows SQL may not show yet
+        record_id = overlay.in_sql.get((type, value), _UNKNOWN)  # prefetched, usually
+        if record_id is _UNKNOWN:
+            record_id = self._lowest_in_sql(type, value)
         if record_id is not None and not overlay.has_email(record_id, type, value):
             record_id = None  # stale: the email changed in the batch; a later row may still match
             for row in self.conn.execute(_BY_EMAIL, (type, value)):
@@ -348,13 +356,9 @@ class Batch:
         return None if record_id is None else overlay.record(record_id, records[record_id])
 
     def _lowest_in_sql(self, type: str, value: Any) -> int | None:
-        """The lowest id SQL has with this email, as prefetched or read now (and then
-        remembered): its record, if any, is in the overlay."""
+        """The lowest id SQL has with this email, not prefetched: read now (and
+        remembered), its record, if any, is in the overlay."""
         overlay = self.overlay
-        try:
-            return overlay.in_sql[type, value]
-        except KeyError:  # not prefetched
-            pass
         row = self.conn.execute(_BY_EMAIL + " LIMIT 1", (type, value)).fetchone()
         if row is None:
             return None
@@ -366,13 +370,12 @@ class Batch:
         entry = self._entry(record_id)
         if entry is None:
             raise InputError(f"no record with id {record_id}")
-        encoded = with_changes(entry[1], changes)  # only what changed is encoded again
+        encoded, rows = apply_changes(entry[1], changes)
         text = storable(encode_json(encoded))
         history = []
         email_changed = False
-        for field, old, new, cause in changes:
+        for field, old, new, cause in rows:
             email_changed = email_changed or field == "email"
-            old, new = dump_value(old), dump_value(new)
             storable_names(field, old, new, cause)
             history.append((record_id, stamp, "set", field, old, new, cause))
         self._write(record_id, entry, encoded, text, stamp, email_changed, history)

@@ -61,6 +61,8 @@ def encode_json(value: Any) -> str:
     try:
         if kind is str:
             return encode_basestring(value)
+        if kind is dict and len(value) == 1 and type(value.get("$datetime")) is str:  # a stored datetime
+            return f'{{"$datetime":{encode_basestring(value["$datetime"])}}}'
         return "".join(_C_ENCODER(value, 0)) if _C_ENCODER else _ENCODER.encode(value)
     except (TypeError, ValueError) as error:
         raise InputError(f"cannot store {value!r}: {error}") from None
@@ -146,16 +148,32 @@ def storable_names(*values: str) -> None:
         storable_name(value)
 
 
-def with_changes(props: dict[str, Any], changes: list[tuple[str, Any, Any, str]]) -> dict[str, Any]:
+def apply_changes(
+    props: dict[str, Any], changes: list[tuple[str, Any, Any, str]]
+) -> tuple[dict[str, Any], list[tuple[str, str, str, str]]]:
     """Stored (encoded) props with the engine's changes (field, old, new, cause)
-    applied in order, as a new dict; a new value of None removes the property."""
+    applied in order, as a new dict (a new value of None removes the property);
+    and each change as history keeps it: (field, old JSON, new JSON, cause).
+
+    Only what changed is encoded. A new datetime is formatted once for both
+    (isoformat with an offset costs over a microsecond), and an old value is
+    written from its stored encoding, which the engine's old value was decoded
+    from, rather than encoded again."""
     new_props = dict(props)
-    for field, _, new, _ in changes:
+    rows = []
+    for field, old, new, cause in changes:
+        stored = new_props.get(field)
+        old_text = dump_value(old) if stored is None else encode_json(stored)
         if new is None:
             new_props.pop(field, None)
+            new_text = "null"
         else:
-            new_props[field] = new if type(new) in JSON_SCALARS else to_json_value(new)
-    return new_props
+            kind = type(new)
+            encoded = new if kind in JSON_SCALARS else to_json_value(new)
+            new_props[field] = encoded
+            new_text = encode_json(encoded)
+        rows.append((field, old_text, new_text, cause))
+    return new_props, rows
 
 
 def merge_changes(props: dict[str, Any], changes: dict[str, Any]):

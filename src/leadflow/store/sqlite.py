@@ -24,8 +24,8 @@ from leadflow.store.base import EventEntry, HistoryEntry, Record
 from leadflow.store.batch import EVENT_ROWS, JOIN_LIST, LEAVE_LIST, LIST_ROWS
 from leadflow.store.overlay import KnownKeys
 from leadflow.store.codec import (
-    decode_json, dump_value, email_of, encode_json, json_path, load_value, merge_changes, parse_utc, utc_text,
-    with_changes,
+    apply_changes, decode_json, dump_value, email_of, encode_json, json_path, load_value, merge_changes, parse_utc,
+    utc_text,
 )
 from leadflow.store.checkpointer import Checkpointer
 from leadflow.store.schema import migrate
@@ -218,15 +218,17 @@ class SqliteStore(SqliteUnits, SqliteOutbox, SqliteRuns):
             )
         return changed
 
-    @atomic
     def write_changes(self, record_id: int, changes: list[tuple[str, Any, Any, str]], at: dt.datetime) -> None:
-        stamp = utc_text(at)
-        if self._batch is not None:
-            return self._batch.write_changes(record_id, changes, stamp)
+        if self._batch is not None:  # the engine's hot path, tested before `atomic` would
+            return self._batch.write_changes(record_id, changes, utc_text(at))
+        self._write_changes(record_id, changes, utc_text(at))
+
+    @atomic
+    def _write_changes(self, record_id: int, changes: list[tuple[str, Any, Any, str]], stamp: str) -> None:
         row = self._conn.execute("SELECT props FROM records WHERE id = ?", (record_id,)).fetchone()
         if row is None:
             raise InputError(f"no record with id {record_id}")
-        encoded = with_changes(decode_json(row[0]), changes)
+        encoded, rows = apply_changes(decode_json(row[0]), changes)
         if any(field == "email" for field, *_ in changes):
             sql = "UPDATE records SET props = ?, email = ?, updated_at = ? WHERE id = ?"
             params: tuple = (encode_json(encoded), email_of(encoded), stamp, record_id)
@@ -236,7 +238,7 @@ class SqliteStore(SqliteUnits, SqliteOutbox, SqliteRuns):
         self._conn.execute(sql, params)
         self._conn.executemany(
             "INSERT INTO history(record_id, at, kind, field, old, new, cause) VALUES (?, ?, 'set', ?, ?, ?, ?)",
-            [(record_id, stamp, field, dump_value(old), dump_value(new), cause) for field, old, new, cause in changes],
+            [(record_id, stamp, field, old, new, cause) for field, old, new, cause in rows],
         )
 
     def records(self, type: str | None = None) -> Iterator[Record]:
