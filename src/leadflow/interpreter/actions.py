@@ -10,8 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-import attrs
-
 from leadflow.check import types as T
 from leadflow.check.program import CheckedProgram
 from leadflow.errors import LeadflowRuntimeError
@@ -21,17 +19,31 @@ from leadflow.interpreter.validate import as_is, validate_value, validator
 ActionFn = Callable[["object", "Activation"], None]
 
 
-@attrs.define
 class Activation:
-    """One run of a rule (or, later, a workflow step) on one record."""
+    """One run of a rule or a workflow step on one record.
 
-    record_id: int
-    object_type: str
-    p: dict  # the record's properties, kept current by the transaction
-    ev: dict | None
-    cause: str
-    key: str  # idempotency prefix for effects: event key + rule
-    loc: dict = attrs.field(factory=dict)
+    A plain slotted class: one is made for every rule that fires. Its `key`,
+    the idempotency prefix of its effects (event key, rules fired before,
+    rule), is written out only if an effect asks for it."""
+
+    __slots__ = ("record_id", "object_type", "p", "ev", "cause", "_key", "loc")
+
+    def __init__(self, record_id: int, object_type: str, p: dict, ev: dict | None, cause: str,
+                 key: str | tuple, loc: dict | None = None):
+        self.record_id = record_id
+        self.object_type = object_type
+        self.p = p  # the record's properties, kept current by the transaction
+        self.ev = ev
+        self.cause = cause
+        self._key = key  # text, or the parts of it: (event key, rules fired before, rule index)
+        self.loc = {} if loc is None else loc
+
+    @property
+    def key(self) -> str:
+        if type(self._key) is tuple:
+            event_key, fired, index = self._key
+            self._key = f"{event_key}:{fired}:r{index}"
+        return self._key
 
 
 class ActionCompiler:

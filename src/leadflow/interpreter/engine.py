@@ -20,7 +20,7 @@ import itertools
 import json
 import os
 from collections.abc import Callable, Iterable, Mapping
-from functools import partial
+from functools import lru_cache, partial
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -142,7 +142,8 @@ class Engine:
             prop.name: coercer(prop.type, f"upsert.{prop.name}", timezone=self.timezone)
             for prop in checked.objects["contact"].properties.values()
         }
-        self._contact_email = coercer(T.EMAIL, "contact")
+        # Memoized: emit_many reads each event's contact twice (prefetch, then the event).
+        self._contact_email = lru_cache(maxsize=2048)(coercer(T.EMAIL, "contact"))
         self.failures: list[LeadflowError] = []  # timed-trigger firings that failed for one record
         self._next_wake: dt.datetime | None = None
         self.runs_advanced = 0  # over the engine's life: what `leadflow run` reports
@@ -255,7 +256,10 @@ class Engine:
         for item in items:  # what is wrong with an item, emit_record says
             ref = item.get("record", item.get("contact")) if isinstance(item, MAPPING) else None
             if isinstance(ref, str):  # only a contact is named by its email
-                emails.append(normal_email(ref))
+                try:
+                    emails.append(self._contact_email(ref))
+                except InputError:
+                    pass
         if emails:
             self.store.prefetch("contact", "email", emails)
 

@@ -218,7 +218,7 @@ class Transaction:
             if rule.condition is not None and not rule.condition(p, ev, {}, self.ctx):
                 return
             self.current_rule = rule.index
-            act = Activation(h.record_id, object_type, p, ev, rule.title, f"{self.key}:{len(self.fired)}:r{rule.index}")
+            act = Activation(h.record_id, object_type, p, ev, rule.title, (self.key, len(self.fired), rule.index))
             rule.run(self, act)
         except LeadflowRuntimeError as error:
             error.where = error.where or rule.title

@@ -79,6 +79,12 @@ def dump_value(value: Any) -> str:
         return "null"
     if kind is dt.datetime:  # as encode_json would write it, without the dict on the way
         return f'{{"$datetime":"{value.isoformat()}"}}'
+    if kind is dict:  # event data, mostly JSON already: then no copy on the way
+        for item in value.values():
+            if type(item) not in JSON_SCALARS:
+                break
+        else:
+            return encode_json(value)
     return encode_json(to_json_value(value))
 
 
