@@ -122,6 +122,7 @@ class Engine:
         self.gen = Codegen(checked, self.timezone)
         self.ctx = RunContext(self.clock, self.timezone, self.gen.sites, seed=seed, step_budget=step_budget)
         self.gen.namespace["_ctx"] = self.ctx
+        self._committed_readers = (self.properties, self._committed_reverse)  # bound once: set after every event
         self._read_committed()
         self.gen.namespace["_clock_now"] = self.ctx.now
         self.ctx.events_of = self._event_payloads
@@ -304,7 +305,7 @@ class Engine:
         key = key or event_key(name, contact, at, data)
         self.ctx.moment = at
         try:
-            with self.unit(at, key, payload) as tx:
+            with _EngineUnit(self, at, key, payload) as tx:
                 self.ctx.start(f"event {name}")  # `matching` conditions run before any rule starts its own budget
                 first: list[Happening] = []
                 record_id = self._resolve_record(schema.object_type, contact, tx, first)
@@ -403,8 +404,7 @@ class Engine:
     def _read_committed(self) -> None:
         """Outside an event, compiled code (conditions) reads records from the store,
         not from the cache of the last event's transaction."""
-        self.ctx.records = self.properties
-        self.ctx.reverse_lookup = self._committed_reverse
+        self.ctx.records, self.ctx.reverse_lookup = self._committed_readers
 
     def properties(self, record_id: int) -> dict:
         """A stored record's properties as compiled code reads them: defaults filled

@@ -50,6 +50,9 @@ class Happening:
 
 
 class Transaction:
+    __slots__ = ("engine", "store", "ctx", "at", "key", "event_payload", "queue", "cache", "dirty", "changed",
+                 "fired", "notes", "current", "current_rule")
+
     def __init__(self, engine, at, key: str, event_payload: dict | None):
         self.engine = engine
         self.store = engine.store
@@ -211,11 +214,12 @@ class Transaction:
         if object_type != rule.info.subject:
             return
         ev = self.event_payload if h.kind == "event" else None
-        self.ctx.start(rule.title)
+        ctx = self.ctx
+        ctx.start(rule.title)
         try:
             # a `matching` rule is checked again: a rule that ran earlier in the cascade may
             # have made it false since it became true, and then it must not run
-            if rule.condition is not None and not rule.condition(p, ev, {}, self.ctx):
+            if rule.condition is not None and not rule.condition(p, ev, {}, ctx):
                 return
             self.current_rule = rule.index
             act = Activation(h.record_id, object_type, p, ev, rule.title, (self.key, len(self.fired), rule.index))
