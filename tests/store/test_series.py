@@ -183,3 +183,21 @@ def test_a_series_that_cannot_start_leaves_the_store_as_it_was(store, monkeypatc
             pass
     assert store._conn is conn and store._batch is None and store._depth == 0
     assert not conn.in_transaction and sys.getswitchinterval() == before and gc.isenabled()
+
+
+def test_a_failing_report_at_the_end_still_ends_the_series(tmp_path):
+    engine = engine_on(tmp_path / "fail.db")
+    before = sys.getswitchinterval()
+
+    def on_result(index, result):
+        if index == 3:  # the last batch's results are reported as the series ends
+            raise RuntimeError("the caller's bug")
+
+    with pytest.raises(RuntimeError, match="the caller's bug"):
+        engine.emit_many(visits(("ann@x.io", 1), ("ann@x.io", 2), ("bob@x.io", 5), ("bob@x.io", 7)),
+                         batch_size=2, on_result=on_result)
+    store = engine.store
+    assert not store._conn.in_transaction and store._batch is None and store._depth == 0
+    assert sys.getswitchinterval() == before and gc.isenabled()
+    assert [r.props["score"] for r in store.records("contact")] == [3, 12]  # both batches committed
+    engine.close()

@@ -152,7 +152,14 @@ class BatchSeries:
         """Leave the series. The batch in progress is committed if it is sound, even when
         leaving by an exception (as `batch()` commits the units that completed)."""
         self.settle(quietly=True)
-        self._report()
+        try:
+            self._report()
+        except BaseException:  # a callback failed: the series still ends as by an exception
+            self._close(by_exception=True)
+            raise
+        self._close(by_exception)
+
+    def _close(self, by_exception: bool) -> None:
         sound = self.error is None and not self.stale
         if sound and self.interleaved:
             # The batch in progress ran no SQL since (that would have raised): only what it
