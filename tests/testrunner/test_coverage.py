@@ -100,4 +100,4 @@ def test_without_coverage_no_report_and_no_probe_in_the_compiled_rules(tmp_path)
     assert " coverage " not in result.stdout
     engine = Engine.from_source(RULES, "rules.flow")
     assert engine.actions.probe is None
-    assert all("probe" not in rule.run.__code__.co_freevars for rule in engine.rules.all if rule.info.rule.name)
+    assert all(rule.run.__code__.co_freevars == ("compiled",) for rule in engine.rules.all if rule.info.rule.name)

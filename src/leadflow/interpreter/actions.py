@@ -14,7 +14,7 @@ from leadflow.check import types as T
 from leadflow.check.program import CheckedProgram
 from leadflow.errors import LeadflowRuntimeError
 from leadflow.interpreter.compile import Codegen
-from leadflow.interpreter.validate import as_is, validate_value, validator
+from leadflow.interpreter.validate import validate_value, validator
 
 ActionFn = Callable[["object", "Activation"], None]
 
@@ -60,18 +60,6 @@ class ActionCompiler:
 
     def block(self, actions, where: str) -> ActionFn:
         compiled = [(self.action(a, f"{where}/{i}"), a.span) for i, a in enumerate(actions)]
-        if len(compiled) == 1 and self.probe is None:  # most rules: no loop
-            (action, span), = compiled
-
-            def run_one(tx, act):
-                try:
-                    action(tx, act)
-                except LeadflowRuntimeError as error:
-                    if error.span is None:
-                        error.span = span
-                    raise
-
-            return run_one
 
         def run(tx, act):
             for action, span in compiled:
@@ -121,12 +109,11 @@ class ActionCompiler:
         record_of, name = self._target(a.target)
         value_of = self.expr(a.value)
         valid = validator(self.checked.types.get(id(a), T.ANY), name)
-        if len(a.target) == 1 and valid is as_is:  # the usual case: the rule's own record, nothing to check
-            return lambda tx, act: tx.set_prop(act.record_id, name, value_of(act.p, act.ev, act.loc, tx.ctx), act.cause)
+        own = len(a.target) == 1  # the rule's own record, the usual case: no call to find it
 
         def run(tx, act):
             value = value_of(act.p, act.ev, act.loc, tx.ctx)
-            tx.set_prop(record_of(tx, act), name, valid(value), act.cause)
+            tx.set_prop(act.record_id if own else record_of(tx, act), name, valid(value), act.cause)
 
         return run
 

@@ -225,23 +225,20 @@ class Engine:
         chunk = list(itertools.islice(pending, batch_size))
         # Each batch commits on a writer thread while the next one runs (store/series.py).
         with self.store.batch_series() as series:
-            prefetched = False
+            self._prefetch_contacts(chunk)  # each later chunk is prefetched while the one before ends
             while chunk:
                 upcoming = list(itertools.islice(pending, batch_size))
                 while True:
                     try:
-                        if not prefetched:
-                            self._prefetch_contacts(chunk)
                         outcomes = [self._outcome_of(item) for item in chunk]
                         self._prefetch_contacts(upcoming)  # now, while the connection is ours
-                        prefetched = True
                         series.next(partial(report, outcomes))
                         break
                     except Interleaved:
                         # Another process committed between two batches: this one read a state it
                         # may have changed. Nothing of it was stored or reported; run it again.
                         series.restart()
-                        prefetched = False
+                        self._prefetch_contacts(chunk)  # into the new overlay
                 chunk = upcoming
         return results
 

@@ -114,7 +114,7 @@ class Transaction:
         return record.id
 
     def set_prop(self, record_id: int, name: str, value, cause: str) -> None:
-        object_type, p = self.cache.get(record_id) or self.load(record_id)
+        object_type, p = self.load(record_id)
         old = p.get(name)
         if old == value and type(old) is type(value):
             return
@@ -210,7 +210,7 @@ class Transaction:
         return rule.to_value is None or rule.to_value(p, None, {}, self.ctx) == h.new
 
     def _fire(self, rule, h: Happening) -> None:
-        object_type, p = self.cache.get(h.record_id) or self.load(h.record_id)
+        object_type, p = self.load(h.record_id)
         if object_type != rule.info.subject:
             return
         ev = self.event_payload if h.kind == "event" else None

@@ -24,10 +24,10 @@ def validator(target: T.Type, name: str) -> Callable[[object], object]:
     kind = T.strip_null(target)
     if kind in T.TEXT_KINDS or isinstance(kind, T.EnumType):
         return lambda value: validate_value(value, target, name)
-    return as_is
+    return _as_is
 
 
-def as_is(value):
+def _as_is(value):
     return value
 
 

@@ -133,9 +133,6 @@ _BY_EMAILS = (
 )
 
 
-_UNKNOWN = object()  # not in `Overlay.in_sql`, where None means "no such record"
-
-
 class _Level:
     """The batch itself (depth 0) or one open unit: its pending rows and journal."""
 
@@ -333,14 +330,10 @@ class Batch:
         overlay.in_sql.update(found)
 
     def find_by_email(self, type: str, value: Any) -> Record | None:
-        overlay = self.overlay
-        if len(overlay.records) >= OVERLAY_LIMIT:
-            self._room()
-        records = overlay.records
-        best = overlay.lowest_with_email(type, value) if overlay.emails else None  # rows SQL may not show yet
-        record_id = overlay.in_sql.get((type, value), _UNKNOWN)  # prefetched, usually
-        if record_id is _UNKNOWN:
-            record_id = self._lowest_in_sql(type, value)
+        self._room()
+        overlay, records = self.overlay, self.overlay.records
+        best = overlay.lowest_with_email(type, value)  # the rows SQL may not show yet
+        record_id = self._lowest_in_sql(type, value)
         if record_id is not None and not overlay.has_email(record_id, type, value):
             record_id = None  # stale: the email changed in the batch; a later row may still match
             for row in self.conn.execute(_BY_EMAIL, (type, value)):
@@ -356,9 +349,13 @@ class Batch:
         return None if record_id is None else overlay.record(record_id, records[record_id])
 
     def _lowest_in_sql(self, type: str, value: Any) -> int | None:
-        """The lowest id SQL has with this email, not prefetched: read now (and
-        remembered), its record, if any, is in the overlay."""
+        """The lowest id SQL has with this email, as prefetched or read now (and then
+        remembered): its record, if any, is in the overlay."""
         overlay = self.overlay
+        try:
+            return overlay.in_sql[type, value]
+        except KeyError:  # not prefetched
+            pass
         row = self.conn.execute(_BY_EMAIL + " LIMIT 1", (type, value)).fetchone()
         if row is None:
             return None

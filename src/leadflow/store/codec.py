@@ -62,10 +62,16 @@ def encode_json(value: Any) -> str:
         if kind is str:
             return encode_basestring(value)
         if kind is dict and len(value) == 1 and type(value.get("$datetime")) is str:  # a stored datetime
-            return f'{{"$datetime":{encode_basestring(value["$datetime"])}}}'
+            return _datetime_json(value["$datetime"])
         return "".join(_C_ENCODER(value, 0)) if _C_ENCODER else _ENCODER.encode(value)
     except (TypeError, ValueError) as error:
         raise InputError(f"cannot store {value!r}: {error}") from None
+
+
+def _datetime_json(iso: str) -> str:
+    """The JSON of {"$datetime": iso} (to_json_value's tag), without the C encoder's
+    overhead: history holds many."""
+    return f'{{"$datetime":{encode_basestring(iso)}}}'
 
 
 def dump_value(value: Any) -> str:
@@ -78,7 +84,7 @@ def dump_value(value: Any) -> str:
     if value is None:  # a property not set before, or cleared
         return "null"
     if kind is dt.datetime:  # as encode_json would write it, without the dict on the way
-        return f'{{"$datetime":"{value.isoformat()}"}}'
+        return _datetime_json(value.isoformat())
     if kind is dict:  # event data, mostly JSON already: then no copy on the way
         for item in value.values():
             if type(item) not in JSON_SCALARS:
@@ -174,8 +180,7 @@ def apply_changes(
             new_props.pop(field, None)
             new_text = "null"
         else:
-            kind = type(new)
-            encoded = new if kind in JSON_SCALARS else to_json_value(new)
+            encoded = new if type(new) in JSON_SCALARS else to_json_value(new)
             new_props[field] = encoded
             new_text = encode_json(encoded)
         rows.append((field, old_text, new_text, cause))
