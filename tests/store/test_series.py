@@ -12,14 +12,19 @@ from __future__ import annotations
 import gc
 import sqlite3
 import sys
+import threading
 import weakref
 
 import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 
 from leadflow import Engine, SimulatedClock
 from leadflow.store import SqliteStore
+from leadflow.store import batch as batch_module
 from leadflow.store import series as series_module
 from leadflow.store import sqlite_units
+from leadflow.store.codec import decode_json, encode_json
 
 from store_support import at
 
@@ -201,3 +206,89 @@ def test_a_failing_report_at_the_end_still_ends_the_series(tmp_path):
     assert sys.getswitchinterval() == before and gc.isenabled()
     assert [r.props["score"] for r in store.records("contact")] == [3, 12]  # both batches committed
     engine.close()
+
+
+# -- reading ahead: the contacts of the batch after the next ----------------------
+
+
+def reads_by_thread(monkeypatch) -> list[str]:
+    """The thread of every read of emails, by the writer (series) or the caller (batch)."""
+    threads = []
+
+    def spied(read):
+        def read_emails(conn, type, emails):
+            threads.append(threading.current_thread().name)
+            return read(conn, type, emails)
+        return read_emails
+
+    monkeypatch.setattr(series_module, "read_emails", spied(series_module.read_emails))
+    monkeypatch.setattr(batch_module, "read_emails", spied(batch_module.read_emails))
+    return threads
+
+
+def test_the_writer_reads_the_contacts_of_the_batch_after_the_next(store, monkeypatch):
+    ann = store.create_record("contact", {"email": "ann@x.io", "score": 1}, at(0), "import")
+    threads = reads_by_thread(monkeypatch)
+    with store.batch_series() as series:
+        series.next(lambda: None, ("contact", "email", ["ann@x.io", "bob@x.io", 7]))
+        overlay = store._batch.overlay
+        assert ann.id not in overlay.records  # read on the writer thread, kept for the batch after this one
+        series.next(lambda: None)
+        assert threads == ["leadflow-writer"]
+        assert overlay.in_sql == {("contact", "ann@x.io"): ann.id, ("contact", "bob@x.io"): None}
+        with store.transaction():
+            assert store.find_by("contact", "email", "ann@x.io") == store.get_record(ann.id)
+    assert threads == ["leadflow-writer"]
+
+
+def test_contacts_read_ahead_are_read_again_if_the_overlay_forgot_since(store, monkeypatch):
+    ann = store.create_record("contact", {"email": "ann@x.io", "score": 1}, at(0), "import")
+    threads = reads_by_thread(monkeypatch)
+    with store.batch_series() as series:
+        series.next(lambda: None, ("contact", "email", ["ann@x.io"]))  # the writer reads ann: score 1
+        with store.transaction():
+            store.write_changes(ann.id, [("score", 1, 2, "rule")], at(1))
+        store._batch._room(incoming=batch_module.OVERLAY_LIMIT)  # as when full: written, then forgotten
+        series.next(lambda: None)  # what the writer read is older than SQL now
+        assert threads == ["leadflow-writer", "MainThread"]
+        with store.transaction():
+            assert store.find_by("contact", "email", "ann@x.io").props["score"] == 2
+    assert store.get_record(ann.id).props["score"] == 2
+
+
+stored_json = st.recursive(
+    st.none() | st.booleans() | st.integers(min_value=-2**80, max_value=2**80)
+    | st.floats(allow_nan=False, allow_infinity=False) | st.text(),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3),
+    max_leaves=8,
+)
+
+
+@given(props=st.dictionaries(st.text(max_size=8), stored_json, max_size=4))
+@settings(max_examples=150, deadline=None)
+def test_props_read_through_sqlite_json_are_the_props_stored(props):
+    """read_emails passes props through SQLite's json(): the values, and their types, must not change."""
+    text = encode_json({**props, "email": "ann@x.io"})
+    assume(text.encode(errors="ignore").decode() == text)  # a lone surrogate is never stored (codec.storable)
+    with SqliteStore(":memory:") as store:
+        text = encode_json({**props, "email": "ann@x.io"})
+        store._conn.execute(
+            "INSERT INTO records(type, props, email, created_at, updated_at) VALUES ('contact', ?, 'ann@x.io', '', '')",
+            (text,),
+        )
+        [[_, _, _, read, _, _]] = decode_json(batch_module.read_emails(store._conn, "contact", ["ann@x.io"]))
+        assert encode_json(read) == encode_json(decode_json(text))
+
+
+def test_a_table_rows_go_in_one_statement_padded_to_a_fixed_size():
+    conn = sqlite3.connect(":memory:")
+    conn.execute("CREATE TABLE events (id INTEGER PRIMARY KEY, key TEXT NOT NULL, name, record_id, at, data)")
+    rows = [(f"k{i}", "visit", i, "now", "{}") for i in range(1500)]
+    out = series_module.statements(series_module.EVENT_ROWS, rows)
+    assert [len(params) // 5 for _, params in out] == [1024, 512]  # 476 rows and 36 of padding
+    assert out[1][1][476 * 5:] == [None] * (36 * 5)
+    for sql, params in out:
+        conn.execute(sql, params)
+    assert conn.execute("SELECT id, key, name, record_id, at, data FROM events").fetchall() == [
+        (i + 1, *row) for i, row in enumerate(rows)  # in order, and no padding row
+    ]

@@ -222,24 +222,30 @@ class Engine:
                     on_result(len(results) - 1, outcome)
 
         pending = iter(events)
-        chunk = list(itertools.islice(pending, batch_size))
-        # Each batch commits on a writer thread while the next one runs (store/series.py).
+
+        def take() -> list:
+            return list(itertools.islice(pending, batch_size))
+
+        chunk, upcoming = take(), take()
+        # Each batch commits on a writer thread while the next one runs, and then reads
+        # the contacts of the batch after that (store/series.py).
         with self.store.batch_series() as series:
-            self._prefetch_contacts(chunk)  # each later chunk is prefetched while the one before ends
+            self._prefetch_contacts(chunk)
+            self._prefetch_contacts(upcoming)
             while chunk:
-                upcoming = list(itertools.islice(pending, batch_size))
+                after = take()
                 while True:
                     try:
                         outcomes = [self._outcome_of(item) for item in chunk]
-                        self._prefetch_contacts(upcoming)  # now, while the connection is ours
-                        series.next(partial(report, outcomes))
+                        series.next(partial(report, outcomes), ("contact", "email", self._contact_emails(after)))
                         break
                     except Interleaved:
                         # Another process committed between two batches: this one read a state it
                         # may have changed. Nothing of it was stored or reported; run it again.
                         series.restart()
                         self._prefetch_contacts(chunk)  # into the new overlay
-                chunk = upcoming
+                        self._prefetch_contacts(upcoming)
+                chunk, upcoming = upcoming, after
         return results
 
     def _outcome_of(self, item) -> EmitResult | LeadflowError:
@@ -250,16 +256,19 @@ class Engine:
 
     def _prefetch_contacts(self, items: list) -> None:
         """Let the store read the contacts of a batch's events with one query, not one each."""
+        self.store.prefetch("contact", "email", self._contact_emails(items))
+
+    def _contact_emails(self, items: list) -> list[str]:
+        """The emails that name the contacts of these events (emit_record says what is wrong with the rest)."""
         emails = []
-        for item in items:  # what is wrong with an item, emit_record says
+        for item in items:
             ref = item.get("record", item.get("contact")) if isinstance(item, MAPPING) else None
             if isinstance(ref, str):  # only a contact is named by its email
                 try:
                     emails.append(self._contact_email(ref))
                 except InputError:
                     pass
-        if emails:
-            self.store.prefetch("contact", "email", emails)
+        return emails
 
     def emit_record(self, item: Mapping) -> EmitResult:
         """Process one event given as an event-file object: {"event", "contact", "at", "data", "id"}."""

@@ -154,9 +154,11 @@ class Store(Protocol):
         ...
 
     def batch_series(self) -> AbstractContextManager[Any]:
-        """Batches one after another: the yielded series' `next(on_committed)` ends
-        one batch and starts the next, and calls `on_committed` once that batch has
-        committed, perhaps later (SQLite commits on a second thread: series.py).
+        """Batches one after another: the yielded series' `next(on_committed, prefetch)`
+        ends one batch and starts the next, and calls `on_committed` once that batch
+        has committed, perhaps later (SQLite commits on a second thread: series.py).
+        `prefetch`, optional, holds the arguments of a `prefetch` for the batch
+        after the next, which a store may read while the next one runs.
         Its `restart()` answers `series.Interleaved`: the batch in progress is
         dropped, to be run again."""
         ...

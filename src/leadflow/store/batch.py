@@ -86,7 +86,8 @@ from typing import TYPE_CHECKING, Any
 from leadflow.errors import InputError
 from leadflow.store.base import Record
 from leadflow.store.codec import (
-    apply_changes, dump_value, email_of, encode_json, merge_changes, storable, storable_name, storable_names,
+    apply_changes, decode_json, dump_value, email_of, encode_json, merge_changes, storable, storable_name,
+    storable_names,
 )
 from leadflow.store.overlay import Entry, KnownKeys, Overlay
 
@@ -127,10 +128,18 @@ EFFECT_ROWS = ("effects",)
 
 # One statement for any number of emails, given as a JSON array. No ORDER BY:
 # with one, SQLite's planner walks records_by_type instead of the email index.
+# Its answer is one row, a JSON array of [id, email, type, props, created_at,
+# updated_at]: a series reads on its writer thread (series.py), which takes the
+# GIL back once per row it steps to, and each take can wait a switch interval.
 _BY_EMAILS = (
-    "SELECT id, email, type, props, created_at, updated_at FROM records"
+    "SELECT json_group_array(json_array(id, email, type, json(props), created_at, updated_at)) FROM records"
     " WHERE type = ? AND email IN (SELECT value FROM json_each(?))"
 )
+
+
+def read_emails(conn: sqlite3.Connection, type: str, emails: list[str]) -> str:
+    """What a prefetch reads of SQL, as `Batch.take_emails` takes it; no state of the batch."""
+    return conn.execute(_BY_EMAILS, (type, encode_json(emails))).fetchone()[0]
 
 
 class _Level:
@@ -315,18 +324,32 @@ class Batch:
         if len(self.levels) != 1:
             return
         self._room(len(emails))  # what a prefetch reads must outlast the units that use it
+        in_sql = self.overlay.in_sql
+        wanted = [e for e in dict.fromkeys(emails) if isinstance(e, str) and (type, e) not in in_sql]
+        if wanted:
+            self.take_emails(type, wanted, read_emails(self.conn, type, wanted))
+
+    def prefetched(self, type: str, emails: list[str], generation: int, text: str | None) -> None:
+        """Between units: take what `read_emails` read ahead (a series' writer, after
+        its commit) while the overlay was at `generation`; or, if the overlay has
+        forgotten since, or would have to for room, read again now."""
         overlay = self.overlay
-        wanted = [e for e in dict.fromkeys(emails) if isinstance(e, str) and (type, e) not in overlay.in_sql]
-        if not wanted:
-            return
-        found: dict[tuple[str, Any], int | None] = dict.fromkeys(((type, e) for e in wanted), None)
-        for row in self.conn.execute(_BY_EMAILS, (type, encode_json(wanted))):
-            record_id, email = row[0], row[1]
+        if text is not None and overlay.generation == generation and len(overlay) + len(emails) < OVERLAY_LIMIT:
+            self.take_emails(type, emails, text)
+        else:
+            self.prefetch_emails(type, emails)
+
+    def take_emails(self, type: str, emails: list[str], text: str) -> None:
+        """Into the overlay: the records `read_emails` found for these (distinct) emails."""
+        overlay = self.overlay
+        records = overlay.records
+        found: dict[tuple[str, Any], int | None] = dict.fromkeys(((type, e) for e in emails), None)
+        for record_id, email, record_type, props, created_at, updated_at in decode_json(text):
             lowest = found[type, email]
             if lowest is None or record_id < lowest:
                 found[type, email] = record_id
-            if record_id not in overlay.records:  # for what the overlay holds, it is the truth
-                overlay.remember(record_id, row[2:])
+            if record_id not in records:  # for what the overlay holds, it is the truth
+                overlay.keep(record_id, record_type, props, created_at, updated_at)
         overlay.in_sql.update(found)
 
     def find_by_email(self, type: str, value: Any) -> Record | None:

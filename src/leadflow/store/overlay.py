@@ -24,6 +24,10 @@ is in `emails`, and one whose email the batch changed away fails the check
 against its entry, so SQL's answer could only change in ways the lookup
 already looks past. It is forgotten with the rest.
 
+`generation` counts the times the overlay forgot: what was read of SQL
+while it remembered holds only for as long as it still does (a series reads
+a batch's contacts ahead, on its writer thread: series.py).
+
 `KnownKeys` outlives the batches: it is what a connection knows of the
 events table, so that a batch can tell a new event key without a SELECT.
 """
@@ -50,13 +54,14 @@ _from_iso = dt.datetime.fromisoformat  # codec.parse_utc, for text known not to 
 class Overlay:
     """The records, emails and event keys of one batch."""
 
-    __slots__ = ("records", "emails", "keys", "in_sql")
+    __slots__ = ("records", "emails", "keys", "in_sql", "generation")
 
     def __init__(self):
         self.records: dict[int, Entry] = {}
         self.emails: dict[tuple[str, Any], set[int]] = {}  # 1, 1.0 and True meet here as in SQL
         self.keys: set[str] = set()
         self.in_sql: dict[tuple[str, str], int | None] = {}  # (type, email) -> lowest id in SQL
+        self.generation = 0
 
     def __len__(self) -> int:
         return len(self.records)
@@ -64,7 +69,10 @@ class Overlay:
     def remember(self, record_id: int, row: tuple) -> Entry:
         """Cache a record read from SQL as (type, props, created_at, updated_at)."""
         type, text, created_at, updated_at = row
-        props = decode_json(text)
+        return self.keep(record_id, type, decode_json(text), created_at, updated_at)
+
+    def keep(self, record_id: int, type: str, props: dict[str, Any], created_at: str, updated_at: str) -> Entry:
+        """`remember`, for props already decoded."""
         entry = self.records[record_id] = (type, props, created_at, updated_at, email_of(props))
         return entry
 
@@ -91,6 +99,7 @@ class Overlay:
         self.emails.clear()
         self.keys.clear()
         self.in_sql.clear()
+        self.generation += 1
 
     def has_email(self, record_id: int, type: str, email: Any) -> bool:
         entry = self.records.get(record_id)

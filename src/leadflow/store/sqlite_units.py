@@ -100,7 +100,7 @@ class SqliteUnits:
         """Batches one after another, each committed on a writer thread while the
         caller goes on with the next (series.py)."""
         if self._depth:  # already inside a transaction: it decides
-            yield JoinedSeries()
+            yield JoinedSeries(self)
             return
         series = BatchSeries(self, CAN_HAND_OFF)
         try:
