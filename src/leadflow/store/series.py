@@ -89,7 +89,9 @@ from leadflow.store.batch import Batch, _Level, read_emails
 if TYPE_CHECKING:
     from leadflow.store.sqlite import SqliteStore
 
-SWITCH_INTERVAL = 0.0005  # seconds; Python's default, 0.005, left the writer waiting for the GIL
+# Seconds. Python's default, 0.005, left the writer waiting for the GIL; with its few
+# statements a batch, 0.1 ms gave 3-23% more events/s than 0.5 ms in seven pairs.
+SWITCH_INTERVAL = 0.0001
 
 # UPDATE ... FROM needs SQLite 3.33; with an older one the series commits each batch itself.
 CAN_HAND_OFF = sqlite3.sqlite_version_info >= (3, 33, 0)
