@@ -61,15 +61,15 @@ The cyclic garbage collector
   collection. The older generations are collected after the series, as
   the collector resumes.
 
-Padding the statements and reading ahead took the writer's time from about
-80 to 50 µs an event, the caller's wait for it from about 12 to 3 µs, and the
-caller's SELECT of the contacts, about 10 µs an event, off the caller: 16% more
-events/s in five alternating pairs (benchmarks/README.md).
+One statement per table took the writer's time from about 80 to 53 µs an
+event, and the caller's wait for it from about 10 to 4 µs; reading ahead took
+the contacts' SELECT, about 10 µs an event, off the caller (figures in
+benchmarks/README.md).
 
-What the writer thread gains is bounded by the machine: on the project's 2-core machine
-two busy threads each run at about two thirds of their speed alone (a
-Python loop: 2.1 s alone, 3.3 s each side by side), so moving a third of
-the work to the writer gained about 13%, not a third. In four alternating
+What the writer thread gains is bounded by the machine: on the project's
+2-core machine two busy threads each run at about two thirds of their speed
+alone (a Python loop: 2.1 s alone, 3.3 s each side by side), so moving a
+third of the work to the writer gained about 13%, not a third. In four alternating
 runs of benchmarks/events.py: 6,048-6,799 events/s before, 7,368-7,829
 after (figures in benchmarks/README.md).
 """
@@ -112,7 +112,10 @@ HISTORY_ROWS = (
     " SELECT * FROM (VALUES {}) WHERE column1 IS NOT NULL",
     7,
 )
-EVENT_ROWS = ("INSERT INTO events(key, name, record_id, at, data) SELECT * FROM (VALUES {}) WHERE column1 IS NOT NULL", 5)
+EVENT_ROWS = (
+    "INSERT INTO events(key, name, record_id, at, data) SELECT * FROM (VALUES {}) WHERE column1 IS NOT NULL",
+    5,
+)
 
 
 @functools.lru_cache(maxsize=64)
