@@ -60,3 +60,17 @@ def test_decode_json_refuses_what_json_loads_refuses(text):
         json.loads(text)
     with pytest.raises(json.JSONDecodeError):
         decode_json(text)
+
+
+def test_equal_instants_in_two_zones_keep_their_own_offsets():
+    # datetime_text remembers the last datetime formatted; equal instants compare
+    # equal, so only the same object may share its text.
+    utc = dt.datetime(2026, 11, 23, 15, 0, tzinfo=dt.timezone.utc)
+    new_york = utc.astimezone(dt.timezone(dt.timedelta(hours=-5)))
+    assert utc == new_york
+    assert [dump_value(utc), dump_value(new_york), dump_value(utc)] == [
+        '{"$datetime":"2026-11-23T15:00:00+00:00"}',
+        '{"$datetime":"2026-11-23T10:00:00-05:00"}',
+        '{"$datetime":"2026-11-23T15:00:00+00:00"}',
+    ]
+    assert to_json_value(new_york) == {"$datetime": "2026-11-23T10:00:00-05:00"}

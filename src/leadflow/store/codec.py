@@ -15,7 +15,7 @@ from json.scanner import c_make_scanner
 from typing import Any
 
 from leadflow.errors import InputError
-from leadflow.values import from_json_value, to_json_value
+from leadflow.values import datetime_text, from_json_value, to_json_value
 
 
 # One event passes the same `at` to every store call it makes; remembering
@@ -84,7 +84,7 @@ def dump_value(value: Any) -> str:
     if value is None:  # a property not set before, or cleared
         return "null"
     if kind is dt.datetime:  # as encode_json would write it, without the dict on the way
-        return _datetime_json(value.isoformat())
+        return _datetime_json(datetime_text(value))
     if kind is dict:  # event data, mostly JSON already: then no copy on the way
         for item in value.values():
             if type(item) not in JSON_SCALARS:
