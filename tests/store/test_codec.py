@@ -5,11 +5,12 @@ import datetime as dt
 import json
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from leadflow.errors import InputError
 from leadflow.store.codec import decode_json, dump_value, encode_json, storable_name, storable_names
+from leadflow.store.codec import _ENCODER as STANDARD_ENCODER
 from leadflow.values import Duration, to_json_value
 
 scalars = st.one_of(
@@ -74,3 +75,39 @@ def test_equal_instants_in_two_zones_keep_their_own_offsets():
         '{"$datetime":"2026-11-23T15:00:00+00:00"}',
     ]
     assert to_json_value(new_york) == {"$datetime": "2026-11-23T10:00:00-05:00"}
+
+
+# What encode_json must agree with: the standard library's encoder, which it falls back on.
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(st.characters(codec="utf-8")),
+    lambda inner: st.lists(inner, max_size=3)
+    | st.dictionaries(st.text(max_size=3) | st.integers(), inner, max_size=3),
+    max_leaves=8,
+)
+
+
+def standard_or_error(value):
+    try:
+        return STANDARD_ENCODER.encode(value)
+    except (TypeError, ValueError):
+        return None
+
+
+@given(json_values)
+@example(float("nan")).via("orjson writes null")
+@example({"x": [1.5, float("inf")]}).via("orjson writes null")
+@example({"x": [2 ** 70, "\ud800"]}).via("orjson refuses")
+def test_encode_json_writes_what_the_standard_encoder_writes_and_refuses_what_it_refuses(value):
+    expected = standard_or_error(value)  # NaN and infinities refused, even where orjson writes null
+    if expected is None:
+        with pytest.raises(InputError, match="cannot store"):
+            encode_json(value)
+    else:
+        assert json.loads(encode_json(value)) == json.loads(expected)
+
+
+@pytest.mark.parametrize("value", [
+    {"big": 2 ** 80}, [-(2 ** 64)], {1: "one"}, {"s": "\ud800"}, {"text": "null and none"}, [None],
+])
+def test_what_orjson_cannot_write_takes_the_standard_path(value):
+    assert encode_json(value) == STANDARD_ENCODER.encode(value)

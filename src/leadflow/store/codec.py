@@ -14,6 +14,8 @@ from json.encoder import c_make_encoder, encode_basestring
 from json.scanner import c_make_scanner
 from typing import Any
 
+import orjson
+
 from leadflow.errors import InputError
 from leadflow.values import datetime_text, from_json_value, to_json_value
 
@@ -32,9 +34,15 @@ def parse_utc(text: str | None) -> dt.datetime | None:
     return None if text is None else dt.datetime.fromisoformat(text)
 
 
-# Built once: json.dumps with any option builds a new encoder on every call.
-# NaN and infinities are refused: SQLite's JSON functions reject them, and
-# the email index reads every props document.
+# orjson writes most values (a record's props, event data) in a fifth of the
+# time the standard library's C encoder takes, and writes the same JSON but
+# for the spelling of some floats (1e16, not 1e+16). It would write other
+# types the standard encoder refuses: dates and subclasses are passed through
+# to fail, and so to take the standard path.
+_ORJSON_OPTIONS = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS | orjson.OPT_PASSTHROUGH_SUBCLASS
+# The standard path, built once: json.dumps with any option builds a new
+# encoder on every call. NaN and infinities are refused: SQLite's JSON
+# functions reject them, and the email index reads every props document.
 _ENCODER = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",", ":"))
 # JSONEncoder.encode still builds a C encoder per call; this one is built
 # once. It has no circular-reference check (a shared memo would keep the ids
@@ -63,6 +71,16 @@ def encode_json(value: Any) -> str:
             return encode_basestring(value)
         if kind is dict and len(value) == 1 and type(value.get("$datetime")) is str:  # a stored datetime
             return _datetime_json(value["$datetime"])
+    except (TypeError, ValueError) as error:
+        raise InputError(f"cannot store {value!r}: {error}") from None
+    try:
+        text = orjson.dumps(value, option=_ORJSON_OPTIONS)
+        # orjson writes NaN and infinities as null; the standard path refuses them
+        if b"null" not in text:
+            return text.decode()
+    except orjson.JSONEncodeError:  # what it cannot write (big ints, lone surrogates, other types)
+        pass
+    try:
         return "".join(_C_ENCODER(value, 0)) if _C_ENCODER else _ENCODER.encode(value)
     except (TypeError, ValueError) as error:
         raise InputError(f"cannot store {value!r}: {error}") from None
