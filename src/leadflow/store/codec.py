@@ -74,10 +74,11 @@ def encode_json(value: Any) -> str:
     except (TypeError, ValueError) as error:
         raise InputError(f"cannot store {value!r}: {error}") from None
     try:
-        text = orjson.dumps(value, option=_ORJSON_OPTIONS)
-        # orjson writes NaN and infinities as null; the standard path refuses them
-        if b"null" not in text:
-            return text.decode()
+        text = orjson.dumps(value, option=_ORJSON_OPTIONS).decode()
+        # orjson writes NaN and infinities as null; the standard path refuses them.
+        # (Searching the text is faster than searching the bytes.)
+        if "null" not in text:
+            return text
     except orjson.JSONEncodeError:  # what it cannot write (big ints, lone surrogates, other types)
         pass
     try:
