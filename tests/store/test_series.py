@@ -283,12 +283,31 @@ def test_props_read_through_sqlite_json_are_the_props_stored(props):
 def test_a_table_rows_go_in_one_statement_padded_to_a_fixed_size():
     conn = sqlite3.connect(":memory:")
     conn.execute("CREATE TABLE events (id INTEGER PRIMARY KEY, key TEXT NOT NULL, name, record_id, at, data)")
-    rows = [(f"k{i}", "visit", i, "now", "{}") for i in range(1500)]
+    rows = [(f"k{i}", "visit", i, "2026-11-23T08:00:00.000000+00:00", "{}") for i in range(1500)]
     out = series_module.statements(series_module.EVENT_ROWS, rows)
     assert [len(params) // 5 for _, params in out] == [1024, 512]  # 476 rows and 36 of padding
-    assert out[1][1][476 * 5:] == [None] * (36 * 5)
+    assert out[1][1][476 * 5:] == [series_module.PADDING] * (36 * 5)
     for sql, params in out:
         conn.execute(sql, params)
     assert conn.execute("SELECT id, key, name, record_id, at, data FROM events").fetchall() == [
         (i + 1, *row) for i, row in enumerate(rows)  # in order, and no padding row
     ]
+
+
+def test_padding_rows_update_and_insert_nothing():
+    conn = sqlite3.connect(":memory:")
+    conn.execute("CREATE TABLE records (id INTEGER PRIMARY KEY, props TEXT NOT NULL, updated_at TEXT NOT NULL)")
+    conn.execute("CREATE TABLE history (id INTEGER PRIMARY KEY, record_id INT NOT NULL, at TEXT NOT NULL,"
+                 " kind, field, old, new, cause)")
+    conn.executemany("INSERT INTO records VALUES (?, '{}', 'then')", [(0,), (1,), (2,), (3,)])
+    stamp = "2026-11-23T08:00:00.000000+00:00"
+    [(sql, params)] = series_module.statements(series_module.UPDATE_ROWS, [('{"a":1}', stamp, 1), ('{"a":3}', stamp, 3)])
+    assert len(params) == 8 * 3  # six rows of padding
+    conn.execute(sql, params)
+    assert conn.execute("SELECT id, props, updated_at FROM records").fetchall() == [
+        (0, "{}", "then"), (1, '{"a":1}', stamp), (2, "{}", "then"), (3, '{"a":3}', stamp),
+    ]
+    history = [(1, stamp, "set", "a", "null", "1", "rule"), (3, stamp, "set", "a", "null", "3", "rule")]
+    [(sql, params)] = series_module.statements(series_module.HISTORY_ROWS, history)
+    conn.execute(sql, params)
+    assert conn.execute("SELECT record_id, at, kind, field, old, new, cause FROM history").fetchall() == history
