@@ -104,7 +104,7 @@ CAN_HAND_OFF = sqlite3.sqlite_version_info >= (3, 33, 0)
 # stay cached.
 SIZES = (8, 16, 32, 64, 128, 256, 512, 1024)  # rows; 1024 * 7 parameters is well under SQLite's 32,766
 # Not None: the sqlite3 module binds None through its adapter lookup, which
-# formats and drops an AttributeError for each one (about 1% of an event's
+# formats and drops an AttributeError for each one (about 3% of an event's
 # instructions, on the writer thread and holding the GIL). A padding row is
 # told by its `at`, which in a real row is a timestamp; in an UPDATE its id
 # of '' is equal to no record's.
