@@ -66,13 +66,10 @@ def encode_json(value: Any) -> str:
         return int.__repr__(value)
     if value is None or kind is bool:
         return _SCALAR_JSON[value]
-    try:
-        if kind is str:
-            return encode_basestring(value)
-        if kind is dict and len(value) == 1 and type(value.get("$datetime")) is str:  # a stored datetime
-            return _datetime_json(value["$datetime"])
-    except (TypeError, ValueError) as error:
-        raise InputError(f"cannot store {value!r}: {error}") from None
+    if kind is str:
+        return encode_basestring(value)
+    if kind is dict and len(value) == 1 and type(value.get("$datetime")) is str:  # a stored datetime
+        return _datetime_json(value["$datetime"])
     try:
         text = orjson.dumps(value, option=_ORJSON_OPTIONS).decode()
         # orjson writes NaN and infinities as null; the standard path refuses them.
