@@ -230,8 +230,7 @@ class Engine:
         # Each batch commits on a writer thread while the next one runs, and then reads
         # the contacts of the batch after that (store/series.py).
         with self.store.batch_series() as series:
-            self._prefetch_contacts(chunk)
-            self._prefetch_contacts(upcoming)
+            self._prefetch_contacts(chunk + upcoming)
             while chunk:
                 after = take()
                 while True:
@@ -243,8 +242,7 @@ class Engine:
                         # Another process committed between two batches: this one read a state it
                         # may have changed. Nothing of it was stored or reported; run it again.
                         series.restart()
-                        self._prefetch_contacts(chunk)  # into the new overlay
-                        self._prefetch_contacts(upcoming)
+                        self._prefetch_contacts(chunk + upcoming)  # into the new overlay
                 chunk, upcoming = upcoming, after
         return results
 

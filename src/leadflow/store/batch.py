@@ -324,10 +324,14 @@ class Batch:
         if len(self.levels) != 1:
             return
         self._room(len(emails))  # what a prefetch reads must outlast the units that use it
-        in_sql = self.overlay.in_sql
-        wanted = [e for e in dict.fromkeys(emails) if isinstance(e, str) and (type, e) not in in_sql]
+        wanted = self.unread_emails(type, emails)
         if wanted:
             self.take_emails(type, wanted, read_emails(self.conn, type, wanted))
+
+    def unread_emails(self, type: str, emails: list) -> list[str]:
+        """The distinct emails among these (text only) whose lowest id in SQL the overlay does not know yet."""
+        in_sql = self.overlay.in_sql
+        return [e for e in dict.fromkeys(emails) if isinstance(e, str) and (type, e) not in in_sql]
 
     def prefetched(self, type: str, emails: list[str], generation: int, text: str | None) -> None:
         """Between units: take what `read_emails` read ahead (a series' writer, after

@@ -243,7 +243,7 @@ class BatchSeries:
             batch.prefetched(*read_ahead)
         request = None
         if prefetch is not None and prefetch[1] == "email":  # as SqliteStore.prefetch, only emails gain
-            emails = [e for e in dict.fromkeys(prefetch[2]) if isinstance(e, str)]
+            emails = batch.unread_emails(prefetch[0], prefetch[2])
             if emails:
                 request = (prefetch[0], emails, batch.overlay.generation)
         level = batch.levels[0]
