@@ -271,7 +271,6 @@ def test_props_read_through_sqlite_json_are_the_props_stored(props):
     text = encode_json({**props, "email": "ann@x.io"})
     assume(text.encode(errors="ignore").decode() == text)  # a lone surrogate is never stored (codec.storable)
     with SqliteStore(":memory:") as store:
-        text = encode_json({**props, "email": "ann@x.io"})
         store._conn.execute(
             "INSERT INTO records(type, props, email, created_at, updated_at) VALUES ('contact', ?, 'ann@x.io', '', '')",
             (text,),
