@@ -20,6 +20,7 @@ import re
 import smtplib
 import ssl
 import tempfile
+import time
 from collections.abc import Mapping
 from email.message import EmailMessage
 from email.utils import formatdate, parseaddr
@@ -27,6 +28,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from leadflow.effects.mail_headers import check_serialised, set_header
 from leadflow.effects.policy import Outcome
 from leadflow.errors import LeadflowError
 
@@ -40,6 +42,7 @@ __all__ = [
 ]
 
 SMTP_TIMEOUT = 30.0
+ABANDONED_PART_AGE = 60.0  # seconds; see FileEmailSender
 _REQUIRED = ("to", "from", "subject", "text")
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]")
 
@@ -55,24 +58,33 @@ def build_message(payload: Mapping[str, Any], key: str) -> EmailMessage:
     """The message for an email effect; multipart/alternative when it has HTML.
 
     Raises ValueError for a payload that can never be sent (a missing field,
-    a line break smuggled into a header).
+    a control character smuggled into a header, raw or as an encoded word:
+    see :mod:`leadflow.effects.mail_headers`).
     """
     missing = [name for name in _REQUIRED if not isinstance(payload.get(name), str)]
     if missing:
         raise ValueError(f"email payload lacks {', '.join(missing)}")
     message = EmailMessage()
-    message["From"] = payload["from"]
-    message["To"] = payload["to"]
-    message["Subject"] = payload["subject"]
-    message["Date"] = formatdate(usegmt=True)
-    message["Message-ID"] = message_id(key, payload["from"])
-    message["X-Leadflow-Key"] = key
+    set_header(message, "From", payload["from"])
+    set_header(message, "To", payload["to"])
+    set_header(message, "Subject", payload["subject"])
+    set_header(message, "Date", formatdate(usegmt=True))
+    set_header(message, "Message-ID", message_id(key, payload["from"]))
+    set_header(message, "X-Leadflow-Key", key)
     if payload.get("template"):
-        message["X-Leadflow-Template"] = str(payload["template"])
+        set_header(message, "X-Leadflow-Template", str(payload["template"]))
     message.set_content(payload["text"])
     if payload.get("html"):
         message.add_alternative(payload["html"], subtype="html")
     return message
+
+
+def message_bytes(message: EmailMessage, linesep: str = "\n", utf8: bool = False) -> bytes:
+    """The exact bytes to deliver for ``message``, checked to hold the headers
+    that were set and no others (ValueError otherwise)."""
+    data = message.as_bytes(policy=message.policy.clone(linesep=linesep, utf8=utf8))
+    check_serialised(message, data)
+    return data
 
 
 def safe_filename(key: str) -> str:
@@ -87,10 +99,20 @@ def safe_filename(key: str) -> str:
 
 
 class FileEmailSender:
-    """Writes each message to ``<directory>/<safe key>.eml`` (for development and tests)."""
+    """Writes each message to ``<directory>/<safe key>.eml`` (for development and tests).
+
+    Each file is written aside as ``.<random>.part`` and renamed into place.
+    A process killed between the two leaves the ``.part`` behind; its effect
+    was not marked sent, so the message is written again on the next
+    delivery. The first write of each sender removes such leftovers, but only
+    those untouched for :data:`ABANDONED_PART_AGE` seconds: writing a message
+    takes milliseconds, and a younger one may belong to another process
+    delivering into the same directory right now.
+    """
 
     def __init__(self, directory: str | os.PathLike[str]):
         self.directory = Path(directory)
+        self._swept = False
 
     def redact(self, text: str) -> str:
         return text
@@ -100,18 +122,21 @@ class FileEmailSender:
 
     def send(self, payload: Mapping[str, Any], key: str) -> Outcome:
         try:
-            message = build_message(payload, key)
+            data = message_bytes(build_message(payload, key))
         except ValueError as error:
             return Outcome("fail", error=str(error))
         target = self.path_for(key)
         try:
             self.directory.mkdir(parents=True, exist_ok=True)
+            if not self._swept:
+                remove_abandoned_parts(self.directory)
+                self._swept = True
             # Write aside and rename: a reader never sees half a message, and
             # a re-delivery replaces the file instead of adding a second one.
             fd, temporary = tempfile.mkstemp(dir=self.directory, prefix=".", suffix=".part")
             try:
                 with os.fdopen(fd, "wb") as handle:
-                    handle.write(message.as_bytes())
+                    handle.write(data)
                     handle.flush()
                     os.fsync(handle.fileno())
                 os.replace(temporary, target)
@@ -121,6 +146,20 @@ class FileEmailSender:
         except OSError as error:
             return Outcome("retry", error=f"{type(error).__name__}: {error}")
         return Outcome("ok", response={"path": str(target)})
+
+
+def remove_abandoned_parts(directory: Path, now: float | None = None) -> int:
+    """Delete the ``.*.part`` files in ``directory`` older than ABANDONED_PART_AGE; how many."""
+    cutoff = (time.time() if now is None else now) - ABANDONED_PART_AGE
+    removed = 0
+    for part in directory.glob(".*.part"):
+        try:
+            if part.stat().st_mtime < cutoff:
+                part.unlink()
+                removed += 1
+        except FileNotFoundError:  # another process swept it first
+            continue
+    return removed
 
 
 class SmtpEmailSender:
@@ -164,7 +203,9 @@ class SmtpEmailSender:
             with self._connect() as client:
                 if self.username:
                     client.login(self.username, self.password or "")
-                client.send_message(message)
+                _send_checked(client, message)
+        except ValueError as error:  # the checked bytes would not be the message that was built
+            return Outcome("fail", error=str(error))
         except smtplib.SMTPRecipientsRefused as error:
             codes = [code for code, _ in error.recipients.values()]
             reply = "; ".join(f"{addr}: {_reply(c, m)}" for addr, (c, m) in error.recipients.items())
@@ -192,6 +233,25 @@ class SmtpEmailSender:
                 client.close()
                 raise
         return client
+
+
+def _send_checked(client: smtplib.SMTP, message: EmailMessage) -> None:
+    """``client.send_message(message)``, but sending bytes that :func:`message_bytes`
+    checked rather than a second serialisation nobody looked at."""
+    senders = [address.addr_spec for address in message["From"].addresses]
+    recipients = [address.addr_spec for address in message["To"].addresses]
+    if not senders or not recipients:
+        raise ValueError("email has no readable From or To address")
+    sender = senders[0]
+    options: tuple[str, ...] = ()
+    international = not "".join([sender, *recipients]).isascii()
+    if international:
+        client.ehlo_or_helo_if_needed()
+        if not client.has_extn("smtputf8"):
+            raise smtplib.SMTPNotSupportedError("the addresses need SMTPUTF8, which the server does not offer")
+        options = ("SMTPUTF8", "BODY=8BITMIME")
+    data = message_bytes(message, linesep="\r\n", utf8=international)
+    client.sendmail(sender, recipients, data, options)
 
 
 def _reply(code: int, text: bytes | str) -> str:
