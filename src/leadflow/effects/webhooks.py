@@ -19,7 +19,9 @@ those bytes are both sent and signed:
 Address safety. A script author must not be able to make the server call
 its own admin ports or a cloud metadata service, so URLs whose host resolves
 to a loopback, private, link-local, reserved, multicast or unspecified
-address are refused unless ``allow_private``. The check resolves the name
+address are refused unless ``allow_private``, and so are IPv6 addresses
+that embed such an IPv4 address (IPv4-mapped and -compatible, NAT64, 6to4,
+Teredo: see :func:`internal_reason`). The check resolves the name
 before httpx resolves it again, so a DNS server that answers differently the
 second time (rebinding) is not stopped; deployments that need that guarantee
 should also egress through a filtering proxy.
@@ -42,7 +44,7 @@ import httpx
 
 from leadflow.effects.policy import Outcome, as_utc, classify, parse_retry_after
 
-__all__ = ["Outcome", "WebhookSender", "check_address", "redact", "sign", "verify"]
+__all__ = ["Outcome", "WebhookSender", "check_address", "embedded_ipv4", "internal_reason", "redact", "sign", "verify"]
 
 CONNECT_TIMEOUT = 3.0
 RESPONSE_TIMEOUT = 30.0
@@ -108,14 +110,61 @@ def check_address(url: str, allow_private: bool = False) -> str | None:
     port = parsed.port or (443 if parsed.scheme == "https" else 80)
     for *_, sockaddr in socket.getaddrinfo(parsed.host, port, type=socket.SOCK_STREAM):
         address = ipaddress.ip_address(str(sockaddr[0]).split("%", 1)[0])
-        if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
-            address = address.ipv4_mapped
-        if _is_internal(address):
+        why = internal_reason(address)
+        if why is not None:
             return (
-                f"webhook host {parsed.host!r} resolves to non-public address {address}; "
+                f"webhook host {parsed.host!r} resolves to non-public address {why}; "
                 "refused to protect internal services (allow it with Engine(allow_private_webhooks=True) or --allow-private-webhooks)"
             )
     return None
+
+
+# IPv6 prefixes whose addresses carry an IPv4 address a gateway or tunnel will
+# deliver to. A private IPv4 inside a public-looking IPv6 address is still the
+# private host (2002:7f00:1:: is 6to4 for 127.0.0.1), so each is decoded.
+_NAT64 = ipaddress.ip_network("64:ff9b::/96")  # RFC 6052 well-known prefix
+_NAT64_LOCAL = ipaddress.ip_network("64:ff9b:1::/48")  # RFC 8215, local use only
+_IPV4_COMPATIBLE = ipaddress.ip_network("::/96")  # deprecated, RFC 4291 2.5.5.1
+
+
+def embedded_ipv4(address: ipaddress.IPv6Address) -> list[tuple[str, ipaddress.IPv4Address]]:
+    """The IPv4 addresses embedded in ``address``, each with the name of its scheme."""
+    found: list[tuple[str, ipaddress.IPv4Address]] = []
+    low32 = ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
+    if address.ipv4_mapped is not None:
+        found.append(("IPv4-mapped", address.ipv4_mapped))
+    if address in _IPV4_COMPATIBLE and int(address) > 1:
+        found.append(("IPv4-compatible", low32))
+    if address in _NAT64 or address in _NAT64_LOCAL:
+        found.append(("NAT64", low32))
+    if address.sixtofour is not None:
+        found.append(("6to4", address.sixtofour))
+    if address.teredo is not None:
+        server, client = address.teredo
+        found += [("Teredo server", server), ("Teredo client", client)]
+    return found
+
+
+def internal_reason(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> str | None:
+    """``address`` described, when a webhook must not call it; None when it may.
+
+    An IPv6 address that embeds an IPv4 one is refused when the IPv4 one is
+    internal. A mapped or NAT64 address is otherwise judged by its IPv4 alone
+    (it *is* that host); the other schemes must pass as IPv6 addresses too.
+    The local-use NAT64 prefix is internal whatever it embeds.
+    """
+    if isinstance(address, ipaddress.IPv4Address):
+        return str(address) if _is_internal(address) else None
+    embedded = embedded_ipv4(address)
+    for scheme, ipv4 in embedded:
+        if _is_internal(ipv4):
+            return f"{address} ({scheme} for {ipv4})"
+    if address in _NAT64_LOCAL:
+        return f"{address} (local-use NAT64)"
+    translated = address.ipv4_mapped is not None or address in _NAT64
+    if embedded and translated:
+        return None
+    return str(address) if _is_internal(address) else None
 
 
 def _is_internal(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
