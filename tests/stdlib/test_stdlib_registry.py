@@ -34,6 +34,8 @@ SAMPLES = {
     "email_domain": (["Ann@Acme.COM"], "acme.com"),
     "slug": (["Café Crème 2026!"], "cafe-creme-2026"),
     "parse_number": ([" -3.5 "], -3.5),
+    "url_encode": (["a+b@x.com"], "a%2Bb%40x.com"),
+    "url_query": ([{"q": "AT&T #1", "n": 3}], "q=AT%26T%20%231&n=3"),
     "abs": ([-4], 4),
     "round": ([2.675, 2], 2.68),
     "floor": ([-2.5], -3),

@@ -7,6 +7,7 @@ from running.
   W401  a condition that can never be true (see `facts` for how that is known)
   W402  a `matching` rule whose own write turns its condition false, so it can
         fire again (see `rearm`)
+  W405  text interpolated into a webhook URL's query unencoded (see `url_lints`)
 
 A declaration whose name starts with `_` is never reported as unused: that
 is how a script keeps one on purpose. Properties and objects are never
@@ -21,12 +22,13 @@ from leadflow.diagnostics import Diagnostic
 from leadflow.syntax import ast
 from leadflow.syntax.walk import walk
 from leadflow.check.workflow_lints import workflow_lints
+from leadflow.check.url_lints import unencoded_url_queries
 
 
 def lint(checked: CheckedProgram) -> list[Diagnostic]:
     conditions = Conditions(checked)
     return (unused_declarations(checked) + never_true_conditions(conditions) + rearming_writes(conditions)
-            + workflow_lints(checked.program, warning))
+            + workflow_lints(checked.program, warning) + unencoded_url_queries(checked, warning))
 
 
 def warning(code: str, message: str, span, label: str = "", notes: tuple[str, ...] = ()) -> Diagnostic:

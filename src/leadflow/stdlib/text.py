@@ -1,4 +1,4 @@
-"""Text builtins: case, trimming, searching, splitting, padding, emails, slugs.
+"""Text builtins: case, trimming, searching, splitting, padding, emails, slugs, URLs.
 
 Positions are zero-based and counted in characters (code points). Like
 Python slices, `substring` counts negative positions from the end and clamps
@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from typing import Any
+from urllib.parse import quote
 
 from leadflow.check.types import BOOL, EMAIL, NUMBER, TEXT, ListType, nullable
-from leadflow.stdlib.registry import builtin, fail, param, whole
+from leadflow.interpreter.helpers import text as interpolated
+from leadflow.stdlib.registry import ANY_RECORD, builtin, fail, param, whole
 
 # Deliberately loose: one @, no spaces, a dot in the domain. Deliverability is
 # the mail server's business; this catches typos in forms and imports.
@@ -159,3 +162,30 @@ def parse_number(s: str) -> int | float | None:
     except ValueError:  # more digits than int() will read
         return None
     return value if abs(value) != float("inf") else None
+
+
+@builtin("url_encode", [S], TEXT)
+def url_encode(s: str) -> str:
+    """`s` percent-encoded for any part of a URL (path segment, query name or value):
+    every character but letters, digits and `-._~` becomes `%XX` of its UTF-8 bytes.
+    `"?email={url_encode(email)}"` sends `a+b@x.com` as `a%2Bb%40x.com`, and
+    `url_encode("AT&T #1")` is `"AT%26T%20%231"`."""
+    return quote(s, safe="")
+
+
+@builtin("url_query", [param("params", ANY_RECORD)], TEXT)
+def url_query(params: dict[str, Any]) -> str:
+    """A query string from a record, each name and value encoded as by `url_encode`:
+    `url_query({email: email, company: "AT&T"})` is `"email=a%2Bb%40x.com&company=AT%26T"`.
+    Values read as they do in `"{...}"`; null fields are left out and a list gives its
+    name once per item (`{tag: ["a", "b"]}` is `"tag=a&tag=b"`). A nested record is a
+    runtime error. Use it after `?`: `"https://api.example.com/find?{url_query(...)}"`."""
+    pairs = []
+    for name, value in params.items():
+        for item in value if isinstance(value, list) else [value]:
+            if item is None:
+                continue
+            if isinstance(item, (dict, list)):
+                raise fail("url_query", f"field `{name}` holds a record or a list of lists; give text, numbers or lists")
+            pairs.append(f"{quote(name, safe='')}={quote(interpolated(item), safe='')}")
+    return "&".join(pairs)
