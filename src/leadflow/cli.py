@@ -84,7 +84,8 @@ def _secrets(pairs) -> dict[str, str]:
     for pair in pairs:
         name, equals, value = pair.partition("=")
         if not name or not equals:
-            raise click.BadParameter(f"expected NAME=VALUE, got {name or pair!r}", param_hint="'--secret'")
+            # the text given may be a bare value: say what is wrong without showing it
+            raise click.BadParameter("expected NAME=VALUE (no name, or no `=`)", param_hint="'--secret'")
         secrets[name] = value
     return secrets
 

@@ -30,6 +30,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 from leadflow.effects.mail_headers import check_serialised, set_header
 from leadflow.effects.policy import Outcome
+from leadflow.effects.secrets import Redactor
 from leadflow.errors import LeadflowError
 
 __all__ = [
@@ -180,6 +181,7 @@ class SmtpEmailSender:
         self.port = parts.port or (465 if self.use_ssl else 25)
         self.username = unquote(parts.username) if parts.username else None
         self.password = unquote(parts.password) if parts.password else None
+        self._redactor = Redactor([self.password] if self.password else [])
         flag = parse_qs(parts.query).get("starttls", ["0"])[-1].lower()
         self.starttls = flag in ("1", "true", "yes")
         self.timeout = timeout
@@ -190,9 +192,8 @@ class SmtpEmailSender:
         return f"SmtpEmailSender('{scheme}://{user}{self.host}:{self.port}')"
 
     def redact(self, text: str) -> str:
-        if self.password:
-            text = text.replace(self.password, "***")
-        return text
+        """``text`` without the password, or a piece of it (see leadflow.effects.secrets)."""
+        return self._redactor.text(text)
 
     def send(self, payload: Mapping[str, Any], key: str) -> Outcome:
         try:

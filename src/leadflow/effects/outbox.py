@@ -103,8 +103,9 @@ class Deliverer:
     """Delivers due outbox effects through the configured senders.
 
     A sender may offer ``redact(text) -> str``; every error the deliverer
-    records goes through all of them, so a secret that turns up in an
-    exception message (from any sender or the notify callback) is not stored.
+    records, and every string in a reply it stores, goes through all of them,
+    so a secret that turns up in an exception message (from any sender or the
+    notify callback) or an echoing receiver is not stored.
     """
 
     def __init__(
@@ -154,7 +155,7 @@ class Deliverer:
             outcome = Outcome("retry", error=f"{type(error).__name__}: {error}")
         error = self._clean(outcome.error or outcome.status)
         if outcome.status == "ok":
-            return self._settle(effect, "sent", now, response=outcome.response)
+            return self._settle(effect, "sent", now, response=self._clean_reply(outcome.response))
         if outcome.status == "retry":
             when = next_attempt(now, effect.first_attempt_at, effect.attempts + 1, outcome.retry_after)
             if when is not None:
@@ -193,6 +194,20 @@ class Deliverer:
                 self.notify(str(payload.get("channel", "")), str(payload.get("message", "")), payload)
             return Outcome("ok")
         return Outcome("fail", error=f"unknown effect kind {effect.kind!r}")
+
+    def _clean_reply(self, value: Any) -> Any:
+        """A reply with every string in it redacted (a receiver may echo a secret)."""
+        if not self._redactors:
+            return value
+        if isinstance(value, str):
+            for redact in self._redactors:
+                value = redact(value)
+            return value
+        if isinstance(value, list):
+            return [self._clean_reply(item) for item in value]
+        if isinstance(value, dict):
+            return {self._clean_reply(k): self._clean_reply(v) for k, v in value.items()}
+        return value
 
     def _clean(self, text: str) -> str:
         for redact in self._redactors:

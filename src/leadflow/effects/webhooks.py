@@ -8,7 +8,8 @@ transaction and names its secrets instead of holding them::
      "sign_with": "HOOK_SECRET" | None, "timeout": 10.0 | None}
 
 Secret values are looked up here at send time, so they never reach the
-store; every error text is scrubbed of them before it leaves this module.
+store; every error text and reply is scrubbed of them, whole or in pieces,
+before it leaves this module (see :mod:`leadflow.effects.secrets`).
 
 Signing. The body is serialised once (compact, sorted keys) and exactly
 those bytes are both sent and signed:
@@ -43,6 +44,7 @@ from typing import Any
 import httpx
 
 from leadflow.effects.policy import Outcome, as_utc, classify, parse_retry_after
+from leadflow.effects.secrets import Redactor, check_values
 
 __all__ = ["Outcome", "WebhookSender", "check_address", "embedded_ipv4", "internal_reason", "redact", "sign", "verify"]
 
@@ -86,10 +88,8 @@ def verify(
 
 
 def redact(text: str, secrets: Iterable[str]) -> str:
-    """``text`` with every secret value replaced by ``***``, longest first."""
-    for value in sorted((s for s in secrets if s), key=len, reverse=True):
-        text = text.replace(value, "***")
-    return text
+    """``text`` with every secret value, or piece of one, replaced by ``***``."""
+    return Redactor(secrets).text(text)
 
 
 def check_address(url: str, allow_private: bool = False) -> str | None:
@@ -167,9 +167,22 @@ def internal_reason(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> s
     return str(address) if _is_internal(address) else None
 
 
+# Not globally reachable, per IANA's special-purpose registries. Python's
+# is_global knows most of these, but which ones depends on its patch release
+# (3.11.10 and 3.12.4 corrected the lists), so the ones it has missed are named here.
+_NON_GLOBAL = tuple(ipaddress.ip_network(n) for n in (
+    "0.0.0.0/8", "10.0.0.0/8", "100.64.0.0/10", "127.0.0.0/8", "169.254.0.0/16", "172.16.0.0/12",
+    "192.0.0.0/24", "192.0.2.0/24", "192.88.99.0/24", "192.168.0.0/16", "198.18.0.0/15",
+    "198.51.100.0/24", "203.0.113.0/24", "224.0.0.0/4", "240.0.0.0/4",
+    "::/127", "100::/64", "2001::/23", "2001:db8::/32", "3fff::/20", "5f00::/16", "fc00::/7",
+    "fe80::/10", "ff00::/8",
+))
+
+
 def _is_internal(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
     return (
-        address.is_loopback
+        any(address in network for network in _NON_GLOBAL if network.version == address.version)
+        or address.is_loopback
         or address.is_private
         or address.is_link_local
         or address.is_reserved
@@ -188,16 +201,21 @@ class WebhookSender:
         allow_private: bool = False,
         client: httpx.Client | None = None,
     ):
-        self.secrets = secrets
+        """SecretValueError (naming the secret) for a value that cannot go in a header."""
+        self.secrets = check_values(secrets)
+        self._redactor = Redactor(self.secrets.values())
         self.allow_private = allow_private
         self._client = client or httpx.Client(follow_redirects=False)
 
     def close(self) -> None:
         self._client.close()
 
+    def __repr__(self) -> str:  # never show the values
+        return f"WebhookSender(secrets={sorted(self.secrets)}, allow_private={self.allow_private})"
+
     def redact(self, text: str) -> str:
-        """``text`` without any configured secret value in it."""
-        return redact(text, self.secrets.values())
+        """``text`` without any configured secret value, or piece of one, in it."""
+        return self._redactor.text(text)
 
     def send(self, payload: Mapping[str, Any], key: str, now: datetime) -> Outcome:
         """One attempt to deliver ``payload``; never raises."""
@@ -255,12 +273,13 @@ class WebhookSender:
         retry_after = None
         if reply.status_code in (429, 503):
             retry_after = parse_retry_after(reply.headers.get("Retry-After"), now)
-        snippet = raw[:200].decode("utf-8", "replace").strip()
-        detail = f"HTTP {reply.status_code} {reply.reason_phrase}".strip()
+        # scrubbed before it is cut, so the cut cannot leave the start of a secret
+        snippet = self.redact(raw.decode("utf-8", "replace"))[:200].strip()
+        detail = self.redact(f"HTTP {reply.status_code} {reply.reason_phrase}".strip())
         return Outcome(
             status,
             http_status=reply.status_code,
-            error=self._clip(self.redact(f"{detail}: {snippet}" if snippet else detail)),
+            error=self._clip(f"{detail}: {snippet}" if snippet else detail),
             retry_after=retry_after,
             response=response,
         )
@@ -273,13 +292,7 @@ class WebhookSender:
 
     def _scrub(self, value: Any) -> Any:
         """The response with secrets removed: a receiver may echo our headers."""
-        if isinstance(value, str):
-            return self.redact(value)
-        if isinstance(value, list):
-            return [self._scrub(item) for item in value]
-        if isinstance(value, dict):
-            return {self._scrub(k): self._scrub(v) for k, v in value.items()}
-        return value
+        return self._redactor.value(value)
 
     @staticmethod
     def _clip(text: str) -> str:

@@ -111,6 +111,9 @@ class Engine:
             for name in checked.secrets if f"LEADFLOW_SECRET_{name}" in os.environ
         }
         self.secrets.update(secrets or {})
+        from leadflow.effects.secrets import check_values
+
+        self.secrets = check_values(self.secrets)  # a value that cannot go in a header is refused now
         self.email = email or "leadflow-outbox"
         self.sender = sender
         from leadflow.effects import email_sender_from_url
