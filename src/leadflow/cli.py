@@ -559,11 +559,10 @@ def deliver(db, email, secrets, allow_private_webhooks, at) -> None:
     from leadflow.effects import Deliverer, WebhookSender, email_sender_from_url
     from leadflow.workflows.runs import wake_effect_run
 
+    webhooks = WebhookSender(_secrets(secrets), allow_private=allow_private_webhooks)  # checks them first
     store = _store(db)
     # a workflow run waiting for a webhook's answer wakes up (and takes it) at its next `run`
-    deliverer = Deliverer(store, email_sender_from_url(email),
-                          WebhookSender(_secrets(secrets), allow_private=allow_private_webhooks),
-                          on_settled=partial(wake_effect_run, store))
+    deliverer = Deliverer(store, email_sender_from_url(email), webhooks, on_settled=partial(wake_effect_run, store))
     at = at.replace(tzinfo=dt.timezone.utc) if at else dt.datetime.now(dt.timezone.utc)
     report = deliverer.deliver(at)
     out.print(f"outbox: {report.sent} sent, {report.retried} to retry, {report.dead} dead", markup=False)

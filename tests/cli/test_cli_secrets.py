@@ -102,3 +102,25 @@ def test_without_the_secret_the_webhook_dies_and_names_only_the_secret(tmp_path,
     assert receiver.received == []
     errors = {e["last_error"] for e in leadflow("outbox", "--db", db, "--format", "json").json_lines()}
     assert errors == {"secret 'ENRICH_KEY' (auth_bearer) is not configured"}
+
+
+@pytest.mark.parametrize("command", ["run", "deliver"])
+def test_a_value_with_a_newline_stops_the_command_before_the_database_is_opened(tmp_path, monkeypatch, command):
+    """The usual mistake: `LEADFLOW_SECRET_X=$(cat key.txt)` keeps the file's last newline."""
+    monkeypatch.setenv("LEADFLOW_SECRET_ENRICH_KEY", "k-5f0e9a3b7c\n")
+    db = tmp_path / "crm.db"
+    args = ["--db", db, "--email", tmp_path / "mail"]
+    if command == "run":
+        args = [ENRICHMENT / "enrichment.flow", "--events", ENRICHMENT / "events.jsonl", *args]
+    result = leadflow(command, *args)
+    assert result.code == 4
+    assert result.stderr.strip() == ("error: secret ENRICH_KEY: its value has a line break; a secret must be "
+                                     "printable ASCII without surrounding blanks, since it is sent in an HTTP header")
+    assert "k-5f0e9a3b7c" not in result.text
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_secret_option_without_a_name_is_refused_without_echoing_it():
+    result = leadflow("deliver", "--secret", "s3cret-token-value")
+    assert result.code == 2 and "NAME=VALUE" in result.stderr
+    assert "s3cret-token-value" not in result.text

@@ -101,10 +101,6 @@ class Engine:
         probe: Callable[[str], None] | None = None,
     ):
         self.checked = checked
-        self.store = open_store(store) if isinstance(store, str) else store
-        self._owns_store = isinstance(store, str)  # a Store passed in is the caller's to close
-        self.clock = clock or SystemClock()
-        self.timezone = ZoneInfo(timezone)
         # A declared secret's value comes from the host, else from LEADFLOW_SECRET_<NAME>.
         self.secrets = {
             name: os.environ[f"LEADFLOW_SECRET_{name}"]
@@ -113,7 +109,12 @@ class Engine:
         self.secrets.update(secrets or {})
         from leadflow.effects.secrets import check_values
 
-        self.secrets = check_values(self.secrets)  # a value that cannot go in a header is refused now
+        # a value that cannot go in a header is refused before anything is opened
+        self.secrets = check_values(self.secrets)
+        self.store = open_store(store) if isinstance(store, str) else store
+        self._owns_store = isinstance(store, str)  # a Store passed in is the caller's to close
+        self.clock = clock or SystemClock()
+        self.timezone = ZoneInfo(timezone)
         self.email = email or "leadflow-outbox"
         self.sender = sender
         from leadflow.effects import email_sender_from_url
