@@ -23,6 +23,7 @@ value.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 from urllib.parse import quote
@@ -77,18 +78,23 @@ class Redactor:
         spellings = {s for v in values if v for s in _spellings(v)}
         # Shorter than FRAGMENT: only the whole value can be recognised.
         self._whole = sorted((s for s in spellings if len(s) < FRAGMENT), key=len, reverse=True)
-        self._pieces = {s[i:i + FRAGMENT] for s in spellings for i in range(len(s) - FRAGMENT + 1)}
+        pieces = {s[i:i + FRAGMENT] for s in spellings for i in range(len(s) - FRAGMENT + 1)}
+        self._piece_set = frozenset(pieces)
+        # A lookahead finds every start, overlapping ones included, in one pass of the regex engine.
+        alternatives = "|".join(re.escape(p) for p in sorted(pieces))
+        self._pieces = re.compile(f"(?=(?:{alternatives}))") if pieces else None
 
     def __bool__(self) -> bool:
         return bool(self._whole or self._pieces)
 
     def text(self, text: str) -> str:
         """``text`` with every piece of a secret replaced by ``***``."""
-        if self._pieces and len(text) >= FRAGMENT:
+        # `in` is a fast substring search; most text holds no piece and stops here
+        if self._pieces is not None and any(piece in text for piece in self._piece_set):
             covered = bytearray(len(text))
-            for start in range(len(text) - FRAGMENT + 1):
-                if text[start:start + FRAGMENT] in self._pieces:
-                    covered[start:start + FRAGMENT] = b"\1" * FRAGMENT
+            for found in self._pieces.finditer(text):
+                start = found.start()
+                covered[start:start + FRAGMENT] = b"\1" * FRAGMENT
             if any(covered):
                 text = _mask(text, covered)
         for value in self._whole:
