@@ -24,7 +24,8 @@ from leadflow.effects.secrets import FRAGMENT
 
 CANARIES = {
     "plain": {"ENRICH_KEY": "cnryBearer-5TqX8vLk2RmZ7Jw", "ENRICH_SIGNING_KEY": "cnrySigning-9HwZ3mPd7QsL4Nb"},
-    "line break": {"ENRICH_KEY": "cnryCrLfBearer-4Jd\r\nX-Evil: 8Kp2WqYt", "ENRICH_SIGNING_KEY": "cnryNewline-3Gh7XvRk\n"},
+    "line break": {"ENRICH_KEY": "cnryCrLfBearer-4Jd\r\nX-Evil: 8Kp2WqYt",
+                   "ENRICH_SIGNING_KEY": "cnryNewline-3Gh7XvRk\n"},
     "non-ASCII": {"ENRICH_KEY": "cnryÜnïcödeBearer-6Rt2Lp", "ENRICH_SIGNING_KEY": "cnrySigning2-7Mn4VbQe"},
 }
 ENV_ONLY = "ENRICH_SIGNING_KEY"  # given through the environment; ENRICH_KEY through --secret

@@ -84,9 +84,6 @@ class Redactor:
         alternatives = "|".join(re.escape(p) for p in sorted(pieces))
         self._pieces = re.compile(f"(?=(?:{alternatives}))") if pieces else None
 
-    def __bool__(self) -> bool:
-        return bool(self._whole or self._pieces)
-
     def text(self, text: str) -> str:
         """``text`` with every piece of a secret replaced by ``***``."""
         # `in` is a fast substring search; most text holds no piece and stops here

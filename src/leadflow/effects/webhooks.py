@@ -46,7 +46,9 @@ import httpx
 from leadflow.effects.policy import Outcome, as_utc, classify, parse_retry_after
 from leadflow.effects.secrets import Redactor, check_values
 
-__all__ = ["Outcome", "WebhookSender", "check_address", "embedded_ipv4", "internal_reason", "redact", "sign", "verify"]
+__all__ = [
+    "Outcome", "WebhookSender", "check_address", "embedded_ipv4", "internal_reason", "redact", "sign", "verify",
+]
 
 CONNECT_TIMEOUT = 3.0
 RESPONSE_TIMEOUT = 30.0

@@ -186,6 +186,7 @@ def url_query(params: dict[str, Any]) -> str:
             if item is None:
                 continue
             if isinstance(item, (dict, list)):
-                raise fail("url_query", f"field `{name}` holds a record or a list of lists; give text, numbers or lists")
+                raise fail("url_query", f"field `{name}` holds a record or a list of lists; "
+                                        "give text, numbers or lists")
             pairs.append(f"{quote(name, safe='')}={quote(interpolated(item), safe='')}")
     return "&".join(pairs)
