@@ -29,6 +29,7 @@ CANARIES = {
     "non-ASCII": {"ENRICH_KEY": "cnryÜnïcödeBearer-6Rt2Lp", "ENRICH_SIGNING_KEY": "cnrySigning2-7Mn4VbQe"},
 }
 ENV_ONLY = "ENRICH_SIGNING_KEY"  # given through the environment; ENRICH_KEY through --secret
+REPL_INPUT = ":new canary@example.com\n:show\n:advance 2 days\n:show\n:quit\n"
 EXAMPLE_NAMES = sorted(p.name for p in EXAMPLES.iterdir() if (p / f"{p.name}.flow").exists())
 
 # A workflow that takes the receiver's answer (which echoes the bearer token) into a
@@ -123,6 +124,7 @@ def commands(script: Path, folder: Path, db: Path, mail: Path, secret_args: list
         ["runs", "--db", db], ["runs", "--db", db, "--format", "json"], ["stats", "--db", db],
         ["explain", script, contact, "--db", db],
         ["retry", script, "--run", "1", *engine],
+        ["repl", script, "--db", db, *secret_args],  # input below: a record, an event, what it did
     ]
     if (EXAMPLES / folder.name).is_dir():  # the example's own tests, on its unchanged copy
         listed.append(["test", EXAMPLES / folder.name])
@@ -153,7 +155,8 @@ def run_everything(tmp_path: Path, monkeypatch, secrets: dict[str, str], echo_ur
                 script.write_text(script.read_text("utf-8").replace("https://enrich.example.com", echo_url), "utf-8")
         db, mail = folder / "crm.db", folder / "mail"
         for args in commands(script, folder, db, mail, secret_args):
-            outcomes.append((name, args[0], leadflow(*args)))
+            typed = REPL_INPUT if args[0] == "repl" else None
+            outcomes.append((name, args[0], leadflow(*args, input=typed)))
     # and once as a real process, as a shell runs it (its environment holds no secret)
     process_db = tmp_path / "process.db"
     outcomes.append(("echo", "process", leadflow_process(
@@ -176,6 +179,8 @@ def test_a_plain_secret_is_sent_and_nothing_written_holds_a_piece_of_it(tmp_path
     # Every command did its work: `fmt --check` may find an unformatted file, `retry` no run
     # in error, and two examples' event files hold lines that are rejected on purpose.
     allowed = {"fmt": {0, 1}, "retry": {0, 3}, "run": {0, 3}}
+    repl = [o for name, cmd, o in outcomes if cmd == "repl"]
+    assert len(repl) == len(EXAMPLE_NAMES) + 1 and all("> :show" in o.stdout and "history:" in o.stdout for o in repl)
     failed = [(name, cmd, o.code, o.stderr[-200:]) for name, cmd, o in outcomes
               if o.code not in allowed.get(cmd, {0})]
     assert failed == []
