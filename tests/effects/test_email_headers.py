@@ -132,3 +132,27 @@ def test_a_script_subject_from_a_property_cannot_add_a_bcc(tmp_path, smtp_server
     assert len(delivered) == 1
     assert b"victim" not in delivered[0]
     assert header_names(delivered[0]) == HEADERS
+
+
+@pytest.mark.parametrize("smtputf8", [False, True])
+def test_an_international_address_needs_smtputf8_and_keeps_its_headers(smtputf8):
+    """The checked bytes go out through sendmail, as send_message would have sent them."""
+    from aiosmtpd.controller import Controller
+    from effects_support import SmtpInbox, free_port
+
+    inbox, port = SmtpInbox(), free_port()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port, enable_SMTPUTF8=smtputf8)
+    controller.start()
+    try:
+        payload = mail(to="josé@exämple.com", html="<p>x</p>")
+        outcome = SmtpEmailSender(f"smtp://127.0.0.1:{port}").send(payload, "k")
+    finally:
+        controller.stop()
+    if not smtputf8:
+        assert outcome.status == "fail" and "SMTPUTF8" in outcome.error and inbox.messages == []
+        return
+    assert outcome.status == "ok"
+    assert inbox.envelopes == [("sales@leadflow.test", ["josé@exämple.com"])]
+    [received] = inbox.messages
+    assert list(received.keys()) == list(build_message(payload, "k").keys())
+    assert received["To"] == "josé@exämple.com"
