@@ -58,8 +58,9 @@ def _report_script_error(error: ScriptError, sources: dict[str, str]) -> None:
 def _engine(scripts, db, *, clock=None, **options):
     """An engine for a command; without `clock`, on the database's clock (or the wall
     clock with `--clock wall`), moved first to `--start` if given."""
-    from leadflow import Engine
     from zoneinfo import ZoneInfo
+
+    from leadflow import Engine
 
     ctx = click.get_current_context()
     kind, start = ctx.meta.get("leadflow.clock", "database"), ctx.meta.get("leadflow.start")
@@ -609,10 +610,9 @@ def replay(ids, db, all_dead) -> None:
               help="Deliver what is due at this UTC time, not at the later of now and the database's clock.")
 def deliver(db, email, secrets, allow_private_webhooks, at) -> None:
     """Deliver due effects (email, webhooks, notifications) from the outbox."""
+    from leadflow.clock import DatabaseClock
     from leadflow.effects import Deliverer, WebhookSender, email_sender_from_url
     from leadflow.workflows.runs import wake_effect_run
-
-    from leadflow.clock import DatabaseClock
 
     store = _store(db)
     clock = DatabaseClock(store)

@@ -174,3 +174,27 @@ def test_an_event_at_the_far_end_completes_at_once_with_one_firing(tmp_path):
             in done.stderr)
     assert "clock at 2999-12-31T23:59:59+00:00" in done.stdout
     assert _records(db)["ada@example.com"]["properties"]["score"] == 1
+
+
+def test_a_replay_sends_its_webhooks_now_and_resumes_the_run_at_the_databases_time(tmp_path, receiver):
+    """Delivery goes on at the wall clock's time while the database replays 2019; the
+    answer must wake the run in 2019, or it would wait for the clock to reach today."""
+    script = tmp_path / "hook.flow"
+    script.write_text(SCRIPT + f"""
+workflow ask {{
+  enroll when signed_up
+  webhook post "{receiver.url}/hook" with {{email: email ?? ""}} as answer: {{ok: bool, you_sent: text?}}
+  set pings = 100
+}}
+""", "utf-8")
+    db = tmp_path / "crm.db"
+    signed = _events(tmp_path, {"event": "signed_up", "contact": "ada@example.com", "at": "2019-05-02T10:00:00Z"})
+    result = leadflow("run", script, "--events", signed, "--db", db, "--allow-private-webhooks")
+    assert result.code == 0, result.stderr
+    assert len(receiver.received) == 1
+    assert "outbox: 1 sent, 0 to retry, 0 dead" in result.stdout
+    assert "clock at 2019-05-02T10:00:00+00:00" in result.stdout
+    entries = [json.loads(line) for line in
+               leadflow("history", "ada@example.com", "--db", db, "--format", "json").stdout.splitlines()]
+    [answered] = [e for e in entries if e.get("field") == "pings"]
+    assert answered["new"] == 100 and answered["at"] == "2019-05-02T10:00:00+00:00"
