@@ -89,6 +89,7 @@ class Scheduler:
         self.engine = engine
         self.triggers = triggers
         self.skipped: list[str] = []  # catch-ups cut to their latest occurrence, said in words
+        self._never_fired: set[str] = set()  # keys the store has no firing for: read once, not per event
         if triggers and not has_time(engine.clock):
             engine.clock.when_first_time(engine.wake)  # new triggers start then: look again
 
@@ -103,9 +104,11 @@ class Scheduler:
     def _next(self, trigger: TimedTrigger) -> dt.datetime | None:
         if trigger.last is None:
             store = self.engine.store
-            trigger.last = store.schedule_fired(trigger.key)
+            if trigger.key not in self._never_fired:
+                trigger.last = store.schedule_fired(trigger.key)
             if trigger.last is None:
                 if not has_time(self.engine.clock):
+                    self._never_fired.add(trigger.key)
                     return None  # starts when the database gets a time (see __init__)
                 trigger.last = self.engine.clock.now()
                 with store.transaction():
