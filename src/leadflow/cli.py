@@ -392,7 +392,7 @@ def run_event_file(engine, stream, *, label: str = "events") -> tuple[int, int, 
 @click.option("--events", "events", required=True, type=click.File("rb"), help="JSON-lines event file, or - for stdin.")
 @click.option("--deliver/--no-deliver", default=True, show_default=True, help="Deliver the outbox after the events.")
 @click.option("--until", "until", default=None, metavar="DATETIME",
-              help="After the events, drive the simulated clock to DATETIME through every wait and schedule.")
+              help="After the events, drive the database's clock to DATETIME through every wait and schedule.")
 @with_engine_options
 def run(scripts, events, deliver, until, db, timezone, email, secrets, allow_private_webhooks) -> None:
     """Process an event file (and the workflow steps and schedules due) into the database."""
