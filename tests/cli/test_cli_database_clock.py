@@ -198,3 +198,13 @@ workflow ask {{
                leadflow("history", "ada@example.com", "--db", db, "--format", "json").stdout.splitlines()]
     [answered] = [e for e in entries if e.get("field") == "pings"]
     assert answered["new"] == 100 and answered["at"] == "2019-05-02T10:00:00+00:00"
+
+
+def test_explain_looks_at_the_database_at_its_own_time(tmp_path):
+    script, db = _script(tmp_path), tmp_path / "crm.db"
+    events = _events(tmp_path, _ping("2019-03-01T09:00:00Z"))
+    assert leadflow("run", script, "--events", events, "--db", db, "--until", "2019-03-04T00:00").code == 0
+    explained = leadflow("explain", script, "ada@example.com", "Nightly", "--db", db)
+    assert explained.code == 0, explained.stderr
+    assert explained.stdout.startswith("contact 1 (ada@example.com), at 2019-03-04T00:00Z")
+    assert "(next firing 2019-03-04T02:00Z)" in explained.stdout
