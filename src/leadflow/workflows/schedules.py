@@ -119,19 +119,20 @@ class Scheduler:
         """Cut to its latest occurrence the catch-up of every trigger that owes more than
         CATCH_UP_LIMIT occurrences by `until` (see the module notes)."""
         for trigger in self.triggers:
-            moment = self._next(trigger)
+            first = moment = self._next(trigger)
             due = 0
             while moment is not None and moment <= until and due <= CATCH_UP_LIMIT:
                 due += 1
                 moment = trigger.next_after(moment)
             latest = trigger.latest_by(until) if due > CATCH_UP_LIMIT else None
-            if latest is None:
+            if first is None or latest is None:
                 continue
             from leadflow.syntax.printer import format_trigger
 
             self.skipped.append(
-                f"{trigger.title or trigger.key} (`{format_trigger(trigger.trigger)}`) owed more than {CATCH_UP_LIMIT} occurrences "
-                f"from {trigger.last.isoformat()} to {until.isoformat()}; it fired once, at {latest.isoformat()}")
+                f"{trigger.title or trigger.key} (`{format_trigger(trigger.trigger)}`) owed more than "
+                f"{CATCH_UP_LIMIT} occurrences, from {first.isoformat()} to {latest.isoformat()}; "
+                f"it fired once, at the last")
             trigger.last = latest - dt.timedelta(microseconds=1)  # so that `latest` comes next
 
     def fire(self, moment: dt.datetime) -> None:
