@@ -8,9 +8,11 @@ carries no time of its own (an import, an event without `at`) happens at
 it without moving it, so a file of last year's events replayed today plays
 out in last year, schedules and waits included.
 
-Every time the clock is moved to lies in a fixed range (`EARLIEST` to
-`LATEST`): calendar arithmetic near Python's year 9999 overflows, and a
-clock driven there would owe a daily schedule millions of occurrences.
+Every time a clock is moved to lies in a fixed range (`EARLIEST` to
+`LATEST`): calendar arithmetic near Python's year 9999 overflows (a wait,
+a schedule's next day), and the range leaves seven centuries of room. A
+clock driven far within it still costs little: see workflows/schedules.py
+on catching up.
 """
 from __future__ import annotations
 
