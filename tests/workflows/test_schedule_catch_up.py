@@ -120,3 +120,32 @@ def test_a_database_clock_moves_only_forward_and_keeps_the_latest_of_two_command
     second.close()
     with open_store(db) as reopened:
         assert DatabaseClock(reopened).position == dt.datetime(2020, 1, 1, tzinfo=UTC)
+
+
+def _occurrences(every, day, at, after, until, zone) -> int:
+    count, moment = 0, calendar.next_occurrence(every, day, at, after, zone)
+    while moment <= until:
+        count, moment = count + 1, calendar.next_occurrence(every, day, at, moment, zone)
+    return count
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.sampled_from(["day", "weekday", "friday", "month"]), st.integers(28, 31),
+       st.sampled_from(["Europe/Paris", "America/New_York"]), st.integers(0, 400), st.integers(0, 24 * 60))
+def test_one_move_fires_each_occurrence_it_passes_up_to_the_limit_then_one(every, day, zone, days, minutes):
+    """Against a plain count of the calendar's occurrences, with the limit at 40."""
+    schedule = f"every {every}" + (f" on day {day}" if every == "month" else "") + " at 02:30"
+    start = dt.datetime(2019, 3, 1, 9, tzinfo=UTC)
+    until = start + dt.timedelta(days=days, minutes=minutes)
+    owed = _occurrences(every, day, dt.time(2, 30), start, until, ZoneInfo(zone))
+    original = schedules.CATCH_UP_LIMIT
+    schedules.CATCH_UP_LIMIT = 40
+    try:
+        engine = make_engine(f"rule \"R\" when {schedule} then increment score\n", start=start, timezone=zone)
+        engine.emit("upsert", "ada@example.com", {})
+        engine.advance(until)
+        assert _score(engine) == (owed if owed <= 40 else 1)
+        assert len(engine.scheduler.skipped) == (owed > 40)
+        engine.close()
+    finally:
+        schedules.CATCH_UP_LIMIT = original
