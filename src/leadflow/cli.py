@@ -56,8 +56,17 @@ def _report_script_error(error: ScriptError, sources: dict[str, str]) -> None:
 
 
 def _engine(scripts, db, *, clock=None, **options):
-    from leadflow import Engine, SimulatedClock
+    """An engine for a command; without `clock`, on the database's clock (or the wall
+    clock with `--clock wall`), moved first to `--start` if given."""
+    from zoneinfo import ZoneInfo
 
+    from leadflow import Engine
+
+    ctx = click.get_current_context()
+    kind, start = ctx.meta.get("leadflow.clock", "database"), ctx.meta.get("leadflow.start")
+    if kind == "wall" and (start or ctx.params.get("until")):
+        raise click.UsageError("--start and --until move the database's clock; --clock wall reads the wall clock")
+    start = _until(start, ZoneInfo(options.get("timezone", "UTC")), "--start") if start else None
     sources = _read_sources(scripts)
     try:
         from leadflow.interpreter.engine import load_program
@@ -66,17 +75,39 @@ def _engine(scripts, db, *, clock=None, **options):
     except ScriptError as error:
         _report_script_error(error, sources)
         sys.exit(EXIT_SCRIPT)
-    # Starts at the wall clock and follows the events' `at` forward, so effects due
-    # at an event's time are delivered at the end of the run.
-    clock = clock or SimulatedClock(dt.datetime.now(dt.timezone.utc))
     seed = os.environ.get("LEADFLOW_SEED")  # reproducible random splits and random_int()
     if seed is not None:
         if not seed.lstrip("-").isdigit():
             raise click.BadParameter(f"LEADFLOW_SEED must be a whole number, not {seed!r}")
         options.setdefault("seed", int(seed))
-    engine = Engine(checked, store=db, clock=clock, **options)
-    click.get_current_context().call_on_close(engine.close)  # the close checkpoints what the log holds
+    if clock is not None:
+        engine = Engine(checked, store=db, clock=clock, **options)
+        ctx.call_on_close(engine.close)  # the close checkpoints what the log holds
+        return engine
+    from leadflow.clock import DatabaseClock, SystemClock
+    from leadflow.store import open_store
+
+    store = open_store(db)
+    ctx.call_on_close(store.close)  # the close checkpoints what the log holds
+    clock = SystemClock() if kind == "wall" else DatabaseClock(store)
+    engine = Engine(checked, store=store, clock=clock, **options)
+    ctx.call_on_close(partial(_keep_time, clock, store))  # before the store closes (callbacks run last first)
+    if start is not None:
+        engine.advance(start)
     return engine
+
+
+def _keep_time(clock, store) -> None:
+    """Save where the database's clock got to; a wall-clock command moves it to the wall clock's time."""
+    from leadflow.clock import DatabaseClock
+
+    if not isinstance(clock, DatabaseClock):
+        clock = DatabaseClock(store)
+        clock.advance_to(dt.datetime.now(dt.timezone.utc))
+    try:
+        clock.save()
+    except (LeadflowError, sqlite3.Error, OSError) as error:  # the command's own outcome stands
+        err.print(f"error: the database's clock was not saved: {error}", markup=False)
 
 
 def _secrets(pairs) -> dict[str, str]:
@@ -107,10 +138,21 @@ def _time_zone(ctx, param, name: str) -> str:
     return name
 
 
+def _clock_setting(ctx, param, value):
+    """Kept for `_engine`, so the commands that build an engine need not pass the clock options on."""
+    ctx.meta[f"leadflow.{param.name}"] = value
+    return value
+
+
 engine_options = [
     click.option("--db", default="leadflow.db", show_default=True, help="SQLite database file (or :memory:)."),
     click.option("--timezone", default="UTC", show_default=True, callback=_time_zone,
                  help="Time zone for datetimes without an offset."),
+    click.option("--clock", type=click.Choice(["database", "wall"]), default="database", show_default=True,
+                 expose_value=False, callback=_clock_setting,
+                 help="The database's own clock (the latest time applied to it), or the wall clock for production."),
+    click.option("--start", default=None, metavar="DATETIME", expose_value=False, callback=_clock_setting,
+                 help="First move the database's clock on to DATETIME, doing what falls due on the way."),
     click.option("--email", "email", default=None, help="Outbox folder for .eml files, or an smtp:// URL."),
     click.option("--secret", "secrets", multiple=True, metavar="NAME=VALUE",
                  help="A secret's value (also read from LEADFLOW_SECRET_NAME)."),
@@ -351,7 +393,7 @@ def run_event_file(engine, stream, *, label: str = "events") -> tuple[int, int, 
 @click.option("--events", "events", required=True, type=click.File("rb"), help="JSON-lines event file, or - for stdin.")
 @click.option("--deliver/--no-deliver", default=True, show_default=True, help="Deliver the outbox after the events.")
 @click.option("--until", "until", default=None, metavar="DATETIME",
-              help="After the events, drive the simulated clock to DATETIME through every wait and schedule.")
+              help="After the events, drive the database's clock to DATETIME through every wait and schedule.")
 @with_engine_options
 def run(scripts, events, deliver, until, db, timezone, email, secrets, allow_private_webhooks) -> None:
     """Process an event file (and the workflow steps and schedules due) into the database."""
@@ -370,15 +412,22 @@ def run(scripts, events, deliver, until, db, timezone, email, secrets, allow_pri
         out.print(f"outbox: {report.sent} sent, {report.retried} to retry, {report.dead} dead", markup=False)
     for failure in engine.failures:
         err.print(f"scheduled trigger failed: {failure}", markup=False)
+    for note in engine.scheduler.skipped:
+        err.print(f"warning: {note}", markup=False)
     sys.exit(EXIT_REJECTED if rejected else 0)
 
 
-def _until(text: str, zone) -> dt.datetime:
+def _until(text: str, zone, option: str = "--until") -> dt.datetime:
+    from leadflow.clock import EARLIEST, LATEST, RANGE_TEXT
+
     try:
         moment = dt.datetime.fromisoformat(text)
     except ValueError:
-        raise click.BadParameter(f"{text!r} is not a datetime like 2026-12-31T09:00", param_hint="'--until'") from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=zone)
+        raise click.BadParameter(f"{text!r} is not a datetime like 2026-12-31T09:00", param_hint=f"'{option}'") from None
+    moment = moment if moment.tzinfo else moment.replace(tzinfo=zone)
+    if not EARLIEST <= moment <= LATEST:
+        raise click.BadParameter(f"{text!r} is outside the clock's range ({RANGE_TEXT})", param_hint=f"'{option}'")
+    return moment
 
 
 def drive(engine, until, deliver: bool):
@@ -389,12 +438,18 @@ def drive(engine, until, deliver: bool):
     totals = [0, 0, 0]
     while True:
         advanced = engine.advance(until) if until else engine.run_due()
-        report = engine.deliver() if deliver else None
+        report = engine.deliver(_delivery_time(engine.clock)) if deliver else None
         if report is not None:
             totals = [totals[0] + report.sent, totals[1] + report.retried, totals[2] + report.dead]
         if not advanced and (report is None or not (report.sent or report.dead)):
             break
     return DeliveryReport(*totals) if deliver else None
+
+
+def _delivery_time(clock) -> dt.datetime:
+    """Effects go out in the real world: at the clock's time, or the wall clock's if that is
+    later (a database's clock replaying the past still sends what an import queued today)."""
+    return max(clock.now(), dt.datetime.now(dt.timezone.utc))
 
 
 # ---- import -----------------------------------------------------------------------------
@@ -553,17 +608,20 @@ def replay(ids, db, all_dead) -> None:
 @click.option("--secret", "secrets", multiple=True, metavar="NAME=VALUE")
 @click.option("--allow-private-webhooks", is_flag=True)
 @click.option("--at", "at", type=click.DateTime(["%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M", "%Y-%m-%d"]), default=None,
-              help="Deliver what is due at this UTC time (effects of future-dated events), not now.")
+              help="Deliver what is due at this UTC time, not at the later of now and the database's clock.")
 def deliver(db, email, secrets, allow_private_webhooks, at) -> None:
     """Deliver due effects (email, webhooks, notifications) from the outbox."""
+    from leadflow.clock import DatabaseClock
     from leadflow.effects import Deliverer, WebhookSender, email_sender_from_url
     from leadflow.workflows.runs import wake_effect_run
 
     webhooks = WebhookSender(_secrets(secrets), allow_private=allow_private_webhooks)  # checks them first
     store = _store(db)
+    clock = DatabaseClock(store)
     # a workflow run waiting for a webhook's answer wakes up (and takes it) at its next `run`
-    deliverer = Deliverer(store, email_sender_from_url(email), webhooks, on_settled=partial(wake_effect_run, store))
-    at = at.replace(tzinfo=dt.timezone.utc) if at else dt.datetime.now(dt.timezone.utc)
+    deliverer = Deliverer(store, email_sender_from_url(email), webhooks,
+                          on_settled=partial(wake_effect_run, store, clock=clock))
+    at = at.replace(tzinfo=dt.timezone.utc) if at else _delivery_time(clock)
     report = deliverer.deliver(at)
     out.print(f"outbox: {report.sent} sent, {report.retried} to retry, {report.dead} dead", markup=False)
 
@@ -594,14 +652,16 @@ def repl(scripts, db, timezone, secrets) -> None:
 @click.option("--timezone", default="UTC", show_default=True, callback=_time_zone,
               help="Time zone for datetimes without an offset.")
 @click.option("--at", "at", type=click.DateTime(["%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M", "%Y-%m-%d"]), default=None,
-              help="Evaluate at this UTC time (what now() gives), not now.")
+              help="Evaluate at this UTC time (what now() gives), not at the database's clock.")
 def explain_(script, contact, name, db, timezone, at) -> None:
     """Why each rule (or the one NAME) fires or not for a contact (by email or id)."""
     from leadflow import SimulatedClock
+    from leadflow.clock import DatabaseClock
     from leadflow.interpreter.explain import explain, render
 
     store = _store(db)
-    moment = at.replace(tzinfo=dt.timezone.utc) if at else dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+    # by default, at the database's time (the wall clock's while it has none), as the rules ran
+    moment = at.replace(tzinfo=dt.timezone.utc) if at else DatabaseClock(store).now().replace(microsecond=0)
     engine = _engine([script], store, clock=SimulatedClock(moment), timezone=timezone)
     record_id = engine.find(int(contact) if contact.isdigit() else contact)
     if record_id is None:

@@ -30,7 +30,7 @@ from leadflow.check import types as T
 from leadflow.check.checker import Checker, check
 from leadflow.check.program import CheckedProgram
 from leadflow.check.scope import Scope
-from leadflow.clock import SimulatedClock, SystemClock
+from leadflow.clock import SimulatedClock, SystemClock, in_range
 from leadflow.errors import HostError, InputError, LeadflowError, LeadflowRuntimeError, ScriptError
 from leadflow.interpreter.actions import ActionCompiler
 from leadflow.interpreter.coerce import coerce, coercer
@@ -301,8 +301,10 @@ class Engine:
 
             guess = did_you_mean(name, self.checked.events)
             raise InputError(f"unknown event `{name}`" + (f"; did you mean `{guess}`?" if guess else ""))
-        if at is not None and at.tzinfo is None:
-            at = at.replace(tzinfo=self.timezone)  # a naive time is in the engine's time zone
+        if at is not None:
+            if at.tzinfo is None:
+                at = at.replace(tzinfo=self.timezone)  # a naive time is in the engine's time zone
+            in_range(at, "at")
         if self._next_wake is not None and self._next_wake <= (at or self.clock.now()):
             self.run_due(at)  # what was due before this event happens first
         if at is not None and isinstance(self.clock, SimulatedClock):
@@ -356,6 +358,7 @@ class Engine:
         runs were advanced."""
         until = until or self.clock.now()
         advanced = 0
+        self.scheduler.catch_up(until)
         while True:
             scheduled = self.scheduler.next_time()
             count, more = self.workflows.run_due_batch(min(until, scheduled) if scheduled else until)
@@ -374,9 +377,13 @@ class Engine:
         """Drive a simulated clock to `to` (a moment, or how far), doing all that falls due."""
         if not self.is_simulated:
             raise LeadflowError("only a simulated clock can be advanced")
-        target = self.clock.now() + to if isinstance(to, dt.timedelta) else to
+        try:
+            target = self.clock.now() + to if isinstance(to, dt.timedelta) else to
+        except OverflowError:  # past Python's year 9999, so past the clock's range too
+            raise InputError(f"the clock cannot move {to} on from {self.clock.now().isoformat()}") from None
         if target.tzinfo is None:
             target = target.replace(tzinfo=self.timezone)
+        in_range(target, "the clock's target")
         advanced = self.run_due(target)
         self.clock.advance_to(target)
         return advanced
@@ -526,7 +533,7 @@ class Engine:
             email_sender or email_sender_from_url(self.email),
             webhook_sender or WebhookSender(self.secrets, allow_private=self.allow_private_webhooks),
             notify=self.notify,
-            on_settled=partial(wake_effect_run, self.store) if self.workflows.workflows else None,
+            on_settled=partial(wake_effect_run, self.store, clock=self.clock) if self.workflows.workflows else None,
         )
         report = deliverer.deliver(now or self.clock.now(), limit=limit)
         if self.has_timers:

@@ -30,6 +30,7 @@ def build(engine, seed: int | None) -> tuple[WorkflowRuntime, Scheduler]:
         if isinstance(trigger, ast.TIMED_TRIGGERS):
             timed.append(TimedTrigger(
                 f"rule {rule.index}", trigger, rule.info.subject, engine.timezone, rule.condition, _fire_rule(rule),
+                title=rule.info.title,
             ))
     for name, info in checked.workflows.items():
         wf = compiled[name]

@@ -84,6 +84,27 @@ def next_occurrence(every: str, day_of_month, time: dt.time, after: dt.datetime,
     return next_at(after + dt.timedelta(microseconds=1), time, _SCHEDULE_DAYS[every], zone)
 
 
+def previous_occurrence(every: str, day_of_month, time: dt.time, by: dt.datetime, zone: ZoneInfo) -> dt.datetime:
+    """The last firing of `every EVERY [on day N] at TIME` at or before `by`."""
+    local = by.astimezone(zone)
+    if every == "month":
+        month = dt.date(local.year, local.month, 1)
+        while True:
+            last = (month + relativedelta(months=1) - dt.timedelta(days=1)).day
+            candidate = at_local(month.replace(day=min(int(day_of_month), last)), time, zone)
+            if candidate <= by:
+                return candidate
+            month -= relativedelta(months=1)
+    days = _SCHEDULE_DAYS[every]
+    for offset in range(8):
+        day = local.date() - dt.timedelta(days=offset)
+        if day.weekday() in days:
+            candidate = at_local(day, time, zone)
+            if candidate <= by:
+                return candidate
+    raise ValueError("no day to look back to")  # unreachable: a week holds every weekday
+
+
 def window_opening(moment: dt.datetime, days: frozenset[int], start: dt.time, end: dt.time, zone: ZoneInfo) -> dt.datetime:
     """`moment` if it falls inside the window, else when the window next opens."""
     local = moment.astimezone(zone)

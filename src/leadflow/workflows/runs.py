@@ -274,7 +274,7 @@ class WorkflowRuntime:
         # depend on when it was processed; a real clock stamps the real time.
         at = run.due
         if self.engine.is_simulated:
-            self.engine.clock.advance_to(at)
+            self.engine.clock.reach(at)
         else:
             at = max(at, self.engine.clock.now())
         try:
@@ -338,10 +338,13 @@ class WorkflowRuntime:
         return self.store.get_run(run_id)
 
 
-def wake_effect_run(store, effect, status: str, response, error: str | None, now: dt.datetime) -> None:
-    """Delivery's callback: a run waiting for this webhook's answer becomes due."""
+def wake_effect_run(store, effect, status: str, response, error: str | None, now: dt.datetime, *,
+                    clock=None) -> None:
+    """Delivery's callback: a run waiting for this webhook's answer becomes due, at `now`, or
+    at `clock`'s time if that is earlier: delivery runs at the wall clock's time when a
+    database's clock is replaying the past, and the run goes on in the replay's time."""
     if effect.key.startswith("run:"):
-        store.wake_run(int(effect.key.split(":")[1]), now)
+        store.wake_run(int(effect.key.split(":")[1]), min(now, clock.now()) if clock is not None else now)
 
 
 @contextmanager

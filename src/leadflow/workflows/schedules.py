@@ -9,7 +9,15 @@ The store remembers when each trigger last fired (`schedules` table), and
 one firing (every matching record, then the new `last fired`) commits as
 one batch: a crash repeats a whole firing or none of it. A trigger seen for
 the first time starts from the engine's clock, so a new script does not
-fire for moments before it existed.
+fire for moments before it existed; a database clock with no time yet
+(clock.py) starts it when the database gets one.
+
+Catching up: when the clock moves, a trigger fires for every occurrence it
+passed, each at its own time, up to CATCH_UP_LIMIT occurrences. Over that
+(a clock driven decades on, an engine stopped for years) it fires once, at
+the latest occurrence, and notes what it skipped (`Scheduler.skipped`):
+occurrences are counted lazily and the latest is found by looking back
+from the target, so the cost is that of the firings, not of the span.
 """
 from __future__ import annotations
 
@@ -19,12 +27,15 @@ from zoneinfo import ZoneInfo
 
 import attrs
 
+from leadflow.clock import has_time
 from leadflow.errors import LeadflowError
 from leadflow.syntax import ast
 from leadflow.values import Duration
 from leadflow.workflows import calendar
 
 UTC = dt.timezone.utc
+# The most occurrences of one trigger one move of the clock fires: 27 years of a daily schedule.
+CATCH_UP_LIMIT = 10_000
 
 
 @attrs.define
@@ -36,6 +47,7 @@ class TimedTrigger:
     where: Callable | None
     fire: Callable  # (tx, record_id) -> None
     last: dt.datetime | None = None
+    title: str = ""  # how messages name it: a rule's name; the key if empty
     # a date trigger's offset as a Duration, made once rather than for every record of every firing
     offset: Duration | None = attrs.field(init=False, default=None)
 
@@ -53,6 +65,16 @@ class TimedTrigger:
             return moment.astimezone(UTC) if moment > after else None
         return calendar.next_occurrence("day", None, t.at, after, self.zone)
 
+    def latest_by(self, by: dt.datetime) -> dt.datetime | None:
+        """The trigger's last moment at or before `by`."""
+        t = self.trigger
+        if isinstance(t, ast.ScheduleTrigger):
+            return calendar.previous_occurrence(t.every, t.day, t.at, by, self.zone)
+        if isinstance(t, ast.FixedDateTrigger):
+            moment = t.at if t.at.tzinfo else t.at.replace(tzinfo=self.zone)
+            return moment.astimezone(UTC) if moment <= by else None
+        return calendar.previous_occurrence("day", None, t.at, by, self.zone)
+
     def matches(self, props: dict, ctx, moment: dt.datetime) -> bool:
         t = self.trigger
         if isinstance(t, ast.DateTrigger):
@@ -66,6 +88,10 @@ class Scheduler:
     def __init__(self, engine, triggers: list[TimedTrigger]):
         self.engine = engine
         self.triggers = triggers
+        self.skipped: list[str] = []  # catch-ups cut to their latest occurrence, said in words
+        self._never_fired: set[str] = set()  # keys the store has no firing for: read once, not per event
+        if triggers and not has_time(engine.clock):
+            engine.clock.when_first_time(engine.wake)  # new triggers start then: look again
 
     def next_time(self) -> dt.datetime | None:
         times = [t for t in (self._next(trigger) for trigger in self.triggers) if t is not None]
@@ -78,12 +104,36 @@ class Scheduler:
     def _next(self, trigger: TimedTrigger) -> dt.datetime | None:
         if trigger.last is None:
             store = self.engine.store
-            trigger.last = store.schedule_fired(trigger.key)
+            if trigger.key not in self._never_fired:
+                trigger.last = store.schedule_fired(trigger.key)
             if trigger.last is None:
+                if not has_time(self.engine.clock):
+                    self._never_fired.add(trigger.key)
+                    return None  # starts when the database gets a time (see __init__)
                 trigger.last = self.engine.clock.now()
                 with store.transaction():
                     store.set_schedule_fired(trigger.key, trigger.last)
         return trigger.next_after(trigger.last)
+
+    def catch_up(self, until: dt.datetime) -> None:
+        """Cut to its latest occurrence the catch-up of every trigger that owes more than
+        CATCH_UP_LIMIT occurrences by `until` (see the module notes)."""
+        for trigger in self.triggers:
+            first = moment = self._next(trigger)
+            due = 0
+            while moment is not None and moment <= until and due <= CATCH_UP_LIMIT:
+                due += 1
+                moment = trigger.next_after(moment)
+            latest = trigger.latest_by(until) if due > CATCH_UP_LIMIT else None
+            if first is None or latest is None:
+                continue
+            from leadflow.syntax.printer import format_trigger
+
+            self.skipped.append(
+                f"{trigger.title or trigger.key} (`{format_trigger(trigger.trigger)}`) owed more than "
+                f"{CATCH_UP_LIMIT} occurrences, from {first.isoformat()} to {latest.isoformat()}; "
+                f"it fired once, at the last")
+            trigger.last = latest - dt.timedelta(microseconds=1)  # so that `latest` comes next
 
     def fire(self, moment: dt.datetime) -> None:
         """Fire every trigger due at `moment`, one batch each."""
@@ -92,7 +142,7 @@ class Scheduler:
             if self._next(trigger) != moment:
                 continue
             if engine.is_simulated:
-                engine.clock.advance_to(moment)
+                engine.clock.reach(moment)
             engine.ctx.start(trigger.key)
             with engine.store.batch():
                 for record in list(engine.store.records(trigger.subject)):
