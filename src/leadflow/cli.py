@@ -85,8 +85,10 @@ def _engine(scripts, db, *, clock=None, **options):
         ctx.call_on_close(engine.close)  # the close checkpoints what the log holds
         return engine
     from leadflow.clock import DatabaseClock, SystemClock
+    from leadflow.interpreter.engine import secret_values
     from leadflow.store import open_store
 
+    options["secrets"] = secret_values(checked, options.get("secrets"))  # before the store is opened
     store = open_store(db)
     ctx.call_on_close(store.close)  # the close checkpoints what the log holds
     clock = SystemClock() if kind == "wall" else DatabaseClock(store)

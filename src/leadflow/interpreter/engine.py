@@ -101,16 +101,8 @@ class Engine:
         probe: Callable[[str], None] | None = None,
     ):
         self.checked = checked
-        # A declared secret's value comes from the host, else from LEADFLOW_SECRET_<NAME>.
-        self.secrets = {
-            name: os.environ[f"LEADFLOW_SECRET_{name}"]
-            for name in checked.secrets if f"LEADFLOW_SECRET_{name}" in os.environ
-        }
-        self.secrets.update(secrets or {})
-        from leadflow.effects.secrets import check_values
-
         # a value that cannot go in a header is refused before anything is opened
-        self.secrets = check_values(self.secrets)
+        self.secrets = secret_values(checked, secrets)
         self.store = open_store(store) if isinstance(store, str) else store
         self._owns_store = isinstance(store, str)  # a Store passed in is the caller's to close
         self.clock = clock or SystemClock()
@@ -666,6 +658,19 @@ MAPPING = (dict, Mapping)  # for isinstance: a dict is told apart at once, the A
 
 class _AlreadyProcessed(Exception):
     """Raised inside the transaction to roll back a duplicate event."""
+
+
+def secret_values(checked: CheckedProgram, given: Mapping[str, str] | None) -> dict[str, str]:
+    """The values of the script's secrets: the host's, else LEADFLOW_SECRET_<NAME>'s;
+    SecretValueError, naming the secret, for one that cannot go in an HTTP header."""
+    from leadflow.effects.secrets import check_values
+
+    values = {
+        name: os.environ[f"LEADFLOW_SECRET_{name}"]
+        for name in checked.secrets if f"LEADFLOW_SECRET_{name}" in os.environ
+    }
+    values.update(given or {})
+    return check_values(values)
 
 
 def calls_code(checked: CheckedProgram, node) -> bool:
