@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from leadflow.lsp.analysis import analyse_text
-from leadflow.lsp.completion import complete
+from leadflow.lsp.completion import DECLARATIONS, complete
 
 BASE = """object contact {
   first_name: text
@@ -116,3 +116,15 @@ def test_a_document_that_never_parsed_still_completes_from_what_does():
 
 def test_nothing_without_a_model():
     assert complete(None, "when ") == []
+
+
+@pytest.mark.parametrize("rule", [
+    "when form_submitted then set lifecycle = lead\n",
+    "when form_submitted if lifecycle == lead then set lifecycle = mql\n",
+    "when lifecycle changed to lead then add to engaged\n",
+    "when form_submitted if score > limit then add to engaged\n",
+])
+def test_a_line_after_a_complete_rule_offers_declarations_not_the_word_ending_the_rule(rule):
+    # the word at the end of the line above is no word being typed on this one
+    assert labels(rule) == list(DECLARATIONS)
+    assert labels(rule + "\n") == list(DECLARATIONS)

@@ -37,7 +37,8 @@ def client():
 
 
 def open_document(client: LspClient, name: str, text: str, version: int = 1) -> str:
-    uri = f"file:///tmp/leadflow-lsp-test/{name}"
+    # each in a folder of its own: the scripts of one folder are checked as one program
+    uri = f"file:///tmp/leadflow-lsp-test/{name.removesuffix('.flow')}/{name}"
     client.notify("textDocument/didOpen",
                   {"textDocument": {"uri": uri, "languageId": "leadflow", "version": version, "text": text}})
     return uri
@@ -171,3 +172,53 @@ def test_the_leadflow_command_serves_too():
         assert client.initialize()["serverInfo"]["name"] == "leadflow"
     finally:
         assert client.close() == 0
+
+
+def test_a_document_never_opened_answers_empty_not_a_traceback(client, tmp_path):
+    missing = f"file://{tmp_path}/never-written.flow"
+    where = {"textDocument": {"uri": missing}, "position": {"line": 0, "character": 0}}
+    assert client.request("textDocument/hover", where) is None
+    assert client.request("textDocument/completion", where)["items"] == []
+    assert not any("Traceback" in line for line in client.stderr)
+
+
+def test_a_document_never_opened_is_read_from_disk(client, tmp_path):
+    script = tmp_path / "on-disk.flow"
+    script.write_text(SCRIPT.replace("leed", "lead"), "utf-8")
+    hover = client.request("textDocument/hover", {"textDocument": {"uri": script.as_uri()},
+                                                  "position": {"line": ERROR_LINE, "character": 8}})
+    assert "lifecycle: enum { subscriber, lead, mql, sql }" in hover["contents"]["value"]
+
+
+MODEL = """object contact {
+  lifecycle: enum { subscriber, lead, mql, sql } = subscriber
+}
+event form_submitted { form: text }
+"""
+RULES = "when form_submitted then set lifecycle = lead\n"
+
+
+def test_a_script_split_across_files_is_checked_with_its_folder(client, tmp_path):
+    (tmp_path / "model.flow").write_text(MODEL, "utf-8")
+    rules = (tmp_path / "rules.flow").as_uri()
+    client.notify("textDocument/didOpen", {"textDocument": {"uri": rules, "languageId": "leadflow", "version": 1,
+                                                            "text": RULES}})
+    assert client.diagnostics(rules, version=1) == []  # the event and the property come from model.flow
+
+    # open the model and break it in the editor: the error shows in rules.flow, at its own line
+    model = (tmp_path / "model.flow").as_uri()
+    client.notify("textDocument/didOpen", {"textDocument": {"uri": model, "languageId": "leadflow", "version": 1,
+                                                            "text": MODEL}})
+    assert client.diagnostics(model, version=1) == []
+    assert client.diagnostics(rules, version=1) == []  # analysed again with the model as the editor holds it
+    client.notify("textDocument/didChange", {"textDocument": {"uri": model, "version": 2},
+                                             "contentChanges": [{"text": MODEL.replace("lead,", "")}]})
+    assert client.diagnostics(model, version=2) == []  # nothing wrong in the model itself
+    (diagnostic,) = client.diagnostics(rules, version=1)
+    assert diagnostic["code"] == "E201"
+    assert diagnostic["range"]["start"] == {"line": 0, "character": 41}
+
+    # closing the model's buffer: rules.flow reads model.flow as saved again
+    client.notify("textDocument/didClose", {"textDocument": {"uri": model}})
+    assert client.diagnostics(model) == []
+    assert client.diagnostics(rules, version=1) == []

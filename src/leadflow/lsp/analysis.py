@@ -1,16 +1,25 @@
 """One open document, analysed: its diagnostics and the program that
 completion and hover read. Free of the protocol, so it is tested directly.
 
-A document is read as one script of its own, as `leadflow check FILE` does.
-While it has syntax errors, completion still needs to know its objects,
-properties, lists and events, so the model is rebuilt from what still parses:
-each declaration that parses on its own (cut where declarations start, as
-the parser does to report later errors), plus the declarations of the last
-analysis that these do not declare again (the one being edited is usually
-the one that does not parse). Only the declarations parsed from the current
-text have spans that match it, so hover looks only at those.
+A document is checked together with the other scripts of its project (see
+project.py), handed in as `others` ({file: text}, in the project's order),
+as `leadflow check` checks the files it is given as one program. Only the
+document's own diagnostics are kept: the others' are published when they are
+open, each at its own file.
+
+While the document has syntax errors, completion still needs to know its
+objects, properties, lists and events, so the model is rebuilt from what
+still parses: each declaration that parses on its own (cut where
+declarations start, as the parser does to report later errors), plus the
+declarations of the last analysis that these do not declare again (the one
+being edited is usually the one that does not parse). A neighbour that does
+not parse gives the declarations that do. Only the declarations parsed from
+the current text have spans that match it, so hover looks only at those.
 """
 from __future__ import annotations
+
+from collections.abc import Mapping
+from functools import lru_cache
 
 import attrs
 
@@ -35,25 +44,41 @@ class Analysis:
         return next((info for info in self.model.rules if info.rule is rule), None)
 
 
-def analyse_text(text: str, file: str, previous: Analysis | None = None) -> Analysis:
+def analyse_text(text: str, file: str, previous: Analysis | None = None,
+                 others: Mapping[str, str] | None = None) -> Analysis:
+    """The analysis of the document `file` holding `text`, checked with the scripts `others`
+    ({file: text}; the document's own entry, if there, gives its place in the order)."""
+    sources = {**(others or {}), file: text}  # the document keeps its place, with its text as it is now
     program, syntax_errors, parsed = parse_recovering(text, file)
     if program is None:
         current = tuple(parsed)
-        return Analysis(text, tuple(syntax_errors), _model(current, previous, file, text), current)
-    model, diagnostics = analyse(program, {file: text})
-    return Analysis(text, tuple(diagnostics), model, program.decls)
+        model = _model(current, previous, file, sources)
+        return Analysis(text, tuple(syntax_errors), model, current)
+    decls = [d for name, source in sources.items()
+             for d in (program.decls if name == file else _declarations(source, name))]
+    model, diagnostics = analyse(ast.Program(tuple(decls)), sources)
+    own = tuple(d for d in diagnostics if d.span.file == file)
+    return Analysis(text, own, model, program.decls)
 
 
-def _model(current: tuple, previous: Analysis | None, file: str, text: str) -> CheckedProgram | None:
+@lru_cache(maxsize=64)
+def _declarations(text: str, file: str) -> tuple[ast.Decl, ...]:
+    """A neighbour's declarations, as far as it parses (it is parsed again only once it changes)."""
+    return tuple(parse_recovering(text, file)[2])
+
+
+def _model(current: tuple, previous: Analysis | None, file: str,
+           sources: Mapping[str, str]) -> CheckedProgram | None:
     declared = {_key(d) for d in current}
-    kept = ()
+    kept: tuple = ()
     if previous is not None and previous.model is not None:
         kept = tuple(d for d in previous.model.program.decls
-                     if not isinstance(d, ast.Rule) and _key(d) not in declared)
-    decls = current + kept
+                     if not isinstance(d, ast.Rule) and d.span.file == file and _key(d) not in declared)
+    neighbours = tuple(d for name, source in sources.items() if name != file for d in _declarations(source, name))
+    decls = current + kept + neighbours
     if not decls:
         return previous.model if previous is not None else None
-    model, _ = analyse(ast.Program(decls), {file: text})
+    model, _ = analyse(ast.Program(decls), dict(sources))
     return model
 
 

@@ -47,7 +47,9 @@ def complete(model: CheckedProgram | None, before: str) -> list[CompletionItem]:
     """Completions for a cursor after the text `before` (the document up to it)."""
     if model is None:
         return []
-    typed = re.search(r"[A-Za-z_]\w*$", before)
+    # \Z, not $: `$` also matches before a final newline, which would take the word
+    # ending the line above for the one being typed
+    typed = re.search(r"[A-Za-z_]\w*\Z", before)
     head = before[: typed.start()] if typed else before
     place = _place(model, head)
     if scan(place.text).end in (Region.COMMENT, Region.TEXT):  # scanned from where the declaration starts
@@ -163,22 +165,23 @@ def _actions(model, place, found):
     return _keywords(ACTIONS)
 
 
-# (pattern over the text before the word being typed, what to offer); the first that answers wins
+# (pattern over the text before the word being typed, what to offer); the first that answers wins.
+# Each ends at \Z, the end of the text (`$` would also match before a newline ending it).
 _PLACES = [
-    (PATH + r"\s*\.\s*$", _members_after_dot),
-    (r"\b(?:add\s+to|remove\s+from|added\s+to|removed\s+from)\s+$", _lists),
-    (r"\bsend\s+email\s+$", _emails),
-    (r"\b(?:auth\s+bearer|sign\s+with)\s+$", _secrets),
-    (r"\bcreate\s+$", _objects),
-    (r"\bdo\s+$", _host_calls),
-    (r"\b(?:set|clear|increment|decrement)\s+$", _writable),
-    (r"(?:^|\s)when\s+$", _triggers),
-    (PATH + r"\s+changed\s+(?:from\s+\w+\s+)?(?:from|to)\s+$", _enum_after),
-    (PATH + r"\s*(?:==|!=|<=|>=|<|>|=)\s*$", _enum_after),
-    (PATH + r"\s+(?:not\s+)?in\s*\[[^\[\]]*$", _enum_after),
-    (r"\benum\s*\{([^{}]*)\}\s*=\s*$", _enum_default),
-    (r"(?m)(?:->|(?:^|[({,])\s*\w+\s*:|\btype\s+\w+\s*=)\s*$", _types),
-    (r"\bthen\s*\{?\s*$", _actions),
+    (PATH + r"\s*\.\s*\Z", _members_after_dot),
+    (r"\b(?:add\s+to|remove\s+from|added\s+to|removed\s+from)\s+\Z", _lists),
+    (r"\bsend\s+email\s+\Z", _emails),
+    (r"\b(?:auth\s+bearer|sign\s+with)\s+\Z", _secrets),
+    (r"\bcreate\s+\Z", _objects),
+    (r"\bdo\s+\Z", _host_calls),
+    (r"\b(?:set|clear|increment|decrement)\s+\Z", _writable),
+    (r"(?:^|\s)when\s+\Z", _triggers),
+    (PATH + r"\s+changed\s+(?:from\s+\w+\s+)?(?:from|to)\s+\Z", _enum_after),
+    (PATH + r"\s*(?:==|!=|<=|>=|<|>|=)\s*\Z", _enum_after),
+    (PATH + r"\s+(?:not\s+)?in\s*\[[^\[\]]*\Z", _enum_after),
+    (r"\benum\s*\{([^{}]*)\}\s*=\s*\Z", _enum_default),
+    (r"(?m)(?:->|(?:^|[({,])\s*\w+\s*:|\btype\s+\w+\s*=)\s*\Z", _types),
+    (r"\bthen\s*\{?\s*\Z", _actions),
 ]
 
 
