@@ -241,3 +241,31 @@ def test_advance_runs_the_workflow_steps_that_fall_due(tmp_path):
     out = session.run(":advance 3 days")
     assert "workflow runs advanced 1 time(s)" in out
     assert "done" in session.run(":show").split("lists")[-1]
+
+
+def test_loading_a_script_without_the_chosen_records_type_lets_the_record_go(session, tmp_path):
+    with_deals = tmp_path / "deals.flow"
+    with_deals.write_text("object contact { score: number = 0 }\nobject deal { amount: number = 0 }\n"
+                          "event open_deal {}\nwhen open_deal then create deal { amount: 5 }\n")
+    without = tmp_path / "plain.flow"
+    without.write_text("object contact { score: number = 0 }\nevent ping {}\n")
+    session.run(f":load {with_deals}")
+    session.run(":contact ada@example.com")
+    assert session.run(":emit open_deal").endswith(f"fired: rule at {with_deals}:4:1")
+    deal = max(r.id for r in session.store.records("deal"))
+    assert session.run(f":contact {deal}") == f"deal {deal}"
+    assert session.run("amount") == "5 : number"
+
+    loaded = session.run(f":load {without}").splitlines()
+    assert loaded == [f"loaded {without}: 0 rule(s), 1 event(s)",
+                      f"deal {deal} is a deal, which the script does not declare: no record chosen now; "
+                      ":contact EMAIL|ID chooses one"]
+    assert session.prompt == "leadflow> "
+    assert session.run("amount + 1").startswith("<repl>:1:1: error[E200]: unknown name `amount`")
+    assert session.run("score").startswith("error: this reads a record's properties")
+    assert session.run(f":contact {deal}") == f"error: deal {deal} is a deal, which the script does not declare"
+    assert session.run(":contact ada@example.com") == "contact 1 (ada@example.com)"
+    assert session.run("score") == "40 : number"
+    # a contact stays chosen across loads: every script declares contacts
+    assert session.run(f":load {with_deals}") == f"loaded {with_deals}: 1 rule(s), 1 event(s)"
+    assert session.prompt == "ada@example.com> "

@@ -7,7 +7,9 @@ A session holds an engine (the loaded script bound to a store and a
 simulated clock), the record expressions are evaluated against, and the
 `let` bindings (each a value and its type). Loading a script builds a new
 engine on the same store and clock, so records, their history and the time
-survive `:reload`; a script with errors leaves the previous engine in place.
+survive `:reload`, and so does the chosen record unless the new script does
+not declare its type (then none is chosen, and the user is told); a script
+with errors leaves the previous engine in place.
 
 No input ends the session by accident: script, type and runtime errors are
 printed as the project's diagnostics, and even an unexpected Python error
@@ -150,7 +152,21 @@ class ReplSession:
             return render_all(error.diagnostics, sources) + "\n(the previous script is still loaded)"
         self.engine = Engine(checked, self.store, self.clock, **self.options)
         rules, events = len(checked.rules), len([e for e in checked.events.values() if not e.builtin])
-        return f"loaded {', '.join(sources)}: {rules} rule(s), {events} event(s)"
+        return f"loaded {', '.join(sources)}: {rules} rule(s), {events} event(s)" + self._unchoose_undeclared()
+
+    def _unchoose_undeclared(self) -> str:
+        """After a load: the chosen record is let go if the script no longer declares its
+        type, since no expression could read it; what to say about it, if anything."""
+        if self.record_id is None or self.object_type() in self.engine.checked.objects:
+            return ""
+        problem = self.undeclared(self.record_id)
+        self.record_id = None
+        return f"\n{problem}: no record chosen now; :contact EMAIL|ID chooses one"
+
+    def undeclared(self, record_id: int) -> str:
+        """Why the record cannot be chosen under this script: its type is not declared."""
+        record = self.store.get_record(record_id)
+        return f"{self.record_label(record_id)} is a {record.type if record else 'record'}, which the script does not declare"
 
     def reload(self) -> str:
         return self.load(self.scripts) if self.scripts else "error: no script loaded; use :load FILE"
@@ -189,7 +205,11 @@ def _load(s: ReplSession, rest: str) -> str:
 
 
 def _contact(s: ReplSession, rest: str) -> str:
-    s.record_id = s.find(rest)
+    record_id = s.find(rest)
+    record = s.store.get_record(record_id)
+    if record is not None and record.type not in s.engine.checked.objects:
+        return f"error: {s.undeclared(record_id)}"
+    s.record_id = record_id
     return s.record_label(s.record_id)
 
 
