@@ -154,3 +154,15 @@ def test_a_condition_called_never_true_is_false_for_every_record(engine, conditi
     for values in itertools.product(*SAMPLES.values()):
         record = {name: value for name, value in zip(SAMPLES, values) if value is not None}
         assert not predicate(record), (condition, record)
+
+
+def test_w403_warns_once_per_branch_of_the_docs_demo_workflow():
+    language = (Path(__file__).resolve().parents[2] / "docs" / "language.md").read_text("utf-8")
+    start = language.rindex("```leadflow\n", 0, language.index("workflow demo_follow_up"))
+    source = language[start + len("```leadflow\n"): language.index("```", start + 3)]
+    lost = [d for d in leadflow.check(source, "demo.flow").warnings if d.code == "W403"]
+    lines = source.splitlines()
+    assert [lines[d.span.line - 1].split()[0] for d in lost] == ["split", "wait", "branch"]
+    assert all(d.message.startswith("a contact can leave the workflow") for d in lost)
+    assert lost[1].label == ("the way on when the event arrives and the `else` when the wait times out end with"
+                             " nothing that marks the contact")
