@@ -21,6 +21,7 @@ bench: $(VENV)/.installed
 	$(PY) benchmarks/conditions.py
 	$(PY) benchmarks/events.py
 	$(PY) benchmarks/workflows.py
+	$(PY) benchmarks/startup.py
 
 clean:
 	rm -rf $(VENV) build src/*.egg-info .pytest_cache .hypothesis

@@ -16,25 +16,50 @@ import hashlib
 import io
 import json
 import os
-import sqlite3
 import sys
 from functools import partial
 from pathlib import Path
 
 import click
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
 from leadflow.diagnostics import render_all, to_json
 from leadflow.errors import InputError, LeadflowError, ScriptError
 from leadflow.values import plain
 
+# Each command imports what it needs (the engine, the store, rich, httpx) in its body:
+# `leadflow check` and `fmt` on a small script should cost little more than starting
+# Python (benchmarks/startup.py; tests/cli/test_cli_startup.py keeps it so).
+
 EXIT_SCRIPT, EXIT_USAGE, EXIT_REJECTED, EXIT_RUNTIME = 1, 2, 3, 4
 PROGRESS_THRESHOLD = 2000  # show a progress bar for inputs at least this long
 
-out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+class _Output:
+    """Standard output or error: plain text goes straight out, and tables and progress
+    bars through a rich Console made on first use (importing rich costs more than
+    checking a small script)."""
+
+    def __init__(self, stderr: bool = False) -> None:
+        self.stderr = stderr
+        self._console = None
+
+    @property
+    def console(self):
+        if self._console is None:
+            from rich.console import Console
+
+            self._console = Console(stderr=self.stderr, highlight=False, soft_wrap=True)
+        return self._console
+
+    def print(self, *objects, markup: bool = True, **options) -> None:
+        if not markup and not options and all(isinstance(o, str) for o in objects):
+            click.echo(" ".join(objects), err=self.stderr)
+        else:
+            self.console.print(*objects, markup=markup, **options)
+
+
+out = _Output()
+err = _Output(stderr=True)
 
 
 def _read_sources(paths) -> dict[str, str]:
@@ -123,10 +148,12 @@ def _secrets(pairs) -> dict[str, str]:
     return secrets
 
 
-def _progress(total: int | None, label: str) -> Progress:
+def _progress(total: int | None, label: str):
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
     return Progress(
         TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-        console=err, disable=total is not None and total < PROGRESS_THRESHOLD, transient=True,
+        console=err.console, disable=total is not None and total < PROGRESS_THRESHOLD, transient=True,
     )
 
 
@@ -176,9 +203,16 @@ class _Commands(click.Group):
             return super().invoke(ctx)
         except BrokenPipeError:
             raise  # click's own handling: stdout was closed by a pager or `head`
-        except (LeadflowError, sqlite3.Error, OSError) as error:
+        except _host_errors() as error:
             err.print(f"error: {error}", markup=False)
             sys.exit(EXIT_RUNTIME)
+
+
+def _host_errors() -> tuple[type[BaseException], ...]:
+    """What `_Commands` reports in one line. sqlite3's errors count once sqlite3 is in use:
+    a command that never imported it cannot raise them (and importing it costs)."""
+    sqlite3 = sys.modules.get("sqlite3")
+    return (LeadflowError, OSError) + ((sqlite3.Error,) if sqlite3 is not None else ())
 
 
 @click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]})
@@ -193,7 +227,7 @@ def main() -> None:
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 def check(files, fmt) -> None:
     """Type-check scripts without running them (exit 1 on errors)."""
-    from leadflow.interpreter.engine import load_program
+    from leadflow.check.load import load_program
 
     sources = _read_sources(files)
     try:
@@ -513,6 +547,8 @@ def export(db, object_type) -> None:
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
 def history(contact, db, fmt) -> None:
     """Show every change to a contact (by email or id)."""
+    from rich.table import Table
+
     store = _store(db)
     record = store.get_record(int(contact)) if contact.isdigit() else store.find_by("contact", "email", contact)
     if record is None:
@@ -543,6 +579,8 @@ def history(contact, db, fmt) -> None:
 
 
 def _show_runs(store, record_id: int) -> None:
+    from rich.table import Table
+
     runs = store.runs(record_id=record_id)
     if not runs:
         return
@@ -567,6 +605,8 @@ def _show(value) -> str:
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
 def outbox(db, status, fmt) -> None:
     """List effects in the outbox: pending, sent and dead (failed for good)."""
+    from rich.table import Table
+
     store = _store(db)
     effects = store.effects(status)
     if fmt == "json":
@@ -683,7 +723,7 @@ def demo(directory) -> None:
     """Run the bundled example: lifecycle rules over sample contacts and events."""
     from leadflow.demo import run_demo
 
-    sys.exit(run_demo(Path(directory), out))
+    sys.exit(run_demo(Path(directory), out.console))
 
 
 from leadflow import cli_workflows  # noqa: E402,F401  (registers stats, runs, retry)

@@ -5,11 +5,9 @@ import json
 import sys
 
 import click
-from rich.table import Table
 
 from leadflow.cli import EXIT_REJECTED, _engine, _secrets, _store, drive, err, main, out, with_engine_options
 from leadflow.values import plain
-from leadflow.workflows.stats import workflow_stats
 
 
 @main.command()
@@ -18,6 +16,10 @@ from leadflow.workflows.stats import workflow_stats
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
 def stats(workflows, db, fmt) -> None:
     """Per-workflow figures: enrolled, active, completed, goal conversion, errors by step."""
+    from rich.table import Table
+
+    from leadflow.workflows.stats import workflow_stats
+
     store = _store(db)
     figures = [workflow_stats(store, name) for name in workflows or store.workflow_names()]
     if fmt == "json":
@@ -43,6 +45,8 @@ def stats(workflows, db, fmt) -> None:
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
 def runs(db, workflow, status, fmt) -> None:
     """List workflow runs: where each record is, what it waits for, and errors."""
+    from rich.table import Table
+
     store = _store(db)
     found = store.runs(workflow=workflow, status=status)
     if fmt == "json":

@@ -27,7 +27,8 @@ from zoneinfo import ZoneInfo
 import attrs
 
 from leadflow.check import types as T
-from leadflow.check.checker import Checker, check
+from leadflow.check.checker import Checker
+from leadflow.check.load import load_program
 from leadflow.check.program import CheckedProgram
 from leadflow.check.scope import Scope
 from leadflow.clock import SimulatedClock, SystemClock, in_range
@@ -45,7 +46,7 @@ from leadflow.store import Store, open_store
 from leadflow.store.series import Interleaved
 from leadflow.syntax import ast
 from leadflow.syntax.walk import walk
-from leadflow.syntax.parser import parse, parse_expr
+from leadflow.syntax.parser import parse_expr
 from leadflow.workflows.runs import wake_effect_run
 
 
@@ -66,20 +67,6 @@ class RecordView:
     lists: list[str]
     history: list
     runs: list = attrs.field(factory=list)  # (Run, [RunLogEntry]) per workflow enrollment
-
-
-def load_program(sources: Mapping[str, str]) -> CheckedProgram:
-    """Parse and check several files as one program; ScriptError lists every problem."""
-    decls: list = []
-    syntax_errors: list = []
-    for name, text in sources.items():
-        try:
-            decls.extend(parse(text, name).decls)
-        except ScriptError as error:  # keep going: every file's syntax errors are reported at once
-            syntax_errors.extend(error.diagnostics)
-    if syntax_errors:
-        raise ScriptError(syntax_errors)
-    return check(ast.Program(tuple(decls)), dict(sources))
 
 
 class Engine:
