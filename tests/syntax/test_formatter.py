@@ -15,14 +15,15 @@ from pathlib import Path
 import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
-from test_parser_properties import FAST, BoundedLarkStrategy, programs
+from test_parser_properties import FAST, BoundedLarkStrategy, exprs, programs
 
 import leadflow.examples
 from leadflow.errors import ScriptError
 from leadflow.syntax import ast, formatter
 from leadflow.syntax.formatter import FormatError, format_source
 from leadflow.syntax.parser import Layout, parse, parse_with_comments
-from leadflow.syntax.printer import format_program
+from leadflow.syntax.printer import format_expr, format_program
+from leadflow.syntax.wrap import WIDTH
 
 EXAMPLES = sorted(Path(leadflow.examples.__file__).parent.glob("*/*.flow"))
 
@@ -445,3 +446,89 @@ def test_formatting_workflows_from_the_grammar_with_comments(source):
 @given(with_comments(BoundedLarkStrategy("start")))
 def test_formatting_scripts_from_the_grammar_with_comments(source):
     check_commented(source)
+
+
+# ---- long expressions, wrapped at `and`/`or` -----------------------------------------------
+long_names = st.from_regex(r"p_[a-z_]{6,24}", fullmatch=True)
+comparisons = st.builds(lambda name, op, value: f"{name} {op} {value}", long_names,
+                        st.sampled_from(["==", "!=", "<", ">=", "in"]),
+                        st.sampled_from(["lead", "42", '"and or"', "now() - 6 weeks", "[a, b]", "null"]))
+
+
+@st.composite
+def conditions(draw, operands: st.SearchStrategy, depth: int = 2) -> str:
+    """Operands joined by `and`/`or`, some of them parenthesized groups of the same kind."""
+    parts = draw(st.lists(operands if depth == 0 else operands | conditions(operands, depth - 1).map("({})".format),
+                          min_size=2, max_size=6))
+    text = parts[0]
+    for part in parts[1:]:
+        text += f" {draw(st.sampled_from(['and', 'or']))} {part}"
+    return text
+
+
+CONTEXTS = [
+    "when e if {} then add to l\n",
+    "const c = {}\n",
+    "when e then {{\n  if {} {{\n    set x = 1  # one\n  }}\n}}\n",
+    "workflow w {{\n  goal {}\n  wait 1 day\n}}\n",
+    "object contact {{\n  x: bool = {}  # a default\n}}\n",
+]
+
+
+def check_long(context: str, condition: str) -> str:
+    source = context.format(condition)
+    try:
+        program = parse(source)
+    except ScriptError:
+        assume(False)
+    once = format_source(source)
+    assert parse(once) == program, once
+    assert format_source(once) == once, once
+    return once
+
+
+@settings(FAST, max_examples=150)
+@given(st.sampled_from(CONTEXTS), conditions(comparisons))
+def test_long_conditions_wrap_within_the_width(context, condition):
+    once = check_long(context, condition)
+    code = [line.split("  #")[0] for line in once.splitlines()]
+    assert max(map(len, code)) <= WIDTH, once  # every operand is short enough to fit
+    if len(condition) > WIDTH:
+        assert once.count("\n") > context.format("x").count("\n"), once
+
+
+@settings(FAST, max_examples=100)
+@given(st.sampled_from(CONTEXTS), conditions(exprs(2).map(format_expr) | comparisons, depth=1))
+def test_any_long_expression_formats_to_the_same_ast_and_stays_formatted(context, condition):
+    check_long(context, condition)
+
+
+def test_a_readable_multi_line_condition_stays_readable():
+    source = dedent("""
+        when form_submitted
+          if lifecycle == lead
+             and score > 50
+             and last_activity > now() - 6 weeks
+             and (country == "FR" or country == "DE" or country == "NL")
+             and event.form != "newsletter and more"
+        then add to hot  # mark
+        """)
+    assert format_source(source) == dedent("""
+        when form_submitted if lifecycle == lead
+            and score > 50
+            and last_activity > now() - 6 weeks
+            and (country == "FR" or country == "DE" or country == "NL")
+            and event.form != "newsletter and more"
+        then add to hot  # mark
+        """)
+    short = "when form_submitted if lifecycle == lead and score > 50\nthen add to hot\n"
+    assert format_source(short) == short  # within the width: one line, as before
+
+
+def test_or_is_cut_before_and_and_a_long_first_operand_goes_one_step_further():
+    first = " and ".join(f"first_{i} == {i}" for i in range(8))
+    second = " and ".join(f"second_{i} == {i}" for i in range(3))
+    lines = format_source(f"const c = {first} or {second}\n").splitlines()
+    assert lines[0] == "const c = first_0 == 0"
+    assert lines[1:8] == [f"        and first_{i} == {i}" for i in range(1, 8)]
+    assert lines[8] == f"    or {second}"

@@ -3,7 +3,8 @@
 `format_program(parse(source))` is the canonical form of a script, and
 `parse(format_program(program)) == program` for every program the parser can
 produce. Layout is fixed (one declaration per block, two-space indentation,
-one entry or action per line); only the meaning of the AST is kept.
+one entry or action per line, a line longer than 100 characters broken before
+`and`/`or`: wrap.py); only the meaning of the AST is kept.
 
 Three things need care, and are the reason this is more than string joins:
 
@@ -43,6 +44,7 @@ import re
 from decimal import Decimal
 
 from leadflow.syntax import ast
+from leadflow.syntax.wrap import wrap_line
 
 INDENT = "  "
 
@@ -176,7 +178,8 @@ class Printer:
         return [head + " {", *(INDENT + line if line else "" for line in body), "}"]
 
     def program(self, program: ast.Program) -> str:
-        lines = self.program_lines(program)
+        """The whole script, its long lines wrapped at `and`/`or` (see wrap.py)."""
+        lines = [wrapped for line in self.program_lines(program) for wrapped in wrap_line(line)]
         return "\n".join(lines) + "\n" if lines else ""
 
     def program_lines(self, program: ast.Program) -> list[str]:

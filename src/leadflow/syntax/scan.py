@@ -36,37 +36,47 @@ class Scan:
 
 def scan(text: str) -> Scan:
     """The code of `text` outside its strings and comments, and where `text` ends."""
-    code: list[str] = []
+    marks, end = _walk(text)
+    return Scan("".join(char for char, region in zip(text, marks) if region is Region.CODE), end)
+
+
+def regions(text: str) -> list[Region]:
+    """The region of each character of `text`: a string's quotes are its TEXT, a
+    comment's `#` its COMMENT, and the newline ending a comment is CODE."""
+    return _walk(text)[0]
+
+
+def _walk(text: str) -> tuple[list[Region], Region]:
+    marks: list[Region] = []
     region = Region.CODE
     nested = False  # in a plain string inside an interpolation: its `"` returns to the interpolation
     i = 0
     while i < len(text):
-        char = text[i]
+        char, here, width = text[i], region, 1
         if region is Region.CODE:
             if char == '"':
-                region = Region.TEXT
+                region = here = Region.TEXT
             elif char == "#":
-                region = Region.COMMENT
-            else:
-                code.append(char)
+                region = here = Region.COMMENT
         elif region is Region.COMMENT:
             if char == "\n":
-                region = Region.CODE
-                code.append(char)
+                region = here = Region.CODE
         elif region is Region.TEXT:
             if char == "\\":
-                i += 1  # the escaped character is text, whatever it is
+                width = 2  # the escaped character is text, whatever it is
             elif char == '"':
                 region = Region.INTERPOLATION if nested else Region.CODE
                 nested = False
             elif char == "{" and not nested:
                 if text.startswith("{{", i):
-                    i += 1  # a literal brace
+                    width = 2  # a literal brace
                 else:
                     region = Region.INTERPOLATION
         elif char == '"':  # in an interpolation
             region, nested = Region.TEXT, True
+            here = Region.TEXT
         elif char == "}":
             region = Region.TEXT
-        i += 1
-    return Scan("".join(code), region)
+        marks += [here] * width
+        i += width
+    return marks[: len(text)], region
