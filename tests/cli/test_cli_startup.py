@@ -11,7 +11,7 @@ import sys
 import pytest
 
 HEAVY = ("rich", "httpx", "prompt_toolkit", "pygls", "lsprotocol", "sqlite3", "_sqlite3", "leadflow.store",
-         "leadflow.interpreter")
+         "leadflow.interpreter.engine", "leadflow.effects")
 SCRIPT = "object contact { score: number = 0 }\nlist vips\nwhen created then add to vips\n"
 PROBE = """
 import json, sys
