@@ -98,10 +98,14 @@ def _lost(steps, marked_after: bool, object_type: str, warning, found: list) -> 
                 _lost(arm, arm_after, object_type, warning, found)
         if lost:
             found.append(warning(
-                "W403", f"a {object_type} can leave the workflow here without a list or a property to show for it",
+                "W403", f"{_a(object_type)} can leave the workflow here without a list or a property to show for it",
                 _keyword_span(step), f"{_arm_names(lost, step.span.line)} with nothing that marks the {object_type}",
                 (f"end every way through a workflow with `add to LIST` or `set PROPERTY = ...`,"
                  f" so no {object_type} is lost",)))
+
+
+def _a(noun: str) -> str:
+    return ("an " if noun[:1].lower() in "aeiou" else "a ") + noun
 
 
 def _arm_names(lost: list, line: int) -> str:
