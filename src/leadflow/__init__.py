@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 import leadflow.check  # noqa: F401
 from leadflow.clock import SimulatedClock, SystemClock
 from leadflow.errors import (
-    BudgetExceeded, HostError, InputError, LeadflowError, LeadflowRuntimeError, ScriptError,
+    BudgetExceeded, HostError, InputError, LeadflowError, LeadflowRuntimeError, LimitExceeded, ScriptError,
 )
 
 if TYPE_CHECKING:
@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "BudgetExceeded", "EmitResult", "Engine", "HostError", "InputError", "LeadflowError",
-    "LeadflowRuntimeError", "RecordView", "ScriptError", "SimulatedClock", "SystemClock",
+    "LeadflowRuntimeError", "LimitExceeded", "RecordView", "ScriptError", "SimulatedClock", "SystemClock",
     "check", "load",
 ]
 _FROM_ENGINE = ("EmitResult", "Engine", "RecordView")

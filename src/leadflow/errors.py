@@ -59,6 +59,12 @@ class BudgetExceeded(LeadflowRuntimeError):
     """A rule, step or function ran past its step budget or time limit."""
 
 
+class LimitExceeded(LeadflowRuntimeError):
+    """A value went past a limit of its type: text or a list too long, a number
+    too large or not finite, a date outside the calendar. The limits are in
+    `leadflow.limits` and docs/language.md."""
+
+
 class HostError(LeadflowError):
     """The embedding program's host functions do not match the script."""
 

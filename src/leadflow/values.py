@@ -15,6 +15,7 @@ import datetime as dt
 import attrs
 from dateutil.relativedelta import relativedelta
 
+from leadflow import limits
 from leadflow.check import types as T
 from leadflow.syntax.printer import quote
 
@@ -35,6 +36,9 @@ class Duration:
     months: int = 0
     days: int = 0
     seconds: float = 0
+
+    def __attrs_post_init__(self) -> None:
+        _check_length(self.months, self.days, self.seconds)
 
     @classmethod
     def of(cls, amount: float, unit: str) -> Duration:
@@ -81,7 +85,9 @@ class Duration:
 
     def __mul__(self, factor: object):
         if isinstance(factor, (int, float)) and not isinstance(factor, bool):
-            return Duration(int(self.months * factor), int(self.days * factor), self.seconds * factor)
+            months, days, seconds = self.months * factor, self.days * factor, self.seconds * factor
+            _check_length(months, days, seconds)  # before int(): a product may be infinite
+            return Duration(int(months), int(days), seconds)
         return NotImplemented
 
     __rmul__ = __mul__
@@ -110,6 +116,17 @@ class Duration:
             else:
                 parts.append(f"{secs:g} seconds")
         return " ".join(parts)
+
+
+_MAX_MONTHS = limits.MAX_DURATION_SECONDS // (30 * 86_400)
+_MAX_DAYS = limits.MAX_DURATION_SECONDS // 86_400
+
+
+def _check_length(months, days, seconds) -> None:
+    """Each part at most 10,000 years, so calendar arithmetic on a date stays in Python's range."""
+    if not (-_MAX_MONTHS <= months <= _MAX_MONTHS and -_MAX_DAYS <= days <= _MAX_DAYS
+            and -limits.MAX_DURATION_SECONDS <= seconds <= limits.MAX_DURATION_SECONDS):
+        raise limits.duration_out_of_range()
 
 
 _PLAIN_JSON = frozenset({str, int, float, bool, type(None)})

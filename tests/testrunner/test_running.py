@@ -92,7 +92,7 @@ steps = [{ event = "scored", contact = "ada@example.com", data = { points = 4 },
     result = leadflow_test(write_test(tmp_path, body, script=script), "-v")
     assert result.code == 1
     assert "::unexpected FAILED" in result.stdout and "::expected PASSED" in result.stdout
-    assert 'script.flow:3:31: runtime error in rule "Score": division by zero' in result.stdout
+    assert 'script.flow:3:50: runtime error in rule "Score": division by zero' in result.stdout  # at `100 / event.points`
     assert "event scored was applied; expected it to be rejected with a message matching '*division*'" in result.stdout
 
 

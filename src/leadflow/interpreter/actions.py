@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from leadflow import limits
 from leadflow.check import types as T
 from leadflow.check.program import CheckedProgram
-from leadflow.errors import LeadflowRuntimeError
+from leadflow.errors import LeadflowError, LeadflowRuntimeError
 from leadflow.interpreter.compile import Codegen
 from leadflow.interpreter.validate import validate_value, validator
 
@@ -69,6 +70,10 @@ class ActionCompiler:
                     if error.span is None:  # nothing inside said where: the action did it
                         error.span = span
                     raise
+                except LeadflowError:
+                    raise
+                except Exception as error:  # Python's own wording never reaches a user
+                    raise limits.locate(error, span) from error
 
         probe = self.probe
         if probe is None:
@@ -108,7 +113,7 @@ class ActionCompiler:
     def _SetAction(self, a, path):
         record_of, name = self._target(a.target)
         value_of = self.expr(a.value)
-        valid = validator(self.checked.types.get(id(a), T.ANY), name)
+        valid = _bounded(validator(self.checked.types.get(id(a), T.ANY), name), self.checked.types.get(id(a), T.ANY))
         own = len(a.target) == 1  # the rule's own record, the usual case: no call to find it
 
         def run(tx, act):
@@ -130,7 +135,8 @@ class ActionCompiler:
         def run(tx, act):
             record_id = act.record_id if own else record_of(tx, act)
             current = tx.props(record_id).get(name) or 0
-            tx.set_prop(record_id, name, current + sign * amount_of(act.p, act.ev, act.loc, tx.ctx), act.cause)
+            total = limits.check_number(current + sign * amount_of(act.p, act.ev, act.loc, tx.ctx))
+            tx.set_prop(record_id, name, total, act.cause)
 
         return run
 
@@ -188,7 +194,8 @@ class ActionCompiler:
     def _CreateRecord(self, a, path):
         object_type, alias = a.object_type, a.alias
         schema = self.checked.objects[object_type]
-        fields = [(f.name, self.expr(f.value), validator(schema.properties[f.name].type, f.name))
+        fields = [(f.name, self.expr(f.value),
+                   _bounded(validator(schema.properties[f.name].type, f.name), schema.properties[f.name].type))
                   for f in a.fields.fields]
         given = {f.name for f in a.fields.fields}
         # An association back to the current record is filled in when not given:
@@ -212,6 +219,8 @@ class ActionCompiler:
 
     def _LetAction(self, a, path):
         name, value_of = a.name, self.expr(a.value)
+        if _is_composite(self.gen.type_of(a.value)):  # a workflow keeps its `let`s in the store
+            value_of = _bounded_expr(value_of)
 
         def run(tx, act):
             act.loc[name] = value_of(act.p, act.ev, act.loc, tx.ctx)
@@ -270,3 +279,24 @@ class ActionCompiler:
                 runtime.unenroll(tx, name, act.record_id, f"unenroll from, by {act.cause}")
 
         return run
+
+
+def _is_composite(type_: T.Type) -> bool:
+    return isinstance(T.strip_null(type_), (T.ListType, T.RecordType)) or type_ == T.ANY
+
+
+def _bounded(valid: Callable, type_: T.Type) -> Callable:
+    """`valid`, and for a list or record the size it will be stored at: its parts may be
+    shared, so a value small in memory can stand for a huge text (scalars were bounded
+    as they were built, and pay nothing here)."""
+    if not _is_composite(type_):
+        return valid
+
+    def checked(value):
+        return valid(limits.fit_value(value))
+
+    return checked
+
+
+def _bounded_expr(value_of: Callable) -> Callable:
+    return lambda p, ev, loc, ctx: limits.fit_value(value_of(p, ev, loc, ctx))

@@ -12,6 +12,13 @@ says a value may be null: `(t := p.get('x')) is not None and t > 90`.
 
 `fn` declarations become real Python functions whose loops call
 `ctx.tick(site)`, so custom code runs under the step budget.
+
+Values are kept within the limits of `leadflow.limits` where they are built:
+arithmetic on numbers tests its result's range inline, text is joined by
+`_cat`, which measures before it joins. Every generated function holds its
+body in a `try` (free until something raises) that turns a Python error into
+a Leadflow one and points it at the expression, or for a `fn` at the
+statement, that failed.
 """
 from __future__ import annotations
 
@@ -22,6 +29,7 @@ from collections.abc import Callable
 from zoneinfo import ZoneInfo
 
 from leadflow.check import types as T
+from leadflow import limits
 from leadflow.check.program import CheckedProgram
 from leadflow.interpreter import helpers
 from leadflow.stdlib import REGISTRY
@@ -45,6 +53,8 @@ class Codegen:
             "_sub_dur": helpers.subtract_duration, "_between": helpers.between, "_str": helpers.text,
             "_esc": lambda value: html.escape(helpers.text(value)),
             "_record_problem": helpers.record_problem,
+            "_cat": limits.concat, "_fit": limits.fit, "_locate": limits.locate, "_fn_error": _fn_error,
+            "_MINN": -limits.MAX_NUMBER, "_MAXN": limits.MAX_NUMBER, "_num_out": _number_out_of_range,
         }
         self._constants: dict[tuple, str] = {}
         self._counter = itertools.count()
@@ -80,7 +90,19 @@ class Codegen:
 
     def function(self, expr: ast.Expr, name: str = "expr", signature: str = "p, ev, loc, ctx") -> CompiledExpr:
         """Compile an expression into `f(p, ev, loc, ctx)`."""
-        return self.define(f"def _{name}({signature}):\n    return {self.expr(expr)}\n", f"_{name}")
+        span = getattr(expr, "span", None)  # a Conjunction of conditions has none
+        span = self.constant_object(span if span is not None and span.line else None)
+        return self.define(
+            f"def _{name}({signature}):\n    try:\n        return {self.expr(expr)}\n"
+            f"    except Exception as error:\n        raise _locate(error, {span})\n", f"_{name}")
+
+    def constant_object(self, value) -> str:
+        """A name in the namespace bound to `value` itself (a span: no two are alike)."""
+        if value is None:
+            return "None"
+        name = f"_o{next(self._counter)}"
+        self.namespace[name] = value
+        return name
 
     def define(self, source: str, name: str):
         scope: dict = {}
@@ -97,33 +119,41 @@ class Codegen:
             for name, signature in self.checked.functions.items():
                 decl = signature.decl
                 params = "".join(f", v_{p}" for p, _ in signature.params)
-                lines = [f"def _fn_{name}(ctx{params}):", f"    ctx.tick({self.site(f'fn {name}', decl.span)})"]
+                lines = [f"def _fn_{name}(ctx{params}):", " try:", f"    ctx.tick({self.site(f'fn {name}', decl.span)})"]
+                spans = [decl.span] * len(lines)  # generated line -> the statement it comes from
                 body = decl.body
                 if isinstance(body, ast.FnBlock):
-                    self._statements(body.stmts, lines, 1, f"fn {name}")
+                    self._statements(body.stmts, lines, 1, f"fn {name}", spans)
                     body = body.result
                 lines.append(f"    return {self.expr(body)}")
+                spans.append(getattr(body, "span", decl.span))
+                lines.append(f" except Exception as error:\n    raise _fn_error(error, {self.constant_object(spans)})")
                 self.namespace[f"_fn_{name}"] = self.define("\n".join(lines) + "\n", f"_fn_{name}")
         finally:
             self.function_mode = False
 
-    def _statements(self, stmts, lines: list[str], depth: int, where: str) -> None:
+    def _statements(self, stmts, lines: list[str], depth: int, where: str, spans: list) -> None:
+        """Append the statements' lines, and to `spans` the statement each line comes from."""
         pad = "    " * depth
         for stmt in stmts:
+            def emit(line: str, stmt=stmt) -> None:
+                lines.append(pad + line)
+                spans.append(stmt.span)
+
             if isinstance(stmt, (ast.LetStmt, ast.AssignStmt)):
-                lines.append(f"{pad}v_{stmt.name} = {self.expr(stmt.value)}")
+                emit(f"v_{stmt.name} = {self.expr(stmt.value)}")
             elif isinstance(stmt, ast.ForStmt):
-                lines.append(f"{pad}for v_{stmt.var} in {self.expr(stmt.iterable)}:")
-                lines.append(f"{pad}    ctx.tick({self.site(where, stmt.span)})")
-                self._statements(stmt.body, lines, depth + 1, where)
+                emit(f"for v_{stmt.var} in {self.expr(stmt.iterable)}:")
+                emit(f"    ctx.tick({self.site(where, stmt.span)})")
+                self._statements(stmt.body, lines, depth + 1, where, spans)
             elif isinstance(stmt, ast.IfStmt):
-                lines.append(f"{pad}if {self.expr(stmt.condition)}:")
-                lines.append(f"{pad}    pass")
-                self._statements(stmt.then, lines, depth + 1, where)
+                emit(f"if {self.expr(stmt.condition)}:")
+                emit("    pass")
+                self._statements(stmt.then, lines, depth + 1, where, spans)
                 if stmt.otherwise:
-                    lines.append(f"{pad}else:")
-                    lines.append(f"{pad}    pass")
-                    self._statements(stmt.otherwise, lines, depth + 1, where)
+                    emit("else:")
+                    emit("    pass")
+                    self._statements(stmt.otherwise, lines, depth + 1, where, spans)
 
     # ---- expressions ----------------------------------------------------------------
     def expr(self, e) -> str:
@@ -167,7 +197,7 @@ class Codegen:
             self.escape_html = escape
         if escape:
             pieces = [p if isinstance(part, str) else f"_esc({p})" for p, part in zip(pieces, e.parts)]
-        return pieces[0] if len(pieces) == 1 else "(" + " + ".join(pieces) + ")"
+        return pieces[0] if len(pieces) == 1 else "_cat(" + ", ".join(pieces) + ")"
 
     def _ListLit(self, e):
         return "[" + ", ".join(self.expr(i) for i in e.items) + "]"
@@ -326,7 +356,14 @@ class Codegen:
             return f"_add_dur({right}, {left})"
         if op == "-" and a == b and a in (T.DATE, T.DATETIME):
             return f"_between({left}, {right})"
-        return f"({left} {op} {right})"
+        if op == "+" and T.is_textual(a) and T.is_textual(b):
+            return f"_cat({left}, {right})"
+        if a == b == T.NUMBER:
+            t = self.temp()  # its range is tested where it is made, inline (no call)
+            return f"({t} if _MINN <= ({t} := {left} {op} {right}) <= _MAXN else _num_out({t}))"
+        if T.ANY in (a, b):
+            return f"_fit({left} {op} {right})"  # known only at run time: tested by what it is
+        return f"({left} {op} {right})"  # durations check their own range
 
     def _fixed_delta(self, e) -> dt.timedelta | None:
         """A constant duration without months is a plain timedelta: no calendar work per call."""
@@ -398,3 +435,13 @@ def _is_plain_literal(gen: Codegen, e) -> bool:
         return True
     resolution = gen.checked.names.get(id(e)) if isinstance(e, ast.Name) else None
     return resolution is not None and resolution.kind == "enum"
+
+
+def _number_out_of_range(n):
+    raise limits.number_out_of_range(n)
+
+
+def _fn_error(error: Exception, spans: list[Span]):
+    """The error of a `fn` body, pointed at the statement whose generated line raised it."""
+    line = error.__traceback__.tb_lineno if error.__traceback__ is not None else 0
+    return limits.locate(error, spans[line - 1] if 0 < line <= len(spans) else None)

@@ -39,7 +39,7 @@ from leadflow.interpreter.compile import Codegen
 from leadflow.interpreter.expression import CheckedExpression, Expression, reads_record
 from leadflow.interpreter.hosts import host_mismatch
 from leadflow.interpreter.rules import compile_rules
-from leadflow.interpreter.runtime import DEFAULT_STEP_BUDGET, RunContext
+from leadflow.interpreter.runtime import DEFAULT_STEP_BUDGET, DEFAULT_TIME_LIMIT, RunContext
 from leadflow.interpreter.transaction import DEFAULT_CASCADE_LIMIT, Happening, Transaction
 from leadflow.interpreter.validate import normal_email
 from leadflow.store import Store, open_store
@@ -84,6 +84,7 @@ class Engine:
         notify: Callable[[str, str, dict], None] | None = None,
         seed: int | None = None,
         step_budget: int = DEFAULT_STEP_BUDGET,
+        time_limit: float = DEFAULT_TIME_LIMIT,
         cascade_limit: int = DEFAULT_CASCADE_LIMIT,
         probe: Callable[[str], None] | None = None,
     ):
@@ -103,7 +104,8 @@ class Engine:
         self.notify = notify
         self.cascade_limit = cascade_limit
         self.gen = Codegen(checked, self.timezone)
-        self.ctx = RunContext(self.clock, self.timezone, self.gen.sites, seed=seed, step_budget=step_budget)
+        self.ctx = RunContext(self.clock, self.timezone, self.gen.sites, seed=seed, step_budget=step_budget,
+                              time_limit=time_limit)
         self.gen.namespace["_ctx"] = self.ctx
         self._committed_readers = (self.properties, self._committed_reverse)  # bound once: set after every event
         self._read_committed()
@@ -581,7 +583,8 @@ class Engine:
             compiled = self.gen.define(
                 f"def _condition(p, ev=None, loc=None, ctx=_ctx):\n{start}"
                 f"    try:\n        return {self.gen.expr(expr)}\n"
-                f"    except (KeyError, TypeError) as error:\n        raise _record_problem(error, {text!r}) from None\n",
+                f"    except (KeyError, TypeError) as error:\n        raise _record_problem(error, {text!r}) from None\n"
+                f"    except Exception as error:\n        raise _locate(error, None)\n",
                 "_condition")
         finally:
             self._forget(expr)

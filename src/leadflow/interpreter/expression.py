@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 import attrs
 
+from leadflow import limits
 from leadflow.check import types as T
 from leadflow.errors import LeadflowError, LeadflowRuntimeError
 from leadflow.syntax import ast
@@ -58,7 +59,12 @@ class Expression:
         if record_id is None and self.checked.reads_record:
             raise LeadflowRuntimeError("this expression reads a record's properties, and no record was given")
         props = self.engine.properties(record_id) if record_id is not None else {}
-        return run_compiled(self.engine, self.function, props, bindings, f"expression `{self.checked.text}`")
+        try:
+            return run_compiled(self.engine, self.function, props, bindings, f"expression `{self.checked.text}`")
+        except LeadflowRuntimeError as error:
+            if error.span is not None and error.span.file == self.checked.expr.span.file:
+                error.span = None  # it points into this expression, which the caller has in hand
+            raise
 
 
 def run_compiled(engine: Engine, function, props: dict, bindings: Mapping[str, object] | None, where: str):
@@ -70,7 +76,5 @@ def run_compiled(engine: Engine, function, props: dict, bindings: Mapping[str, o
         return function(props, None, dict(bindings or {}), ctx)
     except LeadflowError:
         raise
-    except RecursionError:
-        raise LeadflowRuntimeError("expression nested too deeply") from None
-    except Exception as error:  # as for a rule: a stray Python error is reported, not raised
-        raise LeadflowRuntimeError(f"{type(error).__name__}: {error}") from error
+    except Exception as error:  # as for a rule: a stray Python error is reported in our words, not raised
+        raise limits.python_error(error) from error

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from leadflow import limits
 from leadflow.errors import InputError, LeadflowRuntimeError
 from leadflow.values import Duration
 
@@ -14,7 +15,12 @@ from leadflow.values import Duration
 def div(a, b):
     if b == 0:
         raise LeadflowRuntimeError("division by zero")
-    result = a / b
+    try:
+        result = a / b
+    except OverflowError:  # two whole numbers whose quotient is past a float's range
+        raise limits.number_out_of_range(0) from None
+    if not -limits.MAX_NUMBER <= result <= limits.MAX_NUMBER:
+        raise limits.number_out_of_range(result)
     return int(result) if isinstance(result, float) and result.is_integer() and abs(result) < 2**53 else result
 
 
@@ -44,11 +50,17 @@ def contains(item, container):
 
 
 def add_duration(moment, duration: Duration):
-    return duration.add_to(moment)
+    try:
+        return duration.add_to(moment)
+    except (OverflowError, ValueError):  # "year 12026 is out of range", "date value out of range"
+        raise limits.date_out_of_range() from None
 
 
 def subtract_duration(moment, duration: Duration):
-    return duration.subtract_from(moment)
+    try:
+        return duration.subtract_from(moment)
+    except (OverflowError, ValueError):
+        raise limits.date_out_of_range() from None
 
 
 def between(a, b) -> Duration:
@@ -61,6 +73,14 @@ def between(a, b) -> Duration:
 
 def text(value) -> str:
     """How a value reads inside a string interpolation."""
+    if isinstance(value, (list, dict)):
+        # measured before it is written: a list may hold one long text many times
+        # over, or lists of lists of it, and its text would dwarf its memory
+        limits.check_written_size(value)
+    return _text(value)
+
+
+def _text(value) -> str:
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -70,7 +90,7 @@ def text(value) -> str:
     if isinstance(value, (dt.datetime, dt.date, dt.time)):
         return value.isoformat()
     if isinstance(value, list):
-        return ", ".join(text(v) for v in value)
+        return ", ".join(_text(v) for v in value)
     return str(value)
 
 

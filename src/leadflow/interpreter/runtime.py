@@ -5,6 +5,12 @@ One context serves an engine. Before each rule, step or condition run the
 engine calls `start(where)`, which resets the budget; compiled `fn` loops and
 host calls `tick`, so a runaway script ends with a BudgetExceeded that names
 the rule and the source line, never a hang.
+
+The clock is read every CLOCK_EVERY ticks, not on each: a tick is the hot
+path of a loop. That holds the time limit because no step can take long:
+every value is bounded (leadflow.limits), so the slowest step is a few
+operations on a megabyte of text, milliseconds, and the rule stops within
+CLOCK_EVERY of them past its limit.
 """
 from __future__ import annotations
 
@@ -14,11 +20,13 @@ import time
 from collections.abc import Callable
 from zoneinfo import ZoneInfo
 
-from leadflow.errors import BudgetExceeded, LeadflowError, LeadflowRuntimeError
+from leadflow import limits
+from leadflow.errors import BudgetExceeded, LeadflowError, LeadflowRuntimeError, LimitExceeded
 from leadflow.syntax.span import Span
 
 DEFAULT_STEP_BUDGET = 100_000
 DEFAULT_TIME_LIMIT = 5.0  # seconds per rule run, host calls included
+CLOCK_EVERY = 16  # ticks between two readings of the clock (a power of two)
 
 
 class RunContext:
@@ -65,7 +73,7 @@ class RunContext:
         self._steps += 1
         if self._steps == 1:
             self._past_deadline()  # starts the time limit
-        if self._steps > self.step_budget or (self._steps & 1023 == 0 and self._past_deadline()):
+        if self._steps > self.step_budget or (self._steps & (CLOCK_EVERY - 1) == 0 and self._past_deadline()):
             where, span = self.sites[site] if site >= 0 else (self.where, None)
             what = f"step budget of {self.step_budget}" if self._steps > self.step_budget else f"time limit of {self.time_limit:g} s"
             raise BudgetExceeded(f"{where} ran past its {what}", span, self.where)
@@ -93,7 +101,10 @@ class RunContext:
             raise LeadflowRuntimeError(f"host function `{name}` failed: {type(error).__name__}: {error}") from error
         if self._past_deadline():
             raise BudgetExceeded(f"host function `{name}` ran past the time limit of {self.time_limit:g} s", None, self.where)
-        return result
+        try:
+            return limits.fit_value(result)
+        except LimitExceeded as error:
+            raise LimitExceeded(f"host function `{name}` returned {error.message}") from None
 
     def record(self, record_id: int) -> dict:
         if record_id is None:

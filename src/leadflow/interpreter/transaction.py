@@ -24,6 +24,7 @@ from collections import deque
 
 import attrs
 
+from leadflow import limits
 from leadflow.errors import LeadflowRuntimeError
 from leadflow.interpreter.actions import Activation
 from leadflow.values import plain
@@ -231,7 +232,9 @@ class Transaction:
         except RecursionError:
             raise LeadflowRuntimeError("expression nested too deeply", rule.info.rule.span, rule.title) from None
         except Exception as error:  # a bug in generated code or a builtin: report it, do not crash
-            raise LeadflowRuntimeError(f"{type(error).__name__}: {error}", rule.info.rule.span, rule.title) from error
+            problem = limits.locate(error, rule.info.rule.span)
+            problem.where = getattr(problem, "where", None) or rule.title
+            raise problem from error
         finally:
             self.current_rule = None
         self.fired.append(rule.title)

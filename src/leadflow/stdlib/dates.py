@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from leadflow import limits
 from leadflow.check.types import DATE, DATETIME, DURATION, NUMBER, TEXT, TIME, nullable
 from leadflow.stdlib.registry import CallContext, builtin, fail, param
 from leadflow.values import Duration
@@ -110,7 +111,7 @@ def format_date(ctx: CallContext, d: Moment, pattern: str) -> str:
     if isinstance(d, dt.datetime):
         d = d.astimezone(ctx.timezone)
     try:
-        return d.strftime(pattern)
+        return limits.check_text(d.strftime(pattern))  # "%A" is two characters written as up to nine
     except (ValueError, OverflowError) as error:
         raise fail("format_date", f"cannot use the pattern {pattern!r}: {error}") from None
 

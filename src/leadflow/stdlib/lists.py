@@ -56,16 +56,30 @@ def unique(items: list[Any]) -> list[Any]:
     """The items without repeats, each where it first appears."""
     kept: list[Any] = []
     seen: set[Any] = set()
+    memo: dict[int, Any] = {}
     for item in items:
-        try:
-            if item in seen:
-                continue
-            seen.add(item)
-        except TypeError:  # records are dicts, which do not hash
-            if item in kept:
-                continue
+        key = _hashable(item, memo)  # records are dicts and lists are lists, which do not hash
+        if key in seen:
+            continue
+        seen.add(key)
         kept.append(item)
     return kept
+
+
+def _hashable(item: Any, memo: dict[int, Any]) -> Any:
+    """A key equal for equal items: a set keeps `unique` linear, where comparing each
+    item with every kept one took quadratic time on a long list of records. `memo`
+    (by identity) makes a list that holds one list many times over cost its size once."""
+    if not isinstance(item, (dict, list)):
+        return item
+    key = memo.get(id(item))
+    if key is None:
+        if isinstance(item, dict):
+            key = (dict, frozenset((k, _hashable(v, memo)) for k, v in item.items()))
+        else:
+            key = (list, tuple(_hashable(v, memo) for v in item))
+        memo[id(item)] = key
+    return key
 
 
 @builtin("reverse", [ITEMS], LIST_T)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation, localcontext
 
+from leadflow import limits
 from leadflow.check.types import NUMBER, ListType, nullable
 from leadflow.stdlib.registry import CallContext, builtin, fail, param, whole
 
@@ -39,8 +40,10 @@ def round_(n: Number, digits: Number = 0) -> Number:
     hundreds...), halves away from zero: `round(2.5)` is 3, `round(1234, -2)` is 1200."""
     places = whole("round", "digits", digits)
     _finite("round", n)
-    if isinstance(n, int) and places >= 0:
+    if isinstance(n, int) and places >= 0 or places > 400:  # past 400 decimals a number has nothing to round
         return n
+    if places < -400:  # every number in range rounds to 0 at that scale
+        return 0
     with localcontext() as decimal_context:
         decimal_context.prec = 60
         try:
@@ -86,11 +89,15 @@ def clamp(n: Number, lo: Number, hi: Number) -> Number:
 def sum_(items: list[Number]) -> Number:
     """The total of a list of numbers; 0 for an empty list."""
     if all(isinstance(x, int) for x in items):
-        return sum(items)
-    try:
-        return math.fsum(items)  # exact rounding: sum([0.1, 0.2, 0.3]) == 0.6
-    except (OverflowError, ValueError):
-        raise fail("sum", "the total is too large to represent") from None
+        total = sum(items)
+    else:
+        try:
+            total = math.fsum(items)  # exact rounding: sum([0.1, 0.2, 0.3]) == 0.6
+        except (OverflowError, ValueError):
+            raise fail("sum", "the total is too large to represent") from None
+    if not -limits.MAX_NUMBER <= total <= limits.MAX_NUMBER:
+        raise fail("sum", "the total is too large to represent")
+    return total
 
 
 @builtin("avg", [NUMBERS], nullable(NUMBER))

@@ -11,6 +11,7 @@ import unicodedata
 from typing import Any
 from urllib.parse import quote
 
+from leadflow import limits
 from leadflow.check.types import BOOL, EMAIL, NUMBER, TEXT, ListType, nullable
 from leadflow.interpreter.helpers import text as interpolated
 from leadflow.stdlib.registry import ANY_RECORD, builtin, fail, param, whole
@@ -26,13 +27,13 @@ S = param("s", TEXT)
 @builtin("lower", [S], TEXT)
 def lower(s: str) -> str:
     """`s` in lower case."""
-    return s.lower()
+    return limits.check_text(s.lower())  # a few characters grow when their case changes
 
 
 @builtin("upper", [S], TEXT)
 def upper(s: str) -> str:
     """`s` in upper case."""
-    return s.upper()
+    return limits.check_text(s.upper())  # "ß" is "SS"
 
 
 @builtin("trim", [S], TEXT)
@@ -72,12 +73,14 @@ def split(s: str, sep: str) -> list[str]:
     `["a", "b.com"]`. Empty pieces are kept; `sep` must not be empty."""
     if not sep:
         raise fail("split", "the separator must not be empty")
+    limits.check_list_length(s.count(sep) + 1, "the result of `split`")
     return s.split(sep)
 
 
 @builtin("join", [param("items", ListType(TEXT)), param("sep", TEXT)], TEXT)
 def join(items: list[str], sep: str) -> str:
     """The items of `items` with `sep` between them; the inverse of `split`."""
+    limits.joined_length(items, sep)  # measured first: the items may be one long text many times over
     return sep.join(items)
 
 
@@ -86,6 +89,10 @@ def replace(s: str, old: str, new: str) -> str:
     """`s` with every occurrence of `old` replaced by `new`."""
     if not old:
         raise fail("replace", "the text to replace must not be empty")
+    if len(new) > len(old):  # measured first: each pass of a loop could multiply the length
+        grown = len(s) + s.count(old) * (len(new) - len(old))
+        if grown > limits.MAX_TEXT:
+            raise limits.text_too_long(grown)
     return s.replace(old, new)
 
 
@@ -142,7 +149,7 @@ def slug(s: str) -> str:
     """`s` as a URL-friendly identifier: accents removed, lower case, runs of other
     characters turned into `-`: `slug("Café Crème 2026!")` is `"cafe-creme-2026"`."""
     ascii_text = unicodedata.normalize("NFKD", s).encode("ascii", "ignore").decode("ascii")
-    return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
+    return limits.check_text(re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-"))
 
 
 NUMBER_PATTERN = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?", re.ASCII)
@@ -156,12 +163,10 @@ def parse_number(s: str) -> int | float | None:
     if not NUMBER_PATTERN.fullmatch(text):
         return None
     try:
-        if text.lstrip("+-").isdigit():
-            return int(text)
-        value = float(text)
+        value = int(text) if text.lstrip("+-").isdigit() else float(text)
     except ValueError:  # more digits than int() will read
         return None
-    return value if abs(value) != float("inf") else None
+    return value if -limits.MAX_NUMBER <= value <= limits.MAX_NUMBER else None
 
 
 @builtin("url_encode", [S], TEXT)
