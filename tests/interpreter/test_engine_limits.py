@@ -58,6 +58,13 @@ CASES = {
         "  let g = [f, f, f, f, f, f, f, f, f, f]\n  let h = [g, g, g, g, g, g, g, g, g, g]\n"
         '  return "{h}"  # fails\n}',
         "set note = grow(event.s)", {"s": "abcdef", "k": 0}, "# fails", "too large to write out"),
+    "nested list in a webhook body": (
+        "fn grow(s: text) -> list<list<list<list<list<list<text>>>>>> {\n  let a = [s, s, s, s, s, s, s, s, s, s]\n"
+        "  let b = [a, a, a, a, a, a, a, a, a, a]\n  let c = [b, b, b, b, b, b, b, b, b, b]\n"
+        "  let d = [c, c, c, c, c, c, c, c, c, c]\n  let e = [d, d, d, d, d, d, d, d, d, d]\n"
+        "  return [e, e, e, e, e, e, e, e, e, e]\n}",
+        'webhook post "https://hooks.example.com/x" with {items: grow(event.s)}  # fails', {"s": "abcdef", "k": 0},
+        "# fails", "too large to write out"),
     "date overflow": (
         "", "set review = now() + 10000 years  # fails", {"s": "", "k": 0}, "# fails", "a date is out of range"),
     "date underflow": (

@@ -191,3 +191,20 @@ def test_extreme_expressions_give_a_value_or_a_leadflow_error(shared_engine, tex
         expression.evaluate()
     except LeadflowError as error:
         assert "Error" not in error.message or "LeadflowError" in error.message, error.message
+
+
+def test_a_workflow_timer_past_the_calendar_stops_the_run_in_the_language_words(engine_for):
+    source = """\
+object contact { n: number = 0, k: number = 0 }
+workflow w {
+  enroll when k changed
+  wait days(k)
+  set n = 1
+}
+"""
+    engine = engine_for(source)
+    engine.emit("upsert", "ada@example.com", {"k": 3_000_000})  # 8,200 years from 2026
+    (run,) = engine.store.runs()
+    assert run.status == "error"
+    assert run.error == ("test.flow:4:3: runtime error in workflow w, step 1: "
+                         "a date is out of range: a date or datetime must fall within years 1 to 9999")

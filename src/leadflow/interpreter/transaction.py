@@ -154,6 +154,7 @@ class Transaction:
 
     @staticmethod
     def jsonable(value):
+        limits.check_written_size(value)  # a webhook body may share its parts: measured before it is written
         return plain(value)
 
     def _holds(self, rule, props: dict) -> bool:

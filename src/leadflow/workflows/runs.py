@@ -40,6 +40,7 @@ from contextlib import contextmanager
 import attrs
 
 from leadflow.check import types as T
+from leadflow import limits
 from leadflow.errors import LeadflowError, LeadflowRuntimeError
 from leadflow.interpreter.actions import Activation
 from leadflow.interpreter.coerce import coerce
@@ -216,6 +217,10 @@ class WorkflowRuntime:
                 error.span = error.span or step.span
                 error.step = step.path
                 raise
+            except (ArithmeticError, ValueError) as error:  # a timer past the calendar: said in our words
+                problem = limits.locate(error, step.span)
+                problem.where, problem.step = f"workflow {wf.name}, step {step.path}", step.path
+                raise problem from error
 
     def _split(self, run: Run, step, loc: dict, now) -> int:
         draw = random.Random(f"{self.seed}:{run.id}:{step.path}").random() * 100
