@@ -172,3 +172,21 @@ rule "Grow" when go then {{
     outcome = run_child(source, {"s": "ab", "k": 10 ** 150})
     assert outcome["error"] is None, outcome
     assert outcome["rolled back"] is False and outcome["pings after"] == 1
+
+
+@pytest.mark.parametrize("declared, result, message", [
+    ("text", "x" * 1_000_001, "text of 1,000,001 characters is over the limit of 1,000,000"),
+    ("list<text>", ["x"] * 100_001, "a list has 100,001 items, over the limit of 100,000"),
+    ("number", 10 ** 400, "a number is out of range"),
+])
+def test_a_host_result_past_a_limit_fails_the_rule_that_called_it(engine_for, declared, result, message):
+    from leadflow import LimitExceeded
+
+    engine = engine_for(BASE.replace("event ping {}", f"event ping {{}}\nextern fn enrich(s: text) -> {declared}") +
+                        'rule "Grow" when go then set note = "{enrich(event.s)}"\n')
+    engine.bind("enrich", lambda s: result)
+    with pytest.raises(LimitExceeded) as caught:
+        engine.emit("go", "ada@example.com", {"s": "a", "k": 0})
+    assert message in caught.value.message and "enrich" in caught.value.message
+    assert caught.value.where == 'rule "Grow"' and caught.value.span.line == 6
+    assert engine.store.count_records() == 0
