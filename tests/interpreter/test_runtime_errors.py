@@ -208,3 +208,19 @@ workflow w {
     assert run.status == "error"
     assert run.error == ("test.flow:4:3: runtime error in workflow w, step 1: "
                          "a date is out of range: a date or datetime must fall within years 1 to 9999")
+
+
+def test_the_limits_example_of_the_language_docs_is_what_the_engine_says():
+    import re
+    from pathlib import Path
+
+    page = (Path(__file__).parents[2] / "docs" / "language.md").read_text("utf-8")
+    source, shown = re.search(r"### Limits.*?```leadflow\n(.*?)```\n\n```text\n(.*?)```", page, re.S).groups()
+    engine = make_engine(source, filename="rt.flow")
+    said = []
+    for event, data in (("grow", {"seed": "x"}), ("plan", {"years": 9000})):
+        with pytest.raises(LimitExceeded) as caught:
+            engine.emit(event, "ada@example.com", data)
+        said.append(str(caught.value))
+    engine.close()
+    assert said == shown.splitlines()

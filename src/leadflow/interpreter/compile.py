@@ -28,8 +28,8 @@ import itertools
 from collections.abc import Callable
 from zoneinfo import ZoneInfo
 
-from leadflow.check import types as T
 from leadflow import limits
+from leadflow.check import types as T
 from leadflow.check.program import CheckedProgram
 from leadflow.interpreter import helpers
 from leadflow.stdlib import REGISTRY
@@ -119,15 +119,16 @@ class Codegen:
             for name, signature in self.checked.functions.items():
                 decl = signature.decl
                 params = "".join(f", v_{p}" for p, _ in signature.params)
-                lines = [f"def _fn_{name}(ctx{params}):", " try:", f"    ctx.tick({self.site(f'fn {name}', decl.span)})"]
+                lines = [f"def _fn_{name}(ctx{params}):", "    try:",
+                         f"        ctx.tick({self.site(f'fn {name}', decl.span)})"]
                 spans = [decl.span] * len(lines)  # generated line -> the statement it comes from
                 body = decl.body
                 if isinstance(body, ast.FnBlock):
-                    self._statements(body.stmts, lines, 1, f"fn {name}", spans)
+                    self._statements(body.stmts, lines, 2, f"fn {name}", spans)
                     body = body.result
-                lines.append(f"    return {self.expr(body)}")
+                lines.append(f"        return {self.expr(body)}")
                 spans.append(getattr(body, "span", decl.span))
-                lines.append(f" except Exception as error:\n    raise _fn_error(error, {self.constant_object(spans)})")
+                lines.append(f"    except Exception as error:\n        raise _fn_error(error, {self.constant_object(spans)})")
                 self.namespace[f"_fn_{name}"] = self.define("\n".join(lines) + "\n", f"_fn_{name}")
         finally:
             self.function_mode = False
