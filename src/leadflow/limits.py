@@ -6,7 +6,7 @@ values it builds are bounded here:
 
 * text: at most MAX_TEXT characters;
 * a list: at most MAX_LIST items;
-* a number: finite, and within +-MAX_NUMBER (the range of a float; integers
+* a number: finite, and within ±MAX_NUMBER (the range of a float; integers
   stay exact inside it, so they have at most 309 digits);
 * a duration: at most MAX_DURATION_SECONDS long (10,000 years, the span of the
   calendar), and a date or datetime within years 1 to 9999.
@@ -50,9 +50,7 @@ def check_text(s: str) -> str:
 
 def concat(*parts: str) -> str:
     """Texts joined end to end, their total length checked before joining."""
-    total = 0
-    for part in parts:
-        total += len(part)
+    total = sum(map(len, parts))
     if total > MAX_TEXT:
         raise text_too_long(total)
     return "".join(parts)
@@ -66,7 +64,7 @@ def check_list_length(length: int, what: str = "a list") -> None:
 def number_out_of_range(n) -> LimitExceeded:
     if n != n:
         return LimitExceeded("a calculation has no numeric result")
-    return LimitExceeded(f"a number is out of range: numbers must stay within +-{MAX_NUMBER:.3g}")
+    return LimitExceeded(f"a number is out of range: numbers must stay within ±{MAX_NUMBER:.2g}")
 
 
 def check_number(n):
