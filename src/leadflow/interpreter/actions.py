@@ -16,6 +16,7 @@ from leadflow.check.program import CheckedProgram
 from leadflow.errors import LeadflowError, LeadflowRuntimeError
 from leadflow.interpreter.compile import Codegen
 from leadflow.interpreter.validate import validate_value, validator
+from leadflow.limits import MAX_NUMBER
 
 ActionFn = Callable[["object", "Activation"], None]
 
@@ -135,7 +136,9 @@ class ActionCompiler:
         def run(tx, act):
             record_id = act.record_id if own else record_of(tx, act)
             current = tx.props(record_id).get(name) or 0
-            total = limits.check_number(current + sign * amount_of(act.p, act.ev, act.loc, tx.ctx))
+            total = current + sign * amount_of(act.p, act.ev, act.loc, tx.ctx)
+            if not -MAX_NUMBER <= total <= MAX_NUMBER:
+                raise limits.number_out_of_range(total)
             tx.set_prop(record_id, name, total, act.cause)
 
         return run
