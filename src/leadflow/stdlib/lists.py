@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from leadflow import limits
 from leadflow.check.types import BOOL, NUMBER, ListType, TypeVar, nullable
 from leadflow.stdlib.registry import builtin, fail, param, whole
 
@@ -54,11 +55,12 @@ def sort(items: list[Any]) -> list[Any]:
 @builtin("unique", [ITEMS], LIST_T)
 def unique(items: list[Any]) -> list[Any]:
     """The items without repeats, each where it first appears."""
+    if any(isinstance(item, (dict, list)) for item in items):
+        limits.check_written_size(items)  # nested items may share parts: bound the work of hashing them
     kept: list[Any] = []
     seen: set[Any] = set()
-    memo: dict[int, Any] = {}
     for item in items:
-        key = _hashable(item, memo)  # records are dicts and lists are lists, which do not hash
+        key = _hashable(item)  # records are dicts and lists are lists, which do not hash
         if key in seen:
             continue
         seen.add(key)
@@ -66,20 +68,14 @@ def unique(items: list[Any]) -> list[Any]:
     return kept
 
 
-def _hashable(item: Any, memo: dict[int, Any]) -> Any:
+def _hashable(item: Any) -> Any:
     """A key equal for equal items: a set keeps `unique` linear, where comparing each
-    item with every kept one took quadratic time on a long list of records. `memo`
-    (by identity) makes a list that holds one list many times over cost its size once."""
-    if not isinstance(item, (dict, list)):
-        return item
-    key = memo.get(id(item))
-    if key is None:
-        if isinstance(item, dict):
-            key = (dict, frozenset((k, _hashable(v, memo)) for k, v in item.items()))
-        else:
-            key = (list, tuple(_hashable(v, memo) for v in item))
-        memo[id(item)] = key
-    return key
+    item with every kept one took quadratic time on a long list of records."""
+    if isinstance(item, dict):
+        return (dict, frozenset((k, _hashable(v)) for k, v in item.items()))
+    if isinstance(item, list):
+        return (list, tuple(_hashable(v) for v in item))
+    return item
 
 
 @builtin("reverse", [ITEMS], LIST_T)
