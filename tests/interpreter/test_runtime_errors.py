@@ -80,6 +80,16 @@ def test_a_duration_too_long_in_a_condition_points_at_the_condition(engine_of):
     assert (error.span.line, error.span.column) == position(SCRIPT, "days(event.k) > 1 days")
 
 
+def test_of_a_trigger_filter_and_an_if_the_failing_one_is_pointed_at(engine_for):
+    source = only(SCRIPT, "Later").replace("when go if", "when go where event.s + event.s != \"\" if")
+    engine = engine_for(source)
+    error = failure(engine, {"k": 10 ** 18, "s": "x"})
+    assert (error.span.line, error.span.column) == position(source, "days(event.k) > 1 days")
+    error = failure(engine, {"k": 1, "s": "x" * 600_000})
+    assert "over the limit" in error.message
+    assert (error.span.line, error.span.column) == position(source, "event.s + event.s")
+
+
 def test_an_overflow_inside_a_fn_points_at_its_statement(engine_of):
     engine = engine_of("Scale")
     error = failure(engine, {"k": 10 ** 80, "s": ""})

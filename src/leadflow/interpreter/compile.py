@@ -53,7 +53,7 @@ class Codegen:
             "_sub_dur": helpers.subtract_duration, "_between": helpers.between, "_str": helpers.text,
             "_esc": lambda value: html.escape(helpers.text(value)),
             "_record_problem": helpers.record_problem,
-            "_cat": limits.concat, "_fit": limits.fit, "_locate": limits.locate, "_fn_error": _fn_error,
+            "_cat": limits.concat, "_fit": limits.fit, "_locate": limits.locate, "_error_at_line": _error_at_line,
             "_MINN": -limits.MAX_NUMBER, "_MAXN": limits.MAX_NUMBER, "_num_out": _number_out_of_range,
         }
         self._constants: dict[tuple, str] = {}
@@ -89,12 +89,17 @@ class Codegen:
         return T.is_nullable(self.type_of(expr)) or self.type_of(expr) == T.ANY
 
     def function(self, expr: ast.Expr, name: str = "expr", signature: str = "p, ev, loc, ctx") -> CompiledExpr:
-        """Compile an expression into `f(p, ev, loc, ctx)`."""
-        span = getattr(expr, "span", None)  # a Conjunction of conditions has none
-        span = self.constant_object(span if span is not None and span.line else None)
+        """Compile an expression into `f(p, ev, loc, ctx)`.
+
+        The conditions of a rule (its trigger's `where` and its `if`, joined as a
+        Conjunction) go on a line each, so an error points at the one that failed."""
+        parts = _conjuncts(expr)
+        spans = [None, None] + [_known(getattr(part, "span", None)) for part in parts]  # by generated line
+        code = "\n            and ".join(self.expr(part) for part in parts)
         return self.define(
-            f"def _{name}({signature}):\n    try:\n        return {self.expr(expr)}\n"
-            f"    except Exception as error:\n        raise _locate(error, {span})\n", f"_{name}")
+            f"def _{name}({signature}):\n    try:\n        return ({code})\n"
+            f"    except Exception as error:\n        raise _error_at_line(error, {self.constant_object(spans)})\n",
+            f"_{name}")
 
     def constant_object(self, value) -> str:
         """A name in the namespace bound to `value` itself (a span: no two are alike)."""
@@ -128,7 +133,7 @@ class Codegen:
                     body = body.result
                 lines.append(f"        return {self.expr(body)}")
                 spans.append(getattr(body, "span", decl.span))
-                lines.append(f"    except Exception as error:\n        raise _fn_error(error, {self.constant_object(spans)})")
+                lines.append(f"    except Exception as error:\n        raise _error_at_line(error, {self.constant_object(spans)})")
                 self.namespace[f"_fn_{name}"] = self.define("\n".join(lines) + "\n", f"_fn_{name}")
         finally:
             self.function_mode = False
@@ -438,11 +443,22 @@ def _is_plain_literal(gen: Codegen, e) -> bool:
     return resolution is not None and resolution.kind == "enum"
 
 
+def _conjuncts(expr) -> list:
+    if type(expr).__name__ == "Conjunction":  # rules.Conjunction, which imports this module
+        return _conjuncts(expr.left) + _conjuncts(expr.right)
+    return [expr]
+
+
+def _known(span: Span | None) -> Span | None:
+    return span if span is not None and span.line else None  # a node built without a source has line 0
+
+
 def _number_out_of_range(n):
     raise limits.number_out_of_range(n)
 
 
-def _fn_error(error: Exception, spans: list[Span]):
-    """The error of a `fn` body, pointed at the statement whose generated line raised it."""
+def _error_at_line(error: Exception, spans: list[Span | None]):
+    """The error of generated code, pointed at the statement or condition whose generated
+    line raised it (`spans[i]` is the source of line i + 1)."""
     line = error.__traceback__.tb_lineno if error.__traceback__ is not None else 0
     return limits.locate(error, spans[line - 1] if 0 < line <= len(spans) else None)
