@@ -111,7 +111,7 @@ def _pad(name: str, width: float, fill: str) -> int:
         raise fail(name, f"the fill must be exactly one character, got {fill!r}")
     if size > MAX_PAD:
         raise fail(name, f"width {size} is over the limit of {MAX_PAD}")
-    return size
+    return max(size, 0)  # a negative width pads nothing (and past -2**63 Python could not take it)
 
 
 @builtin("pad_left", [S, param("width", NUMBER), param("fill", TEXT, optional=True)], TEXT)
