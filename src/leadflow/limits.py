@@ -8,8 +8,9 @@ values it builds are bounded here:
 * a list: at most MAX_LIST items;
 * a number: finite, and within ±MAX_NUMBER (the range of a float; integers
   stay exact inside it, so they have at most 309 digits);
-* a duration: at most MAX_DURATION_SECONDS long (10,000 years, the span of the
-  calendar), and a date or datetime within years 1 to 9999.
+* a duration: at most 10,000 years (the span of the calendar) in each of its
+  parts: MAX_DURATION_MONTHS, MAX_DURATION_DAYS, MAX_DURATION_SECONDS;
+* a date or datetime: within years 1 to 9999.
 
 Every operation that can grow a value checks it where it is built. Where one
 step can grow a value a lot (`replace`, `join`, interpolating a list, text of
@@ -33,7 +34,9 @@ from leadflow.errors import LeadflowError, LeadflowRuntimeError, LimitExceeded
 MAX_TEXT = 1_000_000  # characters
 MAX_LIST = 100_000  # items
 MAX_NUMBER = sys.float_info.max  # about 1.8e308
-MAX_DURATION_SECONDS = 10_000 * 12 * 30 * 86_400  # 10,000 years, a month counted as 30 days
+MAX_DURATION_MONTHS = 10_000 * 12
+MAX_DURATION_DAYS = 10_000 * 366  # so that the time between any two dates is a duration
+MAX_DURATION_SECONDS = MAX_DURATION_DAYS * 86_400
 
 DATE_RANGE = "a date or datetime must fall within years 1 to 9999"
 

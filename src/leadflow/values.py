@@ -118,13 +118,10 @@ class Duration:
         return " ".join(parts)
 
 
-_MAX_MONTHS = limits.MAX_DURATION_SECONDS // (30 * 86_400)
-_MAX_DAYS = limits.MAX_DURATION_SECONDS // 86_400
-
-
 def _check_length(months, days, seconds) -> None:
     """Each part at most 10,000 years, so calendar arithmetic on a date stays in Python's range."""
-    if not (-_MAX_MONTHS <= months <= _MAX_MONTHS and -_MAX_DAYS <= days <= _MAX_DAYS
+    if not (-limits.MAX_DURATION_MONTHS <= months <= limits.MAX_DURATION_MONTHS
+            and -limits.MAX_DURATION_DAYS <= days <= limits.MAX_DURATION_DAYS
             and -limits.MAX_DURATION_SECONDS <= seconds <= limits.MAX_DURATION_SECONDS):
         raise limits.duration_out_of_range()
 

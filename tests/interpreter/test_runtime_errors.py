@@ -234,3 +234,11 @@ def test_the_limits_example_of_the_language_docs_is_what_the_engine_says():
         said.append(str(caught.value))
     engine.close()
     assert said == shown.splitlines()
+
+
+def test_the_extremes_of_the_calendar_are_values(engine_for):
+    engine = engine_for(SCRIPT)
+    span = engine.expression("9999-12-31 - 0001-01-01", object_type=None).evaluate()
+    assert str(span) == "3652058 days"
+    assert engine.expression("0001-01-01 + (9999-12-31 - 0001-01-01)", object_type=None).evaluate() == dt.date(9999, 12, 31)
+    assert engine.expression("2026-01-01 + 7900 years", object_type=None).evaluate() == dt.date(9926, 1, 1)

@@ -8,9 +8,9 @@ the rule and the source line, never a hang.
 
 The clock is read every CLOCK_EVERY ticks, not on each: a tick is the hot
 path of a loop. That holds the time limit because no step can take long:
-every value is bounded (leadflow.limits), so the slowest step is a few
-operations on a megabyte of text, milliseconds, and the rule stops within
-CLOCK_EVERY of them past its limit.
+every value is bounded (leadflow.limits), so a pass of a loop costs what its
+few statements cost on values of at most a megabyte, milliseconds, and the
+rule stops within CLOCK_EVERY passes of its limit.
 """
 from __future__ import annotations
 
@@ -104,7 +104,7 @@ class RunContext:
         try:
             return limits.fit_value(result)
         except LimitExceeded as error:
-            raise LimitExceeded(f"host function `{name}` returned {error.message}") from None
+            raise LimitExceeded(f"the result of host function `{name}` is past a limit: {error.message}") from None
 
     def record(self, record_id: int) -> dict:
         if record_id is None:
