@@ -203,3 +203,14 @@ def test_unique_over_many_records_takes_linear_time():
     assert done.returncode == 0, done.stderr[-2000:]
     outcome = json.loads(done.stdout)
     assert outcome["error"] is None and outcome["seconds"] < 3, outcome
+
+
+def test_url_encoding_is_within_the_text_limit(engine_for):
+    from leadflow import LimitExceeded
+
+    engine = engine_for(BASE + 'rule "Grow" when go then set note = url_encode(event.s)\n')
+    with pytest.raises(LimitExceeded, match="over the limit of 1,000,000") as caught:
+        engine.emit("go", "ada@example.com", {"s": "é" * 200_000, "k": 0})  # 6 characters each, encoded
+    assert caught.value.where == 'rule "Grow"' and caught.value.span.line == 5
+    engine.emit("go", "ada@example.com", {"s": "é" * 100_000, "k": 0})
+    assert len(engine.record("ada@example.com").properties["note"]) == 600_000

@@ -175,7 +175,7 @@ def url_encode(s: str) -> str:
     every character but letters, digits and `-._~` becomes `%XX` of its UTF-8 bytes.
     `"?email={url_encode(email)}"` sends `a+b@x.com` as `a%2Bb%40x.com`, and
     `url_encode("AT&T #1")` is `"AT%26T%20%231"`."""
-    return quote(s, safe="")
+    return limits.check_text(quote(s, safe=""))  # one character can be written as up to twelve
 
 
 @builtin("url_query", [param("params", ANY_RECORD)], TEXT)
@@ -194,4 +194,5 @@ def url_query(params: dict[str, Any]) -> str:
                 raise fail("url_query", f"field `{name}` holds a record or a list of lists; "
                                         "give text, numbers or lists")
             pairs.append(f"{quote(name, safe='')}={quote(interpolated(item), safe='')}")
+    limits.joined_length(pairs, "&")
     return "&".join(pairs)
