@@ -11,7 +11,7 @@ from collections.abc import Callable
 
 from leadflow.check import types as T
 from leadflow.errors import InputError
-from leadflow.interpreter.validate import EMAIL_PATTERN, normal_email, problem_with
+from leadflow.interpreter.validate import NotAnEmail, normal_email, problem_with
 from leadflow.values import Duration
 
 TRUE_WORDS = {"true", "yes", "1", "y"}
@@ -25,9 +25,10 @@ def coercer(target: T.Type, where: str, *, timezone: dt.tzinfo = dt.timezone.utc
     if kind == T.EMAIL:
         def convert(value):
             if type(value) is str:
-                email = normal_email(value)
-                if EMAIL_PATTERN.match(email):
-                    return email
+                try:
+                    return normal_email(value)
+                except NotAnEmail:
+                    pass
             return coerce(value, target, where, timezone=timezone)  # which says what is wrong
         return convert
     plain = str if kind == T.TEXT else int if kind == T.NUMBER else None
@@ -50,8 +51,12 @@ def coerce(value, target: T.Type, where: str, *, timezone: dt.tzinfo = dt.timezo
     kind = T.strip_null(target)
     try:
         result = _convert(value, kind, where, timezone, from_text)
+    except NotAnEmail as error:
+        raise InputError(f"{where}: {value!r} is not an email address ({error.reason})") from None
     except (ValueError, TypeError, OverflowError) as error:
         raise InputError(f"{where}: {value!r} is not a valid {kind} ({error})") from None
+    if kind == T.EMAIL:
+        return result  # normal_email has checked it
     problem = problem_with(result, kind)
     if problem:
         raise InputError(f"{where}: {value!r} is {problem}")
@@ -116,6 +121,8 @@ def _convert(value, kind: T.Type, where: str, tz, from_text: bool):
             raise InputError(f"{where}: expected a record, got {_kind_of(value)}")
         return {name: coerce(value.get(name), t, f"{where}.{name}", timezone=tz) for name, t in kind.fields}
     if isinstance(kind, T.ObjectType):
+        if from_text and isinstance(value, str) and value.isascii() and value.isdigit():
+            value = int(value)  # a CSV cell names a record by its id
         if isinstance(value, bool) or not isinstance(value, int):
             raise InputError(f"{where}: expected a {kind.name} id, got {_kind_of(value)}")
         return value
