@@ -13,6 +13,7 @@ import json
 from collections.abc import Callable, Iterable, Mapping
 
 from leadflow.errors import InputError
+from leadflow.interpreter.coerce import is_unicode
 
 
 def describe(value) -> str:
@@ -55,6 +56,8 @@ def event_key(value) -> str | None:
     """An event's idempotency key: text or None (emit_record also takes a number)."""
     if value is not None and not isinstance(value, str):
         raise InputError(f"the event key must be text, got {describe(value)}")
+    if value is not None and not value.isascii() and not is_unicode(value):
+        raise InputError(f"the event key {value!r} is not valid Unicode text (it holds a lone surrogate)")
     return value
 
 

@@ -34,7 +34,7 @@ def coercer(target: T.Type, where: str, *, timezone: dt.tzinfo = dt.timezone.utc
     plain = str if kind == T.TEXT else int if kind == T.NUMBER else None
 
     def convert(value):
-        if type(value) is plain:
+        if type(value) is plain and (plain is not str or value.isascii()):
             return value
         return coerce(value, target, where, timezone=timezone)
     return convert
@@ -71,6 +71,8 @@ def _convert(value, kind: T.Type, where: str, tz, from_text: bool):
             raise InputError(f"{where}: expected {kind}, got {_kind_of(value)}")
         if kind == T.EMAIL:
             return normal_email(value)
+        if not value.isascii() and not is_unicode(value):  # JSON's "\ud800" is no text a store can keep
+            raise InputError(f"{where}: {value!r} is not valid Unicode text (it holds a lone surrogate)")
         return value.strip() if kind in T.TEXT_KINDS else value
     if kind == T.NUMBER:
         if from_text and isinstance(value, str):
@@ -127,6 +129,14 @@ def _convert(value, kind: T.Type, where: str, tz, from_text: bool):
             raise InputError(f"{where}: expected a {kind.name} id, got {_kind_of(value)}")
         return value
     raise InputError(f"{where}: values of type {kind} cannot be given here")
+
+
+def is_unicode(text: str) -> bool:
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _kind_of(value) -> str:

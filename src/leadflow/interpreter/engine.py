@@ -295,7 +295,7 @@ class Engine:
         if key is not None and (isinstance(key, bool) or not isinstance(key, (str, int))):
             raise InputError("\"id\" must be text or a number")
         target = item.get("record", item.get("contact"))  # `record` reads better for events on deals, tickets...
-        return self._emit(name, target, data, at, str(key) if key is not None else None)
+        return self._emit(name, target, data, at, arguments.event_key(str(key)) if key is not None else None)
 
     def _emit(self, name: str, contact, data: dict, at, key, payload: dict | None = None) -> EmitResult:
         schema = self.checked.events.get(name)
