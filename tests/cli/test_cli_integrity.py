@@ -3,7 +3,10 @@
 email another contact has is rejected by number, and the rest is applied."""
 from __future__ import annotations
 
+import datetime as dt
+
 from cli_support import jsonl, leadflow, rejected_lines
+from leadflow.store import SqliteStore, schema
 
 SCRIPT = """
 object contact { company: company? }
@@ -68,3 +71,16 @@ def test_import_rejects_a_reference_to_another_record_type(tmp_path):
     assert "1 row(s) imported" in result.stdout
     assert result.stderr.startswith("row 2: rejected: ")
     assert "upsert.company: record 2 is a partner, not a company" in result.stderr
+
+
+def test_an_old_database_whose_contacts_share_an_email_is_reported_not_upgraded(tmp_path, monkeypatch):
+    db = tmp_path / "old.db"
+    with monkeypatch.context() as patch:
+        patch.setattr(schema, "MIGRATIONS", schema.MIGRATIONS[:3])  # before emails were unique
+        with SqliteStore(db) as store:
+            for email in ("a@example.com", "b@example.com", "a@example.com"):
+                store.create_record("contact", {"email": email}, dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc), "x")
+    result = leadflow("export", "--db", db)
+    assert result.code != 0
+    assert "a@example.com (contacts 1, 3)" in result.stderr and "Nothing was changed" in result.stderr
+    assert result.stdout == ""
