@@ -53,7 +53,7 @@ BAD_CALLS = [
     (lambda e: e.bind(42, lambda email: 1), ["name must be text"]),
     (lambda e: e.find(["ada@example.com"]), ["a record is named by its id"]),
     (lambda e: e.find(None), ["a record is named by its id"]),
-    (lambda e: e.find("not an email"), ["neither a record id nor an email address"]),
+    (lambda e: e.record("not an email"), ["no record 'not an email'"]),
     (lambda e: e.record(3.5), ["a record is named by its id"]),
     (lambda e: e.record(99), ["no record 99"]),
     (lambda e: e.condition(5), ["expression must be text"]),

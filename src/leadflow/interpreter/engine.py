@@ -567,8 +567,8 @@ class Engine:
             raise InputError(f"a record is named by its id (a whole number) or a contact's email, got {arguments.describe(ref)}")
         try:
             email = normal_email(ref)
-        except NotAnEmail as error:
-            raise InputError(f"{ref!r} is neither a record id nor an email address ({error.reason})") from None
+        except NotAnEmail:
+            return None  # no contact can have it
         record = self.store.find_by("contact", "email", email)
         return record.id if record else None
 
