@@ -70,4 +70,6 @@ class HostError(LeadflowError):
 
 
 class InputError(LeadflowError):
-    """A malformed event, import row or other input; nothing of it was applied."""
+    """A malformed event, import row or other input, or an argument that an API
+    method does not accept (the message says what it accepts); nothing of it
+    was applied."""

@@ -123,35 +123,36 @@ def test_reads_see_buffered_writes(store):
 
 
 def test_find_by_email_follows_an_email_changed_in_the_batch(store):
-    ann = store.create_record("contact", {"email": "ann@x.io"}, at(0), "import")
-    other = store.create_record("contact", {"email": "ann@x.io"}, at(0), "import")  # a later duplicate
-    bob = store.create_record("contact", {"email": "bob@x.io"}, at(0), "import")
+    # Partners: unlike contacts (test_contact_emails.py), they may share an email.
+    ann = store.create_record("partner", {"email": "ann@x.io"}, at(0), "import")
+    other = store.create_record("partner", {"email": "ann@x.io"}, at(0), "import")  # a later duplicate
+    bob = store.create_record("partner", {"email": "bob@x.io"}, at(0), "import")
     with store.batch():
         with store.transaction():
             store.update_record(ann.id, {"email": "ann@new.io"}, at(1), "rule")
-            assert store.find_by("contact", "email", "ann@new.io").id == ann.id
+            assert store.find_by("partner", "email", "ann@new.io").id == ann.id
             # SQL still says ann@x.io for ann: that row is stale, the duplicate is the match.
-            assert store.find_by("contact", "email", "ann@x.io").id == other.id
+            assert store.find_by("partner", "email", "ann@x.io").id == other.id
         with store.transaction():
             store.write_changes(bob.id, [("email", "bob@x.io", "ann@x.io", "rule")], at(2))
-            assert store.find_by("contact", "email", "bob@x.io") is None
-            assert store.find_by("contact", "email", "ann@x.io").id == other.id  # lowest id wins
+            assert store.find_by("partner", "email", "bob@x.io") is None
+            assert store.find_by("partner", "email", "ann@x.io").id == other.id  # lowest id wins
             store.update_record(other.id, {"email": None}, at(2), "rule")
-            assert store.find_by("contact", "email", "ann@x.io").id == bob.id
+            assert store.find_by("partner", "email", "ann@x.io").id == bob.id
         assert store.find_by("deal", "email", "ann@x.io") is None
-    assert store.find_by("contact", "email", "ann@new.io").id == ann.id
-    assert store.find_by("contact", "email", "ann@x.io").id == bob.id
+    assert store.find_by("partner", "email", "ann@new.io").id == ann.id
+    assert store.find_by("partner", "email", "ann@x.io").id == bob.id
     assert store._conn.execute("SELECT email FROM records ORDER BY id").fetchall() == [
         ("ann@new.io",), (None,), ("ann@x.io",)
     ]
 
 
 def test_find_by_email_prefers_a_lower_id_from_the_overlay(store):
-    ann = store.create_record("contact", {"email": "ann@x.io"}, at(0), "import")
-    store.create_record("contact", {"email": "bob@x.io"}, at(0), "import")
+    ann = store.create_record("partner", {"email": "ann@x.io"}, at(0), "import")
+    store.create_record("partner", {"email": "bob@x.io"}, at(0), "import")
     with store.batch():
         store.update_record(ann.id, {"email": "bob@x.io"}, at(1), "rule")
-        assert store.find_by("contact", "email", "bob@x.io").id == ann.id
+        assert store.find_by("partner", "email", "bob@x.io").id == ann.id
 
 
 def test_an_email_change_survives_later_changes_to_the_record(store):
@@ -178,20 +179,20 @@ def test_numeric_emails_match_as_in_sql(store):
 
 
 def test_prefetch_reads_a_batch_of_emails_with_one_query(store):
-    ann = store.create_record("contact", {"email": "ann@x.io", "score": 1}, at(0), "import")
-    store.create_record("contact", {"email": "ann@x.io"}, at(0), "import")  # a later duplicate
-    bob = store.create_record("contact", {"email": "bob@x.io"}, at(0), "import")
+    ann = store.create_record("partner", {"email": "ann@x.io", "score": 1}, at(0), "import")
+    store.create_record("partner", {"email": "ann@x.io"}, at(0), "import")  # a later duplicate
+    bob = store.create_record("partner", {"email": "bob@x.io"}, at(0), "import")
     with recording(store) as seen, store.batch():
         del seen[:]  # BEGIN and the event keys
-        store.prefetch("contact", "email", ["ann@x.io", "bob@x.io", "cy@x.io", "ann@x.io"])
+        store.prefetch("partner", "email", ["ann@x.io", "bob@x.io", "cy@x.io", "ann@x.io"])
         assert len(seen) == 1
         with store.transaction():
-            assert store.find_by("contact", "email", "ann@x.io") == store.get_record(ann.id)
-            assert store.find_by("contact", "email", "bob@x.io").id == bob.id
-            assert store.find_by("contact", "email", "cy@x.io") is None
+            assert store.find_by("partner", "email", "ann@x.io") == store.get_record(ann.id)
+            assert store.find_by("partner", "email", "bob@x.io").id == bob.id
+            assert store.find_by("partner", "email", "cy@x.io") is None
             assert store.find_by("deal", "email", "ann@x.io") is None  # another type: asks SQL
         assert len(seen) == 2
-    plan = store._conn.execute("EXPLAIN QUERY PLAN " + batch_module._BY_EMAILS, ("contact", "[]")).fetchall()
+    plan = store._conn.execute("EXPLAIN QUERY PLAN " + batch_module._BY_EMAILS, ("partner", "[]")).fetchall()
     assert "records_by_email" in " | ".join(row[-1] for row in plan)
 
 

@@ -14,9 +14,11 @@ import copy
 import datetime as dt
 
 import attrs
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from leadflow.errors import InputError
 from leadflow.store import SqliteStore
 from leadflow.store import batch as batch_module
 from leadflow.store.base import Run
@@ -100,6 +102,10 @@ class Model:
                    if t == type_ and "email" in props and _scalar(props["email"]) and props["email"] == email]
         return min(matches) if matches else None
 
+    def email_taken(self, type_: str, email, record_id: int | None) -> bool:
+        """Whether another contact has this email: the store must refuse it (a unique index)."""
+        return type_ == "contact" and _scalar(email) and self.find(type_, email) not in (None, record_id)
+
 
 def _scalar(value) -> bool:
     return isinstance(value, (str, int, float))
@@ -116,6 +122,10 @@ def run_op(store: SqliteStore, model: Model, op, step: int) -> None:
     moment = T0 + dt.timedelta(minutes=step)
     ids = sorted(model.records)
     if kind == "create":
+        if model.email_taken(target, arg.get("email"), None):
+            with pytest.raises(InputError, match="already belongs to contact"):
+                store.create_record(target, arg, moment, "test")
+            return
         record = store.create_record(target, arg, moment, "test")
         assert record.id == len(model.records) + 1  # ids of rolled-back records are reused
         model.records[record.id] = (target, {k: v for k, v in arg.items() if v is not None})
@@ -157,6 +167,13 @@ def run_op(store: SqliteStore, model: Model, op, step: int) -> None:
         expected = real_changes(props, arg)
         new_props = {k: v for k, v in {**props, **{f: new for f, (_, new) in expected.items()}}.items()
                      if v is not None}
+        if "email" in expected and model.email_taken(type_, new_props.get("email"), record_id):
+            with pytest.raises(InputError, match="already belongs to contact"):
+                if kind == "update":
+                    store.update_record(record_id, arg, moment, "test")
+                else:
+                    store.write_changes(record_id, [(f, old, new, "test") for f, (old, new) in expected.items()], moment)
+            return
         if kind == "update":
             assert store.update_record(record_id, arg, moment, "test") == expected
         else:  # the engine's way: the changes it made, which it knows to be changes

@@ -12,6 +12,7 @@ import datetime as dt
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from leadflow.errors import InputError
 from leadflow.store import SqliteStore
 from leadflow.values import Duration
 
@@ -64,11 +65,25 @@ def changed_fields(old: dict, updates: dict) -> dict:
     }
 
 
-def apply(store, model_props, model_lists, ids, op, step):
+def email_taken(model_props, types, ids, record_type, record_id, email) -> bool:
+    """Whether another contact has this email: the store must refuse it (unique index)."""
+    if record_type != "contact" or not isinstance(email, (str, int, float)):
+        return False
+    return any(types.get(i) == "contact" and i != record_id and model_props[i].get("email") == email
+               and isinstance(model_props[i].get("email"), (str, int, float)) for i in ids)
+
+
+def apply(store, model_props, model_lists, ids, op, step, types):
     """Apply one operation to store and model; return what the store returned."""
     kind, target, arg = op
     moment = T0 + dt.timedelta(minutes=step)
     if kind == "create":
+        if email_taken(model_props, types, ids, target, None, arg.get("email")):
+            try:
+                store.create_record(target, arg, moment, "test")
+            except InputError as error:
+                return "already belongs to contact" in error.message
+            return False
         rec = store.create_record(target, arg, moment, "test")
         ids.append(rec.id)
         model_props[rec.id] = {k: v for k, v in arg.items() if v is not None}
@@ -77,6 +92,12 @@ def apply(store, model_props, model_lists, ids, op, step):
     record_id = ids[target % len(ids)]
     if kind == "update":
         expected = changed_fields(model_props[record_id], arg)
+        if "email" in expected and email_taken(model_props, types, ids, types[record_id], record_id, arg["email"]):
+            try:
+                store.update_record(record_id, arg, moment, "test")
+            except InputError as error:
+                return "already belongs to contact" in error.message
+            return False
         got = store.update_record(record_id, arg, moment, "test")
         for field, (_, new) in expected.items():
             if new is None:
@@ -130,13 +151,14 @@ def test_store_agrees_with_dict_model(ops):
                               {k: set(v) for k, v in model_lists.items()}, list(ids))
                     try:
                         with store.transaction():
-                            assert apply(store, *copies, op, step)
+                            assert apply(store, *copies, op, step, types)
                             raise Aborted
                     except Aborted:
                         continue
+                created = len(ids)
                 with store.transaction():
-                    assert apply(store, model_props, model_lists, ids, op, step)
-                if op[0] == "create":
+                    assert apply(store, model_props, model_lists, ids, op, step, types)
+                if len(ids) > created:
                     types[ids[-1]] = op[1]
         check_against_model(store, model_props, model_lists, ids, types)
 

@@ -11,7 +11,7 @@ from collections.abc import Callable
 
 from leadflow.check import types as T
 from leadflow.errors import InputError
-from leadflow.interpreter.validate import EMAIL_PATTERN, normal_email, problem_with
+from leadflow.interpreter.validate import NotAnEmail, normal_email, problem_with
 from leadflow.values import Duration
 
 TRUE_WORDS = {"true", "yes", "1", "y"}
@@ -25,15 +25,16 @@ def coercer(target: T.Type, where: str, *, timezone: dt.tzinfo = dt.timezone.utc
     if kind == T.EMAIL:
         def convert(value):
             if type(value) is str:
-                email = normal_email(value)
-                if EMAIL_PATTERN.match(email):
-                    return email
+                try:
+                    return normal_email(value)
+                except NotAnEmail:
+                    pass
             return coerce(value, target, where, timezone=timezone)  # which says what is wrong
         return convert
     plain = str if kind == T.TEXT else int if kind == T.NUMBER else None
 
     def convert(value):
-        if type(value) is plain:
+        if type(value) is plain and (plain is not str or value.isascii()):
             return value
         return coerce(value, target, where, timezone=timezone)
     return convert
@@ -50,8 +51,12 @@ def coerce(value, target: T.Type, where: str, *, timezone: dt.tzinfo = dt.timezo
     kind = T.strip_null(target)
     try:
         result = _convert(value, kind, where, timezone, from_text)
+    except NotAnEmail as error:
+        raise InputError(f"{where}: {value!r} is not an email address ({error.reason})") from None
     except (ValueError, TypeError, OverflowError) as error:
         raise InputError(f"{where}: {value!r} is not a valid {kind} ({error})") from None
+    if kind == T.EMAIL:
+        return result  # normal_email has checked it
     problem = problem_with(result, kind)
     if problem:
         raise InputError(f"{where}: {value!r} is {problem}")
@@ -66,6 +71,8 @@ def _convert(value, kind: T.Type, where: str, tz, from_text: bool):
             raise InputError(f"{where}: expected {kind}, got {_kind_of(value)}")
         if kind == T.EMAIL:
             return normal_email(value)
+        if not value.isascii() and not is_unicode(value):  # JSON's "\ud800" is no text a store can keep
+            raise InputError(f"{where}: {value!r} is not valid Unicode text (it holds a lone surrogate)")
         return value.strip() if kind in T.TEXT_KINDS else value
     if kind == T.NUMBER:
         if from_text and isinstance(value, str):
@@ -116,10 +123,20 @@ def _convert(value, kind: T.Type, where: str, tz, from_text: bool):
             raise InputError(f"{where}: expected a record, got {_kind_of(value)}")
         return {name: coerce(value.get(name), t, f"{where}.{name}", timezone=tz) for name, t in kind.fields}
     if isinstance(kind, T.ObjectType):
+        if from_text and isinstance(value, str) and value.isascii() and value.isdigit():
+            value = int(value)  # a CSV cell names a record by its id
         if isinstance(value, bool) or not isinstance(value, int):
             raise InputError(f"{where}: expected a {kind.name} id, got {_kind_of(value)}")
         return value
     raise InputError(f"{where}: values of type {kind} cannot be given here")
+
+
+def is_unicode(text: str) -> bool:
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _kind_of(value) -> str:

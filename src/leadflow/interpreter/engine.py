@@ -33,15 +33,17 @@ from leadflow.check.program import CheckedProgram
 from leadflow.check.scope import Scope
 from leadflow.clock import SimulatedClock, SystemClock, in_range
 from leadflow.errors import HostError, InputError, LeadflowError, LeadflowRuntimeError, ScriptError
+from leadflow.interpreter import arguments
 from leadflow.interpreter.actions import ActionCompiler
 from leadflow.interpreter.coerce import coerce, coercer
 from leadflow.interpreter.compile import Codegen
 from leadflow.interpreter.expression import CheckedExpression, Expression, reads_record
 from leadflow.interpreter.hosts import host_mismatch
+from leadflow.interpreter.integrity import check_references, email_owner, reference_fields
 from leadflow.interpreter.rules import compile_rules
 from leadflow.interpreter.runtime import DEFAULT_STEP_BUDGET, DEFAULT_TIME_LIMIT, RunContext
 from leadflow.interpreter.transaction import DEFAULT_CASCADE_LIMIT, Happening, Transaction
-from leadflow.interpreter.validate import normal_email
+from leadflow.interpreter.validate import NotAnEmail, normal_email
 from leadflow.store import Store, open_store
 from leadflow.store.series import Interleaved
 from leadflow.syntax import ast
@@ -128,6 +130,10 @@ class Engine:
             prop.name: coercer(prop.type, f"upsert.{prop.name}", timezone=self.timezone)
             for prop in checked.objects["contact"].properties.values()
         }
+        # The fields that name records, checked against the store in each event (integrity.py).
+        self._reference_fields = {name: reference_fields(schema.fields) for name, schema in checked.events.items()}
+        self._reference_fields["upsert"] = reference_fields(
+            {prop.name: prop.type for prop in checked.objects["contact"].properties.values()})
         # Memoized: emit_many reads each event's contact twice (prefetch, then the event).
         self._contact_email = lru_cache(maxsize=2048)(coercer(T.EMAIL, "contact"))
         self.failures: list[LeadflowError] = []  # timed-trigger firings that failed for one record
@@ -164,6 +170,9 @@ class Engine:
     # ---- host functions --------------------------------------------------------------------
     def bind(self, name: str, function: Callable) -> None:
         """Provide the Python function behind `extern fn NAME`."""
+        arguments.name(name, "the extern function's name")
+        if not callable(function):
+            raise HostError(f"the host function for `extern fn {name}` must be callable, got {arguments.describe(function)}")
         signature = self.checked.externs.get(name)
         if signature is None:
             raise HostError(f"the script declares no `extern fn {name}`; declared: {', '.join(self.checked.externs) or 'none'}")
@@ -191,13 +200,17 @@ class Engine:
     def emit(self, event: str, contact=None, data: Mapping | None = None, *, at: dt.datetime | None = None,
              key: str | None = None) -> EmitResult:
         """Process one event in one transaction; raise InputError or LeadflowRuntimeError if it fails."""
-        return self._emit(event, contact, dict(data or {}), at, key)
+        return self._emit(arguments.name(event, "the event name"), contact, arguments.event_data(data),
+                          arguments.moment(at, "`at`"), arguments.event_key(key))
 
     def emit_many(self, events: Iterable[dict], *, batch_size: int = 500,
                   on_result: Callable[[int, EmitResult | LeadflowError], None] | None = None) -> list:
         """Process events (dicts as in an event file) with few commits; a failing event
         is rolled back alone. Returns, per event, an EmitResult or the error; `on_result`
         hears of each once its batch has committed."""
+        arguments.iterable(events, "events", "event objects")
+        arguments.count(batch_size, "batch_size")
+        arguments.callback(on_result, "on_result")
         results: list = []
 
         def report(outcomes: list) -> None:
@@ -258,22 +271,20 @@ class Engine:
         if not isinstance(item, MAPPING):
             raise InputError("an event must be a JSON object")
         if not item.keys() <= EVENT_KEYS:
-            unknown = set(item) - EVENT_KEYS
-            raise InputError(f"unknown key(s) {', '.join(sorted(unknown))}; an event has event, contact (or record), at, data and id")
+            unknown = sorted(map(str, set(item) - EVENT_KEYS))
+            raise InputError(f"unknown key(s) {', '.join(unknown)}; an event has event, contact (or record), at, data and id")
         name = item.get("event")
         if not isinstance(name, str):
             raise InputError("the event has no \"event\" name")
         at = item.get("at")
         if at is not None:
             at = coerce(at, T.DATETIME, "at", timezone=self.timezone)
-        data = item.get("data") or {}
-        if not isinstance(data, MAPPING):
-            raise InputError("\"data\" must be a JSON object")
+        data = arguments.event_data(item.get("data"))
         key = item.get("id")
-        if key is not None and not isinstance(key, (str, int)):
+        if key is not None and (isinstance(key, bool) or not isinstance(key, (str, int))):
             raise InputError("\"id\" must be text or a number")
         target = item.get("record", item.get("contact"))  # `record` reads better for events on deals, tickets...
-        return self._emit(name, target, dict(data), at, str(key) if key is not None else None)
+        return self._emit(name, target, data, at, arguments.event_key(str(key)) if key is not None else None)
 
     def _emit(self, name: str, contact, data: dict, at, key, payload: dict | None = None) -> EmitResult:
         schema = self.checked.events.get(name)
@@ -300,6 +311,9 @@ class Engine:
                 self.ctx.start(f"event {name}")  # `matching` conditions run before any rule starts its own budget
                 first: list[Happening] = []
                 record_id = self._resolve_record(schema.object_type, contact, tx, first)
+                references = self._reference_fields[name]
+                if references:
+                    check_references(self.store, payload, references, name)
                 # Logged first: a second run of the same event stops here, and the
                 # rollback undoes even the contact it may have just created.
                 if not self.store.log_event(key, name, record_id, at, data):
@@ -357,7 +371,9 @@ class Engine:
     def advance(self, to: dt.datetime | dt.timedelta) -> int:
         """Drive a simulated clock to `to` (a moment, or how far), doing all that falls due."""
         if not self.is_simulated:
-            raise LeadflowError("only a simulated clock can be advanced")
+            raise InputError("only a simulated clock can be advanced: this engine runs on the system clock")
+        if not isinstance(to, (dt.datetime, dt.timedelta)):
+            raise InputError(f"advance takes a datetime or a timedelta, got {arguments.describe(to)}")
         try:
             target = self.clock.now() + to if isinstance(to, dt.timedelta) else to
         except OverflowError:  # past Python's year 9999, so past the clock's range too
@@ -371,6 +387,7 @@ class Engine:
 
     def retry_run(self, run_id: int):
         """Resume a run parked in error from its failed step."""
+        arguments.record_id(run_id, "a run id")
         run = self.workflows.retry(run_id, self.clock.now())
         self.wake(run.due)
         return run
@@ -379,7 +396,7 @@ class Engine:
         """Per-workflow figures: enrolled, active, completed, goal conversion, errors by step."""
         from leadflow.workflows.stats import workflow_stats
 
-        if workflow not in self.workflows.workflows:
+        if arguments.name(workflow, "the workflow name") not in self.workflows.workflows:
             raise InputError(f"unknown workflow `{workflow}`")
         return workflow_stats(self.store, workflow)
 
@@ -415,6 +432,9 @@ class Engine:
 
     def _apply(self, name, schema, record_id, payload, tx, first) -> None:
         if name == "upsert":
+            owner = email_owner(self.store, payload.get("email"), record_id)
+            if owner is not None:
+                raise InputError(f"upsert.email: {payload['email']} already belongs to contact {owner.id}")
             for prop, value in payload.items():
                 tx.set_prop(record_id, prop, value, "event upsert")
             first.extend(tx.queue)
@@ -466,7 +486,7 @@ class Engine:
             tx.seed(record)
             return record.id
         wanted = "an email or {\"id\": N}" if object_type == "contact" else "{\"id\": N}"
-        raise InputError(f"\"contact\" must be {wanted}, got {json.dumps(ref)}")
+        raise InputError(f"\"contact\" must be {wanted}, got {arguments.describe(ref)}")
 
     def state_of(self, record) -> dict:
         """A stored record as compiled code reads it: its properties over the defaults
@@ -483,13 +503,14 @@ class Engine:
     # ---- import -----------------------------------------------------------------------------
     def import_rows(self, rows: Iterable[Mapping[str, str]], *, source: str = "import", on_result=None) -> list:
         """Import CSV-like rows (text cells) as upserts; each row is one idempotent event."""
-
+        arguments.iterable(rows, "rows", "mappings of column names to cells")
+        arguments.name(source, "the import's source")
+        arguments.callback(on_result, "on_result")
         results = []
         with self.store.batch():
             for number, row in enumerate(rows, 1):
-                email = (row.get("email") or "").strip()
-                cells = {k: v for k, v in row.items() if k and k != "email" and v is not None and str(v).strip()}
                 try:
+                    email, cells = _row_cells(row)
                     if not email:
                         raise InputError("the row has no email")
                     payload = self._upsert_payload(cells, from_text=True)
@@ -509,6 +530,11 @@ class Engine:
         `webhook_sender` replace the configured senders (the test runner answers from the test)."""
         from leadflow.effects import Deliverer, WebhookSender, email_sender_from_url
 
+        now = arguments.moment(now, "`now`")
+        if now is not None and now.tzinfo is None:
+            now = now.replace(tzinfo=self.timezone)
+        arguments.count(limit, "limit", optional=True)
+
         deliverer = Deliverer(
             self.store,
             email_sender or email_sender_from_url(self.email),
@@ -523,9 +549,16 @@ class Engine:
 
     # ---- reading --------------------------------------------------------------------------
     def find(self, ref) -> int | None:
-        if isinstance(ref, int):
+        """The id of the record `ref` names (a record id, or a contact's email), or None."""
+        if isinstance(ref, int) and not isinstance(ref, bool):
             return ref if self.store.get_record(ref) else None
-        record = self.store.find_by("contact", "email", normal_email(ref))
+        if not isinstance(ref, str):
+            raise InputError(f"a record is named by its id (a whole number) or a contact's email, got {arguments.describe(ref)}")
+        try:
+            email = normal_email(ref)
+        except NotAnEmail:
+            return None  # no contact can have it
+        record = self.store.find_by("contact", "email", email)
         return record.id if record else None
 
     def record(self, ref) -> RecordView:
@@ -544,6 +577,13 @@ class Engine:
         """Parse and type-check one expression in the program's context: its objects,
         enums, constants and functions, the properties of `object_type` as bare
         names, and `bindings` (name -> type) as `let`s. Raises ScriptError."""
+        arguments.name(text, "the expression")
+        if object_type is not None and object_type not in self.checked.objects:
+            raise InputError(f"unknown object type {arguments.describe(object_type)}; "
+                             f"the script declares {', '.join(self.checked.objects)}")
+        if bindings is not None and not (isinstance(bindings, Mapping)
+                                         and all(isinstance(k, str) and isinstance(v, T.Type) for k, v in bindings.items())):
+            raise InputError("bindings must map names (text) to Leadflow types")
         expr = parse_expr(text, source_name)
         checker = self._shared_checker()
         checker.diagnostics.clear()
@@ -562,10 +602,13 @@ class Engine:
         return CheckedExpression(expr, checker.types[id(expr)], text, tuple(checker.diagnostics),
                                  reads_record(expr, checker.names))
 
-    def expression(self, text: str, **options) -> Expression:
+    def expression(self, text: str, *, object_type: str | None = "contact",
+                   bindings: Mapping[str, T.Type] | None = None, condition: bool = False,
+                   source_name: str = "<expr>") -> Expression:
         """A checked, compiled expression to evaluate against stored records (the REPL's);
-        `options` are those of `check_expression`."""
-        checked = self.check_expression(text, **options)
+        the options are those of `check_expression`."""
+        checked = self.check_expression(text, object_type=object_type, bindings=bindings, condition=condition,
+                                        source_name=source_name)
         try:
             return Expression(checked, self.gen.function(checked.expr, "value"), self)
         finally:
@@ -573,6 +616,7 @@ class Engine:
 
     def condition(self, text: str, object_type: str = "contact") -> Callable[[Mapping], bool]:
         """A compiled, type-checked predicate over a plain mapping of properties."""
+        arguments.name(object_type, "the object type")
         expr = self.check_expression(text, object_type=object_type, condition=True, source_name="<condition>").expr
         start = ""
         if calls_code(self.checked, expr):  # `fn` and host calls tick: each evaluation gets a fresh budget
@@ -671,5 +715,28 @@ def calls_code(checked: CheckedProgram, node) -> bool:
 
 def event_key(name: str, contact, at: dt.datetime, data: dict) -> str:
     """A stable key for an event without an id: the same event twice is one event."""
-    blob = json.dumps([name, contact, at.isoformat(), data], sort_keys=True, default=str)
+    try:
+        blob = json.dumps([name, contact, at.isoformat(), data], sort_keys=True, default=str)
+    except (TypeError, ValueError, RecursionError):  # a key that is not text, a cycle
+        raise InputError("the event's contact and data must be JSON-like values (text keys, no cycles)") from None
     return "ev:" + hashlib.sha256(blob.encode()).hexdigest()[:32]
+
+
+def _row_cells(row) -> tuple[str, dict]:
+    """An import row's email and its other non-empty cells (CSV text, or values as text)."""
+    if not isinstance(row, MAPPING):
+        raise InputError(f"a row must be a mapping of column names to cells, got {arguments.describe(row)}")
+    email = row.get("email")
+    if email is not None and not isinstance(email, str):
+        raise InputError(f"the email cell must be text, got {arguments.describe(email)}")
+    cells = {}
+    for column, cell in row.items():
+        if column is None or column == "email" or cell is None:  # None: csv's key for cells past the header
+            continue
+        if not isinstance(column, str):
+            raise InputError(f"column names must be text, got {arguments.describe(column)}")
+        if not isinstance(cell, (str, int, float)):
+            raise InputError(f"column {column}: a cell must be text or a number, got {arguments.describe(cell)}")
+        if column and str(cell).strip():
+            cells[column] = cell
+    return (email or "").strip(), cells

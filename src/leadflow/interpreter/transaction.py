@@ -25,8 +25,9 @@ from collections import deque
 import attrs
 
 from leadflow import limits
-from leadflow.errors import LeadflowRuntimeError
+from leadflow.errors import InputError, LeadflowRuntimeError
 from leadflow.interpreter.actions import Activation
+from leadflow.interpreter.integrity import email_owner
 from leadflow.values import plain
 
 DEFAULT_CASCADE_LIMIT = 10
@@ -119,6 +120,8 @@ class Transaction:
         old = p.get(name)
         if old == value and type(old) is type(value):
             return
+        if name == "email" and object_type == "contact":
+            self._claim_email(record_id, value)
         rules = self.engine.rules
         watched = (object_type, name)
         watchers = rules.matching.get(watched)  # most properties have none: skip the bookkeeping
@@ -137,6 +140,15 @@ class Transaction:
             for rule, held in zip(watchers, before):
                 if not held and self._holds(rule, p):
                     self._raise(Happening("matching", record_id, object_type, rule=rule))
+
+    def _claim_email(self, record_id: int, email) -> None:
+        """A contact's email is its own (integrity.py): refuse one another contact has,
+        here, where the rule that sets it is known, rather than when the write is flushed."""
+        self.flush()  # so the store sees this unit's earlier changes of emails
+        owner = email_owner(self.store, email, record_id)
+        if owner is not None:
+            raise LeadflowRuntimeError(f"cannot give contact {record_id} the email {email}: "
+                                       f"contact {owner.id} already has it")
 
     def change_list(self, record_id: int, list_name: str, add: bool, cause: str) -> None:
         self.flush(record_id)  # keeps the record's history in the order things happened
@@ -230,6 +242,8 @@ class Transaction:
             error.where = error.where or rule.title
             error.span = error.span or rule.info.rule.span  # failed in the rule's condition
             raise
+        except InputError as error:  # the store refused a write (a contact's email another has)
+            raise LeadflowRuntimeError(error.message, rule.info.rule.span, rule.title) from None
         except RecursionError:
             raise LeadflowRuntimeError("expression nested too deeply", rule.info.rule.span, rule.title) from None
         except Exception as error:  # a bug in generated code or a builtin: report it, do not crash

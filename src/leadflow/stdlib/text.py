@@ -14,11 +14,9 @@ from urllib.parse import quote
 from leadflow import limits
 from leadflow.check.types import BOOL, EMAIL, NUMBER, TEXT, ListType, nullable
 from leadflow.interpreter.helpers import text as interpolated
+from leadflow.interpreter.validate import NotAnEmail, normal_email
 from leadflow.stdlib.registry import ANY_RECORD, builtin, fail, param, whole
 
-# Deliberately loose: one @, no spaces, a dot in the domain. Deliverability is
-# the mail server's business; this catches typos in forms and imports.
-EMAIL_PATTERN = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s.][^@\s]*")
 MAX_PAD = 100_000  # a pad width past this is a script bug, not a layout
 
 S = param("s", TEXT)
@@ -129,9 +127,13 @@ def pad_right(s: str, width: float, fill: str = " ") -> str:
 
 @builtin("is_email", [S], BOOL)
 def is_email(s: str) -> bool:
-    """Whether `s` looks like an email address (one `@`, no spaces, a dot in the
-    domain): `if is_email(event.reply) then ...`."""
-    return EMAIL_PATTERN.fullmatch(s.strip()) is not None
+    """Whether `s` is an email address that a contact's `email` can hold (syntax
+    only, no DNS): `if is_email(event.reply) then ...`."""
+    try:  # the test every stored address passes: is_email(x) means `set email = x` works
+        normal_email(s.strip())
+    except NotAnEmail:
+        return False
+    return True
 
 
 @builtin("email_domain", [param("address", EMAIL)], TEXT)

@@ -99,6 +99,7 @@ _PRELOAD = 500  # ids per query of `preload`, well under SQLite's limit on param
 
 _UPDATE = "UPDATE records SET props = ?, updated_at = ? WHERE id = ?"
 _UPDATE_EMAIL = "UPDATE records SET props = ?, email = ?, updated_at = ? WHERE id = ?"
+_CLEAR_EMAIL = "UPDATE records SET email = NULL WHERE id = ?"
 _INSERT_HISTORY = "INSERT INTO history(record_id, at, kind, field, old, new, cause) VALUES (?, ?, ?, ?, ?, ?, ?)"
 JOIN_LIST = "INSERT INTO list_members(list_name, record_id) VALUES (?, ?) ON CONFLICT DO NOTHING"
 LEAVE_LIST = "DELETE FROM list_members WHERE list_name = ? AND record_id = ?"
@@ -242,6 +243,8 @@ class Batch:
                         plain.append((text, stamp, record_id))
                 if plain:
                     conn.executemany(_UPDATE, plain)
+                if len(with_email) > 1:  # emails may move between these records: none may meet its new one in SQL
+                    conn.executemany(_CLEAR_EMAIL, [(row[3],) for row in with_email])
                 if with_email:
                     conn.executemany(_UPDATE_EMAIL, with_email)
             if level.history:
@@ -358,6 +361,17 @@ class Batch:
 
     def find_by_email(self, type: str, value: Any) -> Record | None:
         self._room()
+        return self._find_email(type, value)
+
+    def check_email_free(self, type: str, email: Any, record_id: int | None) -> None:
+        """Refuse to give `email` to a contact (`record_id`, or a new one) when another
+        has it: checked as rows are buffered, so the unique index (schema.py) never
+        fails a flush for what one unit did."""
+        owner = self._find_email(type, email)
+        if owner is not None and owner.id != record_id:
+            raise InputError(f"the email {email} already belongs to contact {owner.id}")
+
+    def _find_email(self, type: str, value: Any) -> Record | None:
         overlay, records = self.overlay, self.overlay.records
         best = overlay.lowest_with_email(type, value)  # the rows SQL may not show yet
         record_id = self._lowest_in_sql(type, value)
@@ -422,6 +436,8 @@ class Batch:
     def _write(self, record_id, entry, props, text, stamp, email_changed, history) -> None:
         level = self.levels[-1]
         email = email_of(props)
+        if email_changed and email is not None and entry[0] == "contact":
+            self.check_email_free("contact", email, record_id)
         self.overlay.change(record_id, (entry[0], props, entry[2], stamp, email), level.journal)
         earlier = level.updates.get(record_id)
         level.updates[record_id] = (text, email, stamp, email_changed or (earlier is not None and earlier[3]))

@@ -187,7 +187,23 @@ FASTER_WRITES = (
     "CREATE INDEX outbox_by_status ON outbox(status, id)",
 )
 
-MIGRATIONS: list[tuple[str, ...]] = [SCHEMA_V1, SCHEMA_V2, FASTER_WRITES]
+# Migration 4: a contact's email is its identity (events and imports find
+# contacts by it), so no two contacts may share one; the engine checks before
+# it writes, and this index makes the store refuse what slips past. Partial,
+# on contacts only: other objects may declare an `email` property with no such
+# rule. Lookups keep using records_by_email, which serves every type.
+# A database that already holds duplicates cannot take the index: `migrate`
+# says which contacts share an email, and changes nothing.
+UNIQUE_CONTACT_EMAILS = (
+    "CREATE UNIQUE INDEX contact_emails ON records(email) WHERE type = 'contact' AND email IS NOT NULL",
+)
+
+MIGRATIONS: list[tuple[str, ...]] = [SCHEMA_V1, SCHEMA_V2, FASTER_WRITES, UNIQUE_CONTACT_EMAILS]
+
+_SHARED_EMAILS = (
+    "SELECT email, group_concat(id, ', ') FROM records WHERE type = 'contact' AND email IS NOT NULL"
+    " GROUP BY email HAVING count(*) > 1 ORDER BY min(id) LIMIT 11"
+)
 
 
 def schema_version(conn: sqlite3.Connection) -> int:
@@ -216,6 +232,8 @@ def migrate(conn: sqlite3.Connection) -> int:
                 f"the database has schema version {version}, newer than this Leadflow knows ({latest})"
             )
         for number, statements in enumerate(MIGRATIONS[version:], start=version + 1):
+            if statements is UNIQUE_CONTACT_EMAILS:
+                refuse_shared_emails(conn)
             for statement in statements:
                 conn.execute(statement)
             conn.execute(
@@ -229,3 +247,18 @@ def migrate(conn: sqlite3.Connection) -> int:
             conn.execute("ROLLBACK")
         raise
     return latest
+
+
+def refuse_shared_emails(conn: sqlite3.Connection) -> None:
+    """Before the unique index on contacts' emails: say which contacts share one, if any."""
+    shared = conn.execute(_SHARED_EMAILS).fetchall()
+    if not shared:
+        return
+    listed = "; ".join(f"{email} (contacts {ids})" for email, ids in shared[:10])
+    more = " and more" if len(shared) > 10 else ""
+    raise LeadflowError(
+        "cannot upgrade this database: each contact must have its own email, and some share one: "
+        f"{listed}{more}. Nothing was changed. Clear the email of all but one contact of each "
+        "(with sqlite3: UPDATE records SET email = NULL, props = json_remove(props, '$.email') WHERE id = N;) "
+        "or give them emails of their own, then open the database again."
+    )

@@ -113,11 +113,20 @@ class SqliteStore(SqliteUnits, SqliteOutbox, SqliteRuns):
             raise InputError(f"record properties must be a dict, got {props!r}")
         encoded = {k: v for k, v in to_json_value(props).items() if v is not None}
         text, stamp = encode_json(encoded), utc_text(at)
-        self._writing()
-        cursor = self._conn.execute(
-            "INSERT INTO records(type, props, email, created_at, updated_at) VALUES (?, ?, ?, ?, ?)",
-            (type, text, email_of(encoded), stamp, stamp),
-        )
+        email = email_of(encoded)
+        if email is not None and type == "contact":
+            if self._batch is not None:  # before its rows reach SQL (batch.py)
+                self._batch.check_email_free(type, email, None)
+            self._writing(flush_own=True)  # a pending change may free the email in SQL too
+        else:
+            self._writing()
+        try:
+            cursor = self._conn.execute(
+                "INSERT INTO records(type, props, email, created_at, updated_at) VALUES (?, ?, ?, ?, ?)",
+                (type, text, email, stamp, stamp),
+            )
+        except sqlite3.IntegrityError as error:
+            raise self._email_taken(error, email) from None
         record_id = cursor.lastrowid
         self._conn.execute(
             "INSERT INTO history(record_id, at, kind, field, old, new, cause)"
@@ -212,10 +221,13 @@ class SqliteStore(SqliteUnits, SqliteOutbox, SqliteRuns):
         history = [(record_id, stamp, field, old, new, cause) for field, old, new in diffs]
         text = encode_json(props)
         if "email" in changed:
-            self._conn.execute(
-                "UPDATE records SET props = ?, email = ?, updated_at = ? WHERE id = ?",
-                (text, email_of(props), stamp, record_id),
-            )
+            try:
+                self._conn.execute(
+                    "UPDATE records SET props = ?, email = ?, updated_at = ? WHERE id = ?",
+                    (text, email_of(props), stamp, record_id),
+                )
+            except sqlite3.IntegrityError as error:
+                raise self._email_taken(error, email_of(props)) from None
         else:  # leaves records_by_email alone
             self._conn.execute(
                 "UPDATE records SET props = ?, updated_at = ? WHERE id = ?", (text, stamp, record_id)
@@ -245,11 +257,23 @@ class SqliteStore(SqliteUnits, SqliteOutbox, SqliteRuns):
         else:
             sql = "UPDATE records SET props = ?, updated_at = ? WHERE id = ?"
             params = (encode_json(encoded), stamp, record_id)
-        self._conn.execute(sql, params)
+        try:
+            self._conn.execute(sql, params)
+        except sqlite3.IntegrityError as error:
+            raise self._email_taken(error, email_of(encoded)) from None
         self._conn.executemany(
             "INSERT INTO history(record_id, at, kind, field, old, new, cause) VALUES (?, ?, 'set', ?, ?, ?, ?)",
             [(record_id, stamp, field, old, new, cause) for field, old, new, cause in rows],
         )
+
+    def _email_taken(self, error: sqlite3.IntegrityError, email: Any) -> Exception:
+        """The InputError for a write the unique index on contacts' emails refused (schema.py)."""
+        if "records.email" not in str(error):
+            return error
+        owner = self._conn.execute(
+            "SELECT id FROM records WHERE type = 'contact' AND email = ?", (email,)
+        ).fetchone()
+        return InputError(f"the email {email} already belongs to contact {owner[0] if owner else '?'}")
 
     def records(self, type: str | None = None) -> Iterator[Record]:
         # Keyset pages rather than one open cursor: callers may write to the

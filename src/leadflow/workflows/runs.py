@@ -41,7 +41,7 @@ import attrs
 
 from leadflow.check import types as T
 from leadflow import limits
-from leadflow.errors import LeadflowError, LeadflowRuntimeError
+from leadflow.errors import InputError, LeadflowError, LeadflowRuntimeError
 from leadflow.interpreter.actions import Activation
 from leadflow.interpreter.coerce import coerce
 from leadflow.store.base import Run
@@ -335,7 +335,7 @@ class WorkflowRuntime:
     def retry(self, run_id: int, now: dt.datetime) -> Run:
         run = self.store.get_run(run_id)
         if run is None or run.status != "error":
-            raise LeadflowError(f"run {run_id} is not in error" if run else f"no run {run_id}")
+            raise InputError(f"run {run_id} is not in error" if run else f"no run {run_id}")
         vars = {**run.vars, "_attempt": run.vars.get("_attempt", 0) + 1}
         with self.store.transaction():
             self.store.log_run(run.id, now, run.position, "retried", {})
