@@ -73,7 +73,7 @@ IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 UNITS = frozenset({"minute", "hour", "day", "week", "month", "year", "second"})
 UNIT_WORD = re.compile(r"(minute|hour|day|week|month|year|second)s?(?![A-Za-z0-9_])")  # the grammar's UNIT
 
-TEXT_ESCAPES = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\t": "\\t", "\r": "\\r", "{": "{{", "}": "}}"}
+TEXT_ESCAPES = {"\x00": "\\0", "\\": "\\\\", '"': '\\"', "\n": "\\n", "\t": "\\t", "\r": "\\r", "{": "{{", "}": "}}"}
 
 
 # ---- public API ------------------------------------------------------------------
