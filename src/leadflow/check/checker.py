@@ -10,6 +10,7 @@ ScriptError carrying all of them. A program without errors is then linted
 """
 from __future__ import annotations
 
+from leadflow.check import constants
 from leadflow.check import types as T
 from leadflow.check.actions import check_actions
 from leadflow.check.expressions import ExprChecker
@@ -52,6 +53,8 @@ def analyse(program: ast.Program, sources: dict[str, str] | None = None) -> tupl
     names the checker resolved, which an error leaves incomplete."""
     checker = Checker(program, sources or {})
     checked = checker.run()
+    if not any(d.severity == "error" for d in checker.diagnostics):
+        checker.diagnostics += constants.evaluate(checked)
     if not any(d.severity == "error" for d in checker.diagnostics):
         checker.diagnostics += lint(checked)
     diagnostics = sorted(checker.diagnostics, key=_position)
