@@ -7,7 +7,7 @@ reduction, but then gives it no positions. So the reduction callbacks are
 made here, one per grammar rule, around Lark's own child filter: each sees
 the rule's children before the filter drops keywords and punctuation,
 takes the rule's first and last line and column from them, and calls the
-rule's `ToAst` method with that `Meta`, as `propagate_positions` would.
+rule's `ToAst` method with that span, as `propagate_positions` would.
 
 Positions of values that are not tokens (AST nodes, tuples, inlined
 trees) are kept in a table by object id for the length of one parse, with
@@ -29,17 +29,7 @@ from functools import lru_cache
 from lark import Lark, Token, Tree
 from lark.parsers.lalr_parser import _Parser
 
-
-class Meta:
-    """What a `ToAst` method learns of where its rule is written."""
-
-    __slots__ = ("line", "column", "end_line", "end_column", "empty")
-
-    def __init__(self, line: int, column: int, end_line: int, end_column: int, empty: bool):
-        self.line, self.column, self.end_line, self.end_column, self.empty = line, column, end_line, end_column, empty
-
-
-EMPTY = Meta(0, 0, 0, 0, True)
+from leadflow.syntax.span import NOWHERE, Span
 
 # Deep enough for any script a person writes, shallow enough that the
 # checker and compiler may recurse over it, and that the Python they generate
@@ -56,13 +46,13 @@ class TooDeep(Exception):
 
 
 class _Parse(threading.local):
-    """The parse under way in this thread: its transformer, the extents of its values,
-    and the meta of the rule being reduced. A `{...}` in a string is parsed while
-    its string is reduced, so `run` saves and restores these."""
+    """The parse under way in this thread: its transformer, the span and depth of
+    its values, and the span of the rule being reduced. A `{...}` in a string is
+    parsed while its string is reduced, so `run` saves and restores these."""
 
     transformer = None
     extents: dict | None = None
-    meta: Meta = EMPTY
+    span: Span = NOWHERE
 
 
 _current = _Parse()
@@ -70,14 +60,14 @@ _current = _Parse()
 
 def run(lark: Lark, text: str, start: str, transformer):
     """Parse `text` from `start`, building values with `transformer` (a ToAst)."""
-    saved = (_current.transformer, _current.extents, _current.meta)
+    saved = (_current.transformer, _current.extents, _current.span)
     _current.transformer, _current.extents = transformer, {}
     try:
         frontend = lark.parser
         lexer = frontend._make_lexer_thread(text)
         return _parser(lark, type(transformer)).parse(lexer, start)
     finally:
-        _current.transformer, _current.extents, _current.meta = saved
+        _current.transformer, _current.extents, _current.span = saved
 
 
 @lru_cache(maxsize=4)
@@ -89,9 +79,28 @@ def _parser(lark: Lark, transformer_class: type) -> _Parser:
     table = lark.parser.parser.parser.parse_table
     callbacks = {}
     for rule, chain in lark._parse_tree_builder.rule_builders:
+        if _passes_through(rule):
+            callbacks[rule] = _first_child
+            continue
         name = rule.alias or rule.options.template_source or rule.origin.name
         callbacks[rule] = _reduction(getattr(transformer_class, name, None), name, chain)
     return _Parser(table, callbacks)
+
+
+def _passes_through(rule) -> bool:
+    """Whether a rule hands on its one child unchanged: `?sum: product`, most of
+    the reductions of an expression (each operand climbs every precedence level).
+    The child's position and depth stay as they are."""
+    if not rule.options.expand1 or rule.alias or len(rule.expansion) != 1:
+        return False
+    if rule.options.empty_indices and any(rule.options.empty_indices):
+        return False
+    symbol = rule.expansion[0]
+    return not (symbol.is_term and symbol.filter_out) and not (not symbol.is_term and symbol.name.startswith("_"))
+
+
+def _first_child(children):
+    return children[0]
 
 
 def _reduction(method, name: str, chain):
@@ -100,7 +109,7 @@ def _reduction(method, name: str, chain):
             return Tree(name, children)
     else:
         def build(children):
-            return method(_current.transformer, _current.meta, children)
+            return method(_current.transformer, _current.span, children)
 
     built = build
     for wrapper in chain:  # Lark's single-child expansion and child filter
@@ -110,52 +119,41 @@ def _reduction(method, name: str, chain):
         extents = _current.extents
         start = end = None
         for child in children:
-            start = _start_of(child, extents)
-            if start is not None:
+            if isinstance(child, Token):
+                start = child
+                break
+            if child is not None and (extent := extents.get(id(child))) is not None:
+                start = extent[0]
                 break
         for child in reversed(children):
-            end = _end_of(child, extents)
-            if end is not None:
+            if isinstance(child, Token):
+                end = child
+                break
+            if child is not None and (extent := extents.get(id(child))) is not None:
+                end = extent[0]
                 break
         depth = 0
         if children:
-            first = extents.get(id(children[0]))
-            depth = first[4] if first is not None and not isinstance(children[0], Token) else 0
+            first = children[0]
+            if not isinstance(first, Token) and (extent := extents.get(id(first))) is not None:
+                depth = extent[1]
             for child in children[1:]:
                 if child is not None and not isinstance(child, Token):
-                    inner = extents.get(id(child))
-                    if inner is not None and inner[4] >= depth:
-                        depth = inner[4] + 1
-        if depth > MAX_NESTING and start is not None:
-            raise TooDeep(*start)
+                    extent = extents.get(id(child))
+                    if extent is not None and extent[1] >= depth:
+                        depth = extent[1] + 1
         if start is None or end is None:
-            _current.meta = EMPTY
+            _current.span = span = Span(_current.transformer.file, 0, 0, 0, 0)
         else:
-            _current.meta = Meta(start[0], start[1], end[0], end[1], False)
+            _current.span = span = Span(_current.transformer.file, start.line, start.column, end.end_line, end.end_column)
+            if depth > MAX_NESTING:
+                raise TooDeep(start.line, start.column)
         result = built(children)
-        if start is not None and end is not None and result is not None:
+        if start is not None and result is not None:
             # The empty tuple is one object, shared by every empty block, so its
             # entry is the latest empty block's: the one a rule ending in an
             # empty block has just reduced, which is what the rule asks for.
-            extents[id(result)] = (start[0], start[1], end[0], end[1], depth)
+            extents[id(result)] = (span, depth)
         return result
 
     return reduce
-
-
-def _start_of(child, extents):
-    if child is None:
-        return None
-    if isinstance(child, Token):
-        return child.line, child.column
-    extent = extents.get(id(child))
-    return (extent[0], extent[1]) if extent is not None else None
-
-
-def _end_of(child, extents):
-    if child is None:
-        return None
-    if isinstance(child, Token):
-        return child.end_line, child.end_column
-    extent = extents.get(id(child))
-    return (extent[2], extent[3]) if extent is not None else None

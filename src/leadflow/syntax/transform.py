@@ -24,12 +24,6 @@ MAX_LITERAL = 1_000_000  # characters between a string's quotes (docs/language.m
 ESCAPES = {"0": "\x00", "n": "\n", "t": "\t", '"': '"', "\\": "\\", "{": "{", "}": "}", "r": "\r"}
 
 
-def _meta_span(file: str, meta) -> Span:
-    if getattr(meta, "empty", True):
-        return Span(file, 0, 0, 0, 0)
-    return Span(file, meta.line, meta.column, meta.end_line, meta.end_column)
-
-
 def _token_span(file: str, token: Token) -> Span:
     return Span(file, token.line, token.column, token.end_line, token.end_column)
 
@@ -44,8 +38,10 @@ class ToAst:
         self.file = file
         self._parse_expr_at = parse_expr_at  # (text, line, column) -> Expr
 
-    def span(self, meta) -> Span:
-        return _meta_span(self.file, meta)
+    def span(self, meta: Span) -> Span:
+        """Where the rule being built is written: reductions.py hands each method
+        its span as `meta` (a span at line 0 when the rule holds no token)."""
+        return meta
 
     def at(self, token) -> Span:
         """Where a NAME token is written (NOWHERE for an absent optional one)."""
