@@ -15,6 +15,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from leadflow.check import types as T
+from leadflow.check.facts import chain_operands
 from leadflow.check.program import Resolution
 from leadflow.diagnostics import did_you_mean, suggestion_label
 from leadflow.stdlib import REGISTRY, signature_result
@@ -464,7 +465,7 @@ class ExprChecker:
             values = [c.value for c in expr.cases] + ([expr.default] if expr.default is not None else [])
             return any(self._yields_unbound_name(x, scope) for x in values)
         if isinstance(expr, ast.Binary) and expr.op == "??":
-            return any(self._yields_unbound_name(x, scope) for x in (expr.left, expr.right))
+            return any(self._yields_unbound_name(x, scope) for x in chain_operands(expr))
         return False
 
     def _comparison(self, e, scope):
