@@ -145,3 +145,26 @@ def test_checking_a_literal_near_the_cap_stays_within_a_small_multiple_of_its_si
     assert probe.returncode == 0, probe.stderr
     grown = int(probe.stdout)
     assert grown < 20 * size, f"checking grew by {grown:,} bytes for a {size:,}-byte literal"
+
+
+def test_a_long_chain_of_associations_compiles_and_runs():
+    from leadflow.interpreter.engine import Engine
+
+    source = ("object contact { score: number, referrer: contact }\nevent e {}\n"
+              "when e then set score = " + "referrer." * 300 + "score ?? 7\n")
+    with Engine.from_source(source, "chain.flow") as engine:
+        engine.emit("e", "ada@example.com")
+        assert engine.store.get_record(engine.find("ada@example.com")).props["score"] == 7
+
+
+def test_a_block_is_one_level_of_nesting_not_two():
+    """Forty `if` statements inside each other: each block counts once."""
+    depth = 40
+    source = ("object contact { a: number }\nfn f(x: number) -> number {\n" + "if x > 0 {\n" * depth + "x = 1\n"
+              + "}\n" * depth + "return x\n}\nwhen created then set a = f(1)\n")
+    assert _errors(source) == []
+    deeper = source.replace("if x > 0 {\n" * depth, "if x > 0 {\n" * (MAX_NESTING + 5)).replace(
+        "}\n" * depth, "}\n" * (MAX_NESTING + 5))
+    errors = _errors(deeper)
+    assert [d.code for d in errors] == ["E102"]
+    assert errors[0].span.line > 3  # where the nesting crosses the limit, not the top of the function

@@ -401,8 +401,9 @@ class Codegen:
 
 
 # Nodes whose first operand may be a node of the same kinds (`a + b + c`,
-# `xs[0][1]`); a chain longer than CHAIN_AT compiles link by link (`_chain`).
-CHAINS = (ast.Binary, ast.Index)
+# `xs[0][1]`, `referrer.referrer.score`); a chain longer than CHAIN_AT
+# compiles link by link (`_chain`).
+CHAINS = (ast.Binary, ast.Index, ast.Field)
 CHAIN_AT = 32
 
 

@@ -11,7 +11,7 @@ rule's `ToAst` method with that span, as `propagate_positions` would.
 
 Positions of values that are not tokens (AST nodes, tuples, inlined
 trees) are kept in a table by object id for the length of one parse, with
-each value's nesting depth: a rule is one level deeper than its children,
+each value's nesting depth: a node is one level deeper than its children,
 except its first, which it continues (`a + b + c` is left-recursive and
 stays one level deep, as it stays shallow on the parser's stack; each `(`,
 `-`, `if`, `match` or `[` nests). A script nested more than MAX_NESTING
@@ -132,23 +132,26 @@ def _reduction(method, name: str, chain):
             if child is not None and (extent := extents.get(id(child))) is not None:
                 end = extent[0]
                 break
-        depth = 0
+        first = inner = -1
         if children:
-            first = children[0]
-            if not isinstance(first, Token) and (extent := extents.get(id(first))) is not None:
-                depth = extent[1]
+            head = children[0]
+            if not isinstance(head, Token) and (extent := extents.get(id(head))) is not None:
+                first = extent[1]
             for child in children[1:]:
                 if child is not None and not isinstance(child, Token):
                     extent = extents.get(id(child))
-                    if extent is not None and extent[1] >= depth:
-                        depth = extent[1] + 1
+                    if extent is not None and extent[1] > inner:
+                        inner = extent[1]
         if start is None or end is None:
             _current.span = span = Span(_current.transformer.file, 0, 0, 0, 0)
         else:
             _current.span = span = Span(_current.transformer.file, start.line, start.column, end.end_line, end.end_column)
-            if depth > MAX_NESTING:
-                raise TooDeep(start.line, start.column)
         result = built(children)
+        # A node nests what it holds; a block, an argument list or an inlined
+        # rule only gathers it (`if c { ... }` is one level, not two).
+        depth = max(first, inner + (0 if isinstance(result, (tuple, list, Tree)) else 1), 0)
+        if depth > MAX_NESTING and start is not None:
+            raise TooDeep(start.line, start.column)
         if start is not None and result is not None:
             # The empty tuple is one object, shared by every empty block, so its
             # entry is the latest empty block's: the one a rule ending in an
