@@ -134,7 +134,7 @@ def parse_recovering(source: str, file: str = "<script>", lark: Lark | None = No
 BOM = "\ufeff"  # a byte-order mark some editors put first: not part of the script
 # Limits, documented in docs/language.md ("Limits"): checking costs memory in
 # proportion to the script, so a script and a literal have a size cap.
-MAX_SCRIPT = 4_000_000  # characters
+MAX_SCRIPT = 2_000_000  # characters, about 60,000 lines of rules (its cost: benchmarks/README.md, "Check")
 # NUL is never text: the lexer refuses it (and every other control
 # character) in code, but inside a comment or a string it would pass unseen
 # and end a C string in tools downstream. So it is refused wherever it is.
