@@ -22,6 +22,7 @@ bench: $(VENV)/.installed
 	$(PY) benchmarks/events.py
 	$(PY) benchmarks/workflows.py
 	$(PY) benchmarks/startup.py
+	$(PY) benchmarks/check.py
 
 clean:
 	rm -rf $(VENV) build src/*.egg-info .pytest_cache .hypothesis

@@ -373,8 +373,8 @@ EXPLICIT.update(
     NAME=_spaced(names),
     NUMBER=_spaced(st.from_regex(r"[0-9][0-9_]{0,4}(\.[0-9][0-9_]{0,3})?", fullmatch=True)),
     UNIT=_spaced(st.sampled_from([unit + plural for unit in UNITS for plural in ("", "s")])),
-    STRING=_spaced(
-        st.text(st.characters(exclude_characters='"\\{}', exclude_categories=("Cs",)), max_size=6).map(
+    STRING=_spaced(  # no NUL: a script may not hold one (it writes `\0`)
+        st.text(st.characters(exclude_characters='"\\{}\x00', exclude_categories=("Cs",)), max_size=6).map(
             lambda text: f'"{text}"'
         )
     ),

@@ -34,7 +34,7 @@ def dedent(text: str) -> str:
         ("(a + b) + c", "a + b + c"),
         ("a + (b * c)", "a + b * c"),
         ("(a * b) % c", "a * b % c"),
-        ("a ?? (b ?? c)", "a ?? b ?? c"),
+        ("(a ?? b) ?? c", "a ?? b ?? c"),  # `??` groups to the left, as the other chains do
         ("(a and b) and c", "a and b and c"),
         ("(a or b) or (c and d)", "a or b or c and d"),
         ("not (not a)", "not not a"),
@@ -53,7 +53,7 @@ def dedent(text: str) -> str:
         ("a - (b - c)", "a - (b - c)"),
         ("a / (b * c)", "a / (b * c)"),
         ("a % (b % c)", "a % (b % c)"),
-        ("(a ?? b) ?? c", "(a ?? b) ?? c"),
+        ("a ?? (b ?? c)", "a ?? (b ?? c)"),
         ("a or (b or c)", "a or (b or c)"),
         ("a and (b and c)", "a and (b and c)"),
         # needed ones stay: a looser child

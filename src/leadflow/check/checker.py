@@ -10,6 +10,7 @@ ScriptError carrying all of them. A program without errors is then linted
 """
 from __future__ import annotations
 
+from leadflow.check import constants
 from leadflow.check import types as T
 from leadflow.check.actions import check_actions
 from leadflow.check.expressions import ExprChecker
@@ -21,7 +22,7 @@ from leadflow.check.scope import Scope
 from leadflow.check.workflows import check_timed_trigger, check_workflow
 from leadflow.diagnostics import Diagnostic, suggestion_label
 from leadflow.errors import ScriptError
-from leadflow.syntax import ast
+from leadflow.syntax import ast, walk
 from leadflow.syntax.span import Span
 
 EMAIL_FIELDS = {"subject": True, "body": True, "html": False, "from": False}
@@ -52,6 +53,8 @@ def analyse(program: ast.Program, sources: dict[str, str] | None = None) -> tupl
     names the checker resolved, which an error leaves incomplete."""
     checker = Checker(program, sources or {})
     checked = checker.run()
+    if not any(d.severity == "error" for d in checker.diagnostics):
+        checker.diagnostics += constants.evaluate(checked)
     if not any(d.severity == "error" for d in checker.diagnostics):
         checker.diagnostics += lint(checked)
     diagnostics = sorted(checker.diagnostics, key=_position)
@@ -467,24 +470,19 @@ class Checker:
                        notes=(f"declare it: `list {name}`",))
 
 
+CONSTANT_NODES = (
+    ast.NumberLit, ast.BoolLit, ast.NullLit, ast.DateLit, ast.DateTimeLit, ast.TimeLit, ast.DurationLit,
+    ast.TextLit, ast.ListLit, ast.RecordLit, ast.RecordField, ast.Name, ast.Binary, ast.Unary, ast.IfExpr,
+)
+
+
 def is_constant(expr: ast.Expr) -> bool:
-    """Literals, constants and operators over them: computable before any record exists."""
-    if isinstance(expr, (ast.NumberLit, ast.BoolLit, ast.NullLit, ast.DateLit, ast.DateTimeLit, ast.TimeLit, ast.DurationLit)):
-        return True
-    if isinstance(expr, ast.TextLit):
-        return all(isinstance(p, str) or is_constant(p) for p in expr.parts)
-    if isinstance(expr, ast.ListLit):
-        return all(is_constant(i) for i in expr.items)
-    if isinstance(expr, ast.RecordLit):
-        return all(is_constant(f.value) for f in expr.fields)
-    if isinstance(expr, ast.Name):
-        return True  # consts and enum members; anything else was already reported
-    if isinstance(expr, ast.Field):
-        return isinstance(expr.subject, ast.Name) and expr.subject.name == "const"
-    if isinstance(expr, ast.Binary):
-        return is_constant(expr.left) and is_constant(expr.right)
-    if isinstance(expr, ast.Unary):
-        return is_constant(expr.operand)
-    if isinstance(expr, ast.IfExpr):
-        return is_constant(expr.condition) and is_constant(expr.then) and is_constant(expr.otherwise)
-    return False
+    """Literals, constants and operators over them: computable before any record exists.
+    (Names are consts and enum members; anything else was already reported.)"""
+    for node in walk.walk(expr):  # iterative: a constant may be a chain of a thousand terms
+        if isinstance(node, ast.Field):
+            if not (isinstance(node.subject, ast.Name) and node.subject.name == "const"):
+                return False
+        elif not isinstance(node, CONSTANT_NODES):
+            return False
+    return True

@@ -15,6 +15,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from leadflow.check import types as T
+from leadflow.check.facts import chain_operands
 from leadflow.check.program import Resolution
 from leadflow.diagnostics import did_you_mean, suggestion_label
 from leadflow.stdlib import REGISTRY, signature_result
@@ -36,16 +37,48 @@ def describe(expr: ast.Expr) -> str:
     return "this value"
 
 
+# Nodes whose first operand may be a node of the same kinds: `a + b + c`,
+# `xs[0][1]`, `r.a.b`. A chain longer than CHAIN_AT is checked from its
+# innermost link outwards, so that a thousand terms do not recurse a thousand
+# levels; a short one is checked the plain way, with its type hints.
+CHAINS = (ast.Binary, ast.Index, ast.Field)
+CHAIN_AT = 32
+
+
+def _first_operand(expr):
+    return expr.left if isinstance(expr, ast.Binary) else expr.subject
+
+
 class ExprChecker:
     def __init__(self, checker: Checker):
         self.c = checker
+        self._checked_links: dict[int, T.Type] = {}  # id -> type of a chain's links checked ahead
 
     # ---- entry points ------------------------------------------------------------
     def check(self, expr: ast.Expr, scope: Scope, expected: T.Type | None = None) -> T.Type:
+        ahead = self._checked_links.pop(id(expr), None)
+        if ahead is not None:
+            return ahead
+        links = self._links_below(expr) if isinstance(expr, CHAINS) else ()
+        for link in reversed(links):
+            self._checked_links[id(link)] = self.check(link, scope)
         method = getattr(self, "_" + type(expr).__name__)
-        result = method(expr, scope, expected)
+        try:
+            result = method(expr, scope, expected)
+        finally:
+            for link in links:  # one its parent did not read (`const.x` reads no subject)
+                self._checked_links.pop(id(link), None)
         self.c.types[id(expr)] = result
         return result
+
+    def _links_below(self, expr) -> list:
+        """The chain under expr, outermost first, when it is longer than CHAIN_AT."""
+        links = []
+        node = _first_operand(expr)
+        while isinstance(node, CHAINS) and id(node) not in self._checked_links:
+            links.append(node)
+            node = _first_operand(node)
+        return links if len(links) > CHAIN_AT else []
 
     def expect(self, expr: ast.Expr, scope: Scope, target: T.Type, what: str) -> T.Type:
         """Check expr and report if its type does not fit `target`.
@@ -432,7 +465,7 @@ class ExprChecker:
             values = [c.value for c in expr.cases] + ([expr.default] if expr.default is not None else [])
             return any(self._yields_unbound_name(x, scope) for x in values)
         if isinstance(expr, ast.Binary) and expr.op == "??":
-            return any(self._yields_unbound_name(x, scope) for x in (expr.left, expr.right))
+            return any(self._yields_unbound_name(x, scope) for x in chain_operands(expr))
         return False
 
     def _comparison(self, e, scope):

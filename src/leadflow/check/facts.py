@@ -224,9 +224,12 @@ class Conditions:
         if not states:
             return states
         if isinstance(expr, ast.Binary) and expr.op in ("and", "or"):
-            if (expr.op == "and") == holds:  # `a and b` holds, or `a or b` fails: both sides apply
-                return self._refine(expr.right, holds, self._refine(expr.left, holds, states))
-            either = self._refine(expr.left, holds, states) + self._refine(expr.right, holds, states)
+            operands = chain_operands(expr)  # a chain of a thousand `and` is read without recursion
+            if (expr.op == "and") == holds:  # `a and b` holds, or `a or b` fails: every side applies
+                for operand in operands:
+                    states = self._refine(operand, holds, states)
+                return states
+            either = [state for operand in operands for state in self._refine(operand, holds, states)]
             return either if len(either) <= MAX_ALTERNATIVES else states
         if isinstance(expr, ast.Unary) and expr.op == "not":
             return self._refine(expr.operand, not holds, states)
@@ -369,3 +372,15 @@ def guarded(actions, outer: tuple = ()) -> Iterator[Guarded]:
             failed += (condition,)
         if action.otherwise is not None:
             yield from guarded(action.otherwise, outer + tuple((f, False) for f in failed))
+
+
+def chain_operands(expr: ast.Binary) -> list[ast.Expr]:
+    """The operands of a left-nested chain of one operator, `a and b and c`, in order."""
+    operands = []
+    node: ast.Expr = expr
+    while isinstance(node, ast.Binary) and node.op == expr.op:
+        operands.append(node.right)
+        node = node.left
+    operands.append(node)
+    operands.reverse()
+    return operands

@@ -62,6 +62,7 @@ class Codegen:
         self.function_mode = False  # locals are Python variables (fn) or loc[...] (rules)
         self.escape_html = False  # interpolated values in an HTML email body are escaped
         self.const_values: dict[str, object] = {}
+        self._given: dict[int, str] = {}  # id(expr) -> the code already computing it (a chain's temporary)
 
     # ---- plumbing -----------------------------------------------------------------
     def constant(self, value) -> str:
@@ -163,7 +164,27 @@ class Codegen:
 
     # ---- expressions ----------------------------------------------------------------
     def expr(self, e) -> str:
+        given = self._given.pop(id(e), None) if self._given else None
+        if given is not None:
+            return given
+        if isinstance(e, CHAINS):
+            links = _chain_below(e)
+            if len(links) > CHAIN_AT:
+                return self._chain(e, links)
         return getattr(self, "_" + type(e).__name__)(e)
+
+    def _chain(self, e, links: list) -> str:
+        """A long chain as one step per link, each reading the last through a
+        temporary: `(t := a, t := t + b, t := t + c)[-1]`. Python's parser
+        allows 200 nested parentheses and its compiler a few thousand nested
+        operators, so code that nests per term would fail at a few hundred
+        (`_div(_div(a, b), c)`); this stays flat however long the chain."""
+        t = self.temp()
+        steps = [f"{t} := {self.expr(_first(links[-1]))}"]
+        for link in (*reversed(links), e):
+            self._given[id(_first(link))] = t
+            steps.append(f"{t} := {getattr(self, '_' + type(link).__name__)(link)}")
+        return "(" + ", ".join(steps) + ")[-1]"
 
     def _NumberLit(self, e):
         return self.constant(e.value)
@@ -420,6 +441,27 @@ class Codegen:
             tests = " or ".join(f"{subject} == {self.expr(p)}" for p in case.patterns)
             code = f"({self.expr(case.value)} if ({tests}) else {code})"
         return f"(({subject} := {self.expr(e.subject)}), {code})[1]"
+
+
+# Nodes whose first operand may be a node of the same kinds (`a + b + c`,
+# `xs[0][1]`, `referrer.referrer.score`); a chain longer than CHAIN_AT
+# compiles link by link (`_chain`).
+CHAINS = (ast.Binary, ast.Index, ast.Field)
+CHAIN_AT = 32
+
+
+def _first(e):
+    return e.left if isinstance(e, ast.Binary) else e.subject
+
+
+def _chain_below(e) -> list:
+    """The links under e whose first operand continues the chain, outermost first."""
+    links = []
+    node = _first(e)
+    while isinstance(node, CHAINS):
+        links.append(node)
+        node = _first(node)
+    return links
 
 
 class _EnumOrder(dict):

@@ -165,10 +165,16 @@ def any3(verdicts: Iterable[bool | None]) -> bool | None:
 
 
 def _chain(expr: ast.Expr, op: str) -> list[ast.Expr]:
-    """`a and b and c` as [a, b, c]: one level of the tree, as a reader sees it."""
-    if isinstance(expr, ast.Binary) and expr.op == op:
-        return _chain(expr.left, op) + _chain(expr.right, op)
-    return [expr]
+    """`a and b and c` as [a, b, c]: one level of the tree, as a reader sees it.
+    Without recursion: a generated rule may chain a thousand conditions."""
+    parts, pending = [], [expr]
+    while pending:
+        node = pending.pop()
+        if isinstance(node, ast.Binary) and node.op == op:
+            pending += (node.right, node.left)
+        else:
+            parts.append(node)
+    return parts
 
 
 def _operands(expr: ast.Expr) -> tuple[ast.Expr, ...]:

@@ -148,19 +148,58 @@ class Name:
     span: Span = _span()
 
 
-@node
-class Field:
+class _Link:
+    """Equality and hashing, without recursion, for the nodes that chain on
+    their first operand (`a + b + c`, `xs[0][1]`, `r.a.b`): a chain may have
+    thousands of links, and attrs' own methods would recurse once per link
+    (the formatter compares the script it wrote with the one it read)."""
+
+    __slots__ = ()
+    _compared: tuple[str, ...] = ()  # the fields that take part in equality, the first one the chain
+
+    def __eq__(self, other):
+        pairs = [(self, other)]
+        while pairs:
+            a, b = pairs.pop()
+            if type(a) is not type(b):
+                return False
+            if not isinstance(a, _Link):
+                if a != b:
+                    return False
+                continue
+            for name in a._compared:
+                pairs.append((getattr(a, name), getattr(b, name)))
+        return True
+
+    def __ne__(self, other):
+        return not self == other
+
+    def __hash__(self):
+        parts = []
+        node = self
+        while isinstance(node, _Link):
+            parts.append(type(node).__name__)
+            parts.extend(getattr(node, name) for name in node._compared[1:])
+            node = getattr(node, node._compared[0])
+        parts.append(node)
+        return hash(tuple(parts))
+
+
+@attrs.frozen(eq=False)
+class Field(_Link):
     subject: Expr
     name: str
     name_span: Span = _span()  # where `.name` is written
     span: Span = _span()
+    _compared = ("subject", "name")
 
 
-@node
-class Index:
+@attrs.frozen(eq=False)
+class Index(_Link):
     subject: Expr
     index: Expr
     span: Span = _span()
+    _compared = ("subject", "index")
 
 
 @node
@@ -185,12 +224,13 @@ class Unary:
     span: Span = _span()
 
 
-@node
-class Binary:
+@attrs.frozen(eq=False)
+class Binary(_Link):
     op: str  # + - * / % == != < <= > >= and or ??
     left: Expr
     right: Expr
     span: Span = _span()
+    _compared = ("left", "op", "right")
 
 
 @node

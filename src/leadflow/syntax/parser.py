@@ -14,11 +14,10 @@ from importlib import resources
 
 import attrs
 from lark import Lark, Token, Tree, UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
-from lark.exceptions import VisitError
 
 from leadflow.diagnostics import Diagnostic, did_you_mean
 from leadflow.errors import ScriptError
-from leadflow.syntax import ast
+from leadflow.syntax import ast, reductions, walk
 from leadflow.syntax.span import Span
 from leadflow.syntax.transform import ToAst
 
@@ -77,7 +76,7 @@ def _build(**options) -> Lark:
         grammar,
         parser="lalr",
         lexer="contextual",
-        propagate_positions=True,
+        propagate_positions=False,  # reductions.py computes positions while it builds the AST
         maybe_placeholders=True,
         start=["start", "expr"],
         cache=True,
@@ -113,6 +112,10 @@ def parse_recovering(source: str, file: str = "<script>", lark: Lark | None = No
     parsed within the whole script, and on its own could only fail for
     being cut badly.
     """
+    source = source.removeprefix(BOM)
+    refused = _not_a_script(source, file)
+    if refused is not None:
+        return None, [refused], []
     try:
         program = _parse(source, file, "start", lark=lark)
         return program, [], list(program.decls)
@@ -126,6 +129,30 @@ def parse_recovering(source: str, file: str = "<script>", lark: Lark | None = No
                 if line > after:
                     diagnostics.extend(error.diagnostics)
         return None, diagnostics, decls
+
+
+BOM = "\ufeff"  # a byte-order mark some editors put first: not part of the script
+# Limits, documented in docs/language.md ("Limits"): checking costs memory in
+# proportion to the script, so a script and a literal have a size cap.
+MAX_SCRIPT = 2_000_000  # characters, about 60,000 lines of rules (its cost: benchmarks/README.md, "Check")
+# NUL is never text: the lexer refuses it (and every other control
+# character) in code, but inside a comment or a string it would pass unseen
+# and end a C string in tools downstream. So it is refused wherever it is.
+NON_TEXT = re.compile("\x00")
+
+
+def _not_a_script(source: str, file: str) -> Diagnostic | None:
+    """Why `source` is refused before it is parsed, or None."""
+    if len(source) > MAX_SCRIPT:
+        return Diagnostic("E103", f"this script is {len(source):,} characters long; the limit is {MAX_SCRIPT:,}",
+                          Span.point(file, 1, 1), "split it into several files")
+    found = NON_TEXT.search(source)
+    if found is not None:
+        line = source.count("\n", 0, found.start()) + 1
+        column = found.start() - (source.rfind("\n", 0, found.start()) + 1) + 1
+        return Diagnostic("E100", f"this file holds the control character U+{ord(found.group()):04X}, which is not text",
+                          Span.point(file, line, column), "scripts are text: remove it")
+    return None
 
 
 # `rule "Name"` alone on its line: the `when` on the next line belongs to it.
@@ -148,6 +175,9 @@ def _pieces(source: str):
 
 def parse_expr(source: str, file: str = "<expr>") -> ast.Expr:
     """Parse a single expression (the REPL, engine.condition)."""
+    refused = _not_a_script(source, file)
+    if refused is not None:
+        raise ScriptError([refused])
     try:
         return _parse(source, file, "expr")
     except ScriptError as error:  # "the file ends too early" would puzzle someone who typed a line
@@ -233,32 +263,22 @@ def _parse(source: str, file: str, start: str, line: int = 1, column: int = 1, i
            lark: Lark | None = None):
     padded = "\n" * (line - 1) + " " * (column - 1) + source
     lark = lark or _lark()
-    try:
-        tree = lark.parse(padded, start=start)
-    except UnexpectedInput as error:
-        diagnostic = _syntax_diagnostic(error, padded, file)
-        if in_string:  # an interpolation inside a string
-            diagnostic = attrs.evolve(diagnostic, message=diagnostic.message.replace("the file", "this `{...}`"))
-        raise ScriptError([diagnostic]) from None
 
     def parse_expr_at(text: str, at_line: int, at_column: int):
         return _parse(text, file, "expr", at_line, at_column, in_string=True, lark=lark)
 
     try:
-        return ToAst(file, parse_expr_at).transform(tree)
-    except VisitError as error:  # the transformer raised: unwrap our own error
-        if isinstance(error.orig_exc, ScriptError):
-            raise error.orig_exc from None
-        if isinstance(error.orig_exc, RecursionError):
-            raise ScriptError([_too_deep(file, line)]) from None
-        raise
-    except RecursionError:
-        raise ScriptError([_too_deep(file, line)]) from None
-
-
-def _too_deep(file: str, line: int) -> Diagnostic:
-    return Diagnostic("E100", "this is nested too deeply to read", Span.point(file, line, 1),
-                      "split it with `let` or `const`")
+        return reductions.run(lark, padded, start, ToAst(file, parse_expr_at))
+    except reductions.TooDeep as error:
+        raise ScriptError([Diagnostic(
+            "E102", f"this is nested more than {reductions.MAX_NESTING} levels deep", Span.point(file, error.line, error.column),
+            "split it with `let`, `const` or a `fn`",
+        )]) from None
+    except UnexpectedInput as error:
+        diagnostic = _syntax_diagnostic(error, padded, file)
+        if in_string:  # an interpolation inside a string
+            diagnostic = attrs.evolve(diagnostic, message=diagnostic.message.replace("the file", "this `{...}`"))
+        raise ScriptError([diagnostic]) from None
 
 
 def _describe_terminal(name: str) -> str:
@@ -426,10 +446,21 @@ def _first_token(value) -> Token | None:
 
 
 def _edge_token(value, end: int) -> Token | None:
-    """The first (end=0) or last (end=-1) token of a parsed value."""
-    while isinstance(value, Tree):
-        children = [c for c in value.children if c is not None]
+    """The first (end=0) or last (end=-1) token of a parsed value: a token, an
+    inlined rule's tree, or an AST node (of which only a bare name is read back
+    as the token it was)."""
+    while not isinstance(value, Token):
+        if isinstance(value, Tree):
+            children = [c for c in value.children if c is not None]
+        elif isinstance(value, ast.Name):
+            span = value.span
+            return Token("NAME", value.name, line=span.line, column=span.column,
+                         end_line=span.end_line, end_column=span.end_column)
+        elif attrs.has(type(value)) and not isinstance(value, Span):
+            children = list(walk.children(value))
+        else:
+            return None
         if not children:
             return None
         value = children[end]
-    return value if isinstance(value, Token) else None
+    return value

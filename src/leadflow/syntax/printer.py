@@ -61,7 +61,7 @@ BINARY_LEVELS = {
     "<=": (COMPARE, COALESCE, COALESCE),
     ">": (COMPARE, COALESCE, COALESCE),
     ">=": (COMPARE, COALESCE, COALESCE),
-    "??": (COALESCE, SUM, COALESCE),
+    "??": (COALESCE, COALESCE, SUM),
     "+": (SUM, SUM, PRODUCT),
     "-": (SUM, SUM, PRODUCT),
     "*": (PRODUCT, PRODUCT, UNARY),
@@ -73,7 +73,7 @@ IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 UNITS = frozenset({"minute", "hour", "day", "week", "month", "year", "second"})
 UNIT_WORD = re.compile(r"(minute|hour|day|week|month|year|second)s?(?![A-Za-z0-9_])")  # the grammar's UNIT
 
-TEXT_ESCAPES = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\t": "\\t", "\r": "\\r", "{": "{{", "}": "}}"}
+TEXT_ESCAPES = {"\x00": "\\0", "\\": "\\\\", '"': '\\"', "\n": "\\n", "\t": "\\t", "\r": "\\r", "{": "{{", "}": "}}"}
 
 
 # ---- public API ------------------------------------------------------------------
@@ -453,6 +453,31 @@ def _path(path: tuple[str, ...]) -> str:
 
 
 # ---- expressions -------------------------------------------------------------------
+def _chain(expr, nest: int) -> str:
+    """A binary operation, field or index, and the chain of them on its left
+    (`a + b - c`, `xs[0].name`) that prints without parentheses, in one loop:
+    a chain may have thousands of terms, more than Python would recurse."""
+    tails = []
+    node = expr
+    while True:
+        if isinstance(node, ast.Binary):
+            _, slot, right = BINARY_LEVELS[node.op]
+            tails.append(f" {node.op} {_expr(node.right, right, nest)}")
+            first = node.left
+        elif isinstance(node, ast.Field):
+            slot = POSTFIX
+            tails.append(f".{node.name}")
+            first = node.subject
+        else:
+            slot = POSTFIX
+            tails.append(f"[{_expr(node.index, IF, nest)}]")
+            first = node.subject
+        if not isinstance(first, (ast.Binary, ast.Field, ast.Index)) or _level(first) < slot:
+            break
+        node = first
+    return _expr(first, slot, nest) + "".join(reversed(tails))
+
+
 def _level(expr: ast.Expr) -> int:
     if isinstance(expr, ast.IfExpr):
         return IF
@@ -478,9 +503,8 @@ def _expr(expr: ast.Expr, slot: int, nest: int) -> str:
 
 
 def _bare(expr: ast.Expr, nest: int) -> str:
-    if isinstance(expr, ast.Binary):
-        _, left, right = BINARY_LEVELS[expr.op]
-        return f"{_expr(expr.left, left, nest)} {expr.op} {_expr(expr.right, right, nest)}"
+    if isinstance(expr, (ast.Binary, ast.Field, ast.Index)):
+        return _chain(expr, nest)
     if isinstance(expr, ast.Unary):
         if expr.op == "not":
             return f"not {_expr(expr.operand, NOT, nest)}"
@@ -497,10 +521,6 @@ def _bare(expr: ast.Expr, nest: int) -> str:
         return "true" if expr.value else "false"
     if isinstance(expr, ast.NullLit):
         return "null"
-    if isinstance(expr, ast.Field):
-        return f"{_expr(expr.subject, POSTFIX, nest)}.{expr.name}"
-    if isinstance(expr, ast.Index):
-        return f"{_expr(expr.subject, POSTFIX, nest)}[{_expr(expr.index, IF, nest)}]"
     if isinstance(expr, ast.Call):
         args = [_expr(a, IF, nest) for a in expr.args]
         args += [f"{k.name}: {_expr(k.value, IF, nest)}" for k in expr.kwargs]

@@ -1,6 +1,8 @@
-"""Lark tree -> attrs AST. The only module besides parser.py that knows Lark.
+"""Grammar rules -> attrs AST. With parser.py and reductions.py, the only modules that know Lark.
 
-Each grammar alternative is named; this transformer has one method per name.
+Each grammar alternative is named; this transformer has one method per name,
+called as the parser reduces the rule (see reductions.py) with the rule's
+position and its children: tokens and the values of the rules inside it.
 String literals are split here into text and `{expr}` parts; each part is
 parsed with the grammar's `expr` start at its true position in the file, so
 a mistake inside an interpolation is reported where it is.
@@ -11,20 +13,15 @@ import datetime as dt
 
 import attrs
 
-from lark import Token, Transformer, v_args
+from lark import Token
 
 from leadflow.diagnostics import Diagnostic
 from leadflow.errors import ScriptError
 from leadflow.syntax import ast
 from leadflow.syntax.span import Span
 
-ESCAPES = {"n": "\n", "t": "\t", '"': '"', "\\": "\\", "{": "{", "}": "}", "r": "\r"}
-
-
-def _meta_span(file: str, meta) -> Span:
-    if getattr(meta, "empty", True):
-        return Span(file, 0, 0, 0, 0)
-    return Span(file, meta.line, meta.column, meta.end_line, meta.end_column)
+MAX_LITERAL = 1_000_000  # characters between a string's quotes (docs/language.md, "Limits")
+ESCAPES = {"0": "\x00", "n": "\n", "t": "\t", '"': '"', "\\": "\\", "{": "{", "}": "}", "r": "\r"}
 
 
 def _token_span(file: str, token: Token) -> Span:
@@ -36,15 +33,15 @@ def _number(text: str) -> int | float:
     return float(text) if "." in text else int(text)
 
 
-@v_args(meta=True)
-class ToAst(Transformer):
+class ToAst:
     def __init__(self, file: str, parse_expr_at):
-        super().__init__()
         self.file = file
         self._parse_expr_at = parse_expr_at  # (text, line, column) -> Expr
 
-    def span(self, meta) -> Span:
-        return _meta_span(self.file, meta)
+    def span(self, meta: Span) -> Span:
+        """Where the rule being built is written: reductions.py hands each method
+        its span as `meta` (a span at line 0 when the rule holds no token)."""
+        return meta
 
     def at(self, token) -> Span:
         """Where a NAME token is written (NOWHERE for an absent optional one)."""
@@ -538,6 +535,11 @@ class ToAst(Transformer):
 
     def string(self, meta, children):
         token = children[0]
+        if len(token) - 2 > MAX_LITERAL:
+            raise ScriptError([Diagnostic(
+                "E103", f"this string is {len(token) - 2:,} characters long; the limit is {MAX_LITERAL:,}",
+                Span.point(self.file, token.line, token.column), "keep long text in a file the embedding program reads",
+            )])
         return ast.TextLit(self._string_parts(token), span=_token_span(self.file, token))
 
     def _string_parts(self, token: Token) -> tuple:

@@ -16,15 +16,45 @@ from leadflow.syntax.span import Span
 
 def children(node) -> Iterator:
     """The nodes directly inside `node`, in source order."""
-    for field in attrs.fields(type(node)):
-        yield from _nodes_in(getattr(node, field.name))
+    for name in _child_fields(type(node)):
+        value = getattr(node, name)
+        if type(value) in _NODE_TYPES or (type(value) is not tuple and _is_node(value)):
+            yield value
+        elif type(value) is tuple:
+            yield from _nodes_in(value)
+
+
+# Per node type, the fields that may hold nodes (spans never do); per type
+# seen, whether it is a node. Lints walk every node of a script, so asking
+# attrs afresh at each one cost most of a check's time.
+_FIELDS: dict[type, tuple[str, ...]] = {}
+_NODE_TYPES: set[type] = set()
+_NOT_NODE_TYPES: set[type] = {str, int, float, bool, type(None), Span}
+
+
+def _child_fields(kind: type) -> tuple[str, ...]:
+    names = _FIELDS.get(kind)
+    if names is None:
+        names = _FIELDS[kind] = tuple(f.name for f in attrs.fields(kind) if f.type not in (Span, "Span"))
+    return names
+
+
+def _is_node(value) -> bool:
+    kind = type(value)
+    if kind in _NOT_NODE_TYPES:
+        return False
+    if attrs.has(kind) and kind is not Span:
+        _NODE_TYPES.add(kind)
+        return True
+    _NOT_NODE_TYPES.add(kind)
+    return False
 
 
 def _nodes_in(value) -> Iterator:
-    if isinstance(value, tuple):  # sequences of nodes, and (condition, block) pairs of an IfAction
+    if type(value) is tuple:  # sequences of nodes, and (condition, block) pairs of an IfAction
         for item in value:
             yield from _nodes_in(item)
-    elif attrs.has(type(value)) and not isinstance(value, Span):
+    elif type(value) in _NODE_TYPES or _is_node(value):
         yield value
 
 
