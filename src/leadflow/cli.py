@@ -17,6 +17,7 @@ import io
 import json
 import os
 import sys
+from collections import deque
 from functools import partial
 from pathlib import Path
 
@@ -382,46 +383,74 @@ def _parse_event(line: bytes):
         item = json.loads(text)
     except json.JSONDecodeError as error:
         raise InputError(f"not valid JSON: {error.msg} at column {error.colno}") from None
+    except ValueError:  # Python's own limit on the digits of an int it reads
+        raise InputError(f"a number has more than {sys.get_int_max_str_digits()} digits") from None
+    except RecursionError:
+        raise InputError("the JSON is nested too deeply") from None
     if not isinstance(item, dict):
         raise InputError("an event must be a JSON object")
     return item
 
 
 def run_event_file(engine, stream, *, label: str = "events") -> tuple[int, int, int]:
-    """Process an event file; print rejected lines. Returns (applied, duplicates, rejected)."""
-    applied = duplicates = rejected = 0
-    numbers, items = [], []
-    seen: dict[str, int] = {}
-    for number, line in _event_lines(stream):
-        try:
-            item = _parse_event(line)
+    """Process an event file; print rejected lines. Returns (applied, duplicates, rejected).
+
+    The file is read as a stream, a batch at a time (Engine.emit_many), so its length
+    costs no memory. A line that cannot be read goes to emit_many as its error and is
+    reported in its place; each other line succeeds or fails alone."""
+    from leadflow.line_counts import LineCounts
+
+    counts = {"applied": 0, "duplicates": 0, "rejected": 0}
+    numbers: deque[int] = deque()  # the line numbers of the events given and not yet reported
+
+    def events(seen: LineCounts):
+        for number, line in _event_lines(stream):
+            numbers.append(number)
+            try:
+                item = _parse_event(line)
+            except InputError as error:
+                yield error
+                continue
             if "id" not in item:
                 # A line without an id is keyed by its text and how many identical
                 # lines came before it, so re-running the file applies it once.
                 text = line.decode("utf-8", "replace").strip() if isinstance(line, bytes) else line.strip()
-                seen[text] = seen.get(text, 0) + 1
-                item["id"] = f"line:{hashlib.sha256(text.encode()).hexdigest()[:32]}:{seen[text]}"
-            items.append(item)
-            numbers.append(number)
-        except InputError as error:
-            rejected += 1
-            err.print(f"line {number}: rejected: {error}", markup=False)
-    with _progress(len(items), label) as progress:
-        task = progress.add_task(label, total=len(items))
+                digest = hashlib.sha256(text.encode()).hexdigest()[:32]
+                item["id"] = f"line:{digest}:{seen.count(digest)}"
+            yield item
+
+    total = _count_lines(stream)
+    with LineCounts() as seen, _progress(total, label) as progress:
+        task = progress.add_task(label, total=total)
 
         def on_result(index, outcome):
-            nonlocal applied, duplicates, rejected
             progress.advance(task)
+            number = numbers.popleft()
             if isinstance(outcome, LeadflowError):
-                rejected += 1
-                err.print(f"line {numbers[index]}: rejected: {outcome}", markup=False)
+                counts["rejected"] += 1
+                err.print(f"line {number}: rejected: {outcome}", markup=False)
             elif outcome.duplicate:
-                duplicates += 1
+                counts["duplicates"] += 1
             else:
-                applied += 1
+                counts["applied"] += 1
 
-        engine.emit_many(items, on_result=on_result)
-    return applied, duplicates, rejected
+        engine.emit_many(events(seen), on_result=on_result, keep_results=False)
+    return counts["applied"], counts["duplicates"], counts["rejected"]
+
+
+def _count_lines(stream) -> int | None:
+    """The lines of a file, for the progress bar, read a block at a time; None for a pipe."""
+    try:
+        if not stream.seekable():
+            return None
+        start = stream.tell()
+    except (AttributeError, OSError):
+        return None
+    lines = 0
+    while block := stream.read(1 << 20):
+        lines += block.count(b"\n" if isinstance(block, bytes) else "\n")
+    stream.seek(start)
+    return lines
 
 
 @main.command()
