@@ -101,6 +101,7 @@ def _engine(scripts, db, *, clock=None, **options):
     except ScriptError as error:
         _report_script_error(error, sources)
         sys.exit(EXIT_SCRIPT)
+    _check_database(db, must_exist=False)
     seed = os.environ.get("LEADFLOW_SEED")  # reproducible random splits and random_int()
     if seed is not None:
         if not seed.lstrip("-").isdigit():
@@ -546,12 +547,30 @@ def import_(script, csv_file, db, timezone, email, secrets, allow_private_webhoo
     sys.exit(EXIT_REJECTED if rejected else 0)
 
 
+def _check_database(db, *, must_exist: bool) -> None:
+    """Exit 2 if `db` is another program's file (or, for a read, no file at all), before
+    anything opens it: opening a store writes (WAL mode, the schema)."""
+    from leadflow.cli_database import database_file, not_leadflow
+
+    path = database_file(db) if isinstance(db, str) else None
+    if path is None:
+        return
+    if not path.exists():
+        if must_exist:
+            err.print(f"error: no database at {db}", markup=False)
+            sys.exit(EXIT_USAGE)
+        return
+    problem = not_leadflow(path, empty_ok=not must_exist)
+    if problem:
+        err.print(f"error: {problem}", markup=False)
+        sys.exit(EXIT_USAGE)
+
+
 # ---- reading the store -----------------------------------------------------------------------
 def _store(db):
     from leadflow.store import open_store
 
-    if db != ":memory:" and not Path(db).exists():
-        raise click.UsageError(f"no database at {db}")
+    _check_database(db, must_exist=True)
     store = open_store(db)
     click.get_current_context().call_on_close(store.close)
     return store
