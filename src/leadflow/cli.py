@@ -9,11 +9,9 @@ Exit codes (also in the README):
 """
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import difflib
 import hashlib
-import io
 import json
 import os
 import sys
@@ -527,22 +525,34 @@ def import_(script, csv_file, db, timezone, email, secrets, allow_private_webhoo
     """Import contacts from a CSV file (a header row with `email` and property names)."""
     engine = _engine([script], db, timezone=timezone, email=email, secrets=_secrets(secrets),
                      allow_private_webhooks=allow_private_webhooks)
-    rows = list(csv.DictReader(io.StringIO(_read_text(csv_file, "utf-8-sig", newline=""), newline="")))
-    rejected = duplicates = 0
-    with _progress(len(rows), "import") as progress:
-        task = progress.add_task("import", total=len(rows))
+    from leadflow.csv_rows import csv_rows
+
+    text = _read_text(csv_file, "utf-8-sig", newline="")
+    lines: deque[int] = deque()  # where the rows given and not yet reported start
+
+    def rows():
+        for line, row in csv_rows(text):
+            lines.append(line)
+            yield row
+
+    imported = rejected = duplicates = 0
+    total = text.count("\n")  # about the rows, for the progress bar
+    with _progress(total, "import") as progress:
+        task = progress.add_task("import", total=total)
 
         def on_result(number, outcome):
-            nonlocal rejected, duplicates
+            nonlocal imported, rejected, duplicates
             progress.advance(task)
+            line = lines.popleft()
             if isinstance(outcome, LeadflowError):
                 rejected += 1
-                err.print(f"row {number + 1}: rejected: {outcome}", markup=False)  # +1: the header row
+                err.print(f"row {line}: rejected: {outcome}", markup=False)  # numbered as lines: the header is 1
             elif outcome.duplicate:
                 duplicates += 1
+            else:
+                imported += 1
 
-        engine.import_rows(rows, source=str(csv_file), on_result=on_result)
-    imported = len(rows) - rejected - duplicates
+        engine.import_rows(rows(), source=str(csv_file), on_result=on_result)
     out.print(f"{imported} row(s) imported, {duplicates} already imported, {rejected} rejected", markup=False)
     sys.exit(EXIT_REJECTED if rejected else 0)
 

@@ -520,14 +520,21 @@ class Engine:
         return full
 
     # ---- import -----------------------------------------------------------------------------
-    def import_rows(self, rows: Iterable[Mapping[str, str]], *, source: str = "import", on_result=None) -> list:
-        """Import CSV-like rows (text cells) as upserts; each row is one idempotent event."""
+    def import_rows(self, rows: Iterable[Mapping[str, str] | LeadflowError], *, source: str = "import",
+                    on_result=None) -> list:
+        """Import CSV-like rows (text cells) as upserts; each row is one idempotent event.
+        A row that is a LeadflowError (its reader could not read it) is reported in its place."""
         arguments.iterable(rows, "rows", "mappings of column names to cells")
         arguments.name(source, "the import's source")
         arguments.callback(on_result, "on_result")
         results = []
         with self.store.batch():
             for number, row in enumerate(rows, 1):
+                if isinstance(row, LeadflowError):
+                    results.append(row)
+                    if on_result:
+                        on_result(number, row)
+                    continue
                 try:
                     email, cells = _row_cells(row)
                     if not email:

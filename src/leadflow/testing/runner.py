@@ -20,14 +20,13 @@ stub asked something the test does not answer is an error in the test.
 """
 from __future__ import annotations
 
-import csv
-import io
 import json
 import time
 
 import attrs
 
 from leadflow.clock import SimulatedClock
+from leadflow.csv_rows import csv_rows
 from leadflow.errors import LeadflowError
 from leadflow.interpreter.engine import Engine
 from leadflow.testing.match import Mismatch, matches
@@ -172,11 +171,11 @@ class Session:
 
     def import_rows(self, step: FileStep) -> dict[int, str]:
         text = step.path.read_text("utf-8-sig")
-        rows = list(csv.DictReader(io.StringIO(text, newline="")))
+        rows = list(csv_rows(text))  # (line, row or why it cannot be read): numbered as `leadflow import` does
         rejected = {}
-        for number, outcome in enumerate(self.engine.import_rows(rows, source=str(step.path)), 2):  # 1 is the header
+        for (line, _), outcome in zip(rows, self.engine.import_rows([row for _, row in rows], source=str(step.path))):
             if isinstance(outcome, LeadflowError):
-                rejected[number] = str(outcome)
+                rejected[line] = str(outcome)
         self.settle()
         return rejected
 
