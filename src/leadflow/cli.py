@@ -21,8 +21,9 @@ from pathlib import Path
 
 import click
 
+from leadflow.cli_hosts import bind_hosts, with_host_options
 from leadflow.diagnostics import render_all, to_json
-from leadflow.errors import InputError, LeadflowError, ScriptError
+from leadflow.errors import HostError, InputError, LeadflowError, ScriptError
 from leadflow.values import plain
 
 # Each command imports what it needs (the engine, the store, rich, httpx) in its body:
@@ -79,9 +80,9 @@ def _report_script_error(error: ScriptError, sources: dict[str, str]) -> None:
     err.print(f"\n{count} error{'s' if count != 1 else ''}", markup=False)
 
 
-def _engine(scripts, db, *, clock=None, **options):
+def _engine(scripts, db, *, clock=None, hosts=None, **options):
     """An engine for a command; without `clock`, on the database's clock (or the wall
-    clock with `--clock wall`), moved first to `--start` if given."""
+    clock with `--clock wall`), moved first to `--start` if given; `hosts` (--hosts) bound."""
     from zoneinfo import ZoneInfo
 
     from leadflow import Engine
@@ -100,14 +101,15 @@ def _engine(scripts, db, *, clock=None, **options):
         _report_script_error(error, sources)
         sys.exit(EXIT_SCRIPT)
     _check_database(db, must_exist=False)
-    seed = os.environ.get("LEADFLOW_SEED")  # reproducible random splits and random_int()
-    if seed is not None:
+    seed = os.environ.get("LEADFLOW_SEED")  # reproducible random splits and random_int(); --seed wins
+    if seed is not None and options.get("seed") is None:
         if not seed.lstrip("-").isdigit():
             raise click.BadParameter(f"LEADFLOW_SEED must be a whole number, not {seed!r}")
-        options.setdefault("seed", int(seed))
+        options["seed"] = int(seed)
     if clock is not None:
         engine = Engine(checked, store=db, clock=clock, **options)
         ctx.call_on_close(engine.close)  # the close checkpoints what the log holds
+        bind_hosts(engine, hosts)
         return engine
     from leadflow.clock import DatabaseClock, SystemClock
     from leadflow.interpreter.engine import secret_values
@@ -119,6 +121,7 @@ def _engine(scripts, db, *, clock=None, **options):
     clock = SystemClock() if kind == "wall" else DatabaseClock(store)
     engine = Engine(checked, store=store, clock=clock, **options)
     ctx.call_on_close(partial(_keep_time, clock, store))  # before the store closes (callbacks run last first)
+    bind_hosts(engine, hosts)
     if start is not None:
         engine.advance(start)
     return engine
@@ -459,10 +462,11 @@ def _count_lines(stream) -> int | None:
 @click.option("--until", "until", default=None, metavar="DATETIME",
               help="After the events, drive the database's clock to DATETIME through every wait and schedule.")
 @with_engine_options
-def run(scripts, events, deliver, until, db, timezone, email, secrets, allow_private_webhooks) -> None:
+@with_host_options
+def run(scripts, events, deliver, until, db, timezone, email, secrets, allow_private_webhooks, seed, hosts) -> None:
     """Process an event file (and the workflow steps and schedules due) into the database."""
     engine = _engine(scripts, db, timezone=timezone, email=email, secrets=_secrets(secrets),
-                     allow_private_webhooks=allow_private_webhooks)
+                     allow_private_webhooks=allow_private_webhooks, seed=seed, hosts=hosts)
     end = _until(until, engine.timezone) if until else None
     for name in engine.unbound_externs():
         err.print(f"warning: extern fn `{name}` has no host function here; rules calling it will fail", markup=False)
@@ -734,14 +738,18 @@ def deliver(db, email, secrets, allow_private_webhooks, at) -> None:
               help="Time zone for datetimes without an offset.")
 @click.option("--secret", "secrets", multiple=True, metavar="NAME=VALUE",
               help="A secret's value (also read from LEADFLOW_SECRET_NAME).")
-def repl(scripts, db, timezone, secrets) -> None:
+@with_host_options
+def repl(scripts, db, timezone, secrets, seed, hosts) -> None:
     """Evaluate expressions, emit events and move the clock, interactively.
 
     Without SCRIPTS, loads the bundled lifecycle example (and, without --db,
     its contacts)."""
     from leadflow.repl import main as run_repl
 
-    run_repl(scripts, db, timezone=timezone, secrets=_secrets(secrets))
+    try:
+        run_repl(scripts, db, timezone=timezone, secrets=_secrets(secrets), seed=seed, hosts=hosts)
+    except HostError as error:  # a host function that does not fit the scripts given
+        raise click.BadParameter(error.message, param_hint="'--hosts'") from None
 
 
 @main.command(name="explain")
@@ -753,7 +761,8 @@ def repl(scripts, db, timezone, secrets) -> None:
               help="Time zone for datetimes without an offset.")
 @click.option("--at", "at", type=click.DateTime(["%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M", "%Y-%m-%d"]), default=None,
               help="Evaluate at this UTC time (what now() gives), not at the database's clock.")
-def explain_(script, contact, name, db, timezone, at) -> None:
+@with_host_options
+def explain_(script, contact, name, db, timezone, at, seed, hosts) -> None:
     """Why each rule (or the one NAME) fires or not for a contact (by email or id)."""
     from leadflow import SimulatedClock
     from leadflow.clock import DatabaseClock
@@ -762,7 +771,7 @@ def explain_(script, contact, name, db, timezone, at) -> None:
     store = _store(db)
     # by default, at the database's time (the wall clock's while it has none), as the rules ran
     moment = at.replace(tzinfo=dt.timezone.utc) if at else DatabaseClock(store).now().replace(microsecond=0)
-    engine = _engine([script], store, clock=SimulatedClock(moment), timezone=timezone)
+    engine = _engine([script], store, clock=SimulatedClock(moment), timezone=timezone, seed=seed, hosts=hosts)
     record_id = engine.find(int(contact) if contact.isdigit() else contact)
     if record_id is None:
         err.print(f"no contact {contact}", markup=False)

@@ -62,7 +62,7 @@ class Stop(Exception):
 class Session:
     """One test's world: its engine, its stubs and the records it named."""
 
-    def __init__(self, test_file: TestFile, case: TestCase, coverage=None):
+    def __init__(self, test_file: TestFile, case: TestCase, coverage=None, hosts=None):
         self.case = case
         self.engine = Engine(test_file.checked, store=":memory:", clock=SimulatedClock(case.start),
                              timezone=test_file.timezone, seed=case.seed,
@@ -71,7 +71,7 @@ class Session:
             coverage.instrument(self.engine)
         self.aliases: dict[str, int] = {}
         self.functions = FunctionStubs(case.stubs, self.resolve)
-        self.functions.bind(self.engine)
+        self.functions.bind(self.engine, hosts)
         self.webhooks = StubWebhooks(case.webhooks, self.engine.store)
         self.emails = AcceptingEmails()
         self.where = "given"
@@ -269,11 +269,11 @@ class Session:
                                                f"at step {run.position}: {run.error}")
 
 
-def run_test(test_file: TestFile, case: TestCase, coverage=None) -> TestResult:
+def run_test(test_file: TestFile, case: TestCase, coverage=None, hosts=None) -> TestResult:
     started = time.perf_counter()
     session = None
     try:
-        session = Session(test_file, case, coverage)
+        session = Session(test_file, case, coverage, hosts)
         session.run()
         outcome = TestResult(test_file.path, case.name, "passed", 0.0)
     except Stop as stop:
