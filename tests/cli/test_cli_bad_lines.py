@@ -12,6 +12,8 @@ from collections import Counter
 
 import pytest
 from cli_support import LIFECYCLE, jsonl, leadflow, rejected_lines
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from leadflow import Engine, InputError
 
@@ -116,3 +118,45 @@ def test_lines_are_reported_in_their_order_with_their_numbers(tmp_path):
     assert result.code == 3
     assert list(rejected_lines(result.stderr)) == [3, 5, 9]
     assert "6 event(s) applied, 0 already seen, 3 rejected" in result.stdout
+
+
+# ---- any line at all --------------------------------------------------------------------------
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.integers(min_value=10**18, max_value=10**40)
+    | st.floats(allow_nan=False) | st.text(max_size=12),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner, max_size=3),
+    max_leaves=12,
+)
+EVENT_LINE = st.fixed_dictionaries(
+    {"event": st.sampled_from(["form_submitted", "upsert", "page_viewed", "nope"]) | JSON},
+    optional={
+        "contact": st.sampled_from(["x@example.com", "not an email"]) | st.fixed_dictionaries({"id": JSON}) | JSON,
+        "at": st.datetimes(timezones=st.timezones()).map(lambda d: d.isoformat()) | JSON,
+        "data": st.fixed_dictionaries({}, optional={"form": JSON, "url": JSON, "score": JSON, "email": JSON}) | JSON,
+        "id": JSON,
+    },
+).map(json.dumps)
+RAW_LINE = st.text(max_size=40).filter(lambda t: "\n" not in t and "\r" not in t)
+DEEP_LINE = st.integers(min_value=1, max_value=50_000).map(lambda n: '{"event": "upsert", "data": ' + "[" * n + "]" * n + "}")
+HUGE_INT_LINE = st.integers(min_value=4300, max_value=6000).map(lambda n: '{"event": "upsert", "id": ' + "7" * n + "}")
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(line=EVENT_LINE | RAW_LINE | DEEP_LINE | HUGE_INT_LINE)
+def test_any_line_is_applied_or_rejected_alone(tmp_path_factory, line):
+    """Property: whatever one line holds, `run` ends with exit 0 or 3 and no traceback, the
+    line is applied or rejected by its number, and each good line after it is applied once."""
+    directory = tmp_path_factory.mktemp("any")
+    good = [{"event": "form_submitted", "contact": f"c{i}@example.com", "data": {"form": "demo request"}}
+            for i in range(5)]
+    path = directory / "events.jsonl"
+    path.write_text(jsonl(line, *good), "utf-8")
+    result = leadflow("run", SCRIPT, "--events", path, "--db", directory / "crm.db", "--no-deliver")
+    assert result.code in (0, 3), result.text
+    rejected = rejected_lines(result.stderr)
+    assert set(rejected) <= {1} and (result.code == 3) == bool(rejected)
+    applied = 5 + (0 if rejected or not line.strip() else 1)
+    assert f"{applied} event(s) applied, 0 already seen, {len(rejected)} rejected" in result.stdout
+    records = leadflow("export", "--db", directory / "crm.db").json_lines()
+    scores = {r["properties"]["email"]: r["properties"]["score"] for r in records if r["type"] == "contact"}
+    assert all(scores[f"c{i}@example.com"] == 25 for i in range(5))
