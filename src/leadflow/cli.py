@@ -580,6 +580,20 @@ def _check_database(db, *, must_exist: bool) -> None:
         sys.exit(EXIT_USAGE)
 
 
+# The ids of records, effects and runs: SQLite's positive integers (a larger one cannot
+# even be asked for: the sqlite3 module raises OverflowError).
+ROW_ID = click.IntRange(1, 2**63 - 1)
+
+
+def _contact_ref(text: str) -> int | str:
+    """A contact named on the command line: an id (digits), else an email. An id no
+    row can have is 0, which names no record either."""
+    if not (text.isascii() and text.isdigit()):
+        return text
+    number = int(text)
+    return number if number < 2**63 else 0
+
+
 # ---- reading the store -----------------------------------------------------------------------
 def _store(db):
     from leadflow.store import open_store
@@ -612,7 +626,8 @@ def history(contact, db, fmt) -> None:
     from rich.table import Table
 
     store = _store(db)
-    record = store.get_record(int(contact)) if contact.isdigit() else store.find_by("contact", "email", contact)
+    ref = _contact_ref(contact)
+    record = store.get_record(ref) if isinstance(ref, int) else store.find_by("contact", "email", contact)
     if record is None:
         err.print(f"no contact {contact}", markup=False)
         sys.exit(EXIT_REJECTED)
@@ -687,7 +702,7 @@ def outbox(db, status, fmt) -> None:
 
 
 @main.command()
-@click.argument("ids", nargs=-1, type=int)
+@click.argument("ids", nargs=-1, type=ROW_ID)
 @click.option("--db", default="leadflow.db", show_default=True)
 @click.option("--all-dead", is_flag=True, help="Replay every dead effect.")
 def replay(ids, db, all_dead) -> None:
@@ -772,7 +787,7 @@ def explain_(script, contact, name, db, timezone, at, seed, hosts) -> None:
     # by default, at the database's time (the wall clock's while it has none), as the rules ran
     moment = at.replace(tzinfo=dt.timezone.utc) if at else DatabaseClock(store).now().replace(microsecond=0)
     engine = _engine([script], store, clock=SimulatedClock(moment), timezone=timezone, seed=seed, hosts=hosts)
-    record_id = engine.find(int(contact) if contact.isdigit() else contact)
+    record_id = engine.find(_contact_ref(contact))
     if record_id is None:
         err.print(f"no contact {contact}", markup=False)
         sys.exit(EXIT_REJECTED)

@@ -88,3 +88,20 @@ def test_the_shell_sees_one_line_and_exit_2(tmp_path):
     result = leadflow_process("export", "--db", path)
     assert result.code == 2
     assert result.stderr.strip() == f"error: {path} is not a Leadflow database (an SQLite file without Leadflow's tables)"
+
+
+HUGE = "99999999999999999999999"  # past SQLite's integers: the sqlite3 module cannot even ask for it
+
+
+def test_an_id_no_row_can_have_is_no_record_not_a_traceback(tmp_path):
+    db = tmp_path / "crm.db"
+    assert leadflow("import", SCRIPT, LIFECYCLE / "contacts.csv", "--db", db).code == 0
+    for command in (("history", HUGE), ("explain", SCRIPT, HUGE)):
+        result = leadflow(*command, "--db", db)
+        assert result.code == 3, result.text
+        assert f"no contact {HUGE}" in result.stderr
+    for command in (("replay", HUGE), ("retry", SCRIPT, "--run", HUGE)):
+        result = leadflow(*command, "--db", db)
+        assert result.code == 2, result.text
+        assert "is not in the range" in result.stderr
+    assert "contact 1 (" in leadflow("history", "1", "--db", db).stdout  # an id in range still names its record
