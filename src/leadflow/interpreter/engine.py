@@ -544,6 +544,8 @@ class Engine:
                     outcome = self._emit("upsert", email, cells, None, "import:" + digest.hexdigest()[:32], payload)
                 except LeadflowError as error:
                     outcome = error
+                except VALUE_FAILURES as error:  # the row's alone, as in emit_many (see _outcome_of)
+                    outcome = InputError(f"the row cannot be processed: {error}")
                 results.append(outcome)
                 if on_result:
                     on_result(number, outcome)
