@@ -761,6 +761,8 @@ def repl(scripts, db, timezone, secrets, seed, hosts) -> None:
     its contacts)."""
     from leadflow.repl import main as run_repl
 
+    if db is not None:
+        _check_database(db, must_exist=False)
     try:
         run_repl(scripts, db, timezone=timezone, secrets=_secrets(secrets), seed=seed, hosts=hosts)
     except HostError as error:  # a host function that does not fit the scripts given

@@ -25,6 +25,7 @@ READS = [
 WRITES = [
     ("run", SCRIPT, "--events", LIFECYCLE / "events.jsonl"),
     ("import", SCRIPT, LIFECYCLE / "contacts.csv"),
+    ("repl", SCRIPT),
 ]
 
 
