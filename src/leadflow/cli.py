@@ -21,7 +21,7 @@ from pathlib import Path
 
 import click
 
-from leadflow.cli_hosts import bind_hosts, with_host_options
+from leadflow.cli_hosts import bind_hosts, check_hosts, with_host_options
 from leadflow.diagnostics import render_all, to_json
 from leadflow.errors import HostError, InputError, LeadflowError, ScriptError
 from leadflow.values import plain
@@ -101,6 +101,7 @@ def _engine(scripts, db, *, clock=None, hosts=None, **options):
         _report_script_error(error, sources)
         sys.exit(EXIT_SCRIPT)
     _check_database(db, must_exist=False)
+    check_hosts(checked, hosts)  # before the engine opens (and perhaps creates) the database
     seed = os.environ.get("LEADFLOW_SEED")  # reproducible random splits and random_int(); --seed wins
     if seed is not None and options.get("seed") is None:
         if not seed.lstrip("-").isdigit():

@@ -57,6 +57,18 @@ def _import(spec: str) -> ModuleType:
         raise click.BadParameter(f"cannot import {spec}: {type(error).__name__}: {error}", param_hint="'--hosts'") from None
 
 
+def check_hosts(checked, hosts: HostFunctions | None) -> None:
+    """Before any engine opens a database: each function of `hosts` named as an `extern fn`
+    of the checked program must fit its declaration (the check of `Engine.bind`)."""
+    from leadflow.interpreter.hosts import host_mismatch
+
+    for name, signature in checked.externs.items():
+        problem = host_mismatch(hosts[name], signature) if hosts and name in hosts else None
+        if problem:
+            raise click.BadParameter(f"host function for `extern fn {name}` does not match the script: {problem}",
+                                     param_hint="'--hosts'")
+
+
 def bind_hosts(engine, hosts: HostFunctions | None) -> None:
     """Bind each function of `hosts` named as an `extern fn` of the engine's script."""
     for name in engine.checked.externs:

@@ -104,6 +104,10 @@ def test_a_module_that_does_not_import_or_fit_is_exit_2_and_applies_nothing(tmp_
     assert "--hosts" in result.stderr and words in result.stderr
     assert "applied" not in result.stdout
     assert leadflow("export", "--db", db).stdout == before
+    if module == "misfit":  # refused before the database is opened: a new one is not created
+        new = tmp_path / "new.db"
+        assert leadflow("run", SCRIPT, "--events", ASSIGNMENT / "events.jsonl", "--db", new, "--hosts", spec).code == 2
+        assert not new.exists()
 
 
 SEEDED = """
