@@ -39,11 +39,11 @@ BAD_LINES = {
     "an at past year 9999 in UTC": (
         json.dumps({"event": "form_submitted", "contact": "x@example.com", "at": "9999-12-31T23:59:59-12:00",
                     "data": {"form": "demo"}}),
-        "out of range"),
+        "outside the clock's range"),
     "an at before year 1 in UTC": (
         json.dumps({"event": "form_submitted", "contact": "x@example.com", "at": "0001-01-01T00:00:00+14:00",
                     "data": {"form": "demo"}}),
-        "out of range"),
+        "outside the clock's range"),
     "an event id of 1.5": (
         json.dumps({"event": "form_submitted", "contact": "x@example.com", "id": 1.5, "data": {"form": "demo"}}),
         '"id" must be text or a whole number, got 1.5'),
