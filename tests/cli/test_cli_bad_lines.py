@@ -49,7 +49,7 @@ BAD_LINES = {
         '"id" must be text or a whole number, got 1.5'),
     "a lone surrogate": (
         '{"event": "form_submitted", "contact": "x@example.com", "data": {"form": "\\ud800"}}',
-        "surrogates"),
+        "lone surrogate"),
 }
 
 
