@@ -9,21 +9,21 @@ Exit codes (also in the README):
 """
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import difflib
 import hashlib
-import io
 import json
 import os
 import sys
+from collections import deque
 from functools import partial
 from pathlib import Path
 
 import click
 
+from leadflow.cli_hosts import bind_hosts, check_hosts, with_host_options
 from leadflow.diagnostics import render_all, to_json
-from leadflow.errors import InputError, LeadflowError, ScriptError
+from leadflow.errors import HostError, InputError, LeadflowError, ScriptError
 from leadflow.values import plain
 
 # Each command imports what it needs (the engine, the store, rich, httpx) in its body:
@@ -80,9 +80,9 @@ def _report_script_error(error: ScriptError, sources: dict[str, str]) -> None:
     err.print(f"\n{count} error{'s' if count != 1 else ''}", markup=False)
 
 
-def _engine(scripts, db, *, clock=None, **options):
+def _engine(scripts, db, *, clock=None, hosts=None, **options):
     """An engine for a command; without `clock`, on the database's clock (or the wall
-    clock with `--clock wall`), moved first to `--start` if given."""
+    clock with `--clock wall`), moved first to `--start` if given; `hosts` (--hosts) bound."""
     from zoneinfo import ZoneInfo
 
     from leadflow import Engine
@@ -100,14 +100,17 @@ def _engine(scripts, db, *, clock=None, **options):
     except ScriptError as error:
         _report_script_error(error, sources)
         sys.exit(EXIT_SCRIPT)
-    seed = os.environ.get("LEADFLOW_SEED")  # reproducible random splits and random_int()
-    if seed is not None:
+    _check_database(db, must_exist=False)
+    check_hosts(checked, hosts)  # before the engine opens (and perhaps creates) the database
+    seed = os.environ.get("LEADFLOW_SEED")  # reproducible random splits and random_int(); --seed wins
+    if seed is not None and options.get("seed") is None:
         if not seed.lstrip("-").isdigit():
             raise click.BadParameter(f"LEADFLOW_SEED must be a whole number, not {seed!r}")
-        options.setdefault("seed", int(seed))
+        options["seed"] = int(seed)
     if clock is not None:
         engine = Engine(checked, store=db, clock=clock, **options)
         ctx.call_on_close(engine.close)  # the close checkpoints what the log holds
+        bind_hosts(engine, hosts)
         return engine
     from leadflow.clock import DatabaseClock, SystemClock
     from leadflow.interpreter.engine import secret_values
@@ -119,6 +122,7 @@ def _engine(scripts, db, *, clock=None, **options):
     clock = SystemClock() if kind == "wall" else DatabaseClock(store)
     engine = Engine(checked, store=store, clock=clock, **options)
     ctx.call_on_close(partial(_keep_time, clock, store))  # before the store closes (callbacks run last first)
+    bind_hosts(engine, hosts)
     if start is not None:
         engine.advance(start)
     return engine
@@ -382,46 +386,74 @@ def _parse_event(line: bytes):
         item = json.loads(text)
     except json.JSONDecodeError as error:
         raise InputError(f"not valid JSON: {error.msg} at column {error.colno}") from None
+    except ValueError:  # Python's own limit on the digits of an int it reads
+        raise InputError(f"a number has more than {sys.get_int_max_str_digits()} digits") from None
+    except RecursionError:
+        raise InputError("the JSON is nested too deeply") from None
     if not isinstance(item, dict):
         raise InputError("an event must be a JSON object")
     return item
 
 
 def run_event_file(engine, stream, *, label: str = "events") -> tuple[int, int, int]:
-    """Process an event file; print rejected lines. Returns (applied, duplicates, rejected)."""
-    applied = duplicates = rejected = 0
-    numbers, items = [], []
-    seen: dict[str, int] = {}
-    for number, line in _event_lines(stream):
-        try:
-            item = _parse_event(line)
+    """Process an event file; print rejected lines. Returns (applied, duplicates, rejected).
+
+    The file is read as a stream, a batch at a time (Engine.emit_many), so its length
+    costs no memory. A line that cannot be read goes to emit_many as its error and is
+    reported in its place; each other line succeeds or fails alone."""
+    from leadflow.line_counts import LineCounts
+
+    counts = {"applied": 0, "duplicates": 0, "rejected": 0}
+    numbers: deque[int] = deque()  # the line numbers of the events given and not yet reported
+
+    def events(seen: LineCounts):
+        for number, line in _event_lines(stream):
+            numbers.append(number)
+            try:
+                item = _parse_event(line)
+            except InputError as error:
+                yield error
+                continue
             if "id" not in item:
                 # A line without an id is keyed by its text and how many identical
                 # lines came before it, so re-running the file applies it once.
                 text = line.decode("utf-8", "replace").strip() if isinstance(line, bytes) else line.strip()
-                seen[text] = seen.get(text, 0) + 1
-                item["id"] = f"line:{hashlib.sha256(text.encode()).hexdigest()[:32]}:{seen[text]}"
-            items.append(item)
-            numbers.append(number)
-        except InputError as error:
-            rejected += 1
-            err.print(f"line {number}: rejected: {error}", markup=False)
-    with _progress(len(items), label) as progress:
-        task = progress.add_task(label, total=len(items))
+                digest = hashlib.sha256(text.encode()).hexdigest()[:32]
+                item["id"] = f"line:{digest}:{seen.count(digest)}"
+            yield item
+
+    total = _count_lines(stream)
+    with LineCounts() as seen, _progress(total, label) as progress:
+        task = progress.add_task(label, total=total)
 
         def on_result(index, outcome):
-            nonlocal applied, duplicates, rejected
             progress.advance(task)
+            number = numbers.popleft()
             if isinstance(outcome, LeadflowError):
-                rejected += 1
-                err.print(f"line {numbers[index]}: rejected: {outcome}", markup=False)
+                counts["rejected"] += 1
+                err.print(f"line {number}: rejected: {outcome}", markup=False)
             elif outcome.duplicate:
-                duplicates += 1
+                counts["duplicates"] += 1
             else:
-                applied += 1
+                counts["applied"] += 1
 
-        engine.emit_many(items, on_result=on_result)
-    return applied, duplicates, rejected
+        engine.emit_many(events(seen), on_result=on_result, keep_results=False)
+    return counts["applied"], counts["duplicates"], counts["rejected"]
+
+
+def _count_lines(stream) -> int | None:
+    """The lines of a file, for the progress bar, read a block at a time; None for a pipe."""
+    try:
+        if not stream.seekable():
+            return None
+        start = stream.tell()
+    except (AttributeError, OSError):
+        return None
+    lines = 0
+    while block := stream.read(1 << 20):
+        lines += block.count(b"\n" if isinstance(block, bytes) else "\n")
+    stream.seek(start)
+    return lines
 
 
 @main.command()
@@ -431,10 +463,11 @@ def run_event_file(engine, stream, *, label: str = "events") -> tuple[int, int, 
 @click.option("--until", "until", default=None, metavar="DATETIME",
               help="After the events, drive the database's clock to DATETIME through every wait and schedule.")
 @with_engine_options
-def run(scripts, events, deliver, until, db, timezone, email, secrets, allow_private_webhooks) -> None:
+@with_host_options
+def run(scripts, events, deliver, until, db, timezone, email, secrets, allow_private_webhooks, seed, hosts) -> None:
     """Process an event file (and the workflow steps and schedules due) into the database."""
     engine = _engine(scripts, db, timezone=timezone, email=email, secrets=_secrets(secrets),
-                     allow_private_webhooks=allow_private_webhooks)
+                     allow_private_webhooks=allow_private_webhooks, seed=seed, hosts=hosts)
     end = _until(until, engine.timezone) if until else None
     for name in engine.unbound_externs():
         err.print(f"warning: extern fn `{name}` has no host function here; rules calling it will fail", markup=False)
@@ -497,32 +530,76 @@ def import_(script, csv_file, db, timezone, email, secrets, allow_private_webhoo
     """Import contacts from a CSV file (a header row with `email` and property names)."""
     engine = _engine([script], db, timezone=timezone, email=email, secrets=_secrets(secrets),
                      allow_private_webhooks=allow_private_webhooks)
-    rows = list(csv.DictReader(io.StringIO(_read_text(csv_file, "utf-8-sig", newline=""), newline="")))
-    rejected = duplicates = 0
-    with _progress(len(rows), "import") as progress:
-        task = progress.add_task("import", total=len(rows))
+    from leadflow.csv_rows import csv_rows
+
+    text = _read_text(csv_file, "utf-8-sig", newline="")
+    lines: deque[int] = deque()  # where the rows given and not yet reported start
+
+    def rows():
+        for line, row in csv_rows(text):
+            lines.append(line)
+            yield row
+
+    imported = rejected = duplicates = 0
+    total = text.count("\n")  # about the rows, for the progress bar
+    with _progress(total, "import") as progress:
+        task = progress.add_task("import", total=total)
 
         def on_result(number, outcome):
-            nonlocal rejected, duplicates
+            nonlocal imported, rejected, duplicates
             progress.advance(task)
+            line = lines.popleft()
             if isinstance(outcome, LeadflowError):
                 rejected += 1
-                err.print(f"row {number + 1}: rejected: {outcome}", markup=False)  # +1: the header row
+                err.print(f"row {line}: rejected: {outcome}", markup=False)  # numbered as lines: the header is 1
             elif outcome.duplicate:
                 duplicates += 1
+            else:
+                imported += 1
 
-        engine.import_rows(rows, source=str(csv_file), on_result=on_result)
-    imported = len(rows) - rejected - duplicates
+        engine.import_rows(rows(), source=str(csv_file), on_result=on_result)
     out.print(f"{imported} row(s) imported, {duplicates} already imported, {rejected} rejected", markup=False)
     sys.exit(EXIT_REJECTED if rejected else 0)
+
+
+def _check_database(db, *, must_exist: bool) -> None:
+    """Exit 2 if `db` is another program's file (or, for a read, no file at all), before
+    anything opens it: opening a store writes (WAL mode, the schema)."""
+    from leadflow.cli_database import database_file, not_leadflow
+
+    path = database_file(db) if isinstance(db, str) else None
+    if path is None:
+        return
+    if not path.exists():
+        if must_exist:
+            err.print(f"error: no database at {db}", markup=False)
+            sys.exit(EXIT_USAGE)
+        return
+    problem = not_leadflow(path, empty_ok=not must_exist)
+    if problem:
+        err.print(f"error: {problem}", markup=False)
+        sys.exit(EXIT_USAGE)
+
+
+# The ids of records, effects and runs: SQLite's positive integers (a larger one cannot
+# even be asked for: the sqlite3 module raises OverflowError).
+ROW_ID = click.IntRange(1, 2**63 - 1)
+
+
+def _contact_ref(text: str) -> int | str:
+    """A contact named on the command line: an id (digits), else an email. An id no
+    row can have is 0, which names no record either."""
+    if not (text.isascii() and text.isdigit()):
+        return text
+    number = int(text)
+    return number if number < 2**63 else 0
 
 
 # ---- reading the store -----------------------------------------------------------------------
 def _store(db):
     from leadflow.store import open_store
 
-    if db != ":memory:" and not Path(db).exists():
-        raise click.UsageError(f"no database at {db}")
+    _check_database(db, must_exist=True)
     store = open_store(db)
     click.get_current_context().call_on_close(store.close)
     return store
@@ -550,7 +627,8 @@ def history(contact, db, fmt) -> None:
     from rich.table import Table
 
     store = _store(db)
-    record = store.get_record(int(contact)) if contact.isdigit() else store.find_by("contact", "email", contact)
+    ref = _contact_ref(contact)
+    record = store.get_record(ref) if isinstance(ref, int) else store.find_by("contact", "email", contact)
     if record is None:
         err.print(f"no contact {contact}", markup=False)
         sys.exit(EXIT_REJECTED)
@@ -625,7 +703,7 @@ def outbox(db, status, fmt) -> None:
 
 
 @main.command()
-@click.argument("ids", nargs=-1, type=int)
+@click.argument("ids", nargs=-1, type=ROW_ID)
 @click.option("--db", default="leadflow.db", show_default=True)
 @click.option("--all-dead", is_flag=True, help="Replay every dead effect.")
 def replay(ids, db, all_dead) -> None:
@@ -676,14 +754,20 @@ def deliver(db, email, secrets, allow_private_webhooks, at) -> None:
               help="Time zone for datetimes without an offset.")
 @click.option("--secret", "secrets", multiple=True, metavar="NAME=VALUE",
               help="A secret's value (also read from LEADFLOW_SECRET_NAME).")
-def repl(scripts, db, timezone, secrets) -> None:
+@with_host_options
+def repl(scripts, db, timezone, secrets, seed, hosts) -> None:
     """Evaluate expressions, emit events and move the clock, interactively.
 
     Without SCRIPTS, loads the bundled lifecycle example (and, without --db,
     its contacts)."""
     from leadflow.repl import main as run_repl
 
-    run_repl(scripts, db, timezone=timezone, secrets=_secrets(secrets))
+    if db is not None:
+        _check_database(db, must_exist=False)
+    try:
+        run_repl(scripts, db, timezone=timezone, secrets=_secrets(secrets), seed=seed, hosts=hosts)
+    except HostError as error:  # a host function that does not fit the scripts given
+        raise click.BadParameter(error.message, param_hint="'--hosts'") from None
 
 
 @main.command(name="explain")
@@ -695,7 +779,8 @@ def repl(scripts, db, timezone, secrets) -> None:
               help="Time zone for datetimes without an offset.")
 @click.option("--at", "at", type=click.DateTime(["%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M", "%Y-%m-%d"]), default=None,
               help="Evaluate at this UTC time (what now() gives), not at the database's clock.")
-def explain_(script, contact, name, db, timezone, at) -> None:
+@with_host_options
+def explain_(script, contact, name, db, timezone, at, seed, hosts) -> None:
     """Why each rule (or the one NAME) fires or not for a contact (by email or id)."""
     from leadflow import SimulatedClock
     from leadflow.clock import DatabaseClock
@@ -704,8 +789,8 @@ def explain_(script, contact, name, db, timezone, at) -> None:
     store = _store(db)
     # by default, at the database's time (the wall clock's while it has none), as the rules ran
     moment = at.replace(tzinfo=dt.timezone.utc) if at else DatabaseClock(store).now().replace(microsecond=0)
-    engine = _engine([script], store, clock=SimulatedClock(moment), timezone=timezone)
-    record_id = engine.find(int(contact) if contact.isdigit() else contact)
+    engine = _engine([script], store, clock=SimulatedClock(moment), timezone=timezone, seed=seed, hosts=hosts)
+    record_id = engine.find(_contact_ref(contact))
     if record_id is None:
         err.print(f"no contact {contact}", markup=False)
         sys.exit(EXIT_REJECTED)

@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from leadflow.cli import EXIT_USAGE, main
+from leadflow.cli_hosts import load_hosts
 
 
 @main.command(name="test")
@@ -15,7 +16,12 @@ from leadflow.cli import EXIT_USAGE, main
 @click.option("-k", "keyword", metavar="TEXT", default=None, help="Only the tests whose name contains TEXT (any case).")
 @click.option("-x", "--exitfirst", is_flag=True, help="Stop at the first test that does not pass.")
 @click.option("--coverage", is_flag=True, help="Report the rules, workflow steps and branches no test reached.")
-def run_tests(paths, verbose, keyword, exitfirst, coverage) -> None:
+@click.option("--seed", type=int, default=None, metavar="N",
+              help="The seed of the tests that set none (default 1).")
+@click.option("--hosts", callback=load_hosts, default=None, metavar="MODULE",
+              help="A Python module (dotted name, or path to a .py file) whose functions stand in for "
+                   "the `extern fn`s of the same names that a test does not stub.")
+def run_tests(paths, verbose, keyword, exitfirst, coverage, seed, hosts) -> None:
     """Run the tests in PATHS: *.test.toml files, folders holding them (default: here),
     or scripts (X.flow runs X.test.toml next to it).
 
@@ -30,7 +36,7 @@ def run_tests(paths, verbose, keyword, exitfirst, coverage) -> None:
         sys.exit(EXIT_USAGE)
     reporter = Reporter(verbose=verbose)
     suite = run_suite(files, keyword=keyword, coverage=coverage, exitfirst=exitfirst,
-                      on_file=reporter.file_started, on_result=reporter.test_done)
+                      on_file=reporter.file_started, on_result=reporter.test_done, seed=seed, hosts=hosts)
     if keyword is not None and not suite.results and not suite.bad_files and not suite.broken_scripts:
         click.echo(f"no test name contains {keyword!r}", err=True)
         sys.exit(EXIT_USAGE)

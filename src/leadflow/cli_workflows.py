@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from leadflow.cli import EXIT_REJECTED, _engine, _secrets, _store, drive, err, main, out, with_engine_options
+from leadflow.cli import ROW_ID, EXIT_REJECTED, _engine, _secrets, _store, drive, err, main, out, with_engine_options
 from leadflow.values import plain
 
 
@@ -69,7 +69,7 @@ def runs(db, workflow, status, fmt) -> None:
 
 @main.command()
 @click.argument("scripts", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
-@click.option("--run", "run_ids", multiple=True, type=int, required=True, help="The id of a run in error (repeatable).")
+@click.option("--run", "run_ids", multiple=True, type=ROW_ID, required=True, help="The id of a run in error (repeatable).")
 @click.option("--deliver/--no-deliver", default=True, show_default=True)
 @with_engine_options
 def retry(scripts, run_ids, deliver, db, timezone, email, secrets, allow_private_webhooks) -> None:

@@ -336,12 +336,13 @@ def test_database_that_cannot_be_opened_exits_4(tmp_path):
     assert result.stderr.startswith("error: ")
 
 
-def test_file_that_is_not_a_database_exits_4(tmp_path):
+def test_file_that_is_not_a_database_exits_2(tmp_path):
+    """A usage error (the wrong --db), as test_cli_database.py tests for every command."""
     not_a_db = tmp_path / "notes.txt"
     not_a_db.write_text("hello\n" * 200, "utf-8")
     result = leadflow("export", "--db", not_a_db)
-    assert result.code == 4
-    assert "not a database" in result.stderr
+    assert result.code == 2
+    assert "not a Leadflow database" in result.stderr
 
 
 def test_bad_smtp_url_exits_4_before_applying_anything(crm):

@@ -47,7 +47,7 @@ BAD_CALLS = [
     (lambda e: e.emit_record({"event": "form_submitted", "contact": "ada@example.com", "data": []}),
      ['"data" must be a JSON object']),
     (lambda e: e.emit_record({"event": "form_submitted", "contact": "ada@example.com", "id": True}),
-     ['"id" must be text or a number']),
+     ['"id" must be text or a whole number, got true']),
     (lambda e: e.import_rows("email\nada@example.com"), ["rows must be a list"]),
     (lambda e: e.import_rows([{"email": "ada@example.com"}], source=None), ["source must be text"]),
     (lambda e: e.bind(42, lambda email: 1), ["name must be text"]),

@@ -73,7 +73,9 @@ EVENT_FILE_BAD = [
     ({"event": "purchase", "contact": "ada@example.com", "data": {"amount": 1}, "when": "now"}, "unknown key(s) when"),
     ({"contact": "ada@example.com"}, 'the event has no "event" name'),
     ({"event": "purchase", "contact": "ada@example.com", "data": [1]}, '"data" must be a JSON object'),
-    ({"event": "purchase", "contact": "ada@example.com", "data": {"amount": 1}, "id": 1.5}, '"id" must be text or a number'),
+    ({"event": "purchase", "contact": "ada@example.com", "data": {"amount": 1}, "id": 1.5}, '"id" must be text or a whole number, got 1.5'),
+    ({"event": "purchase", "contact": "ada@example.com", "data": {"amount": 1}, "id": True},
+     '"id" must be text or a whole number, got true'),
     ({"event": "purchase", "contact": "ada@example.com", "data": {"amount": 1}, "at": "soon"}, "at: 'soon' is not a valid datetime"),
 ]
 

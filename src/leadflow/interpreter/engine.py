@@ -203,21 +203,31 @@ class Engine:
         return self._emit(arguments.name(event, "the event name"), contact, arguments.event_data(data),
                           arguments.moment(at, "`at`"), arguments.event_key(key))
 
-    def emit_many(self, events: Iterable[dict], *, batch_size: int = 500,
-                  on_result: Callable[[int, EmitResult | LeadflowError], None] | None = None) -> list:
+    def emit_many(self, events: Iterable[dict | LeadflowError], *, batch_size: int = 500,
+                  on_result: Callable[[int, EmitResult | LeadflowError], None] | None = None,
+                  keep_results: bool = True) -> list:
         """Process events (dicts as in an event file) with few commits; a failing event
         is rolled back alone. Returns, per event, an EmitResult or the error; `on_result`
-        hears of each once its batch has committed."""
+        hears of each once its batch has committed.
+
+        `events` is read lazily, a batch at a time, so a stream of any length costs the
+        memory of a few batches; with `keep_results=False` (and `on_result` to hear of
+        them) the results are not kept either. An item that is already a LeadflowError
+        (an input line its reader found bad) is reported in its place, as it is."""
         arguments.iterable(events, "events", "event objects")
         arguments.count(batch_size, "batch_size")
         arguments.callback(on_result, "on_result")
         results: list = []
+        reported = 0
 
         def report(outcomes: list) -> None:
+            nonlocal reported
             for outcome in outcomes:
-                results.append(outcome)
+                if keep_results:
+                    results.append(outcome)
                 if on_result:
-                    on_result(len(results) - 1, outcome)
+                    on_result(reported, outcome)
+                reported += 1
 
         pending = iter(events)
 
@@ -245,10 +255,18 @@ class Engine:
         return results
 
     def _outcome_of(self, item) -> EmitResult | LeadflowError:
+        if isinstance(item, LeadflowError):
+            return item
         try:
             return self.emit_record(item)
         except LeadflowError as error:
             return error
+        except VALUE_FAILURES as error:
+            # A value no check foresaw (an int SQLite cannot bind, a date past year 9999, a
+            # structure too deep to walk): the event's unit was rolled back, so it is this
+            # event's failure alone, not its batch's. (sqlite3 errors and Interleaved are
+            # the batch's, and pass.)
+            return InputError(f"the event cannot be processed: {error}")
 
     def _prefetch_contacts(self, items: list) -> None:
         """Let the store read the contacts of a batch's events with one query, not one each."""
@@ -281,8 +299,8 @@ class Engine:
             at = coerce(at, T.DATETIME, "at", timezone=self.timezone)
         data = arguments.event_data(item.get("data"))
         key = item.get("id")
-        if key is not None and (isinstance(key, bool) or not isinstance(key, (str, int))):
-            raise InputError("\"id\" must be text or a number")
+        if key is not None and (not isinstance(key, (str, int)) or isinstance(key, bool)):
+            raise InputError(f"\"id\" must be text or a whole number, got {_shown(key)}")
         target = item.get("record", item.get("contact"))  # `record` reads better for events on deals, tickets...
         return self._emit(name, target, data, at, arguments.event_key(str(key)) if key is not None else None)
 
@@ -480,7 +498,8 @@ class Engine:
             tx.queue.clear()
             return record_id
         if isinstance(ref, MAPPING) and set(ref) == {"id"} and isinstance(ref["id"], int) and not isinstance(ref["id"], bool):
-            record = self.store.get_record(ref["id"])
+            # an id past SQLite's 64-bit integers names no record (and cannot even be asked for)
+            record = self.store.get_record(ref["id"]) if 0 < ref["id"] < 2**63 else None
             if record is None or record.type != object_type:
                 raise InputError(f"no {object_type} with id {ref['id']}")
             tx.seed(record)
@@ -501,14 +520,21 @@ class Engine:
         return full
 
     # ---- import -----------------------------------------------------------------------------
-    def import_rows(self, rows: Iterable[Mapping[str, str]], *, source: str = "import", on_result=None) -> list:
-        """Import CSV-like rows (text cells) as upserts; each row is one idempotent event."""
+    def import_rows(self, rows: Iterable[Mapping[str, str] | LeadflowError], *, source: str = "import",
+                    on_result=None) -> list:
+        """Import CSV-like rows (text cells) as upserts; each row is one idempotent event.
+        A row that is a LeadflowError (its reader could not read it) is reported in its place."""
         arguments.iterable(rows, "rows", "mappings of column names to cells")
         arguments.name(source, "the import's source")
         arguments.callback(on_result, "on_result")
         results = []
         with self.store.batch():
             for number, row in enumerate(rows, 1):
+                if isinstance(row, LeadflowError):
+                    results.append(row)
+                    if on_result:
+                        on_result(number, row)
+                    continue
                 try:
                     email, cells = _row_cells(row)
                     if not email:
@@ -518,6 +544,8 @@ class Engine:
                     outcome = self._emit("upsert", email, cells, None, "import:" + digest.hexdigest()[:32], payload)
                 except LeadflowError as error:
                     outcome = error
+                except VALUE_FAILURES as error:  # the row's alone, as in emit_many (see _outcome_of)
+                    outcome = InputError(f"the row cannot be processed: {error}")
                 results.append(outcome)
                 if on_result:
                     on_result(number, outcome)
@@ -685,6 +713,19 @@ class _EngineUnit:
             self.store_unit.__exit__(exc_type, exc, traceback)
         finally:
             self.engine._leave_unit()
+
+
+# Python's errors for a value it cannot handle, as an event's own failure (see _outcome_of).
+VALUE_FAILURES = (ArithmeticError, ValueError, RecursionError)
+
+
+def _shown(value, limit: int = 80) -> str:
+    """A JSON value for an error message: at most `limit` characters, and never an error itself."""
+    try:
+        text = json.dumps(value, ensure_ascii=False, default=str)
+    except (ValueError, RecursionError):  # ints past 4300 digits, nesting past the recursion limit
+        text = f"a {type(value).__name__}"
+    return text if len(text) <= limit else text[:limit - 1] + "…"
 
 
 MAPPING = (dict, Mapping)  # for isinstance: a dict is told apart at once, the ABC's check costs more

@@ -21,7 +21,7 @@ import datetime as dt
 import json
 import re
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 import attrs
@@ -29,7 +29,7 @@ import attrs
 from leadflow.check import types as T
 from leadflow.clock import SimulatedClock
 from leadflow.diagnostics import render_all
-from leadflow.errors import InputError, LeadflowError, LeadflowRuntimeError, ScriptError
+from leadflow.errors import HostError, InputError, LeadflowError, LeadflowRuntimeError, ScriptError
 from leadflow.interpreter.engine import Engine, load_program
 from leadflow.interpreter.explain import explain, render as render_explanations
 from leadflow.repl.show import show_record
@@ -51,18 +51,20 @@ class Command:
 
 class ReplSession:
     def __init__(self, scripts: Sequence[str | Path] = (), store: Store | str = ":memory:", *,
-                 clock: SimulatedClock | None = None, timezone: str = "UTC", secrets: dict | None = None):
+                 clock: SimulatedClock | None = None, timezone: str = "UTC", secrets: dict | None = None,
+                 seed: int | None = None, hosts: Mapping[str, Callable] | None = None):
         self.store = open_store(store) if isinstance(store, str) else store
         # starts at the wall clock, to the minute: times then read as a person would type them
         self.clock = clock or SimulatedClock(dt.datetime.now(dt.timezone.utc).replace(second=0, microsecond=0))
-        self.options = {"timezone": timezone, "secrets": secrets or {}}
+        self.options = {"timezone": timezone, "secrets": secrets or {}, "seed": seed}
+        self.hosts = dict(hosts or {})  # bound, by name, to the `extern fn`s of each script loaded
         self.scripts: list[Path] = []
         self.engine = Engine(load_program({}), self.store, self.clock, **self.options)  # until a script loads
         self.record_id: int | None = None
         self.bindings: dict[str, tuple[object, T.Type]] = {}
         self.finished = False
         self.last_input = ""
-        self.startup = self.load(scripts) if scripts else ""  # what loading said, for the banner
+        self.startup = self.load(scripts, strict=True) if scripts else ""  # what loading said, for the banner
 
     # ---- what the terminal asks ----------------------------------------------------------
     @property
@@ -135,9 +137,10 @@ class ReplSession:
         return record.type if record is not None else "contact"
 
     # ---- scripts --------------------------------------------------------------------------
-    def load(self, paths: Sequence[str | Path]) -> str:
+    def load(self, paths: Sequence[str | Path], strict: bool = False) -> str:
         """Load scripts as one program. Once their files are read, they are the ones
-        `:reload` reads again, even if they have errors: fix them and reload."""
+        `:reload` reads again, even if they have errors: fix them and reload. A host
+        function that does not fit its `extern fn` is a message, or with `strict` a HostError."""
         paths = [Path(p) for p in paths]
         sources = {}
         for path in paths:
@@ -150,7 +153,15 @@ class ReplSession:
             checked = load_program(sources)
         except ScriptError as error:
             return render_all(error.diagnostics, sources) + "\n(the previous script is still loaded)"
-        self.engine = Engine(checked, self.store, self.clock, **self.options)
+        engine = Engine(checked, self.store, self.clock, **self.options)
+        try:
+            for name in checked.externs.keys() & self.hosts.keys():
+                engine.bind(name, self.hosts[name])
+        except HostError as error:
+            if strict:
+                raise
+            return f"error: {error}\n(the previous script is still loaded)"
+        self.engine = engine
         rules, events = len(checked.rules), len([e for e in checked.events.values() if not e.builtin])
         return f"loaded {', '.join(sources)}: {rules} rule(s), {events} event(s)" + self._unchoose_undeclared()
 

@@ -20,14 +20,13 @@ stub asked something the test does not answer is an error in the test.
 """
 from __future__ import annotations
 
-import csv
-import io
 import json
 import time
 
 import attrs
 
 from leadflow.clock import SimulatedClock
+from leadflow.csv_rows import csv_rows
 from leadflow.errors import LeadflowError
 from leadflow.interpreter.engine import Engine
 from leadflow.testing.match import Mismatch, matches
@@ -63,7 +62,7 @@ class Stop(Exception):
 class Session:
     """One test's world: its engine, its stubs and the records it named."""
 
-    def __init__(self, test_file: TestFile, case: TestCase, coverage=None):
+    def __init__(self, test_file: TestFile, case: TestCase, coverage=None, hosts=None):
         self.case = case
         self.engine = Engine(test_file.checked, store=":memory:", clock=SimulatedClock(case.start),
                              timezone=test_file.timezone, seed=case.seed,
@@ -72,7 +71,7 @@ class Session:
             coverage.instrument(self.engine)
         self.aliases: dict[str, int] = {}
         self.functions = FunctionStubs(case.stubs, self.resolve)
-        self.functions.bind(self.engine)
+        self.functions.bind(self.engine, hosts)
         self.webhooks = StubWebhooks(case.webhooks, self.engine.store)
         self.emails = AcceptingEmails()
         self.where = "given"
@@ -172,11 +171,11 @@ class Session:
 
     def import_rows(self, step: FileStep) -> dict[int, str]:
         text = step.path.read_text("utf-8-sig")
-        rows = list(csv.DictReader(io.StringIO(text, newline="")))
+        rows = list(csv_rows(text))  # (line, row or why it cannot be read): numbered as `leadflow import` does
         rejected = {}
-        for number, outcome in enumerate(self.engine.import_rows(rows, source=str(step.path)), 2):  # 1 is the header
+        for (line, _), outcome in zip(rows, self.engine.import_rows([row for _, row in rows], source=str(step.path))):
             if isinstance(outcome, LeadflowError):
-                rejected[number] = str(outcome)
+                rejected[line] = str(outcome)
         self.settle()
         return rejected
 
@@ -270,11 +269,11 @@ class Session:
                                                f"at step {run.position}: {run.error}")
 
 
-def run_test(test_file: TestFile, case: TestCase, coverage=None) -> TestResult:
+def run_test(test_file: TestFile, case: TestCase, coverage=None, hosts=None) -> TestResult:
     started = time.perf_counter()
     session = None
     try:
-        session = Session(test_file, case, coverage)
+        session = Session(test_file, case, coverage, hosts)
         session.run()
         outcome = TestResult(test_file.path, case.name, "passed", 0.0)
     except Stop as stop:

@@ -155,9 +155,10 @@ class TestFile:
 
 
 # ---- reading -------------------------------------------------------------------------------------
-def load(path: str | Path) -> TestFile:
+def load(path: str | Path, default_seed: int = DEFAULT_SEED) -> TestFile:
     """Read and check a test file; file-level mistakes raise TestFileError, mistakes in
-    tests are collected in `problems`, and a script that does not check in `script_error`."""
+    tests are collected in `problems`, and a script that does not check in `script_error`.
+    `default_seed` is the seed of the tests that give none (`leadflow test --seed`)."""
     path = Path(path)
     name = str(path)
     where = Where(name)
@@ -180,7 +181,7 @@ def load(path: str | Path) -> TestFile:
     except ScriptError as error:
         return TestFile(name, scripts, sources, None, timezone, script_error=error)
     zone = ZoneInfo(timezone)
-    shared = _Shared.read(top, TestScope(checked, zone))
+    shared = _Shared.read(top, TestScope(checked, zone), default_seed)
     tests, problems, names = [], [], set()
     for item in top.tables("test"):
         test_name = item.data["name"] if isinstance(item.data.get("name"), str) else item.path
@@ -233,9 +234,9 @@ class _Shared:
     stubs: Table | None
 
     @classmethod
-    def read(cls, top: Table, scope: TestScope) -> _Shared:
+    def read(cls, top: Table, scope: TestScope, default_seed: int = DEFAULT_SEED) -> _Shared:
         start = _moment(top, "start", scope) or DEFAULT_START
-        shared = cls(start, top.get("seed", int, default=DEFAULT_SEED), top.get("auto_deliver", bool, default=True),
+        shared = cls(start, top.get("seed", int, default=default_seed), top.get("auto_deliver", bool, default=True),
                      top.table("given"), top.table("stubs"))
         # checked once here, so a mistake in them is reported at the top, not once per test
         _given(shared.given, scope)

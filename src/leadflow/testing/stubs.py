@@ -16,7 +16,7 @@ remembered, and the test is reported as an error, not as a failure.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 from leadflow.effects.policy import Outcome, classify
 from leadflow.errors import LeadflowRuntimeError
@@ -39,9 +39,14 @@ class FunctionStubs:
         self.calls: dict[str, list[list]] = {}
         self.problems: list[str] = []
 
-    def bind(self, engine) -> None:
+    def bind(self, engine, hosts: Mapping[str, Callable] | None = None) -> None:
+        """The test's stubs; for a function it does not stub, the host's (`leadflow test
+        --hosts`), else one that stops the test."""
         for stub in self.stubs.values():
             engine.bind(stub.name, self._function(stub))
+        for name in engine.unbound_externs():
+            if hosts and name in hosts:
+                engine.bind(name, hosts[name])
         for name in engine.unbound_externs():
             engine.bind(name, self._missing(name))
 

@@ -8,7 +8,7 @@ files run all the same.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 
 import attrs
@@ -70,13 +70,17 @@ def run_suite(
     exitfirst: bool = False,
     on_file: Callable[[TestFile], None] | None = None,
     on_result: Callable[[TestResult], None] | None = None,
+    seed: int | None = None,
+    hosts: Mapping[str, Callable] | None = None,
 ) -> SuiteResult:
+    """Run the tests of `files`. `seed` is that of the tests that give none; `hosts` are
+    functions bound to the `extern fn`s the tests do not stub (`leadflow test --hosts`)."""
     started = time.perf_counter()
     suite = SuiteResult()
     measured = []
     for path in files:
         try:
-            test_file = load(path)
+            test_file = load(path) if seed is None else load(path, default_seed=seed)
         except TestFileError as error:
             suite.bad_files.append(error)
             continue
@@ -89,6 +93,10 @@ def run_suite(
         if test_file.script_error is not None:
             suite.broken_scripts.append(test_file)
             continue
+        misfits = _misfit_hosts(test_file, hosts)
+        if misfits:
+            suite.bad_files.extend(misfits)
+            continue
         tests = [t for t in test_file.tests if keyword is None or keyword.lower() in t.name.lower()]
         if not tests:
             continue
@@ -96,7 +104,7 @@ def run_suite(
             on_file(test_file)
         program = cov.ProgramCoverage(test_file.checked) if coverage else None
         for case in tests:
-            result = run_test(test_file, case, program)
+            result = run_test(test_file, case, program, hosts)
             suite.results.append(result)
             if on_result:
                 on_result(result)
@@ -110,3 +118,17 @@ def run_suite(
         suite.coverage = cov.merge(measured)
     suite.seconds = time.perf_counter() - started
     return suite
+
+
+def _misfit_hosts(test_file: TestFile, hosts: Mapping[str, Callable] | None) -> list[TestFileError]:
+    """A host function that does not fit its `extern fn` makes the file's tests unrunnable,
+    as `Engine.bind` would say at each test's start: said once, as a bad file."""
+    from leadflow.interpreter.hosts import host_mismatch
+
+    problems = []
+    for name, signature in test_file.checked.externs.items():
+        problem = host_mismatch(hosts[name], signature) if hosts and name in hosts else None
+        if problem:
+            problems.append(TestFileError(test_file.path, f"--hosts: the function for `extern fn {name}` "
+                                                          f"does not match the script: {problem}"))
+    return problems
