@@ -130,7 +130,7 @@ def _keep_time(clock, store) -> None:
 
     if not isinstance(clock, DatabaseClock):
         clock = DatabaseClock(store)
-        clock.advance_to(dt.datetime.now(dt.timezone.utc))
+        clock.advance_to(dt.datetime.now(dt.UTC))
     try:
         clock.save()
     except (LeadflowError, sqlite3.Error, OSError) as error:  # the command's own outcome stands
@@ -485,7 +485,7 @@ def drive(engine, until, deliver: bool):
 def _delivery_time(clock) -> dt.datetime:
     """Effects go out in the real world: at the clock's time, or the wall clock's if that is
     later (a database's clock replaying the past still sends what an import queued today)."""
-    return max(clock.now(), dt.datetime.now(dt.timezone.utc))
+    return max(clock.now(), dt.datetime.now(dt.UTC))
 
 
 # ---- import -----------------------------------------------------------------------------
@@ -634,7 +634,7 @@ def replay(ids, db, all_dead) -> None:
     if not ids and not all_dead:
         raise click.UsageError("name effect ids or use --all-dead")
     targets = [e.id for e in store.effects("dead")] if all_dead else list(ids)
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     for effect_id in targets:
         try:
             store.replay(effect_id, now)
@@ -663,7 +663,7 @@ def deliver(db, email, secrets, allow_private_webhooks, at) -> None:
     # a workflow run waiting for a webhook's answer wakes up (and takes it) at its next `run`
     deliverer = Deliverer(store, email_sender_from_url(email), webhooks,
                           on_settled=partial(wake_effect_run, store, clock=clock))
-    at = at.replace(tzinfo=dt.timezone.utc) if at else _delivery_time(clock)
+    at = at.replace(tzinfo=dt.UTC) if at else _delivery_time(clock)
     report = deliverer.deliver(at)
     out.print(f"outbox: {report.sent} sent, {report.retried} to retry, {report.dead} dead", markup=False)
 
@@ -703,7 +703,7 @@ def explain_(script, contact, name, db, timezone, at) -> None:
 
     store = _store(db)
     # by default, at the database's time (the wall clock's while it has none), as the rules ran
-    moment = at.replace(tzinfo=dt.timezone.utc) if at else DatabaseClock(store).now().replace(microsecond=0)
+    moment = at.replace(tzinfo=dt.UTC) if at else DatabaseClock(store).now().replace(microsecond=0)
     engine = _engine([script], store, clock=SimulatedClock(moment), timezone=timezone)
     record_id = engine.find(int(contact) if contact.isdigit() else contact)
     if record_id is None:

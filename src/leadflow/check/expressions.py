@@ -339,7 +339,7 @@ class ExprChecker:
                     "E206", f"`{e.func}` takes {len(signature.params)} argument(s), got {len(e.args)}", e.span,
                     "signature: " + signature.text(),
                 )
-            for position, (arg, (pname, ptype)) in enumerate(zip(e.args, signature.params), 1):
+            for arg, (pname, ptype) in zip(e.args, signature.params, strict=False):  # E206 above for a count that differs
                 what = f"argument `{pname}` of `{e.func}`"
                 if T.is_nullable(ptype):
                     self.expect(arg, scope, ptype, what)

@@ -124,7 +124,7 @@ def _keyword_span(step) -> Span:
 
 
 def _unreachable(steps, warning, found: list) -> None:
-    for before, after in zip(steps, steps[1:]):
+    for before, after in zip(steps, steps[1:], strict=False):
         if not isinstance(before, ast.Stop) and isinstance(before, BRANCHING) and always_stops([before]):
             found.append(warning("W404", "no run reaches this step", after.span,
                                  "every way through the step before ends in `stop`"))

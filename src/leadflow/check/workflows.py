@@ -156,7 +156,7 @@ def check_step(c: Checker, step, scope: Scope) -> None:
 
 def check_block_reachability(c: Checker, steps) -> None:
     """E315 for a step after `stop` in the same block."""
-    for before, after in zip(steps, steps[1:]):
+    for before, after in zip(steps, steps[1:], strict=False):
         if isinstance(before, ast.Stop):
             c.error("E315", "this step can never run: it comes after `stop`", after.span,
                     "remove it, or move `stop` into an `if`")
@@ -268,8 +268,10 @@ def _step_causing(steps, trigger):
         elif isinstance(trigger, ast.ChangedTrigger) and isinstance(step, (ast.SetAction, ast.ClearAction, ast.IncrementAction)):
             if step.target[-1] == trigger.path[-1] and len(step.target) == 1:
                 return step
-        elif isinstance(trigger, ast.CreatedTrigger) and isinstance(step, ast.CreateRecord):
-            if step.object_type == trigger.object_type:
-                return step
+        elif (
+            isinstance(trigger, ast.CreatedTrigger) and isinstance(step, ast.CreateRecord)
+            and step.object_type == trigger.object_type
+        ):
+            return step
     return None
 

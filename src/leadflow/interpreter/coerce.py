@@ -18,7 +18,7 @@ TRUE_WORDS = {"true", "yes", "1", "y"}
 FALSE_WORDS = {"false", "no", "0", "n"}
 
 
-def coercer(target: T.Type, where: str, *, timezone: dt.tzinfo = dt.timezone.utc) -> Callable[[object], object]:
+def coercer(target: T.Type, where: str, *, timezone: dt.tzinfo = dt.UTC) -> Callable[[object], object]:
     """`coerce(·, target, where)` made once, for a place whose type is known up front
     (an event's fields, an event's contact): well-formed values take a short path."""
     kind = T.strip_null(target)
@@ -40,7 +40,7 @@ def coercer(target: T.Type, where: str, *, timezone: dt.tzinfo = dt.timezone.utc
     return convert
 
 
-def coerce(value, target: T.Type, where: str, *, timezone: dt.tzinfo = dt.timezone.utc, from_text: bool = False):
+def coerce(value, target: T.Type, where: str, *, timezone: dt.tzinfo = dt.UTC, from_text: bool = False):
     """Convert `value` to the runtime form of `target`, or raise InputError."""
     if from_text and isinstance(value, str):
         value = value.strip()  # a CSV cell's padding is not part of its value

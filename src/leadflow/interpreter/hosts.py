@@ -28,7 +28,7 @@ def host_mismatch(function: Callable, signature) -> str | None:
     positional = [p for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
     if not any(p.kind == p.VAR_POSITIONAL for p in params) and len(positional) != len(signature.params):
         return f"it takes {len(positional)} argument(s), the script passes {len(signature.params)}"
-    for p, (name, declared) in zip(positional, signature.params):
+    for p, (_name, declared) in zip(positional, signature.params, strict=False):  # *args: fewer Python parameters
         hint = hints.get(p.name)
         if hint is not None and not _compatible(hint, declared):
             return f"parameter `{p.name}` is {getattr(hint, '__name__', hint)}, the script passes {declared}"
@@ -45,9 +45,9 @@ def _compatible(hint, declared: T.Type) -> bool:
         return any(_compatible(arg, declared) for arg in typing.get_args(hint) if arg is not type(None))
     if hint is typing.Any or declared == T.ANY:
         return True
-    if origin in (list, typing.List) or hint is list:
+    if origin in (list, list) or hint is list:
         return isinstance(declared, T.ListType)
-    if origin in (dict, typing.Dict) or hint is dict:
+    if origin in (dict, dict) or hint is dict:
         return isinstance(declared, T.RecordType)
     if hint in PYTHON_TYPES:
         expected = PYTHON_TYPES[hint]

@@ -35,7 +35,7 @@ class RunContext:
                  time_limit: float = DEFAULT_TIME_LIMIT):
         self.clock = clock
         self.timezone = timezone
-        self.random = random.Random(seed)
+        self.random = random.Random(seed)  # noqa: S311 (random() and splits in scripts, seedable; no secret)
         self.sites = sites
         self.step_budget = step_budget
         self.time_limit = time_limit
@@ -81,10 +81,7 @@ class RunContext:
     # ---- the event log ----------------------------------------------------------------
     def happened(self, record_id: int, event: str, where, p: dict, loc, since) -> bool:
         """`happened(EVENT where COND, since: T)`: a logged event of the record matches."""
-        for ev in self.events_of(record_id, event, since):
-            if where is None or where(p, ev, loc, self):
-                return True
-        return False
+        return any(where is None or where(p, ev, loc, self) for ev in self.events_of(record_id, event, since))
 
     # ---- host functions and records ---------------------------------------------------
     def host(self, name: str, args: tuple):

@@ -137,7 +137,7 @@ class Transaction:
         if watched in rules.changed:
             self._raise(Happening("changed", record_id, object_type, name=name, old=old, new=value))
         if watchers:
-            for rule, held in zip(watchers, before):
+            for rule, held in zip(watchers, before, strict=True):
                 if not held and self._holds(rule, p):
                     self._raise(Happening("matching", record_id, object_type, rule=rule))
 

@@ -54,7 +54,7 @@ class ReplSession:
                  clock: SimulatedClock | None = None, timezone: str = "UTC", secrets: dict | None = None):
         self.store = open_store(store) if isinstance(store, str) else store
         # starts at the wall clock, to the minute: times then read as a person would type them
-        self.clock = clock or SimulatedClock(dt.datetime.now(dt.timezone.utc).replace(second=0, microsecond=0))
+        self.clock = clock or SimulatedClock(dt.datetime.now(dt.UTC).replace(second=0, microsecond=0))
         self.options = {"timezone": timezone, "secrets": secrets or {}}
         self.scripts: list[Path] = []
         self.engine = Engine(load_program({}), self.store, self.clock, **self.options)  # until a script loads

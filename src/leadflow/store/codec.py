@@ -27,7 +27,7 @@ def utc_text(moment: dt.datetime) -> str:
     """Fixed-width UTC ISO text, e.g. 2024-05-01T09:30:00.000000+00:00."""
     if not isinstance(moment, dt.datetime) or moment.utcoffset() is None:
         raise InputError(f"expected a timezone-aware datetime, got {moment!r}")
-    return moment.astimezone(dt.timezone.utc).isoformat(timespec="microseconds")
+    return moment.astimezone(dt.UTC).isoformat(timespec="microseconds")
 
 
 def parse_utc(text: str | None) -> dt.datetime | None:

@@ -76,10 +76,11 @@ class SqliteUnits:
         finally:
             self._depth = 0
             self._batch = None
-            if not self._conn.in_transaction:  # SQLite gave up on it (disk full, I/O)
+            # Not `return` from here: that would swallow the error that made SQLite give up.
+            if self._conn.in_transaction:
+                self._commit_batch(batch)
+            else:  # SQLite gave up on it (disk full, I/O)
                 self._known_keys.forget()
-                return
-            self._commit_batch(batch)
 
     def _commit_batch(self, batch: Batch) -> None:
         """Write what the batch still holds and commit: all of it, or on an error none."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import threading
-from functools import lru_cache
+from functools import lru_cache, cache
 from importlib import resources
 
 import attrs
@@ -167,7 +167,7 @@ def _pieces(source: str):
             continue
         starts.append(match.start())
     line, counted = 1, 0
-    for begin, end in zip(starts, starts[1:] + [len(source)]):
+    for begin, end in zip(starts, starts[1:] + [len(source)], strict=False):
         line += source.count("\n", counted, begin)  # counted on from the last piece, not from the top
         counted = begin
         yield line, source[begin:end]
@@ -358,7 +358,7 @@ def _keyword(terminal: str) -> str | None:
     return pattern.value if pattern.type == "str" and pattern.value.isalpha() else None
 
 
-@lru_cache(maxsize=None)
+@cache
 def _terminal_for(text: str) -> str:
     for terminal in _lark().terminals:
         if terminal.pattern.type == "str" and terminal.pattern.value == text:
@@ -420,7 +420,7 @@ def _glued_keyword(error: UnexpectedInput) -> tuple[Token, Token] | None:
         return None
     stack = [_first_token(v) for v in getattr(error.state, "value_stack", [])[-2:]]
     tokens = [t for t in stack if t is not None] + [error.token]
-    for keyword, rest in zip(tokens, tokens[1:]):
+    for keyword, rest in zip(tokens, tokens[1:], strict=False):
         adjacent = keyword.end_pos is not None and keyword.end_pos == rest.start_pos
         if adjacent and rest.type == "NAME" and _keyword(keyword.type):
             return keyword, rest

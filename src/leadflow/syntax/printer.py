@@ -231,9 +231,9 @@ class Printer:
         entry's name as its unit (`= 5` then `days: number` would read `5 days`)."""
         with_commas = [
             line + "," if line[-1].isdigit() and UNIT_WORD.match(following) else line
-            for line, following in zip(lines, lines[1:] + [""])
+            for line, following in zip(lines, lines[1:] + [""], strict=False)
         ]
-        return [out for node, line in zip(nodes, with_commas) for out in self.anchored(node, [line])]
+        return [out for node, line in zip(nodes, with_commas, strict=True) for out in self.anchored(node, [line])]
 
     def _stmt_lines(self, stmt: ast.Stmt) -> list[str]:
         if isinstance(stmt, ast.LetStmt):

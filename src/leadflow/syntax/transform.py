@@ -490,7 +490,7 @@ class ToAst:
             value = kind.fromisoformat(str(token))
         except ValueError as error:
             span = _token_span(self.file, token)
-            raise ScriptError([Diagnostic("E101", f"`{token}` is not a valid {kind.__name__}", span, str(error))])
+            raise ScriptError([Diagnostic("E101", f"`{token}` is not a valid {kind.__name__}", span, str(error))]) from error
         return node(value, span=self.span(meta))
 
     def datetime(self, meta, children):

@@ -120,14 +120,14 @@ def parse_effects(kind: EffectKind, table: Table, key: str, scope: TestScope) ->
 
 
 def check_effects(what: str, kind: EffectKind, expected: tuple[EffectItem, ...], actual: list[dict]) -> list[Mismatch]:
-    if len(expected) == len(actual) and all(e.matches(a) for e, a in zip(expected, actual)):
+    if len(expected) == len(actual) and all(e.matches(a) for e, a in zip(expected, actual, strict=True)):
         return []
     keys = [k for k in kind.fields if any(k in e.fields for e in expected)] or [kind.short]
     plural = kind.name + "s"
     if len(expected) != len(actual):
         message = f"expected {len(expected)} {plural if len(expected) != 1 else kind.name}, got {len(actual)}"
     else:
-        first = next(i for i, (e, a) in enumerate(zip(expected, actual)) if not e.matches(a))
+        first = next(i for i, (e, a) in enumerate(zip(expected, actual, strict=True)) if not e.matches(a))
         message = f"{kind.name} {first + 1} differs"
     return [Mismatch(what, message, [render(kind, e.fields, keys) for e in expected],
                      [render(kind, a, keys) for a in actual], sequence=True)]

@@ -45,7 +45,7 @@ from leadflow.testing.reader import (
 from leadflow.testing.scope import GLOBAL_EXPECTATIONS, TestScope
 from leadflow.values import Duration
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 DEFAULT_START = dt.datetime(2026, 1, 5, 9, 0, tzinfo=UTC)  # a Monday, 09:00
 DEFAULT_SEED = 1
 SHARED_KEYS = ("start", "seed", "given", "stubs", "auto_deliver")
@@ -429,7 +429,7 @@ def _step(item: Table, scope: TestScope, folder: Path):
         raise item.error(action, f"no file {item.text(action)} next to the test file (looked for {path})")
     rejected = {}
     spec = item.table("rejected")
-    for number, reason in (spec.items() if spec is not None else ()):
+    for number, _reason in (spec.items() if spec is not None else ()):
         if not number.isdigit():
             raise spec.error(number, "a key of `rejected` is a line (or row) number")
         rejected[int(number)] = spec.text(number)

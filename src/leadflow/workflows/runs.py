@@ -56,7 +56,7 @@ class WorkflowRuntime:
         self.engine = engine
         self.store = engine.store
         self.workflows = workflows
-        self.seed = seed if seed is not None else random.randrange(2**32)
+        self.seed = seed if seed is not None else random.randrange(2**32)  # noqa: S311 (splits; no secret)
         self.wait_events = frozenset().union(*(wf.wait_events for wf in workflows.values()))
         # object types whose runs leave as soon as a goal or `unenroll when` holds
         self.watch_goals = frozenset(wf.subject for wf in workflows.values() if wf.goal or wf.unenroll_when)
@@ -223,7 +223,7 @@ class WorkflowRuntime:
                 raise problem from error
 
     def _split(self, run: Run, step, loc: dict, now) -> int:
-        draw = random.Random(f"{self.seed}:{run.id}:{step.path}").random() * 100
+        draw = random.Random(f"{self.seed}:{run.id}:{step.path}").random() * 100  # noqa: S311 (a split; no secret)
         total = 0.0
         for i, (percent, target) in enumerate(step.arms, 1):
             total += percent

@@ -33,7 +33,7 @@ from leadflow.syntax import ast
 from leadflow.values import Duration
 from leadflow.workflows import calendar
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 # The most occurrences of one trigger one move of the clock fires: 27 years of a daily schedule.
 CATCH_UP_LIMIT = 10_000
 
