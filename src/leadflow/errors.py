@@ -45,6 +45,9 @@ class ScriptError(LeadflowError):
 class LeadflowRuntimeError(LeadflowError):
     """A script failed while running: names the rule or step where it happened."""
 
+    # The path of the workflow step that failed, set (only) by workflows/runs.py.
+    step: str
+
     def __init__(self, message: str, span: Span | None = None, where: str | None = None):
         super().__init__(message, span)
         self.where = where

@@ -93,7 +93,8 @@ class Duration:
     __rmul__ = __mul__
 
     def delta(self) -> relativedelta:
-        return relativedelta(months=self.months, days=self.days, seconds=self.seconds)
+        # dateutil takes float seconds (a fraction becomes microseconds); its stubs say int.
+        return relativedelta(months=self.months, days=self.days, seconds=self.seconds)  # type: ignore[arg-type]
 
     def add_to(self, moment: dt.date | dt.datetime):
         return moment + self.delta()

@@ -137,8 +137,8 @@ def writable_property(c: Checker, target: tuple[str, ...], scope: Scope, span) -
         return None
     if prop.readonly:
         if prop.reverse_of is not None:
-            owner, association = prop.reverse_of
-            why = f"it lists the {owner}s whose `{association}` is this {object_type}: set `{association}` on the {owner}"
+            owner, via = prop.reverse_of
+            why = f"it lists the {owner}s whose `{via}` is this {object_type}: set `{via}` on the {owner}"
         else:
             why = "the engine keeps it"
         c.error("E208", f"`{name}` is read-only", span, why)
@@ -205,6 +205,7 @@ def webhook(c: Checker, action: ast.Webhook, scope: Scope) -> None:
         c.error("E305", "a webhook's answer (`as`) can be used only in a workflow step", action.span,
                 "in a rule, a webhook is sent after the event commits; drop `as ...`")
         return
+    assert action.response_type is not None  # the printer and parser give `as` both parts
     answer = c.resolve_type(action.response_type)
     if not isinstance(answer, T.RecordType) and answer != T.ANY:
         c.error("E204", f"a webhook's answer is a JSON object: declare it as a record, not {answer}",

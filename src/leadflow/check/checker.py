@@ -170,10 +170,10 @@ class Checker:
         kind = "event" if isinstance(decl, ast.EventDecl) else "workflow" if isinstance(decl, ast.Workflow) else "name"
         key = f"{kind} {decl.name}"
         if key in self._declared or (kind == "event" and decl.name in BUILTIN_EVENTS):
-            first = self._declared.get(key)
-            why = f" (first at {first})" if first else " (it is built in)"
+            earlier = self._declared.get(key)
+            why = f" (first at {earlier})" if earlier else " (it is built in)"
             self.error("E300", f"`{decl.name}` is declared twice{why}", where,
-                       "rename one of them" if first else "rename yours")
+                       "rename one of them" if earlier else "rename yours")
             self._duplicates.add(id(decl))
             return
         self._declared[key] = decl.span
@@ -290,7 +290,7 @@ class Checker:
         self.events[decl.name] = EventSchema(decl.name, object_type, fields)
 
     def _signature(self, decl: ast.ExternFn | ast.FnDecl) -> None:
-        params = []
+        params: list[tuple[str, T.Type]] = []
         for p in decl.params:
             if p.name in dict(params):
                 self.error("E300", f"parameter `{p.name}` is declared twice", p.span)
@@ -415,6 +415,7 @@ class Checker:
         if rule.condition is not None:
             self.exprs.expect_condition(rule.condition, scope)
         check_actions(self, rule.actions, scope)
+        assert scope.subject is not None  # "contact" unless the trigger names another type
         self.rules.append(RuleInfo(rule, index, scope.subject, title))
 
     def check_trigger(self, trigger, scope: Scope) -> None:
@@ -448,6 +449,7 @@ class Checker:
                 self.error("E202", "write `PROPERTY changed` or `OBJECT.PROPERTY changed`",
                            trigger.path_span.or_else(trigger.span))
                 return
+            assert scope.subject is not None  # a rule's scope starts at "contact"
             prop = self.objects[scope.subject].properties.get(path[-1])
             if prop is None:
                 names = self.objects[scope.subject].properties

@@ -15,6 +15,8 @@ reported: records come from imports and event files as well as from rules.
 """
 from __future__ import annotations
 
+from typing import Any
+
 from leadflow.check.facts import Conditions, guarded, rule_filters
 from leadflow.check.program import CheckedProgram
 from leadflow.check.rearm import rearming_writes
@@ -56,7 +58,7 @@ def unused_declarations(checked: CheckedProgram) -> list[Diagnostic]:
     found = []
     for decl in checked.program.decls:
         entry = UNUSED.get(type(decl))
-        if entry is None or decl.name.startswith("_") or (type(decl), decl.name) in used:
+        if entry is None or isinstance(decl, ast.Rule) or decl.name.startswith("_") or (type(decl), decl.name) in used:
             continue
         kind, why, todo = entry
         found.append(warning("W301", f"{kind} `{decl.name}` is never used", decl.name_span.or_else(decl.span), why,
@@ -64,9 +66,9 @@ def unused_declarations(checked: CheckedProgram) -> list[Diagnostic]:
     return found
 
 
-def _uses(checked: CheckedProgram) -> set[tuple[type, str]]:
+def _uses(checked: CheckedProgram) -> set[tuple[type, str | None]]:
     """(declaration kind, name) for every declaration something names."""
-    used: set[tuple[type, str]] = set()
+    used: set[tuple[type, str | None]] = set()
     for node in walk(checked.program):
         if isinstance(node, (ast.ListAction, ast.ListTrigger, ast.Suppress)):
             used.add((ast.ListDecl, node.list_name))
@@ -110,7 +112,7 @@ def never_true_conditions(conditions: Conditions) -> list[Diagnostic]:
 def _rule_conditions(conditions: Conditions, rule: ast.Rule, check) -> None:
     """A rule's trigger filter and `if` hold together; inside its actions, so do
     the branches of an `if` taken so far, except for what the actions write."""
-    context = [{}]
+    context: list[dict[Any, Any]] = [{}]
     for condition in rule_filters(rule):
         if check(condition, context):
             return
@@ -131,7 +133,7 @@ def _chains(program, kind, condition_of, next_of, conditions: Conditions, check)
     for node in nodes:
         if id(node) in continued:
             continue
-        context = [{}]
+        context: list[dict[Any, Any]] = [{}]
         while isinstance(node, kind):
             check(condition_of(node), context)
             context = conditions.assume(condition_of(node), context, holds=False)

@@ -91,11 +91,14 @@ def _writes(conditions: Conditions) -> list[Write]:
     for info in checked.rules:
         filters = tuple((c, True) for c in rule_filters(info.rule))
         for step in guarded(info.rule.actions):
-            target = written_object(checked, info, step.node.target) if isinstance(step.node, WRITES) else None
+            node = step.node
+            if not isinstance(node, WRITES):
+                continue
+            target = written_object(checked, info, node.target)
             if target is not None:
                 object_type, on_subject = target
-                found.append(Write(info, step.node, object_type, step.node.target[-1],
-                                   _written(conditions, step.node), filters + step.outer, on_subject))
+                found.append(Write(info, node, object_type, node.target[-1],
+                                   _written(conditions, node), filters + step.outer, on_subject))
     # After a rule's first write of a property, its conditions no longer describe
     # the value a second write replaces: such writes count as coming from anywhere.
     twice = Counter((id(w.rule), w.object_type, w.prop) for w in found)
@@ -125,7 +128,8 @@ def _values(conditions: Conditions, expr) -> frozenset | None:
     else:
         return None
     found = [_values(conditions, b) for b in branches]
-    return None if None in found else frozenset().union(*found)
+    known = [values for values in found if values is not None]
+    return frozenset().union(*known) if len(known) == len(found) else None
 
 
 def _properties_read(conditions: Conditions, exprs) -> set[str]:
@@ -156,6 +160,7 @@ def _way_back(conditions: Conditions, writes, info: RuleInfo, matching, rearming
         return not write.on_subject or _holds_with(conditions, write.guards, write.prop, prop_type, value)
 
     relevant = [w for w in writes if (w.object_type, w.prop) == (info.subject, rearming.prop)]
+    assert rearming.values is not None  # a rearming write gives known values
     reached = set(rearming.values)
     frontier = list(reached)
     while frontier:

@@ -17,6 +17,9 @@ W404, unreachable. A step after a branching step whose every arm ends in
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 from leadflow.check.workflows import nested_blocks
 from leadflow.diagnostics import Diagnostic
 from leadflow.syntax import ast
@@ -35,7 +38,7 @@ def workflow_lints(program: ast.Program, warning) -> list[Diagnostic]:
     return found
 
 
-def _arms(step) -> list[tuple[tuple, object, str]]:
+def _arms(step) -> Sequence[tuple[tuple[Any, ...], object, str]]:
     """(steps, where the arm starts, what the arm is) for each way through a branching step."""
     if isinstance(step, ast.IfAction):
         arms = [(block, condition.span, f"the branch `if {_short(condition)}`")

@@ -139,8 +139,8 @@ def check_step(c: Checker, step, scope: Scope) -> None:
     elif isinstance(step, ast.Branch):
         subject = x.check(step.subject, scope)
         seen: dict = {}
-        for arm in step.arms:
-            for value in arm.values:
+        for branch_arm in step.arms:
+            for value in branch_arm.values:
                 x.expect(value, scope, T.nullable(T.strip_null(subject)), "a branch value")
                 key = _constant_key(c, value)
                 if key is not None and key in seen:
@@ -148,7 +148,7 @@ def check_step(c: Checker, step, scope: Scope) -> None:
                             f"first at line {seen[key].line}")
                 elif key is not None:
                     seen[key] = value.span
-            check_actions(c, arm.steps, scope.child())
+            check_actions(c, branch_arm.steps, scope.child())
         if step.otherwise is not None:
             check_actions(c, step.otherwise, scope.child())
     # Stop needs nothing
@@ -170,7 +170,7 @@ def _constant_key(c: Checker, value: ast.Expr):
     if isinstance(value, (ast.NumberLit, ast.BoolLit)):
         return ("lit", value.value)
     if isinstance(value, ast.TextLit) and all(isinstance(p, str) for p in value.parts):
-        return ("text", "".join(value.parts))
+        return ("text", "".join(p for p in value.parts if isinstance(p, str)))
     return None
 
 
@@ -215,7 +215,7 @@ def check_timed_trigger(c: Checker, trigger, scope: Scope) -> None:
         where = trigger.name_span.or_else(trigger.span)
         if prop is None:
             c.error("E202", f"{scope.subject} has no property `{trigger.prop}`", where,
-                    suggestion_label(trigger.prop, c.objects[scope.subject].properties))
+                    suggestion_label(trigger.prop, c.objects[scope.subject].properties if scope.subject else ()))
         elif T.strip_null(prop.type) not in (T.DATE, T.DATETIME):
             c.error("E204", f"`{trigger.prop}` is {prop.type}; a date trigger needs a date or datetime property", where)
         if trigger.offset is not None:

@@ -210,12 +210,13 @@ class SmtpEmailSender:
         except smtplib.SMTPRecipientsRefused as error:
             codes = [code for code, _ in error.recipients.values()]
             reply = "; ".join(f"{addr}: {_reply(c, m)}" for addr, (c, m) in error.recipients.items())
-            status = "retry" if any(400 <= code < 500 for code in codes) else "fail"
-            return Outcome(status, error=self.redact(f"recipient refused: {reply}"))
+            return Outcome(
+                "retry" if any(400 <= code < 500 for code in codes) else "fail",
+                error=self.redact(f"recipient refused: {reply}"),
+            )
         except smtplib.SMTPResponseException as error:
-            status = "fail" if 500 <= error.smtp_code < 600 else "retry"
             text = f"{type(error).__name__}: {_reply(error.smtp_code, error.smtp_error)}"
-            return Outcome(status, error=self.redact(text))
+            return Outcome("fail" if 500 <= error.smtp_code < 600 else "retry", error=self.redact(text))
         except smtplib.SMTPNotSupportedError as error:
             return Outcome("fail", error=self.redact(f"SMTP server does not support it: {error}"))
         except (smtplib.SMTPException, OSError) as error:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from typing import Any
 
 from leadflow.check import types as T
 from leadflow.errors import InputError
@@ -18,22 +19,22 @@ TRUE_WORDS = {"true", "yes", "1", "y"}
 FALSE_WORDS = {"false", "no", "0", "n"}
 
 
-def coercer(target: T.Type, where: str, *, timezone: dt.tzinfo = dt.UTC) -> Callable[[object], object]:
+def coercer(target: T.Type, where: str, *, timezone: dt.tzinfo = dt.UTC) -> Callable[[object], Any]:
     """`coerce(·, target, where)` made once, for a place whose type is known up front
     (an event's fields, an event's contact): well-formed values take a short path."""
     kind = T.strip_null(target)
     if kind == T.EMAIL:
-        def convert(value):
+        def convert_email(value: object) -> Any:
             if type(value) is str:
                 try:
                     return normal_email(value)
                 except NotAnEmail:
                     pass
             return coerce(value, target, where, timezone=timezone)  # which says what is wrong
-        return convert
+        return convert_email
     plain = str if kind == T.TEXT else int if kind == T.NUMBER else None
 
-    def convert(value):
+    def convert(value: object) -> Any:
         if type(value) is plain and (plain is not str or value.isascii()):
             return value
         return coerce(value, target, where, timezone=timezone)

@@ -125,6 +125,7 @@ class Codegen:
         try:
             for name, signature in self.checked.functions.items():
                 decl = signature.decl
+                assert isinstance(decl, ast.FnDecl)  # checked.functions holds the `fn`s
                 params = "".join(f", v_{p}" for p, _ in signature.params)
                 lines = [f"def _fn_{name}(ctx{params}):", "    try:",
                          f"        ctx.tick({self.site(f'fn {name}', decl.span)})"]
@@ -248,6 +249,7 @@ class Codegen:
             return "ev"
         if kind == "self":
             return "p['id']"
+        assert resolution.object_type is not None  # a property's owner
         return self.prop(resolution.object_type, resolution.name, "p")
 
     def prop(self, object_type: str, name: str, record: str) -> str:
@@ -277,6 +279,7 @@ class Codegen:
             return self.constant(self.const_value(resolution.name))
         subject_type = T.strip_null(self.type_of(subject))
         if resolution and resolution.kind == "self":
+            assert resolution.object_type is not None  # the rule's own record type
             return self.prop(resolution.object_type, e.name, "p")
         if isinstance(subject_type, T.ObjectType):
             if not self.may_be_null(subject):

@@ -256,7 +256,7 @@ class Engine:
 
     def _contact_emails(self, items: list) -> list[str]:
         """The emails that name the contacts of these events (emit_record says what is wrong with the rest)."""
-        emails = []
+        emails: list[str] = []
         for item in items:
             ref = item.get("record", item.get("contact")) if isinstance(item, MAPPING) else None
             if isinstance(ref, str):  # only a contact is named by its email
@@ -370,7 +370,7 @@ class Engine:
 
     def advance(self, to: dt.datetime | dt.timedelta) -> int:
         """Drive a simulated clock to `to` (a moment, or how far), doing all that falls due."""
-        if not self.is_simulated:
+        if not isinstance(self.clock, SimulatedClock):
             raise InputError("only a simulated clock can be advanced: this engine runs on the system clock")
         if not isinstance(to, (dt.datetime, dt.timedelta)):
             raise InputError(f"advance takes a datetime or a timedelta, got {arguments.describe(to)}")
@@ -389,6 +389,7 @@ class Engine:
         """Resume a run parked in error from its failed step."""
         arguments.record_id(run_id, "a run id")
         run = self.workflows.retry(run_id, self.clock.now())
+        assert run.due is not None  # due again at its failed step
         self.wake(run.due)
         return run
 
@@ -515,7 +516,8 @@ class Engine:
                         raise InputError("the row has no email")
                     payload = self._upsert_payload(cells, from_text=True)
                     digest = hashlib.sha256(json.dumps([source, number, email, cells], sort_keys=True).encode())
-                    outcome = self._emit("upsert", email, cells, None, "import:" + digest.hexdigest()[:32], payload)
+                    outcome: EmitResult | LeadflowError = self._emit(
+                        "upsert", email, cells, None, "import:" + digest.hexdigest()[:32], payload)
                 except LeadflowError as error:
                     outcome = error
                 results.append(outcome)

@@ -29,6 +29,7 @@ their enrollment explanation is another target kind built on it.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from functools import partial
 
 import attrs
 
@@ -263,12 +264,11 @@ class Target:
 
 
 def rule_targets(engine) -> list[Target]:
-    return [Target(info.rule.name or info.title, lambda x, info=info: explain_rule(x, info))
-            for info in engine.checked.rules]
+    return [Target(info.rule.name or info.title, partial(explain_rule, info=info)) for info in engine.checked.rules]
 
 
 def workflow_targets(engine) -> list[Target]:
-    return [Target(name, lambda x, info=info: explain_enrollment(x, info)) for name, info in engine.checked.workflows.items()]
+    return [Target(name, partial(explain_enrollment, info=info)) for name, info in engine.checked.workflows.items()]
 
 
 # Every kind of thing explain knows.

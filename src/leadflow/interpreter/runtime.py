@@ -18,6 +18,7 @@ import datetime as dt
 import random
 import time
 from collections.abc import Callable
+from typing import Any, NoReturn
 from zoneinfo import ZoneInfo
 
 from leadflow import limits
@@ -27,6 +28,10 @@ from leadflow.syntax.span import Span
 DEFAULT_STEP_BUDGET = 100_000
 DEFAULT_TIME_LIMIT = 5.0  # seconds per rule run, host calls included
 CLOCK_EVERY = 16  # ticks between two readings of the clock (a power of two)
+
+
+def _no_reader(*args: object) -> NoReturn:
+    raise LeadflowRuntimeError("records are read only while the engine processes an event")
 
 
 class RunContext:
@@ -40,9 +45,10 @@ class RunContext:
         self.step_budget = step_budget
         self.time_limit = time_limit
         self.hosts: dict[str, Callable] = {}
-        self.records: Callable[[int], dict] | None = None  # set by the engine per transaction
-        self.reverse_lookup: Callable[[int, str, str], list[int]] | None = None
-        self.events_of: Callable[[int, str, dt.datetime | None], list[dict]] | None = None  # set by the engine
+        # The store readers, set by the engine (per transaction for the first two).
+        self.records: Callable[[int], dict[str, Any]] = _no_reader
+        self.reverse_lookup: Callable[[int, str, str], list[int]] = _no_reader
+        self.events_of: Callable[[int, str, dt.datetime | None], list[dict[str, Any]]] = _no_reader
         self.where = ""
         self.moment: dt.datetime | None = None  # the time of the event being processed
         self._steps = 0

@@ -23,6 +23,7 @@ import re
 import uuid
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 import attrs
 
@@ -55,7 +56,7 @@ class ReplSession:
         self.store = open_store(store) if isinstance(store, str) else store
         # starts at the wall clock, to the minute: times then read as a person would type them
         self.clock = clock or SimulatedClock(dt.datetime.now(dt.UTC).replace(second=0, microsecond=0))
-        self.options = {"timezone": timezone, "secrets": secrets or {}}
+        self.options: dict[str, Any] = {"timezone": timezone, "secrets": secrets or {}}
         self.scripts: list[Path] = []
         self.engine = Engine(load_program({}), self.store, self.clock, **self.options)  # until a script loads
         self.record_id: int | None = None
@@ -138,14 +139,14 @@ class ReplSession:
     def load(self, paths: Sequence[str | Path]) -> str:
         """Load scripts as one program. Once their files are read, they are the ones
         `:reload` reads again, even if they have errors: fix them and reload."""
-        paths = [Path(p) for p in paths]
+        files = [Path(p) for p in paths]
         sources = {}
-        for path in paths:
+        for path in files:
             try:
                 sources[str(path)] = path.read_text("utf-8")
             except (OSError, UnicodeDecodeError) as error:
                 return f"error: cannot read {path}: {error}"
-        self.scripts = paths
+        self.scripts = files
         try:
             checked = load_program(sources)
         except ScriptError as error:

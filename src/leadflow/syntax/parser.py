@@ -97,6 +97,7 @@ def _parse_script(source: str, file: str, lark: Lark | None) -> ast.Program:
     program, diagnostics, _ = parse_recovering(source, file, lark)
     if diagnostics:
         raise ScriptError(diagnostics)
+    assert program is not None  # a parse without diagnostics has a program
     return program
 
 
@@ -346,7 +347,7 @@ def _accepted(error: UnexpectedInput) -> frozenset[str]:
     """What the parser could take at the error. Lark's `expected` is read after
     the default reductions and lists tokens that could never come here, so
     prefer `accepts`, computed from the state before them."""
-    return frozenset(getattr(error, "accepts", None) or error.expected)
+    return frozenset(getattr(error, "accepts", None) or getattr(error, "expected", None) or ())
 
 
 def _keyword(terminal: str) -> str | None:
@@ -371,13 +372,14 @@ def _syntax_diagnostic(error: UnexpectedInput, source: str, file: str) -> Diagno
     width = 1
     notes: tuple[str, ...] = ()
     if isinstance(error, UnexpectedCharacters):
-        char = source[error.pos_in_stream] if error.pos_in_stream < len(source) else ""
+        position = error.pos_in_stream or 0  # always set on UnexpectedCharacters
+        char = source[position] if position < len(source) else ""
         message = f"unexpected character `{char}`"
         hint = CHARACTER_HINTS.get(char, "")
         if char == '"':
             message = "this string is never closed"
             hint = "close it with `\"`; write `{{` for a literal brace"
-            rest_of_line = source[error.pos_in_stream + 1 :].split("\n", 1)[0]
+            rest_of_line = source[position + 1 :].split("\n", 1)[0]
             if re.search(r'\{[^}"]*\{', rest_of_line) and '"' in rest_of_line:
                 message = "a `{...}` in a string cannot hold braces"
                 hint = "compute the value with `let` first, or write `{{` for a literal brace"
@@ -390,16 +392,17 @@ def _syntax_diagnostic(error: UnexpectedInput, source: str, file: str) -> Diagno
             hint = "a `{` is never closed: add `}`"
     elif (glued := _glued_keyword(error)) is not None:
         keyword, rest = glued
-        line, column, width = keyword.line, keyword.column, len(keyword) + len(rest)
+        line, column, width = keyword.line or line, keyword.column or column, len(keyword) + len(rest)
         message = f"unknown word `{keyword}{rest}`"
         hint = f"did you mean `{keyword}`?"
-    elif (keyword := _keyword_read_as_name(error)) is not None:
+    elif (read_as_name := _keyword_read_as_name(error)) is not None:
         # `if a and then ...`: where a value must come, the contextual lexer
         # reads the keyword as a name, and the parser fails a token later.
-        line, column, width = keyword.line, keyword.column, len(keyword)
-        message = f"unexpected `{keyword}`"
-        hint = f"a value is missing before `{keyword}`"
+        line, column, width = read_as_name.line or line, read_as_name.column or column, len(read_as_name)
+        message = f"unexpected `{read_as_name}`"
+        hint = f"a value is missing before `{read_as_name}`"
     else:
+        assert isinstance(error, UnexpectedToken)  # the other kinds are handled above
         token = error.token
         width = max(1, len(str(token)))
         message = f"unexpected {_found(token)}"

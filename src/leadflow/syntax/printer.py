@@ -282,8 +282,10 @@ class Printer:
             return f"enroll when {format_trigger(clause.trigger)}{condition}"
         if isinstance(clause, ast.Reenroll):
             if clause.mode == "after":
+                assert clause.after is not None  # `reenroll after` has its duration
                 return f"reenroll after {format_expr(clause.after)}"
             if clause.mode == "when":
+                assert clause.trigger is not None  # `reenroll when` has its trigger
                 return f"reenroll when {format_trigger(clause.trigger)}"
             return "reenroll never"
         if isinstance(clause, ast.Goal):
@@ -370,7 +372,7 @@ class Printer:
             options.append(("timeout", f"timeout {format_expr(hook.timeout)}"))
         if (hook.alias is None) != (hook.response_type is None):
             raise ValueError("a webhook's `as` needs both a name and a response type")
-        if hook.alias is not None:
+        if hook.alias is not None and hook.response_type is not None:  # both or neither (above)
             options.append(("as", f"as {hook.alias}: {format_type(hook.response_type)}"))
         lines = [f"webhook {hook.method} {format_expr(hook.url)}"]
         for part, text in options:

@@ -34,7 +34,8 @@ def build(engine, seed: int | None) -> tuple[WorkflowRuntime, Scheduler]:
             ))
     for name in checked.workflows:
         wf = compiled[name]
-        reenroll = [(wf.reenroll.trigger, None, True)] if wf.reenroll.mode == "when" else []
+        when = wf.reenroll.trigger if wf.reenroll.mode == "when" else None
+        reenroll = [(when, None, True)] if when is not None else []
         enrollments = [(e.trigger, e.condition, False) for e in wf.enrollments] + reenroll
         for number, (trigger, condition, reenrolling) in enumerate(enrollments, 1):
             verb = "reenroll" if reenrolling else "enroll"
