@@ -12,6 +12,7 @@ from __future__ import annotations
 import ast
 import inspect
 import re
+import runpy
 from pathlib import Path
 
 import pytest
@@ -101,3 +102,18 @@ def test_the_documented_exceptions_are_exported_with_the_documented_hierarchy() 
     assert issubclass(leadflow.BudgetExceeded, leadflow.LeadflowRuntimeError)
     error = leadflow.LeadflowRuntimeError("boom", where='rule "R"')
     assert (error.message, error.span, error.where) == ("boom", None, 'rule "R"')
+
+
+def test_the_typed_usage_file_runs() -> None:
+    """tests/typing/embedding_usage.py is what mypy checks; here it runs."""
+    usage = runpy.run_path(str(Path(__file__).resolve().parents[1] / "typing" / "embedding_usage.py"))
+    assert usage["main"]() == [
+        "fired ('rule \"Forms count\"',) for record 1",
+        "form_submitted.form: a value is required (text)",
+        "contact 1: score 40",
+        "hot: True",
+        "E201: `leed` is not a member of lifecycle's enum",
+        "HostError: host function for `extern fn pick_rep` does not match the script: "
+        "parameter `team` is int, the script passes text",
+        "LeadflowError: no run 99",
+    ]

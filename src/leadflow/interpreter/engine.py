@@ -22,6 +22,7 @@ import os
 from collections.abc import Callable, Iterable, Mapping
 from functools import lru_cache, partial
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 import attrs
@@ -51,6 +52,10 @@ from leadflow.syntax.walk import walk
 from leadflow.syntax.parser import parse_expr
 from leadflow.workflows.runs import wake_effect_run
 
+if TYPE_CHECKING:
+    from leadflow.effects.outbox import DeliveryReport, EmailSenderLike, WebhookSenderLike
+    from leadflow.store.base import HistoryEntry, Run, RunLogEntry
+
 
 @attrs.frozen
 class EmitResult:
@@ -65,10 +70,10 @@ class EmitResult:
 class RecordView:
     id: int
     type: str
-    properties: dict
+    properties: dict[str, Any]
     lists: list[str]
-    history: list
-    runs: list = attrs.field(factory=list)  # (Run, [RunLogEntry]) per workflow enrollment
+    history: list[HistoryEntry]
+    runs: list[tuple[Run, list[RunLogEntry]]] = attrs.field(factory=list)  # per workflow enrollment
 
 
 class Engine:
@@ -76,7 +81,7 @@ class Engine:
         self,
         checked: CheckedProgram,
         store: Store | str = ":memory:",
-        clock=None,
+        clock: SimulatedClock | SystemClock | None = None,
         *,
         timezone: str = "UTC",
         secrets: Mapping[str, str] | None = None,
@@ -197,21 +202,23 @@ class Engine:
         return [name for name in self.checked.externs if name not in self.ctx.hosts]
 
     # ---- events -------------------------------------------------------------------------------
-    def emit(self, event: str, contact=None, data: Mapping | None = None, *, at: dt.datetime | None = None,
+    def emit(self, event: str, contact: str | Mapping[str, Any] | None = None, data: Mapping[str, Any] | None = None,
+             *, at: dt.datetime | None = None,
              key: str | None = None) -> EmitResult:
         """Process one event in one transaction; raise InputError or LeadflowRuntimeError if it fails."""
         return self._emit(arguments.name(event, "the event name"), contact, arguments.event_data(data),
                           arguments.moment(at, "`at`"), arguments.event_key(key))
 
-    def emit_many(self, events: Iterable[dict], *, batch_size: int = 500,
-                  on_result: Callable[[int, EmitResult | LeadflowError], None] | None = None) -> list:
+    def emit_many(self, events: Iterable[Mapping[str, Any]], *, batch_size: int = 500,
+                  on_result: Callable[[int, EmitResult | LeadflowError], None] | None = None,
+                  ) -> list[EmitResult | LeadflowError]:
         """Process events (dicts as in an event file) with few commits; a failing event
         is rolled back alone. Returns, per event, an EmitResult or the error; `on_result`
         hears of each once its batch has committed."""
         arguments.iterable(events, "events", "event objects")
         arguments.count(batch_size, "batch_size")
         arguments.callback(on_result, "on_result")
-        results: list = []
+        results: list[EmitResult | LeadflowError] = []
 
         def report(outcomes: list) -> None:
             for outcome in outcomes:
@@ -385,7 +392,7 @@ class Engine:
         self.clock.advance_to(target)
         return advanced
 
-    def retry_run(self, run_id: int):
+    def retry_run(self, run_id: int) -> Run:
         """Resume a run parked in error from its failed step."""
         arguments.record_id(run_id, "a run id")
         run = self.workflows.retry(run_id, self.clock.now())
@@ -393,7 +400,7 @@ class Engine:
         self.wake(run.due)
         return run
 
-    def stats(self, workflow: str) -> dict:
+    def stats(self, workflow: str) -> dict[str, Any]:
         """Per-workflow figures: enrolled, active, completed, goal conversion, errors by step."""
         from leadflow.workflows.stats import workflow_stats
 
@@ -502,7 +509,9 @@ class Engine:
         return full
 
     # ---- import -----------------------------------------------------------------------------
-    def import_rows(self, rows: Iterable[Mapping[str, str]], *, source: str = "import", on_result=None) -> list:
+    def import_rows(self, rows: Iterable[Mapping[str, str]], *, source: str = "import",
+                    on_result: Callable[[int, EmitResult | LeadflowError], None] | None = None,
+                    ) -> list[EmitResult | LeadflowError]:
         """Import CSV-like rows (text cells) as upserts; each row is one idempotent event."""
         arguments.iterable(rows, "rows", "mappings of column names to cells")
         arguments.name(source, "the import's source")
@@ -527,7 +536,8 @@ class Engine:
 
     # ---- effects ----------------------------------------------------------------------------
     def deliver(self, now: dt.datetime | None = None, *, limit: int | None = None,
-                email_sender=None, webhook_sender=None):
+                email_sender: EmailSenderLike | None = None,
+                webhook_sender: WebhookSenderLike | None = None) -> DeliveryReport:
         """Send due effects from the outbox; returns a DeliveryReport. `email_sender` and
         `webhook_sender` replace the configured senders (the test runner answers from the test)."""
         from leadflow.effects import Deliverer, WebhookSender, email_sender_from_url
@@ -550,7 +560,7 @@ class Engine:
         return report
 
     # ---- reading --------------------------------------------------------------------------
-    def find(self, ref) -> int | None:
+    def find(self, ref: int | str) -> int | None:
         """The id of the record `ref` names (a record id, or a contact's email), or None."""
         if isinstance(ref, int) and not isinstance(ref, bool):
             return ref if self.store.get_record(ref) else None
@@ -563,7 +573,7 @@ class Engine:
         record = self.store.find_by("contact", "email", email)
         return record.id if record else None
 
-    def record(self, ref) -> RecordView:
+    def record(self, ref: int | str) -> RecordView:
         record_id = self.find(ref)
         record = self.store.get_record(record_id) if record_id is not None else None
         if record is None:
@@ -616,7 +626,7 @@ class Engine:
         finally:
             self._forget(checked.expr)
 
-    def condition(self, text: str, object_type: str = "contact") -> Callable[[Mapping], bool]:
+    def condition(self, text: str, object_type: str = "contact") -> Callable[[Mapping[str, Any]], bool]:
         """A compiled, type-checked predicate over a plain mapping of properties."""
         arguments.name(object_type, "the object type")
         expr = self.check_expression(text, object_type=object_type, condition=True, source_name="<condition>").expr
