@@ -77,7 +77,10 @@ def check_workflow(c: Checker, wf: ast.Workflow) -> WorkflowInfo:
 
 
 def _single_clauses(c: Checker, wf: ast.Workflow) -> None:
-    for kind, word in ((ast.Goal, "goal"), (ast.Reenroll, "reenroll"), (ast.Window, "window")):
+    singles: tuple[tuple[type[ast.Goal | ast.Reenroll | ast.Window], str], ...] = (
+        (ast.Goal, "goal"), (ast.Reenroll, "reenroll"), (ast.Window, "window"),
+    )
+    for kind, word in singles:
         found = wf.clauses_of(kind)
         for extra in found[1:]:
             c.error("E311", f"a workflow has one `{word}` clause; this is the second", extra.span,

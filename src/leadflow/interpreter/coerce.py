@@ -41,7 +41,7 @@ def coercer(target: T.Type, where: str, *, timezone: dt.tzinfo = dt.UTC) -> Call
     return convert
 
 
-def coerce(value, target: T.Type, where: str, *, timezone: dt.tzinfo = dt.UTC, from_text: bool = False):
+def coerce(value: Any, target: T.Type, where: str, *, timezone: dt.tzinfo = dt.UTC, from_text: bool = False) -> Any:
     """Convert `value` to the runtime form of `target`, or raise InputError."""
     if from_text and isinstance(value, str):
         value = value.strip()  # a CSV cell's padding is not part of its value
@@ -64,7 +64,7 @@ def coerce(value, target: T.Type, where: str, *, timezone: dt.tzinfo = dt.UTC, f
     return result
 
 
-def _convert(value, kind: T.Type, where: str, tz, from_text: bool):
+def _convert(value: Any, kind: T.Type, where: str, tz: dt.tzinfo, from_text: bool) -> Any:
     if kind == T.ANY:
         return value
     if T.is_textual(kind) or isinstance(kind, T.EnumType):
@@ -140,7 +140,7 @@ def is_unicode(text: str) -> bool:
     return True
 
 
-def _kind_of(value) -> str:
+def _kind_of(value: object) -> str:
     if value is None:
         return "null"
     if isinstance(value, bool):

@@ -12,13 +12,15 @@ import inspect
 import types
 import typing
 from collections.abc import Callable
+from typing import Any
 
 from leadflow.check import types as T
+from leadflow.check.program import FunctionSignature
 
 PYTHON_TYPES = {str: T.TEXT, int: T.NUMBER, float: T.NUMBER, bool: T.BOOL, dt.datetime: T.DATETIME, dt.date: T.DATE}
 
 
-def host_mismatch(function: Callable, signature) -> str | None:
+def host_mismatch(function: Callable[..., Any], signature: FunctionSignature) -> str | None:
     """Compare a Python function's annotations with an `extern fn` signature."""
     try:
         params = list(inspect.signature(function).parameters.values())
@@ -38,7 +40,7 @@ def host_mismatch(function: Callable, signature) -> str | None:
     return None
 
 
-def _compatible(hint, declared: T.Type) -> bool:
+def _compatible(hint: Any, declared: T.Type) -> bool:
     declared = T.strip_null(declared)
     origin = typing.get_origin(hint)
     if origin in (typing.Union, types.UnionType):

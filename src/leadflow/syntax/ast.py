@@ -9,6 +9,7 @@ the grammar accepts in any action block and the checker refuses in rules.
 from __future__ import annotations
 
 import datetime as dt
+from typing import TypeVar
 
 import attrs
 # Imported (not assigned, `node = attrs.frozen`) so that mypy's attrs plugin
@@ -16,6 +17,8 @@ import attrs
 from attrs import frozen as node
 
 from leadflow.syntax.span import NOWHERE, Span
+
+_C = TypeVar("_C")  # a kind of workflow clause
 
 
 def _span() -> Span:
@@ -746,7 +749,7 @@ class Workflow:
     object_span: Span = _span()
     span: Span = _span()
 
-    def clauses_of(self, kind) -> list:
+    def clauses_of(self, kind: type[_C]) -> list[_C]:
         return [c for c in self.clauses if isinstance(c, kind)]
 
 
