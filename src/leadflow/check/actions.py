@@ -6,6 +6,7 @@ workflows.py; in a rule they are an error (E313).
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from leadflow.check import types as T
@@ -14,6 +15,7 @@ from leadflow.check.scope import Scope
 from leadflow.check.workflows import check_block_reachability, check_step
 from leadflow.diagnostics import suggestion_label
 from leadflow.syntax import ast
+from leadflow.syntax.span import Span
 
 if TYPE_CHECKING:
     from leadflow.check.checker import Checker
@@ -21,14 +23,14 @@ if TYPE_CHECKING:
 WEBHOOK_METHODS = ("get", "post", "put", "patch", "delete")
 
 
-def check_actions(c: Checker, actions, scope: Scope) -> None:
+def check_actions(c: Checker, actions: Sequence[ast.Action], scope: Scope) -> None:
     for action in actions:
         check_action(c, action, scope)
     if scope.workflow is not None:
         check_block_reachability(c, actions)
 
 
-def check_action(c: Checker, action, scope: Scope) -> None:
+def check_action(c: Checker, action: ast.Action, scope: Scope) -> None:
     x = c.exprs
     if isinstance(action, ast.SetAction):
         prop = writable_property(c, action.target, scope, action.target_span.or_else(action.span))
@@ -102,7 +104,7 @@ def enroll_action(c: Checker, action: ast.EnrollAction, scope: Scope) -> None:
         c.error("E310", f"workflow {action.workflow} enrolls {target.object_type}s, not {scope.subject}s", where)
 
 
-def writable_property(c: Checker, target: tuple[str, ...], scope: Scope, span) -> Property | None:
+def writable_property(c: Checker, target: tuple[str, ...], scope: Scope, span: Span) -> Property | None:
     """The property a `set`/`clear`/`increment` writes: `prop` or `record.prop`."""
     if len(target) == 1:
         object_type = scope.subject

@@ -10,6 +10,9 @@ ScriptError carrying all of them. A program without errors is then linted
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 from leadflow.check import constants
 from leadflow.check import types as T
 from leadflow.check.actions import check_actions
@@ -62,7 +65,7 @@ def analyse(program: ast.Program, sources: dict[str, str] | None = None) -> tupl
     return checked, diagnostics
 
 
-def _position(d: Diagnostic):
+def _position(d: Diagnostic) -> tuple[str, int, int]:
     return (d.span.file, d.span.line, d.span.column)
 
 
@@ -72,7 +75,7 @@ class Checker:
         self.sources = sources
         self.diagnostics: list[Diagnostic] = []
         self.types: dict[int, T.Type] = {}
-        self.names: dict = {}
+        self.names: dict[int, Any] = {}
         contact = ObjectSchema("contact", builtin_properties())
         contact.properties["email"] = Property("email", T.nullable(T.EMAIL), builtin=True)
         self.objects: dict[str, ObjectSchema] = {"contact": contact}
@@ -88,7 +91,7 @@ class Checker:
         self.functions: dict[str, FunctionSignature] = {}
         self.rules: list[RuleInfo] = []
         self.workflow_decls: dict[str, ast.Workflow] = {}
-        self.workflows: dict = {}
+        self.workflows: dict[str, Any] = {}
         self.calls: list[tuple[str, str, Span]] = []  # (caller, callee, where) for the recursion check
         self._declared: dict[str, Span] = {}
         self._duplicates: set[int] = set()  # id() of declarations already reported as duplicates
@@ -148,7 +151,7 @@ class Checker:
             workflows=self.workflows,
         )
 
-    def _declare(self, decl) -> None:
+    def _declare(self, decl: ast.Decl) -> None:
         if isinstance(decl, ast.Rule):
             # Runtime errors and logs name a rule: two of one name could not be told apart.
             key = f"rule {decl.name}"
@@ -249,7 +252,7 @@ class Checker:
             value_type = declared if prop.default is not None else T.nullable(declared)
             schema.properties[prop.name] = Property(prop.name, value_type, prop.default)
 
-    def _reverse_associations(self, decls) -> None:
+    def _reverse_associations(self, decls: Sequence[ast.Decl]) -> None:
         for decl in decls:
             if not isinstance(decl, ast.ObjectDecl):
                 continue
@@ -341,7 +344,7 @@ class Checker:
             body = decl.body
         self.exprs.expect(body, scope, signature.result, f"the result of `{decl.name}`")
 
-    def _stmts(self, stmts, scope: Scope) -> None:
+    def _stmts(self, stmts: Sequence[ast.Stmt], scope: Scope) -> None:
         for stmt in stmts:
             if isinstance(stmt, ast.LetStmt):
                 scope.locals[stmt.name] = self.exprs.check(stmt.value, scope)
@@ -372,7 +375,7 @@ class Checker:
                 graph.setdefault(caller, []).append((callee, span))
         reported = set()
 
-        def visit(name, path):
+        def visit(name: str, path: list[str]) -> None:
             for callee, span in graph.get(name, []):
                 if callee in path:
                     cycle = path[path.index(callee):] + [callee]
@@ -418,7 +421,7 @@ class Checker:
         assert scope.subject is not None  # "contact" unless the trigger names another type
         self.rules.append(RuleInfo(rule, index, scope.subject, title))
 
-    def check_trigger(self, trigger, scope: Scope) -> None:
+    def check_trigger(self, trigger: ast.Trigger, scope: Scope) -> None:
         """Check a rule's or enrollment's trigger; set the scope's subject and event."""
         if isinstance(trigger, ast.EventTrigger):
             schema = self.events.get(trigger.event)

@@ -315,7 +315,7 @@ class ExprChecker:
         self.c.error("E217", f"only lists can be indexed, not {subject}", e.subject.span)
         return T.ANY
 
-    def expect_value(self, expr, scope, target, what):
+    def expect_value(self, expr: ast.Expr, scope: Scope, target: T.Type, what: str) -> T.Type:
         actual = self.value(expr, scope, what, target)
         if not T.assignable(actual, target):
             self.c.error("E204", f"{what} must be {target}, not {actual}", expr.span)

@@ -17,7 +17,7 @@ W404, unreachable. A step after a branching step whose every arm ends in
 """
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from leadflow.check.workflows import nested_blocks
@@ -29,7 +29,7 @@ MARKS = (ast.ListAction, ast.SetAction, ast.ClearAction, ast.IncrementAction)
 BRANCHING = (ast.IfAction, ast.Split, ast.Branch, ast.WaitFor)
 
 
-def workflow_lints(program: ast.Program, warning) -> list[Diagnostic]:
+def workflow_lints(program: ast.Program, warning: Callable[..., Diagnostic]) -> list[Diagnostic]:
     found: list[Diagnostic] = []
     for wf in program.decls:
         if isinstance(wf, ast.Workflow):
@@ -38,7 +38,7 @@ def workflow_lints(program: ast.Program, warning) -> list[Diagnostic]:
     return found
 
 
-def _arms(step) -> Sequence[tuple[tuple[Any, ...], object, str]]:
+def _arms(step: ast.Action) -> Sequence[tuple[tuple[Any, ...], object, str]]:
     """(steps, where the arm starts, what the arm is) for each way through a branching step."""
     if isinstance(step, ast.IfAction):
         arms = [(block, condition.span, f"the branch `if {_short(condition)}`")
@@ -57,14 +57,14 @@ def _arms(step) -> Sequence[tuple[tuple[Any, ...], object, str]]:
     return []
 
 
-def _short(expr) -> str:
+def _short(expr: ast.Expr) -> str:
     from leadflow.syntax.printer import format_expr
 
     text = format_expr(expr)
     return text if len(text) <= 40 else text[:37] + "..."
 
 
-def surely_marks(steps) -> bool:
+def surely_marks(steps: Sequence[ast.Action]) -> bool:
     for step in steps:
         if isinstance(step, MARKS):
             return True
@@ -76,7 +76,7 @@ def surely_marks(steps) -> bool:
     return False
 
 
-def always_stops(steps) -> bool:
+def always_stops(steps: Sequence[ast.Action]) -> bool:
     for step in steps:
         if isinstance(step, ast.Stop):
             return True
@@ -86,7 +86,8 @@ def always_stops(steps) -> bool:
     return False
 
 
-def _lost(steps, marked_after: bool, object_type: str, warning, found: list) -> None:
+def _lost(steps: Sequence[ast.Action], marked_after: bool, object_type: str, warning: Callable[..., Diagnostic],
+          found: list[Diagnostic]) -> None:
     for i, step in enumerate(steps):
         arms = _arms(step)
         if not arms:
@@ -126,7 +127,7 @@ def _keyword_span(step) -> Span:
     return Span.point(step.span.file, step.span.line, step.span.column, len(keyword))
 
 
-def _unreachable(steps, warning, found: list) -> None:
+def _unreachable(steps: Sequence[ast.Action], warning: Callable[..., Diagnostic], found: list[Diagnostic]) -> None:
     for before, after in zip(steps, steps[1:], strict=False):
         if not isinstance(before, ast.Stop) and isinstance(before, BRANCHING) and always_stops([before]):
             found.append(warning("W404", "no run reaches this step", after.span,

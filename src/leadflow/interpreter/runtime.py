@@ -22,6 +22,7 @@ from typing import Any, NoReturn
 from zoneinfo import ZoneInfo
 
 from leadflow import limits
+from leadflow.clock import SimulatedClock, SystemClock
 from leadflow.errors import BudgetExceeded, LeadflowError, LeadflowRuntimeError, LimitExceeded
 from leadflow.syntax.span import Span
 
@@ -35,16 +36,16 @@ def _no_reader(*args: object) -> NoReturn:
 
 
 class RunContext:
-    def __init__(self, clock, timezone: ZoneInfo, sites: list[tuple[str, Span]], *,
+    def __init__(self, clock: SimulatedClock | SystemClock, timezone: ZoneInfo, sites: list[tuple[str, Span]], *,
                  seed: int | None = None, step_budget: int = DEFAULT_STEP_BUDGET,
-                 time_limit: float = DEFAULT_TIME_LIMIT):
+                 time_limit: float = DEFAULT_TIME_LIMIT) -> None:
         self.clock = clock
         self.timezone = timezone
         self.random = random.Random(seed)  # noqa: S311 (random() and splits in scripts, seedable; no secret)
         self.sites = sites
         self.step_budget = step_budget
         self.time_limit = time_limit
-        self.hosts: dict[str, Callable] = {}
+        self.hosts: dict[str, Callable[..., Any]] = {}
         # The store readers, set by the engine (per transaction for the first two).
         self.records: Callable[[int], dict[str, Any]] = _no_reader
         self.reverse_lookup: Callable[[int, str, str], list[int]] = _no_reader
@@ -85,12 +86,13 @@ class RunContext:
             raise BudgetExceeded(f"{where} ran past its {what}", span, self.where)
 
     # ---- the event log ----------------------------------------------------------------
-    def happened(self, record_id: int, event: str, where, p: dict, loc, since) -> bool:
+    def happened(self, record_id: int, event: str, where: Callable[..., Any] | None, p: dict[str, Any],
+                 loc: dict[str, Any], since: dt.datetime | None) -> bool:
         """`happened(EVENT where COND, since: T)`: a logged event of the record matches."""
         return any(where is None or where(p, ev, loc, self) for ev in self.events_of(record_id, event, since))
 
     # ---- host functions and records ---------------------------------------------------
-    def host(self, name: str, args: tuple):
+    def host(self, name: str, args: tuple[Any, ...]) -> Any:
         self.tick()
         function = self.hosts.get(name)
         if function is None:
@@ -109,7 +111,7 @@ class RunContext:
         except LimitExceeded as error:
             raise LimitExceeded(f"the result of host function `{name}` is past a limit: {error.message}") from None
 
-    def record(self, record_id: int) -> dict:
+    def record(self, record_id: int) -> dict[str, Any]:
         if record_id is None:
             raise LeadflowRuntimeError("no such record")
         return self.records(record_id)
