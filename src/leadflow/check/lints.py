@@ -15,6 +15,7 @@ reported: records come from imports and event files as well as from rules.
 """
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from leadflow.check.facts import Conditions, guarded, rule_filters
@@ -22,6 +23,7 @@ from leadflow.check.program import CheckedProgram
 from leadflow.check.rearm import rearming_writes
 from leadflow.diagnostics import Diagnostic
 from leadflow.syntax import ast
+from leadflow.syntax.span import Span
 from leadflow.syntax.walk import walk
 from leadflow.check.workflow_lints import workflow_lints
 from leadflow.check.url_lints import unencoded_url_queries
@@ -33,7 +35,7 @@ def lint(checked: CheckedProgram) -> list[Diagnostic]:
             + workflow_lints(checked.program, warning) + unencoded_url_queries(checked, warning))
 
 
-def warning(code: str, message: str, span, label: str = "", notes: tuple[str, ...] = ()) -> Diagnostic:
+def warning(code: str, message: str, span: Span, label: str = "", notes: tuple[str, ...] = ()) -> Diagnostic:
     return Diagnostic(code, message, span, label, notes, severity="warning")
 
 
@@ -93,7 +95,7 @@ def _uses(checked: CheckedProgram) -> set[tuple[type, str | None]]:
 def never_true_conditions(conditions: Conditions) -> list[Diagnostic]:
     found: list[Diagnostic] = []
 
-    def check(condition, context, what="this condition") -> bool:
+    def check(condition: ast.Expr, context: list[dict[Any, Any]], what: str = "this condition") -> bool:
         """Report `condition` if it can never hold; True if it was reported."""
         why = conditions.never_true(condition, context)
         if why is not None:
@@ -109,7 +111,7 @@ def never_true_conditions(conditions: Conditions) -> list[Diagnostic]:
     return found
 
 
-def _rule_conditions(conditions: Conditions, rule: ast.Rule, check) -> None:
+def _rule_conditions(conditions: Conditions, rule: ast.Rule, check: Callable[..., bool]) -> None:
     """A rule's trigger filter and `if` hold together; inside its actions, so do
     the branches of an `if` taken so far, except for what the actions write."""
     context: list[dict[Any, Any]] = [{}]
@@ -126,7 +128,8 @@ def _rule_conditions(conditions: Conditions, rule: ast.Rule, check) -> None:
             check(step.node, known, "this branch's condition")
 
 
-def _chains(program, kind, condition_of, next_of, conditions: Conditions, check) -> None:
+def _chains(program: ast.Program, kind: type[Any], condition_of: Callable[[Any], ast.Expr],
+            next_of: Callable[[Any], Any], conditions: Conditions, check: Callable[..., bool]) -> None:
     """`if a ... else if b ...` expressions and statements: b is read knowing a failed."""
     nodes = [n for n in walk(program) if isinstance(n, kind)]
     continued = {id(next_of(n)) for n in nodes if isinstance(next_of(n), kind)}
@@ -140,10 +143,10 @@ def _chains(program, kind, condition_of, next_of, conditions: Conditions, check)
             node = next_of(node)
 
 
-def _written_keys(actions) -> set[tuple]:
+def _written_keys(actions: Iterable[ast.Action]) -> set[tuple[str, ...]]:
     """Subjects that a rule's actions may change, named as `Conditions.subject_key` names them.
     `set x.p` could be any of three keys; naming all of them only forgets more."""
-    written: set[tuple] = set()
+    written: set[tuple[str, ...]] = set()
     for node in (n for action in actions for n in walk(action)):
         if isinstance(node, (ast.SetAction, ast.ClearAction, ast.IncrementAction)):
             *owner, name = node.target
@@ -157,9 +160,9 @@ def _written_keys(actions) -> set[tuple]:
     return written
 
 
-def _forget(states: list[dict], written: set[tuple]) -> list[dict]:
+def _forget(states: list[dict[Any, Any]], written: set[tuple[str, ...]]) -> list[dict[Any, Any]]:
     """The alternatives without what they say about subjects that may have been written."""
-    def stale(key):
+    def stale(key: tuple[str, ...]) -> bool:
         return any(key[: len(w)] == w for w in written)
 
     return [{k: v for k, v in state.items() if not stale(k)} for state in states]

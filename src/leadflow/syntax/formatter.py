@@ -41,6 +41,7 @@ from __future__ import annotations
 
 from bisect import bisect_left
 from collections import Counter
+from collections.abc import Iterable
 from typing import Any
 
 import attrs
@@ -84,7 +85,7 @@ class Scope:
     file and for options, which have no braces); `open` and `close` are the
     positions of its braces, or the bounds of the options."""
 
-    key: tuple | None
+    key: tuple[Any, ...] | None
     open: Position | None
     close: Position | None
     items: tuple[Anchor, ...]
@@ -99,7 +100,7 @@ class Scope:
 
 @attrs.frozen
 class Anchor:
-    key: tuple  # (id(node), part) as the printer passes it to `anchored`
+    key: tuple[Any, ...]  # (id(node), part) as the printer passes it to `anchored`
     start: Position
     end: Position
     scopes: tuple[Scope, ...] = ()
@@ -137,21 +138,21 @@ class Placement:
         self.braces = layout.braces
         self.opens = sorted(layout.braces)
         self.lines = source.split("\n")
-        self.anchors: dict[tuple, Notes] = {}
-        self.blocks: dict[tuple, BlockNotes] = {}
+        self.anchors: dict[tuple[Any, ...], Notes] = {}
+        self.blocks: dict[tuple[Any, ...], BlockNotes] = {}
         self.end_of_file: list[tuple[str, bool]] = []
         root = Scope(None, None, None, tuple(self._anchor(d) for d in program.decls))
         for comment in layout.comments:
             self._place(comment, root, None)
 
     # ---- the scopes of the source -------------------------------------------------
-    def _anchor(self, node, part: str | None = None) -> Anchor:
+    def _anchor(self, node: Any, part: str | None = None) -> Anchor:
         return Anchor((id(node), part), _start(node.span), _end(node.span), tuple(self._scopes(node)))
 
-    def _anchors(self, nodes) -> tuple[Anchor, ...]:
+    def _anchors(self, nodes: Iterable[Any]) -> tuple[Anchor, ...]:
         return tuple(self._anchor(n) for n in nodes)
 
-    def _block(self, node, index: int, after: Position, items) -> Scope | None:
+    def _block(self, node: Any, index: int, after: Position, items: tuple[Anchor, ...]) -> Scope | None:
         """The block of `node` whose `{` is the first one at or after `after`."""
         i = bisect_left(self.opens, after)
         if i == len(self.opens) or self.opens[i] >= _end(node.span):
@@ -159,10 +160,10 @@ class Placement:
         opened = self.opens[i]
         return Scope((id(node), index), opened, self.braces[opened], tuple(items))
 
-    def _scopes(self, node) -> list[Scope]:
+    def _scopes(self, node: Any) -> list[Scope]:
         return [s for s in self._blocks_of(node) if s is not None]
 
-    def _blocks_of(self, node) -> list[Scope | None]:
+    def _blocks_of(self, node: Any) -> list[Scope | None]:
         if isinstance(node, ast.ObjectDecl):
             return [self._block(node, 0, _end(node.name_span), self._anchors(node.props))]
         if isinstance(node, ast.EventDecl):
@@ -303,7 +304,7 @@ class CommentPrinter(Printer):
         self.placement = Placement(program, layout, source)
         self.unwritten = len(layout.comments)
 
-    def anchored(self, node, lines: list[str], part: str | None = None) -> list[str]:
+    def anchored(self, node: object, lines: list[str], part: str | None = None) -> list[str]:
         notes = self.placement.anchors.get((id(node), part))
         if notes is None:
             return lines
@@ -318,7 +319,7 @@ class CommentPrinter(Printer):
         self.unwritten -= len(notes.leading) + (notes.trailing is not None)
         return out
 
-    def braced(self, head: str, body: list[str], block: tuple | None = None) -> list[str]:
+    def braced(self, head: str, body: list[str], block: tuple[Any, ...] | None = None) -> list[str]:
         notes = self.placement.blocks.get((id(block[0]), block[1])) if block else None
         if notes is None:
             return super().braced(head, body)

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import re
 import threading
+from collections.abc import Iterable, Iterator
 from functools import lru_cache, cache
 from importlib import resources
+from typing import Any
 
 import attrs
 from lark import Lark, Token, Tree, UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
@@ -70,7 +72,7 @@ def _lark() -> Lark:
     return _build()
 
 
-def _build(**options) -> Lark:
+def _build(**options: Any) -> Lark:
     grammar = resources.files("leadflow.grammar").joinpath("leadflow.lark").read_text("utf-8")
     return Lark(
         grammar,
@@ -101,7 +103,7 @@ def _parse_script(source: str, file: str, lark: Lark | None) -> ast.Program:
     return program
 
 
-def parse_recovering(source: str, file: str = "<script>", lark: Lark | None = None) -> tuple[ast.Program | None, list, list[ast.Decl]]:
+def parse_recovering(source: str, file: str = "<script>", lark: Lark | None = None) -> tuple[ast.Program | None, list[Diagnostic], list[ast.Decl]]:
     """(program, [], its declarations) for a script that parses; for one that
     does not, (None, its syntax errors, the declarations that still parse).
 
@@ -160,7 +162,7 @@ def _not_a_script(source: str, file: str) -> Diagnostic | None:
 RULE_NAME_ALONE = re.compile(r'rule\s+"(?:[^"\\\n]|\\.)*"\s*')
 
 
-def _pieces(source: str):
+def _pieces(source: str) -> Iterator[tuple[int, str]]:
     """(first line, text) of each piece of the script cut where declarations start."""
     starts: list[int] = []
     for match in DECLARATION_START.finditer(source):
@@ -180,7 +182,8 @@ def parse_expr(source: str, file: str = "<expr>") -> ast.Expr:
     if refused is not None:
         raise ScriptError([refused])
     try:
-        return _parse(source, file, "expr")
+        expr: ast.Expr = _parse(source, file, "expr")
+        return expr
     except ScriptError as error:  # "the file ends too early" would puzzle someone who typed a line
         raise ScriptError([attrs.evolve(d, message=d.message.replace("the file", "the expression"))
                            for d in error.diagnostics]) from None
@@ -215,7 +218,7 @@ class Layout:
 class _TokenLog(threading.local):
     """Where the recording parser's lexer callbacks put tokens, one list per thread."""
 
-    tokens: list | None = None
+    tokens: list[Any] | None = None  # lark Tokens, whose positions are always set here
 
 
 _log = _TokenLog()
@@ -261,11 +264,11 @@ def parse_with_comments(source: str, file: str = "<script>") -> tuple[ast.Progra
 
 
 def _parse(source: str, file: str, start: str, line: int = 1, column: int = 1, in_string: bool = False,
-           lark: Lark | None = None):
+           lark: Lark | None = None) -> Any:
     padded = "\n" * (line - 1) + " " * (column - 1) + source
     lark = lark or _lark()
 
-    def parse_expr_at(text: str, at_line: int, at_column: int):
+    def parse_expr_at(text: str, at_line: int, at_column: int) -> Any:
         return _parse(text, file, "expr", at_line, at_column, in_string=True, lark=lark)
 
     try:
@@ -292,14 +295,14 @@ def _describe_terminal(name: str) -> str:
     return f"`{pattern.value}`" if pattern.type == "str" else name.lower()
 
 
-def _expected_words(expected) -> str:
+def _expected_words(expected: Iterable[str]) -> str:
     words = sorted({_describe_terminal(name) for name in expected}, key=lambda w: (w.startswith("`"), w))
     if len(words) > 8:
         words = words[:8] + ["..."]
     return ", ".join(words)
 
 
-def _found(token) -> str:
+def _found(token: Token) -> str:
     if token.type == "$END":
         return "the end of the file"
     return f"`{token}`"
@@ -444,11 +447,11 @@ def _keyword_read_as_name(error: UnexpectedInput) -> Token | None:
     return None
 
 
-def _first_token(value) -> Token | None:
+def _first_token(value: object) -> Token | None:
     return _edge_token(value, 0)
 
 
-def _edge_token(value, end: int) -> Token | None:
+def _edge_token(value: object, end: int) -> Token | None:
     """The first (end=0) or last (end=-1) token of a parsed value: a token, an
     inlined rule's tree, or an AST node (of which only a bare name is read back
     as the token it was)."""
