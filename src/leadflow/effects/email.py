@@ -23,6 +23,7 @@ import tempfile
 import time
 from collections.abc import Mapping
 from email.message import EmailMessage
+from email.policy import EmailPolicy
 from email.utils import formatdate, parseaddr
 from pathlib import Path
 from typing import Any
@@ -83,7 +84,9 @@ def build_message(payload: Mapping[str, Any], key: str) -> EmailMessage:
 def message_bytes(message: EmailMessage, linesep: str = "\n", utf8: bool = False) -> bytes:
     """The exact bytes to deliver for ``message``, checked to hold the headers
     that were set and no others (ValueError otherwise)."""
-    data = message.as_bytes(policy=message.policy.clone(linesep=linesep, utf8=utf8))
+    policy = message.policy
+    assert isinstance(policy, EmailPolicy)  # an EmailMessage's (only it has `utf8`)
+    data = message.as_bytes(policy=policy.clone(linesep=linesep, utf8=utf8))
     check_serialised(message, data)
     return data
 
