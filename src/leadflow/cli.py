@@ -19,6 +19,7 @@ import os
 import sys
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -41,7 +42,7 @@ class _Output:
 
     def __init__(self, stderr: bool = False) -> None:
         self.stderr = stderr
-        self._console = None
+        self._console: Any = None  # a rich Console, once made
 
     @property
     def console(self):
@@ -94,7 +95,7 @@ def _engine(scripts, db, *, clock=None, **options):
     start = _until(start, ZoneInfo(options.get("timezone", "UTC")), "--start") if start else None
     sources = _read_sources(scripts)
     try:
-        from leadflow.interpreter.engine import load_program
+        from leadflow.check.load import load_program
 
         checked = load_program(sources)
     except ScriptError as error:
@@ -126,6 +127,8 @@ def _engine(scripts, db, *, clock=None, **options):
 
 def _keep_time(clock, store) -> None:
     """Save where the database's clock got to; a wall-clock command moves it to the wall clock's time."""
+    import sqlite3
+
     from leadflow.clock import DatabaseClock
 
     if not isinstance(clock, DatabaseClock):

@@ -38,7 +38,7 @@ def workflow_lints(program: ast.Program, warning: Callable[..., Diagnostic]) -> 
     return found
 
 
-def _arms(step: ast.Action) -> Sequence[tuple[tuple[Any, ...], object, str]]:
+def _arms(step: ast.Action) -> Sequence[tuple[tuple[Any, ...], Span, str]]:
     """(steps, where the arm starts, what the arm is) for each way through a branching step."""
     if isinstance(step, ast.IfAction):
         arms = [(block, condition.span, f"the branch `if {_short(condition)}`")
@@ -93,7 +93,7 @@ def _lost(steps: Sequence[ast.Action], marked_after: bool, object_type: str, war
         if not arms:
             continue
         after = marked_after or surely_marks(steps[i + 1:])
-        lost = []
+        lost: list[tuple[Span, str]] = []
         for arm, span, what in arms:
             arm_after = after and not always_stops(arm)
             if not surely_marks(arm) and not arm_after:
@@ -112,7 +112,7 @@ def _a(noun: str) -> str:
     return ("an " if noun[:1].lower() in "aeiou" else "a ") + noun
 
 
-def _arm_names(lost: list, line: int) -> str:
+def _arm_names(lost: list[tuple[Span, str]], line: int) -> str:
     """`the 50% arm (line 4) ends`, `the 50% arm (line 3) and the 50% arm (line 4) end`:
     lines tell arms apart (those on the step's own line need none)."""
     names = [what if span.line == line else f"{what} (line {span.line})" for span, what in lost]
@@ -121,7 +121,7 @@ def _arm_names(lost: list, line: int) -> str:
     return ", ".join(names[:-1]) + f" and {names[-1]} end"
 
 
-def _keyword_span(step) -> Span:
+def _keyword_span(step: ast.Action) -> Span:
     """The keyword that opens a branching step: its whole span would cover every arm."""
     keyword = {ast.IfAction: "if", ast.Split: "split", ast.Branch: "branch", ast.WaitFor: "wait"}[type(step)]
     return Span.point(step.span.file, step.span.line, step.span.column, len(keyword))

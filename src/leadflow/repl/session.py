@@ -31,7 +31,8 @@ from leadflow.check import types as T
 from leadflow.clock import SimulatedClock
 from leadflow.diagnostics import render_all
 from leadflow.errors import InputError, LeadflowError, LeadflowRuntimeError, ScriptError
-from leadflow.interpreter.engine import Engine, load_program
+from leadflow.check.load import load_program
+from leadflow.interpreter.engine import Engine
 from leadflow.interpreter.explain import explain, render as render_explanations
 from leadflow.repl.show import show_record
 from leadflow.store import Store, open_store

@@ -37,7 +37,7 @@ import attrs
 from leadflow.check import types as T
 from leadflow.check.program import CheckedProgram, FunctionSignature
 from leadflow.errors import InputError, ScriptError
-from leadflow.interpreter.engine import load_program
+from leadflow.check.load import load_program
 from leadflow.testing.expect import Expectations, parse_expectations
 from leadflow.testing.reader import (
     MISSING, Ref, Table, TestFileError, Where, parse_duration, plain_toml, to_datetime,
