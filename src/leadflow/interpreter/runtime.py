@@ -18,13 +18,15 @@ import datetime as dt
 import random
 import time
 from collections.abc import Callable
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 from zoneinfo import ZoneInfo
 
 from leadflow import limits
-from leadflow.clock import SimulatedClock, SystemClock
 from leadflow.errors import BudgetExceeded, LeadflowError, LeadflowRuntimeError, LimitExceeded
 from leadflow.syntax.span import Span
+
+if TYPE_CHECKING:  # (not imported at run time: leadflow.clock brings sqlite3, which `check` does without)
+    from leadflow.clock import SimulatedClock, SystemClock
 
 DEFAULT_STEP_BUDGET = 100_000
 DEFAULT_TIME_LIMIT = 5.0  # seconds per rule run, host calls included
