@@ -35,7 +35,7 @@ def coercer(target: T.Type, where: str, *, timezone: dt.tzinfo = dt.UTC) -> Call
     plain = str if kind == T.TEXT else int if kind == T.NUMBER else None
 
     def convert(value: object) -> Any:
-        if type(value) is plain and (plain is not str or value.isascii()):
+        if type(value) is plain and (plain is not str or (isinstance(value, str) and value.isascii())):
             return value
         return coerce(value, target, where, timezone=timezone)
     return convert

@@ -81,7 +81,7 @@ def text(value: object) -> str:
     return _text(value)
 
 
-def _text(value) -> str:
+def _text(value: object) -> str:
     if value is None:
         return ""
     if isinstance(value, bool):

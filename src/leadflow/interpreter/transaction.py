@@ -149,7 +149,7 @@ class Transaction:
                 if not held and self._holds(rule, p):
                     self._raise(Happening("matching", record_id, object_type, rule=rule))
 
-    def _claim_email(self, record_id: int, email) -> None:
+    def _claim_email(self, record_id: int, email: object) -> None:
         """A contact's email is its own (integrity.py): refuse one another contact has,
         here, where the rule that sets it is known, rather than when the write is flushed."""
         self.flush()  # so the store sees this unit's earlier changes of emails

@@ -58,7 +58,7 @@ def normal_email(text: str) -> str:
     return valid.normalized.lower()
 
 
-def email_problem(value) -> str | None:
+def email_problem(value: Any) -> str | None:
     """Why `value` is not a storable email address, or None if it is one."""
     try:
         normal_email(value)
