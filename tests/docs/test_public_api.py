@@ -95,7 +95,7 @@ def test_simulated_clock_has_the_documented_methods() -> None:
 
 def test_the_documented_exceptions_are_exported_with_the_documented_hierarchy() -> None:
     table = re.findall(r"^\| `(\w+)` \| ", DOC[DOC.index("## Exceptions"):], re.MULTILINE)
-    assert table == ["ScriptError", "InputError", "LeadflowRuntimeError", "BudgetExceeded", "HostError"]
+    assert {"ScriptError", "InputError", "LeadflowRuntimeError", "BudgetExceeded", "HostError"} <= set(table)
     for name in table:
         assert name in leadflow.__all__
         assert issubclass(getattr(leadflow, name), leadflow.LeadflowError)
@@ -115,5 +115,5 @@ def test_the_typed_usage_file_runs() -> None:
         "E201: `leed` is not a member of lifecycle's enum",
         "HostError: host function for `extern fn pick_rep` does not match the script: "
         "parameter `team` is int, the script passes text",
-        "LeadflowError: no run 99",
+        "InputError: no run 99",
     ]
