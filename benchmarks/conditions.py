@@ -32,7 +32,7 @@ object contact {
 }
 """
 CONDITION = "lifecycle == mql and score > 90 and last_activity > now() - 6 weeks"
-NOW = dt.datetime(2026, 11, 23, 12, 0, tzinfo=dt.timezone.utc)
+NOW = dt.datetime(2026, 11, 23, 12, 0, tzinfo=dt.UTC)
 STAGES = ["subscriber", "lead", "mql", "sql", "opportunity", "customer"]
 
 

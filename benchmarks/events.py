@@ -45,7 +45,7 @@ from leadflow import Engine, SimulatedClock  # noqa: E402
 from leadflow.store.series import BatchSeries  # noqa: E402
 
 EVENT_TYPES = 50
-START = dt.datetime(2026, 11, 23, 8, 0, tzinfo=dt.timezone.utc)
+START = dt.datetime(2026, 11, 23, 8, 0, tzinfo=dt.UTC)
 
 
 def script() -> str:

@@ -69,7 +69,7 @@ from leadflow import Engine, SimulatedClock  # noqa: E402
 from leadflow.store.codec import dump_value, utc_text  # noqa: E402
 from leadflow.store.sqlite_runs import DUE_RUNS, NEXT_DUE  # noqa: E402
 
-START = dt.datetime(2026, 11, 23, 8, 0, tzinfo=dt.timezone.utc)
+START = dt.datetime(2026, 11, 23, 8, 0, tzinfo=dt.UTC)
 BATCH = 500  # events per commit in emit_many; runs per commit in the runtime (workflows/runs.py)
 SECOND_EBOOK = 5  # one contact in SECOND_EBOOK downloads the second ebook too
 DUE_PER_TICK = 100

@@ -27,6 +27,7 @@ from leadflow.errors import (
 )
 
 if TYPE_CHECKING:
+    from leadflow.check.program import CheckedProgram
     from leadflow.interpreter.engine import EmitResult, Engine, RecordView
 
 __all__ = [
@@ -45,14 +46,14 @@ def __getattr__(name: str):
     raise AttributeError(f"module 'leadflow' has no attribute {name!r}")
 
 
-def load(sources: dict[str, str]):
+def load(sources: dict[str, str]) -> CheckedProgram:
     """Parse and check {filename: text} as one program; raises ScriptError."""
     from leadflow.check.load import load_program
 
     return load_program(sources)
 
 
-def check(text: str, filename: str = "<script>"):
+def check(text: str, filename: str = "<script>") -> CheckedProgram:
     """Parse and check one script; returns the checked program or raises ScriptError."""
     from leadflow.check.load import load_program
 

@@ -18,6 +18,7 @@ import sys
 from collections import deque
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -41,7 +42,7 @@ class _Output:
 
     def __init__(self, stderr: bool = False) -> None:
         self.stderr = stderr
-        self._console = None
+        self._console: Any = None  # a rich Console, once made
 
     @property
     def console(self):
@@ -94,7 +95,7 @@ def _engine(scripts, db, *, clock=None, hosts=None, **options):
     start = _until(start, ZoneInfo(options.get("timezone", "UTC")), "--start") if start else None
     sources = _read_sources(scripts)
     try:
-        from leadflow.interpreter.engine import load_program
+        from leadflow.check.load import load_program
 
         checked = load_program(sources)
     except ScriptError as error:
@@ -130,11 +131,13 @@ def _engine(scripts, db, *, clock=None, hosts=None, **options):
 
 def _keep_time(clock, store) -> None:
     """Save where the database's clock got to; a wall-clock command moves it to the wall clock's time."""
+    import sqlite3
+
     from leadflow.clock import DatabaseClock
 
     if not isinstance(clock, DatabaseClock):
         clock = DatabaseClock(store)
-        clock.advance_to(dt.datetime.now(dt.timezone.utc))
+        clock.advance_to(dt.datetime.now(dt.UTC))
     try:
         clock.save()
     except (LeadflowError, sqlite3.Error, OSError) as error:  # the command's own outcome stands
@@ -518,7 +521,7 @@ def drive(engine, until, deliver: bool):
 def _delivery_time(clock) -> dt.datetime:
     """Effects go out in the real world: at the clock's time, or the wall clock's if that is
     later (a database's clock replaying the past still sends what an import queued today)."""
-    return max(clock.now(), dt.datetime.now(dt.timezone.utc))
+    return max(clock.now(), dt.datetime.now(dt.UTC))
 
 
 # ---- import -----------------------------------------------------------------------------
@@ -712,7 +715,7 @@ def replay(ids, db, all_dead) -> None:
     if not ids and not all_dead:
         raise click.UsageError("name effect ids or use --all-dead")
     targets = [e.id for e in store.effects("dead")] if all_dead else list(ids)
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     for effect_id in targets:
         try:
             store.replay(effect_id, now)
@@ -741,7 +744,7 @@ def deliver(db, email, secrets, allow_private_webhooks, at) -> None:
     # a workflow run waiting for a webhook's answer wakes up (and takes it) at its next `run`
     deliverer = Deliverer(store, email_sender_from_url(email), webhooks,
                           on_settled=partial(wake_effect_run, store, clock=clock))
-    at = at.replace(tzinfo=dt.timezone.utc) if at else _delivery_time(clock)
+    at = at.replace(tzinfo=dt.UTC) if at else _delivery_time(clock)
     report = deliverer.deliver(at)
     out.print(f"outbox: {report.sent} sent, {report.retried} to retry, {report.dead} dead", markup=False)
 
@@ -788,7 +791,7 @@ def explain_(script, contact, name, db, timezone, at, seed, hosts) -> None:
 
     store = _store(db)
     # by default, at the database's time (the wall clock's while it has none), as the rules ran
-    moment = at.replace(tzinfo=dt.timezone.utc) if at else DatabaseClock(store).now().replace(microsecond=0)
+    moment = at.replace(tzinfo=dt.UTC) if at else DatabaseClock(store).now().replace(microsecond=0)
     engine = _engine([script], store, clock=SimulatedClock(moment), timezone=timezone, seed=seed, hosts=hosts)
     record_id = engine.find(_contact_ref(contact))
     if record_id is None:

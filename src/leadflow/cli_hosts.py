@@ -41,9 +41,11 @@ def _import(spec: str) -> ModuleType:
             path = Path(spec)
             if not path.is_file():
                 raise click.BadParameter(f"no file {spec}", param_hint="'--hosts'")
-            loader = importlib.util.spec_from_file_location(f"leadflow_hosts_{path.stem}", path)
-            module = importlib.util.module_from_spec(loader)
-            loader.loader.exec_module(module)
+            spec_ = importlib.util.spec_from_file_location(f"leadflow_hosts_{path.stem}", path)
+            if spec_ is None or spec_.loader is None:
+                raise click.BadParameter(f"{spec} cannot be imported as a module", param_hint="'--hosts'")
+            module = importlib.util.module_from_spec(spec_)
+            spec_.loader.exec_module(module)
             return module
         # the working directory first, as `python -m` would have it, for this import only
         sys.path.insert(0, os.getcwd())

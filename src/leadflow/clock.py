@@ -21,7 +21,7 @@ from collections.abc import Callable
 
 from leadflow.errors import InputError
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 
 # The range of times a clock may be moved to (event times, --until, --start).
 EARLIEST = dt.datetime(1900, 1, 1, tzinfo=UTC)

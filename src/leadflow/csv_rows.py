@@ -45,7 +45,7 @@ def csv_rows(text: str) -> Iterator[tuple[int, Row | InputError]]:
         elif len(cells) != len(header):
             yield start, InputError(f"the row has {len(cells)} cell(s) where the header has {len(header)}")
         else:
-            yield start, dict(zip(header, cells))
+            yield start, dict(zip(header, cells, strict=True))
 
 
 def _reason(error: csv.Error) -> str:

@@ -20,7 +20,7 @@ from rich.table import Table
 from leadflow.clock import SimulatedClock
 from leadflow.errors import LeadflowError, ScriptError
 
-START = dt.datetime(2026, 11, 23, 8, 0, tzinfo=dt.timezone.utc)
+START = dt.datetime(2026, 11, 23, 8, 0, tzinfo=dt.UTC)
 
 
 def demo_file(name: str, example: str = "lifecycle") -> str:
@@ -108,7 +108,7 @@ def run_workflow_demo(directory: Path, console: Console) -> int:
     engine.import_rows(list(csv.DictReader(demo_file("contacts.csv", "nurturing").splitlines())))
     events = [json.loads(line) for line in demo_file("events.jsonl", "nurturing").splitlines()]
     engine.emit_many(events)
-    end = dt.datetime(2026, 12, 31, tzinfo=dt.timezone.utc)
+    end = dt.datetime(2026, 12, 31, tzinfo=dt.UTC)
     engine.advance(end)
     report = engine.deliver()
     console.print(f"{len(events)} events, then the clock driven to {end:%Y-%m-%d} through every wait; "

@@ -16,6 +16,11 @@ if TYPE_CHECKING:
 class LeadflowError(Exception):
     """Root of every error Leadflow raises on purpose."""
 
+    # Set on an error of any kind as it passes a rule or a workflow step (a
+    # LeadflowRuntimeError always has `where`; read the others with getattr).
+    where: str | None
+    step: str  # the path of the workflow step that failed (workflows/runs.py)
+
     def __init__(self, message: str, span: Span | None = None):
         super().__init__(message)
         self.message = message

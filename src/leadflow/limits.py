@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Iterable
+from typing import Any
 
 from leadflow.errors import LeadflowError, LeadflowRuntimeError, LimitExceeded
 
@@ -90,7 +91,7 @@ def fit(value):
     return value
 
 
-def fit_value(value):
+def fit_value(value: Any) -> Any:
     """`value`, of any type, if it and everything in it is within the limits:
     for values built outside a script (a host function's result)."""
     if isinstance(value, (list, dict)):

@@ -32,6 +32,7 @@ class LineCounts:
             if len(counts) >= self._in_memory:
                 self._spill(counts)
             return n
+        assert self._db is not None  # spilled: the counts live in the database now
         return self._db.execute(
             "INSERT INTO seen VALUES (?, 1) ON CONFLICT(digest) DO UPDATE SET n = n + 1 RETURNING n", (digest,)
         ).fetchone()[0]

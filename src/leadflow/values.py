@@ -11,6 +11,7 @@ null -> None, object reference -> the record's integer id.
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import attrs
 from dateutil.relativedelta import relativedelta
@@ -93,7 +94,8 @@ class Duration:
     __rmul__ = __mul__
 
     def delta(self) -> relativedelta:
-        return relativedelta(months=self.months, days=self.days, seconds=self.seconds)
+        # dateutil takes float seconds (a fraction becomes microseconds); its stubs say int.
+        return relativedelta(months=self.months, days=self.days, seconds=self.seconds)  # type: ignore[arg-type]
 
     def add_to(self, moment: dt.date | dt.datetime):
         return moment + self.delta()
@@ -183,7 +185,7 @@ def from_json_value(value):
     return value
 
 
-def plain(value):
+def plain(value: Any) -> Any:
     """A human-facing JSON-able form: ISO strings for dates, text for durations."""
     if isinstance(value, (dt.datetime, dt.date, dt.time)):
         return value.isoformat()

@@ -51,7 +51,7 @@ def test_warnings_are_sorted_by_position():
 
 def test_engine_runs_a_script_with_warnings():
     engine = Engine.from_source("list unused\nevent ping\nwhen ping then notify \"x\" \"y\"\n", "t.flow",
-                                clock=SimulatedClock(dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc)))
+                                clock=SimulatedClock(dt.datetime(2026, 1, 1, tzinfo=dt.UTC)))
     assert engine.emit("ping", contact="a@example.com").fired
 
 
@@ -141,7 +141,7 @@ conditions = st.recursive(
 @pytest.fixture(scope="module")
 def engine():
     return Engine.from_source(SCRIPT.replace("COND", "true"), "t.flow",
-                              clock=SimulatedClock(dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc)))
+                              clock=SimulatedClock(dt.datetime(2026, 1, 1, tzinfo=dt.UTC)))
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -152,7 +152,7 @@ def test_a_condition_called_never_true_is_false_for_every_record(engine, conditi
         return
     predicate = engine.condition(condition)
     for values in itertools.product(*SAMPLES.values()):
-        record = {name: value for name, value in zip(SAMPLES, values) if value is not None}
+        record = {name: value for name, value in zip(SAMPLES, values, strict=True) if value is not None}
         assert not predicate(record), (condition, record)
 
 

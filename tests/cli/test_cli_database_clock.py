@@ -18,7 +18,7 @@ import time
 
 from cli_support import jsonl, leadflow, rejected_lines
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 SCRIPT = """
 object contact { score: number = 0, pings: number = 0, followed_up: bool = false }
 event ping

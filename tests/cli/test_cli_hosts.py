@@ -192,7 +192,7 @@ def test_test_seed_is_the_seed_of_the_tests_that_give_none(tmp_path):
 
     script = tmp_path / "seeded.flow"
     script.write_text(SEEDED, "utf-8")
-    start = dt.datetime(2026, 1, 5, 9, tzinfo=dt.timezone.utc)
+    start = dt.datetime(2026, 1, 5, 9, tzinfo=dt.UTC)
     with Engine.from_files([script], clock=SimulatedClock(start), seed=42) as engine:
         engine.emit("form_submitted", "ada@example.com", {"form": "x"})
         drawn = engine.record("ada@example.com").properties["score"]

@@ -86,8 +86,8 @@ def test_csv_rows_read_what_the_csv_module_wrote(header, rows):
     read = list(csv_rows(buffer.getvalue()))
     expected = [(start, row) for start, row in starts if row]  # an empty row is a blank line: skipped
     assert [start for start, _ in read] == [start for start, _ in expected]
-    for (_, got), (_, row) in zip(read, expected):
+    for (_, got), (_, row) in zip(read, expected, strict=True):
         if len(row) == len(header):
-            assert got == dict(zip(header, row))
+            assert got == dict(zip(header, row, strict=True))
         else:
             assert isinstance(got, InputError) and "cell(s) where the header has" in got.message

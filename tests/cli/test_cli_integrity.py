@@ -79,7 +79,7 @@ def test_an_old_database_whose_contacts_share_an_email_is_reported_not_upgraded(
         patch.setattr(schema, "MIGRATIONS", schema.MIGRATIONS[:3])  # before emails were unique
         with SqliteStore(db) as store:
             for email in ("a@example.com", "b@example.com", "a@example.com"):
-                store.create_record("contact", {"email": email}, dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc), "x")
+                store.create_record("contact", {"email": email}, dt.datetime(2026, 1, 1, tzinfo=dt.UTC), "x")
     result = leadflow("export", "--db", db)
     assert result.code != 0
     assert "a@example.com (contacts 1, 3)" in result.stderr and "Nothing was changed" in result.stderr

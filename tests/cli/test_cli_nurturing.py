@@ -19,7 +19,7 @@ from leadflow import cli as cli_module
 
 NURTURING = EXAMPLES / "nurturing"
 SCRIPT = NURTURING / "nurturing.flow"
-START = dt.datetime(2026, 11, 23, 8, 0, tzinfo=dt.timezone.utc)
+START = dt.datetime(2026, 11, 23, 8, 0, tzinfo=dt.UTC)
 
 
 @pytest.fixture

@@ -247,7 +247,7 @@ def test_export_prints_one_json_object_per_record(crm):
     ada = crm.contacts()["ada@example.com"]
     # now() is the later of the wall clock and the event's time, so this depends on the day the test runs.
     last_activity = dt.datetime.fromisoformat(ada["properties"].pop("last_activity"))
-    assert last_activity >= dt.datetime(2026, 11, 23, 9, 5, tzinfo=dt.timezone.utc)
+    assert last_activity >= dt.datetime(2026, 11, 23, 9, 5, tzinfo=dt.UTC)
     assert ada["properties"] == {
         "email": "ada@example.com", "first_name": "Ada", "company": "Analytical Engines", "persona": "buyer",
         "lifecycle": "mql", "score": 70,

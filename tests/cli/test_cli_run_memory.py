@@ -11,7 +11,6 @@ reading the file costs.
 from __future__ import annotations
 
 import json
-import resource
 import subprocess
 import sys
 

@@ -5,6 +5,7 @@ modules it holds at the end (the timing itself is benchmarks/startup.py)."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 
@@ -25,7 +26,9 @@ print(json.dumps({"code": code, "modules": sorted(sys.modules)}))
 
 
 def modules_after(*args: str) -> tuple[int, list[str]]:
-    result = subprocess.run([sys.executable, "-c", PROBE, *args], capture_output=True, text=True, timeout=120)
+    # Without `make test`'s coverage of subprocesses: it would count the coverage tool's own imports (sqlite3).
+    env = {k: v for k, v in os.environ.items() if not k.startswith("COVERAGE_")}
+    result = subprocess.run([sys.executable, "-c", PROBE, *args], capture_output=True, text=True, timeout=120, env=env)
     report = json.loads(result.stdout.splitlines()[-1])
     return report["code"], report["modules"]
 

@@ -8,7 +8,7 @@ from effects_support import Reply
 
 from leadflow import Engine, SimulatedClock
 
-START = dt.datetime(2026, 11, 23, 9, 0, tzinfo=dt.timezone.utc)
+START = dt.datetime(2026, 11, 23, 9, 0, tzinfo=dt.UTC)
 
 
 def enrichment(url: str) -> str:

@@ -15,7 +15,7 @@ import leadflow.examples
 from leadflow import Engine, SimulatedClock
 
 EXAMPLES = Path(leadflow.examples.__file__).parent
-UTC = dt.timezone.utc
+UTC = dt.UTC
 START = dt.datetime(2026, 11, 23, 8, 0, tzinfo=UTC)  # a Monday
 
 

@@ -71,7 +71,7 @@ def test_draws_are_reproducible_with_the_seed(ten_thousand, tmp_path):
     signups(other, 500)
     # Independent draws agree a quarter of the time: 125 of 500, standard
     # deviation 9.7; within 4 standard deviations of that unless the seed is ignored.
-    agree = sum(x == y for x, y in zip(drawn(other), first))
+    agree = sum(x == y for x, y in zip(drawn(other), first, strict=True))
     assert abs(agree - 125) < 4 * math.sqrt(500 * 0.25 * 0.75), agree
 
 

@@ -102,7 +102,7 @@ def simple_steps(steps):
 @pytest.mark.parametrize("source", [NURTURING.read_text("utf-8"), VARIANTS], ids=["nurturing", "variants"])
 def test_every_step_is_a_node_and_every_node_is_reached(source):
     program = parse(source)
-    for decl, chart in zip([d for d in program.decls if isinstance(d, (ast.Workflow, ast.Rule))], charts(program)):
+    for decl, chart in zip([d for d in program.decls if isinstance(d, (ast.Workflow, ast.Rule))], charts(program), strict=True):
         steps = decl.steps if isinstance(decl, ast.Workflow) else decl.actions
         labels = Counter(n.lines for n in chart.nodes)
         for step in simple_steps(steps):

@@ -7,7 +7,7 @@ import datetime as dt
 
 from leadflow import Engine, SimulatedClock
 
-START = dt.datetime(2026, 11, 23, 9, 0, tzinfo=dt.timezone.utc)
+START = dt.datetime(2026, 11, 23, 9, 0, tzinfo=dt.UTC)
 
 CONTACT = """
 object contact {

@@ -20,7 +20,7 @@ from engine_support import CONTACT, START, make_engine
 # generated code must not make Python warn (`-1 is None` and the like)
 pytestmark = pytest.mark.filterwarnings("error::SyntaxWarning")
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 LIFECYCLE = ("subscriber", "lead", "mql", "sql", "opportunity", "customer")
 PERSONA = ("student", "competitor", "partner", "buyer", "other")
 DEFAULTS = {"score": 0, "lifecycle": "subscriber", "vip": False}

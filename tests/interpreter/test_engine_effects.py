@@ -158,7 +158,7 @@ when won then notify "sales" "won {event.amount} for {first_name ?? "?"}"
 def test_find_all_by_returns_every_match_in_id_order(tmp_path):
     import datetime as dt
 
-    at = dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc)
+    at = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
     with SqliteStore(tmp_path / "s.db") as store:
         a = store.create_record("contact", {"email": "a@x.com"}, at, "test")
         b = store.create_record("contact", {"email": "b@x.com"}, at, "test")

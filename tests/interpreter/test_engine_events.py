@@ -61,7 +61,7 @@ def test_upsert_sets_typed_properties(engine_for):
     assert props["visits"] == 3
     assert props["vip"] is True
     assert props["persona"] == "partner"
-    assert props["last_activity"] == dt.datetime(2026, 11, 20, 9, 0, tzinfo=dt.timezone.utc)
+    assert props["last_activity"] == dt.datetime(2026, 11, 20, 9, 0, tzinfo=dt.UTC)
     assert props["last_activity"].tzinfo is not None
 
 
@@ -278,10 +278,10 @@ def test_durations_of_different_units_compare_by_length():
         event check
         when check if now() - (seen ?? now()) > 30 days then add to stale
     """)
-    engine.emit("upsert", "old@example.com", {"seen": "2026-01-01T00:00:00Z"}, at=dt.datetime(2026, 11, 1, tzinfo=dt.timezone.utc))
-    engine.emit("upsert", "new@example.com", {"seen": "2026-10-25T00:00:00Z"}, at=dt.datetime(2026, 11, 1, tzinfo=dt.timezone.utc))
-    engine.emit("check", "old@example.com", at=dt.datetime(2026, 11, 2, tzinfo=dt.timezone.utc))
-    engine.emit("check", "new@example.com", at=dt.datetime(2026, 11, 2, tzinfo=dt.timezone.utc))
+    engine.emit("upsert", "old@example.com", {"seen": "2026-01-01T00:00:00Z"}, at=dt.datetime(2026, 11, 1, tzinfo=dt.UTC))
+    engine.emit("upsert", "new@example.com", {"seen": "2026-10-25T00:00:00Z"}, at=dt.datetime(2026, 11, 1, tzinfo=dt.UTC))
+    engine.emit("check", "old@example.com", at=dt.datetime(2026, 11, 2, tzinfo=dt.UTC))
+    engine.emit("check", "new@example.com", at=dt.datetime(2026, 11, 2, tzinfo=dt.UTC))
     assert engine.record("old@example.com").lists == ["stale"]
     assert engine.record("new@example.com").lists == []
 
@@ -289,7 +289,7 @@ def test_durations_of_different_units_compare_by_length():
 def test_now_is_the_event_time_and_naive_times_take_the_engine_zone():
     from leadflow import Engine, SimulatedClock
 
-    clock = SimulatedClock(dt.datetime(2026, 11, 23, 12, 0, tzinfo=dt.timezone.utc))
+    clock = SimulatedClock(dt.datetime(2026, 11, 23, 12, 0, tzinfo=dt.UTC))
     engine = Engine.from_source("""
         object contact { last_activity: datetime }
         event visit
@@ -297,8 +297,8 @@ def test_now_is_the_event_time_and_naive_times_take_the_engine_zone():
     """, clock=clock, timezone="Europe/Paris")
     engine.emit("visit", "ada@example.com", at=dt.datetime(2020, 1, 1, 9, 0))  # back-dated and naive
     stored = engine.record("ada@example.com").properties["last_activity"]
-    assert stored == dt.datetime(2020, 1, 1, 8, 0, tzinfo=dt.timezone.utc)  # 09:00 in Paris
-    assert clock.now() == dt.datetime(2026, 11, 23, 12, 0, tzinfo=dt.timezone.utc)  # the clock never goes back
+    assert stored == dt.datetime(2020, 1, 1, 8, 0, tzinfo=dt.UTC)  # 09:00 in Paris
+    assert clock.now() == dt.datetime(2026, 11, 23, 12, 0, tzinfo=dt.UTC)  # the clock never goes back
 
 
 def test_email_addresses_are_one_contact_whatever_their_case():

@@ -120,9 +120,8 @@ def test_mismatched_annotations_are_a_host_error(engine, name, function, words):
 
 
 def test_compatible_annotations_are_accepted(engine):
-    from typing import Optional
 
-    def optional_result(domain: str) -> Optional[str]:
+    def optional_result(domain: str) -> str | None:
         return None
 
     def union_result(domain: str) -> str | None:

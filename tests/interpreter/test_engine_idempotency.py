@@ -41,7 +41,7 @@ def test_the_same_key_applies_once(engine_for):
 
 def test_the_same_content_without_a_key_applies_once(engine_for):
     engine = engine_for(SCRIPT)
-    at = dt.datetime(2026, 12, 1, 10, 0, tzinfo=dt.timezone.utc)
+    at = dt.datetime(2026, 12, 1, 10, 0, tzinfo=dt.UTC)
     first = engine.emit("form_submitted", "ada@example.com", {"form": "x"}, at=at)
     second = engine.emit("form_submitted", "ada@example.com", {"form": "x"}, at=at)
     assert not first.duplicate and second.duplicate and second.key == first.key

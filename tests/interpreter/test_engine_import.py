@@ -33,11 +33,11 @@ def test_cells_are_typed(engine_for):
     ada = engine.record("ada@example.com").properties
     assert ada["first_name"] == "Ada" and ada["score"] == 42 and type(ada["score"]) is int
     assert ada["vip"] is True and ada["lifecycle"] == "lead" and ada["visits"] == 3
-    assert ada["last_activity"] == dt.datetime(2026, 11, 20, 10, 0, tzinfo=dt.timezone.utc)
+    assert ada["last_activity"] == dt.datetime(2026, 11, 20, 10, 0, tzinfo=dt.UTC)
     assert ada["signed_up"] == dt.date(2026, 1, 31)
     bob = engine.record("bob@example.com").properties
     assert bob["score"] == 1000 and bob["vip"] is False and bob["lifecycle"] == "mql"
-    assert bob["last_activity"] == dt.datetime(2026, 11, 21, tzinfo=dt.timezone.utc)
+    assert bob["last_activity"] == dt.datetime(2026, 11, 21, tzinfo=dt.UTC)
     assert "visits" not in bob and "signed_up" not in bob  # empty cells leave a property alone
     cy = engine.record("cy@example.com").properties
     assert cy["score"] == 2.5 and cy["visits"] == -4 and cy["lifecycle"] == "customer"

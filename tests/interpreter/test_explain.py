@@ -181,7 +181,7 @@ def workflow_engine():
 
     from leadflow import Engine, SimulatedClock
 
-    return Engine.from_source(WORKFLOWS, "w.flow", clock=SimulatedClock(dt.datetime(2026, 11, 23, 9, tzinfo=dt.timezone.utc)))
+    return Engine.from_source(WORKFLOWS, "w.flow", clock=SimulatedClock(dt.datetime(2026, 11, 23, 9, tzinfo=dt.UTC)))
 
 
 def test_a_workflow_shows_its_triggers_conditions_and_goal():

@@ -118,8 +118,8 @@ def test_an_expression_evaluated_alone_fails_in_the_language_words(engine_for):
 def test_a_compiled_condition_fails_in_the_language_words(engine_for):
     condition = engine_for(SCRIPT).condition("(review ?? now()) - 3 years < now()")
     with pytest.raises(LimitExceeded, match="a date is out of range"):
-        condition({"id": 1, "review": dt.datetime(2, 1, 1, tzinfo=dt.timezone.utc)})
-    assert condition({"id": 1, "review": dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc)}) is True
+        condition({"id": 1, "review": dt.datetime(2, 1, 1, tzinfo=dt.UTC)})
+    assert condition({"id": 1, "review": dt.datetime(2026, 1, 1, tzinfo=dt.UTC)}) is True
 
 
 @pytest.mark.parametrize("error, words", [
@@ -185,7 +185,7 @@ EXPRESSIONS = st.one_of(NUMBER_EXPRS, TEXT_EXPRS, DATE_EXPRS)
 
 @pytest.fixture(scope="module")
 def shared_engine():
-    engine = make_engine(SCRIPT, start=dt.datetime(2026, 11, 23, 9, 0, tzinfo=dt.timezone.utc))
+    engine = make_engine(SCRIPT, start=dt.datetime(2026, 11, 23, 9, 0, tzinfo=dt.UTC))
     yield engine
     engine.close()
 

@@ -4,4 +4,4 @@ from __future__ import annotations
 
 import datetime as dt
 
-START = dt.datetime(2026, 11, 23, 9, 0, tzinfo=dt.timezone.utc)
+START = dt.datetime(2026, 11, 23, 9, 0, tzinfo=dt.UTC)

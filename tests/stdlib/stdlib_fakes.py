@@ -10,7 +10,7 @@ import attrs
 UTC = ZoneInfo("UTC")
 PARIS = ZoneInfo("Europe/Paris")
 # 2026-03-10 is a Tuesday; 23:30 UTC is already Wednesday in Paris.
-FIXED_NOW = dt.datetime(2026, 3, 10, 23, 30, tzinfo=dt.timezone.utc)
+FIXED_NOW = dt.datetime(2026, 3, 10, 23, 30, tzinfo=dt.UTC)
 
 
 @attrs.define
@@ -27,4 +27,4 @@ class FakeContext:
 
 
 def utc(*parts: int) -> dt.datetime:
-    return dt.datetime(*parts, tzinfo=dt.timezone.utc)
+    return dt.datetime(*parts, tzinfo=dt.UTC)

@@ -23,7 +23,7 @@ from leadflow.store import SqliteStore
 from leadflow.store import batch as batch_module
 from leadflow.store.base import Run
 
-T0 = dt.datetime(2024, 5, 1, tzinfo=dt.timezone.utc)
+T0 = dt.datetime(2024, 5, 1, tzinfo=dt.UTC)
 FIELDS = ["email", "score", "when", "tags"]
 EMAILS = ["ann@x.io", "bob@x.io", 1, True, 1.0]  # numbers: 1, True and 1.0 are one email, as in SQL
 LISTS = ["vip", "newsletter"]
@@ -34,7 +34,7 @@ values = st.one_of(
     st.integers(-3, 3),
     st.sampled_from([True, 1.0, "1"]),
     st.text(max_size=4),
-    st.datetimes(timezones=st.sampled_from([dt.timezone.utc, dt.timezone(dt.timedelta(hours=2))])),
+    st.datetimes(timezones=st.sampled_from([dt.UTC, dt.timezone(dt.timedelta(hours=2))])),
     st.lists(st.integers(0, 3), max_size=2),
 )
 emails = st.one_of(st.sampled_from([*EMAILS, None]), values)

@@ -15,7 +15,7 @@ from leadflow.values import Duration, to_json_value
 
 scalars = st.one_of(
     st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False, allow_infinity=False), st.text(),
-    st.datetimes(timezones=st.sampled_from([dt.timezone.utc, dt.timezone(dt.timedelta(hours=-5))])),
+    st.datetimes(timezones=st.sampled_from([dt.UTC, dt.timezone(dt.timedelta(hours=-5))])),
     st.dates(), st.builds(Duration, days=st.integers(0, 9)),
 )
 values = st.recursive(scalars, lambda inner: st.one_of(st.lists(inner, max_size=3),
@@ -66,7 +66,7 @@ def test_decode_json_refuses_what_json_loads_refuses(text):
 def test_equal_instants_in_two_zones_keep_their_own_offsets():
     # datetime_text remembers the last datetime formatted; equal instants compare
     # equal, so only the same object may share its text.
-    utc = dt.datetime(2026, 11, 23, 15, 0, tzinfo=dt.timezone.utc)
+    utc = dt.datetime(2026, 11, 23, 15, 0, tzinfo=dt.UTC)
     new_york = utc.astimezone(dt.timezone(dt.timedelta(hours=-5)))
     assert utc == new_york
     assert [dump_value(utc), dump_value(new_york), dump_value(utc)] == [

@@ -16,7 +16,7 @@ from leadflow.errors import InputError
 from leadflow.store import SqliteStore
 from leadflow.values import Duration
 
-T0 = dt.datetime(2024, 5, 1, tzinfo=dt.timezone.utc)
+T0 = dt.datetime(2024, 5, 1, tzinfo=dt.UTC)
 FIELDS = ["email", "name", "score", "when", "tags"]
 LISTS = ["vip", "newsletter", "churned"]
 TYPES = ["contact", "deal"]

@@ -64,15 +64,7 @@ bot qualify {
 }
 """
 
-KEYWORDS = """
-object event list secret email const type extern fn rule workflow bot
-when if then else where and or not in is match return for
-created changed from to added removed matching every at on yearly before after
-set clear increment decrement by add remove send notify create as let do enroll unenroll webhook
-with headers auth bearer sign timeout reverse
-reenroll never goal suppress window timezone wait until up split random branch stop
-say ask choices into handoff weekdays
-""".split()
+KEYWORDS = ["object", "event", "list", "secret", "email", "const", "type", "extern", "fn", "rule", "workflow", "bot", "when", "if", "then", "else", "where", "and", "or", "not", "in", "is", "match", "return", "for", "created", "changed", "from", "to", "added", "removed", "matching", "every", "at", "on", "yearly", "before", "after", "set", "clear", "increment", "decrement", "by", "add", "remove", "send", "notify", "create", "as", "let", "do", "enroll", "unenroll", "webhook", "with", "headers", "auth", "bearer", "sign", "timeout", "reverse", "reenroll", "never", "goal", "suppress", "window", "timezone", "wait", "until", "up", "split", "random", "branch", "stop", "say", "ask", "choices", "into", "handoff", "weekdays"]
 
 
 def tokens(text: str) -> list[tuple[object, str]]:

@@ -73,7 +73,7 @@ def text_lit(items: list) -> ast.TextLit:
     return ast.TextLit(tuple(parts) or ("",))
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def exprs(depth: int, nest: int = 0) -> st.SearchStrategy:
     """Expressions of at most `depth` levels, for a place `nest` interpolations deep.
 
@@ -127,7 +127,7 @@ def records(values: st.SearchStrategy) -> st.SearchStrategy:
     return st.lists(st.builds(ast.RecordField, field_names, values), max_size=3).map(lambda fs: ast.RecordLit(tuple(fs)))
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def types(depth: int) -> st.SearchStrategy:
     named = st.builds(ast.NamedType, names)
     enum = st.lists(names, min_size=1, max_size=3).map(lambda ms: ast.EnumTypeExpr(tuple(ms)))
@@ -194,7 +194,7 @@ simple_actions = st.one_of(
 )
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def actions(depth: int) -> st.SearchStrategy:
     if depth == 0:
         return simple_actions
@@ -230,7 +230,7 @@ rule_bodies = st.tuples(st.just(False), actions(2).map(lambda a: (a,))) | st.tup
 rules = st.builds(rule, maybe(st.text(max_size=8)), triggers, maybe(SMALL_EXPR), rule_bodies)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def stmts(depth: int) -> st.SearchStrategy:
     simple = st.builds(ast.LetStmt, names, SMALL_EXPR) | st.builds(ast.AssignStmt, names, SMALL_EXPR)
     if depth == 0:

@@ -133,7 +133,7 @@ def test_canonical_expressions_print_as_written(source):
         (ast.DateLit(dt.date(99, 1, 2)), "0099-01-02"),
         (ast.DateTimeLit(dt.datetime(2026, 12, 10, 9, 0)), "2026-12-10T09:00"),
         (ast.DateTimeLit(dt.datetime(2026, 12, 10, 9, 0, 30)), "2026-12-10T09:00:30"),
-        (ast.DateTimeLit(dt.datetime(2026, 12, 10, 9, 0, tzinfo=dt.timezone.utc)), "2026-12-10T09:00Z"),
+        (ast.DateTimeLit(dt.datetime(2026, 12, 10, 9, 0, tzinfo=dt.UTC)), "2026-12-10T09:00Z"),
         (
             ast.DateTimeLit(dt.datetime(2026, 12, 10, 9, 0, tzinfo=dt.timezone(dt.timedelta(hours=5, minutes=30)))),
             "2026-12-10T09:00+05:30",

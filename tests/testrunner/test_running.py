@@ -97,13 +97,13 @@ steps = [{ event = "scored", contact = "ada@example.com", data = { points = 4 },
 
 
 def test_fired_lists_the_rules_an_event_ran_in_order(tmp_path):
-    body = f'''
+    body = '''
 [[test]]
 name = "t"
 [[test.steps]]
 event = "ebook_downloaded"
 contact = "ada@example.com"
-data = {{ ebook = "other" }}
+data = { ebook = "other" }
 fired = ["A download makes a lead", "workflow nurturing"]
 '''
     result = leadflow_test(write_test(tmp_path, body))

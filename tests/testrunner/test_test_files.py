@@ -10,7 +10,7 @@ EVENT = '{ event = "ebook_downloaded", contact = "ada@example.com", data = { ebo
 
 
 @pytest.mark.parametrize("body, message", [
-    (f'[[test]]\nname = "t"\nsteps = [{{ evnt = "ebook_downloaded" }}]',
+    ('[[test]]\nname = "t"\nsteps = [{ evnt = "ebook_downloaded" }]',
      'test "t": steps[0].evnt: unknown key `evnt`; did you mean `event`?'),
     ('[[test]]\nname = "t"\nstep = []',
      'test "t": step: unknown key `step`; did you mean `steps`?'),

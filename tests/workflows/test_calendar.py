@@ -9,7 +9,7 @@ from hypothesis import given, strategies as st
 from leadflow.values import Duration
 from leadflow.workflows import calendar
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 PARIS = ZoneInfo("Europe/Paris")
 
 

@@ -41,7 +41,7 @@ workflow check_in {
   enroll when 1 month after signup_date at 09:00
   send email check_in
 }
-""", "t.flow", clock=SimulatedClock(dt.datetime(2027, 1, 1, tzinfo=dt.timezone.utc)))
+""", "t.flow", clock=SimulatedClock(dt.datetime(2027, 1, 1, tzinfo=dt.UTC)))
     engine.emit("upsert", "ada@example.com", {"signup_date": "2027-01-31"})
-    engine.advance(dt.datetime(2027, 4, 1, tzinfo=dt.timezone.utc))
-    assert [e.created_at for e in engine.store.effects()] == [dt.datetime(2027, 2, 28, 9, 0, tzinfo=dt.timezone.utc)]
+    engine.advance(dt.datetime(2027, 4, 1, tzinfo=dt.UTC))
+    assert [e.created_at for e in engine.store.effects()] == [dt.datetime(2027, 2, 28, 9, 0, tzinfo=dt.UTC)]

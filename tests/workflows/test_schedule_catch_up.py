@@ -17,7 +17,7 @@ from leadflow.clock import LATEST, DatabaseClock
 from leadflow.store import open_store
 from leadflow.workflows import calendar, schedules
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 NIGHTLY = "rule \"Nightly\" when every day at 02:00 then increment score\n"
 MONTHLY = "rule \"Monthly\" when every month on day 31 at 08:00 then increment score\n"
 

@@ -55,7 +55,7 @@ def test_wait_until_a_time_on_weekdays_skips_the_weekend(engine_for):
 
 def test_days_are_calendar_days_in_the_zone_across_dst(engine_for):
     # 2026-03-27 10:00 in Paris is 09:00 UTC; DST starts on the 29th; 5 days on is 10:00 Paris = 08:00 UTC
-    start = dt.datetime(2026, 3, 27, 9, tzinfo=dt.timezone.utc)
+    start = dt.datetime(2026, 3, 27, 9, tzinfo=dt.UTC)
     engine = engine_for(wf("wait 5 days\n set last_activity = now()"), start=start, timezone="Europe/Paris")
     enroll_ada(engine, start)
     engine.advance(dt.timedelta(days=10))

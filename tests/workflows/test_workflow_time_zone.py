@@ -7,7 +7,7 @@ import datetime as dt
 
 from leadflow import Engine, SimulatedClock
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 START = dt.datetime(2026, 11, 27, 20, 0, tzinfo=UTC)  # Saturday 09:00 in Auckland (UTC+13)
 
 SCRIPT = """

@@ -6,7 +6,7 @@ import datetime as dt
 
 from leadflow import Engine, SimulatedClock
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 START = dt.datetime(2026, 11, 23, 9, 0, tzinfo=UTC)  # a Monday
 
 CONTACT = """

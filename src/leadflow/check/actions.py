@@ -6,6 +6,7 @@ workflows.py; in a rule they are an error (E313).
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from leadflow.check import types as T
@@ -14,6 +15,7 @@ from leadflow.check.scope import Scope
 from leadflow.check.workflows import check_block_reachability, check_step
 from leadflow.diagnostics import suggestion_label
 from leadflow.syntax import ast
+from leadflow.syntax.span import Span
 
 if TYPE_CHECKING:
     from leadflow.check.checker import Checker
@@ -21,14 +23,14 @@ if TYPE_CHECKING:
 WEBHOOK_METHODS = ("get", "post", "put", "patch", "delete")
 
 
-def check_actions(c: Checker, actions, scope: Scope) -> None:
+def check_actions(c: Checker, actions: Sequence[ast.Action], scope: Scope) -> None:
     for action in actions:
         check_action(c, action, scope)
     if scope.workflow is not None:
         check_block_reachability(c, actions)
 
 
-def check_action(c: Checker, action, scope: Scope) -> None:
+def check_action(c: Checker, action: ast.Action, scope: Scope) -> None:
     x = c.exprs
     if isinstance(action, ast.SetAction):
         prop = writable_property(c, action.target, scope, action.target_span.or_else(action.span))
@@ -102,7 +104,7 @@ def enroll_action(c: Checker, action: ast.EnrollAction, scope: Scope) -> None:
         c.error("E310", f"workflow {action.workflow} enrolls {target.object_type}s, not {scope.subject}s", where)
 
 
-def writable_property(c: Checker, target: tuple[str, ...], scope: Scope, span) -> Property | None:
+def writable_property(c: Checker, target: tuple[str, ...], scope: Scope, span: Span) -> Property | None:
     """The property a `set`/`clear`/`increment` writes: `prop` or `record.prop`."""
     if len(target) == 1:
         object_type = scope.subject
@@ -137,8 +139,8 @@ def writable_property(c: Checker, target: tuple[str, ...], scope: Scope, span) -
         return None
     if prop.readonly:
         if prop.reverse_of is not None:
-            owner, association = prop.reverse_of
-            why = f"it lists the {owner}s whose `{association}` is this {object_type}: set `{association}` on the {owner}"
+            owner, via = prop.reverse_of
+            why = f"it lists the {owner}s whose `{via}` is this {object_type}: set `{via}` on the {owner}"
         else:
             why = "the engine keeps it"
         c.error("E208", f"`{name}` is read-only", span, why)
@@ -205,6 +207,7 @@ def webhook(c: Checker, action: ast.Webhook, scope: Scope) -> None:
         c.error("E305", "a webhook's answer (`as`) can be used only in a workflow step", action.span,
                 "in a rule, a webhook is sent after the event commits; drop `as ...`")
         return
+    assert action.response_type is not None  # the printer and parser give `as` both parts
     answer = c.resolve_type(action.response_type)
     if not isinstance(answer, T.RecordType) and answer != T.ANY:
         c.error("E204", f"a webhook's answer is a JSON object: declare it as a record, not {answer}",

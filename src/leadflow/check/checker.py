@@ -10,6 +10,9 @@ ScriptError carrying all of them. A program without errors is then linted
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 from leadflow.check import constants
 from leadflow.check import types as T
 from leadflow.check.actions import check_actions
@@ -62,7 +65,7 @@ def analyse(program: ast.Program, sources: dict[str, str] | None = None) -> tupl
     return checked, diagnostics
 
 
-def _position(d: Diagnostic):
+def _position(d: Diagnostic) -> tuple[str, int, int]:
     return (d.span.file, d.span.line, d.span.column)
 
 
@@ -72,7 +75,7 @@ class Checker:
         self.sources = sources
         self.diagnostics: list[Diagnostic] = []
         self.types: dict[int, T.Type] = {}
-        self.names: dict = {}
+        self.names: dict[int, Any] = {}
         contact = ObjectSchema("contact", builtin_properties())
         contact.properties["email"] = Property("email", T.nullable(T.EMAIL), builtin=True)
         self.objects: dict[str, ObjectSchema] = {"contact": contact}
@@ -88,7 +91,7 @@ class Checker:
         self.functions: dict[str, FunctionSignature] = {}
         self.rules: list[RuleInfo] = []
         self.workflow_decls: dict[str, ast.Workflow] = {}
-        self.workflows: dict = {}
+        self.workflows: dict[str, Any] = {}
         self.calls: list[tuple[str, str, Span]] = []  # (caller, callee, where) for the recursion check
         self._declared: dict[str, Span] = {}
         self._duplicates: set[int] = set()  # id() of declarations already reported as duplicates
@@ -148,7 +151,7 @@ class Checker:
             workflows=self.workflows,
         )
 
-    def _declare(self, decl) -> None:
+    def _declare(self, decl: ast.Decl) -> None:
         if isinstance(decl, ast.Rule):
             # Runtime errors and logs name a rule: two of one name could not be told apart.
             key = f"rule {decl.name}"
@@ -170,10 +173,10 @@ class Checker:
         kind = "event" if isinstance(decl, ast.EventDecl) else "workflow" if isinstance(decl, ast.Workflow) else "name"
         key = f"{kind} {decl.name}"
         if key in self._declared or (kind == "event" and decl.name in BUILTIN_EVENTS):
-            first = self._declared.get(key)
-            why = f" (first at {first})" if first else " (it is built in)"
+            earlier = self._declared.get(key)
+            why = f" (first at {earlier})" if earlier else " (it is built in)"
             self.error("E300", f"`{decl.name}` is declared twice{why}", where,
-                       "rename one of them" if first else "rename yours")
+                       "rename one of them" if earlier else "rename yours")
             self._duplicates.add(id(decl))
             return
         self._declared[key] = decl.span
@@ -249,7 +252,7 @@ class Checker:
             value_type = declared if prop.default is not None else T.nullable(declared)
             schema.properties[prop.name] = Property(prop.name, value_type, prop.default)
 
-    def _reverse_associations(self, decls) -> None:
+    def _reverse_associations(self, decls: Sequence[ast.Decl]) -> None:
         for decl in decls:
             if not isinstance(decl, ast.ObjectDecl):
                 continue
@@ -290,7 +293,7 @@ class Checker:
         self.events[decl.name] = EventSchema(decl.name, object_type, fields)
 
     def _signature(self, decl: ast.ExternFn | ast.FnDecl) -> None:
-        params = []
+        params: list[tuple[str, T.Type]] = []
         for p in decl.params:
             if p.name in dict(params):
                 self.error("E300", f"parameter `{p.name}` is declared twice", p.span)
@@ -341,7 +344,7 @@ class Checker:
             body = decl.body
         self.exprs.expect(body, scope, signature.result, f"the result of `{decl.name}`")
 
-    def _stmts(self, stmts, scope: Scope) -> None:
+    def _stmts(self, stmts: Sequence[ast.Stmt], scope: Scope) -> None:
         for stmt in stmts:
             if isinstance(stmt, ast.LetStmt):
                 scope.locals[stmt.name] = self.exprs.check(stmt.value, scope)
@@ -372,7 +375,7 @@ class Checker:
                 graph.setdefault(caller, []).append((callee, span))
         reported = set()
 
-        def visit(name, path):
+        def visit(name: str, path: list[str]) -> None:
             for callee, span in graph.get(name, []):
                 if callee in path:
                     cycle = path[path.index(callee):] + [callee]
@@ -415,9 +418,10 @@ class Checker:
         if rule.condition is not None:
             self.exprs.expect_condition(rule.condition, scope)
         check_actions(self, rule.actions, scope)
+        assert scope.subject is not None  # "contact" unless the trigger names another type
         self.rules.append(RuleInfo(rule, index, scope.subject, title))
 
-    def check_trigger(self, trigger, scope: Scope) -> None:
+    def check_trigger(self, trigger: ast.Trigger, scope: Scope) -> None:
         """Check a rule's or enrollment's trigger; set the scope's subject and event."""
         if isinstance(trigger, ast.EventTrigger):
             schema = self.events.get(trigger.event)
@@ -448,6 +452,7 @@ class Checker:
                 self.error("E202", "write `PROPERTY changed` or `OBJECT.PROPERTY changed`",
                            trigger.path_span.or_else(trigger.span))
                 return
+            assert scope.subject is not None  # a rule's scope starts at "contact"
             prop = self.objects[scope.subject].properties.get(path[-1])
             if prop is None:
                 names = self.objects[scope.subject].properties

@@ -104,7 +104,7 @@ class ExprChecker:
         return actual
 
     def _expect_record(self, e: ast.RecordLit, scope: Scope, shape: T.RecordType, what: str) -> T.Type:
-        fields = []
+        fields: list[tuple[str, T.Type]] = []
         for f in e.fields:
             if f.name in dict(fields):
                 self.c.error("E300", f"field `{f.name}` is given twice", f.span)
@@ -126,8 +126,8 @@ class ExprChecker:
             if n not in given and n not in misspelt and not T.is_nullable(t) and t != T.ANY
         ]
         if missing:
-            names = ", ".join(f"`{n}`" for n in missing)
-            self.c.error("E204", f"{what} needs {names}", e.span, notes=(f"{what} is {shape}",))
+            needed = ", ".join(f"`{n}`" for n in missing)
+            self.c.error("E204", f"{what} needs {needed}", e.span, notes=(f"{what} is {shape}",))
         self.c.types[id(e)] = result = T.RecordType(tuple(fields))
         return result
 
@@ -288,7 +288,7 @@ class ExprChecker:
         elif isinstance(subject, T.ObjectType):
             prop = self.c.objects[subject.name].properties.get(e.name)
             if prop is None:
-                names = self.c.objects[subject.name].properties
+                names = list(self.c.objects[subject.name].properties)
                 self.c.error("E202", f"{subject.name} has no property `{e.name}`", where, suggestion_label(e.name, names))
                 return T.ANY
             result = prop.type
@@ -315,7 +315,7 @@ class ExprChecker:
         self.c.error("E217", f"only lists can be indexed, not {subject}", e.subject.span)
         return T.ANY
 
-    def expect_value(self, expr, scope, target, what):
+    def expect_value(self, expr: ast.Expr, scope: Scope, target: T.Type, what: str) -> T.Type:
         actual = self.value(expr, scope, what, target)
         if not T.assignable(actual, target):
             self.c.error("E204", f"{what} must be {target}, not {actual}", expr.span)
@@ -339,7 +339,7 @@ class ExprChecker:
                     "E206", f"`{e.func}` takes {len(signature.params)} argument(s), got {len(e.args)}", e.span,
                     "signature: " + signature.text(),
                 )
-            for position, (arg, (pname, ptype)) in enumerate(zip(e.args, signature.params), 1):
+            for arg, (pname, ptype) in zip(e.args, signature.params, strict=False):  # E206 above for a count that differs
                 what = f"argument `{pname}` of `{e.func}`"
                 if T.is_nullable(ptype):
                     self.expect(arg, scope, ptype, what)
@@ -368,8 +368,8 @@ class ExprChecker:
             arg_types.append(actual)
         result = signature_result(builtin, arg_types)
         if isinstance(result, str):
-            signature = describe_builtin(builtin)
-            notes = () if signature in result else (f"signature: {signature}",)
+            described = describe_builtin(builtin)
+            notes = () if described in result else (f"signature: {described}",)
             self.c.error("E206", result, e.span, notes=notes)
             return T.ANY
         return result
@@ -568,7 +568,7 @@ class ExprChecker:
 
 def quoted_member_hint(expr: ast.Expr, enum: T.Type) -> str:
     """`set lifecycle = "lead"`: the member is written bare."""
-    if isinstance(enum, T.EnumType) and isinstance(expr, ast.TextLit) and expr.parts in ((m,) for m in enum.members):
+    if isinstance(enum, T.EnumType) and isinstance(expr, ast.TextLit) and len(expr.parts) == 1 and expr.parts[0] in enum.members:
         return f"write the member without quotes: `{expr.parts[0]}`"
     return ""
 

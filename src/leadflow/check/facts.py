@@ -241,12 +241,14 @@ class Conditions:
         narrowings = self._atom(expr, holds)
         survivors = []
         for state in states:
+            narrowed = state
             for narrowing in narrowings:
-                state = self._narrow(state, narrowing)
-                if state is None:
+                further = self._narrow(narrowed, narrowing)
+                if further is None:
                     break
+                narrowed = further
             else:
-                survivors.append(state)
+                survivors.append(narrowed)
         return survivors
 
     def _narrow(self, state: dict, n: Narrowing) -> dict | None:

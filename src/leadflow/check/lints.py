@@ -15,11 +15,15 @@ reported: records come from imports and event files as well as from rules.
 """
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
+from typing import Any
+
 from leadflow.check.facts import Conditions, guarded, rule_filters
 from leadflow.check.program import CheckedProgram
 from leadflow.check.rearm import rearming_writes
 from leadflow.diagnostics import Diagnostic
 from leadflow.syntax import ast
+from leadflow.syntax.span import Span
 from leadflow.syntax.walk import walk
 from leadflow.check.workflow_lints import workflow_lints
 from leadflow.check.url_lints import unencoded_url_queries
@@ -31,7 +35,7 @@ def lint(checked: CheckedProgram) -> list[Diagnostic]:
             + workflow_lints(checked.program, warning) + unencoded_url_queries(checked, warning))
 
 
-def warning(code: str, message: str, span, label: str = "", notes: tuple[str, ...] = ()) -> Diagnostic:
+def warning(code: str, message: str, span: Span, label: str = "", notes: tuple[str, ...] = ()) -> Diagnostic:
     return Diagnostic(code, message, span, label, notes, severity="warning")
 
 
@@ -56,7 +60,7 @@ def unused_declarations(checked: CheckedProgram) -> list[Diagnostic]:
     found = []
     for decl in checked.program.decls:
         entry = UNUSED.get(type(decl))
-        if entry is None or decl.name.startswith("_") or (type(decl), decl.name) in used:
+        if entry is None or isinstance(decl, ast.Rule) or decl.name.startswith("_") or (type(decl), decl.name) in used:
             continue
         kind, why, todo = entry
         found.append(warning("W301", f"{kind} `{decl.name}` is never used", decl.name_span.or_else(decl.span), why,
@@ -64,9 +68,9 @@ def unused_declarations(checked: CheckedProgram) -> list[Diagnostic]:
     return found
 
 
-def _uses(checked: CheckedProgram) -> set[tuple[type, str]]:
+def _uses(checked: CheckedProgram) -> set[tuple[type, str | None]]:
     """(declaration kind, name) for every declaration something names."""
-    used: set[tuple[type, str]] = set()
+    used: set[tuple[type, str | None]] = set()
     for node in walk(checked.program):
         if isinstance(node, (ast.ListAction, ast.ListTrigger, ast.Suppress)):
             used.add((ast.ListDecl, node.list_name))
@@ -91,7 +95,7 @@ def _uses(checked: CheckedProgram) -> set[tuple[type, str]]:
 def never_true_conditions(conditions: Conditions) -> list[Diagnostic]:
     found: list[Diagnostic] = []
 
-    def check(condition, context, what="this condition") -> bool:
+    def check(condition: ast.Expr, context: list[dict[Any, Any]], what: str = "this condition") -> bool:
         """Report `condition` if it can never hold; True if it was reported."""
         why = conditions.never_true(condition, context)
         if why is not None:
@@ -107,10 +111,10 @@ def never_true_conditions(conditions: Conditions) -> list[Diagnostic]:
     return found
 
 
-def _rule_conditions(conditions: Conditions, rule: ast.Rule, check) -> None:
+def _rule_conditions(conditions: Conditions, rule: ast.Rule, check: Callable[..., bool]) -> None:
     """A rule's trigger filter and `if` hold together; inside its actions, so do
     the branches of an `if` taken so far, except for what the actions write."""
-    context = [{}]
+    context: list[dict[Any, Any]] = [{}]
     for condition in rule_filters(rule):
         if check(condition, context):
             return
@@ -124,24 +128,25 @@ def _rule_conditions(conditions: Conditions, rule: ast.Rule, check) -> None:
             check(step.node, known, "this branch's condition")
 
 
-def _chains(program, kind, condition_of, next_of, conditions: Conditions, check) -> None:
+def _chains(program: ast.Program, kind: type[Any], condition_of: Callable[[Any], ast.Expr],
+            next_of: Callable[[Any], Any], conditions: Conditions, check: Callable[..., bool]) -> None:
     """`if a ... else if b ...` expressions and statements: b is read knowing a failed."""
     nodes = [n for n in walk(program) if isinstance(n, kind)]
     continued = {id(next_of(n)) for n in nodes if isinstance(next_of(n), kind)}
     for node in nodes:
         if id(node) in continued:
             continue
-        context = [{}]
+        context: list[dict[Any, Any]] = [{}]
         while isinstance(node, kind):
             check(condition_of(node), context)
             context = conditions.assume(condition_of(node), context, holds=False)
             node = next_of(node)
 
 
-def _written_keys(actions) -> set[tuple]:
+def _written_keys(actions: Iterable[ast.Action]) -> set[tuple[str, ...]]:
     """Subjects that a rule's actions may change, named as `Conditions.subject_key` names them.
     `set x.p` could be any of three keys; naming all of them only forgets more."""
-    written: set[tuple] = set()
+    written: set[tuple[str, ...]] = set()
     for node in (n for action in actions for n in walk(action)):
         if isinstance(node, (ast.SetAction, ast.ClearAction, ast.IncrementAction)):
             *owner, name = node.target
@@ -155,9 +160,9 @@ def _written_keys(actions) -> set[tuple]:
     return written
 
 
-def _forget(states: list[dict], written: set[tuple]) -> list[dict]:
+def _forget(states: list[dict[Any, Any]], written: set[tuple[str, ...]]) -> list[dict[Any, Any]]:
     """The alternatives without what they say about subjects that may have been written."""
-    def stale(key):
+    def stale(key: tuple[str, ...]) -> bool:
         return any(key[: len(w)] == w for w in written)
 
     return [{k: v for k, v in state.items() if not stale(k)} for state in states]

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 
 from leadflow.check.checker import check
 from leadflow.check.program import CheckedProgram
+from leadflow.diagnostics import Diagnostic
 from leadflow.errors import ScriptError
 from leadflow.syntax import ast
 from leadflow.syntax.parser import parse
@@ -14,8 +15,8 @@ from leadflow.syntax.parser import parse
 
 def load_program(sources: Mapping[str, str]) -> CheckedProgram:
     """Parse and check several files as one program; ScriptError lists every problem."""
-    decls: list = []
-    syntax_errors: list = []
+    decls: list[ast.Decl] = []
+    syntax_errors: list[Diagnostic] = []
     for name, text in sources.items():
         try:
             decls.extend(parse(text, name).decls)

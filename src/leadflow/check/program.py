@@ -9,8 +9,14 @@ from __future__ import annotations
 
 import attrs
 
+from typing import TYPE_CHECKING
+
 from leadflow.check.types import Type
 from leadflow.syntax import ast
+
+if TYPE_CHECKING:
+    from leadflow.check.workflows import WorkflowInfo
+    from leadflow.diagnostics import Diagnostic
 
 
 @attrs.define
@@ -82,8 +88,8 @@ class CheckedProgram:
     rules: list[RuleInfo]
     types: dict[int, Type]  # id(expr) -> its type
     names: dict[int, Resolution]  # id(Name) -> what it refers to
-    warnings: list = attrs.field(factory=list)
-    workflows: dict = attrs.field(factory=dict)  # name -> check.workflows.WorkflowInfo
+    warnings: list[Diagnostic] = attrs.field(factory=list)
+    workflows: dict[str, WorkflowInfo] = attrs.field(factory=dict)
 
     def type_of(self, expr: ast.Expr) -> Type:
         return self.types[id(expr)]

@@ -23,6 +23,8 @@ Whether COND can turn true again depends on the property:
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable
+from typing import Any
 
 import attrs
 
@@ -43,7 +45,7 @@ class Write:
     action: ast.SetAction | ast.ClearAction | ast.IncrementAction
     object_type: str
     prop: str
-    values: frozenset | None  # what may be written (None inside stands for null); None: not known
+    values: frozenset[Any] | None  # what may be written (None inside stands for null); None: not known
     guards: tuple[tuple[ast.Expr, bool], ...]  # conditions that hold (True) or failed (False) when it runs
     on_subject: bool  # it writes the rule's own record, so the guards speak about the old value
 
@@ -91,11 +93,14 @@ def _writes(conditions: Conditions) -> list[Write]:
     for info in checked.rules:
         filters = tuple((c, True) for c in rule_filters(info.rule))
         for step in guarded(info.rule.actions):
-            target = written_object(checked, info, step.node.target) if isinstance(step.node, WRITES) else None
+            node = step.node
+            if not isinstance(node, WRITES):
+                continue
+            target = written_object(checked, info, node.target)
             if target is not None:
                 object_type, on_subject = target
-                found.append(Write(info, step.node, object_type, step.node.target[-1],
-                                   _written(conditions, step.node), filters + step.outer, on_subject))
+                found.append(Write(info, node, object_type, node.target[-1],
+                                   _written(conditions, node), filters + step.outer, on_subject))
     # After a rule's first write of a property, its conditions no longer describe
     # the value a second write replaces: such writes count as coming from anywhere.
     twice = Counter((id(w.rule), w.object_type, w.prop) for w in found)
@@ -103,7 +108,7 @@ def _writes(conditions: Conditions) -> list[Write]:
             for w in found]
 
 
-def _written(conditions: Conditions, action) -> frozenset | None:
+def _written(conditions: Conditions, action: ast.SetAction | ast.ClearAction | ast.IncrementAction) -> frozenset[Any] | None:
     if isinstance(action, ast.ClearAction):
         return frozenset({None})
     if isinstance(action, ast.IncrementAction):
@@ -111,7 +116,7 @@ def _written(conditions: Conditions, action) -> frozenset | None:
     return _values(conditions, action.value)
 
 
-def _values(conditions: Conditions, expr) -> frozenset | None:
+def _values(conditions: Conditions, expr: ast.Expr) -> frozenset[Any] | None:
     """The values an expression can have, when they are all written out in it."""
     if isinstance(expr, ast.NullLit):
         return frozenset({None})
@@ -125,37 +130,41 @@ def _values(conditions: Conditions, expr) -> frozenset | None:
     else:
         return None
     found = [_values(conditions, b) for b in branches]
-    return None if None in found else frozenset().union(*found)
+    known = [values for values in found if values is not None]
+    return frozenset().union(*known) if len(known) == len(found) else None
 
 
-def _properties_read(conditions: Conditions, exprs) -> set[str]:
+def _properties_read(conditions: Conditions, exprs: Iterable[ast.Expr]) -> set[str]:
     keys = (conditions.subject_key(n) for e in exprs for n in walk(e) if isinstance(n, (ast.Name, ast.Field)))
     return {key[1] for key in keys if key is not None and key[0] == "prop" and len(key) == 2}
 
 
-def _finite_domain(t: T.Type) -> tuple | None:
+def _finite_domain(t: T.Type) -> tuple[Any, ...] | None:
     members = Facts.of_type(t).members
     if members is None:
         return None
     return members + ((None,) if T.is_nullable(t) else ())
 
 
-def _holds_with(conditions: Conditions, said, prop: str, prop_type: T.Type, value) -> bool:
+def _holds_with(conditions: Conditions, said: Iterable[tuple[ast.Expr, bool]], prop: str, prop_type: T.Type,
+                value: Any) -> bool:
     """Whether the conditions in `said`, each (expr, holds), may all turn out so while `prop` is `value`."""
     facts = Facts.of_type(prop_type)
     facts = facts.narrowed("unknown", None, False) if value is None else facts.narrowed("==", value, True)
     return bool(conditions.assume_all(said, [{("prop", prop): facts}]))
 
 
-def _way_back(conditions: Conditions, writes, info: RuleInfo, matching, rearming: Write, domain):
+def _way_back(conditions: Conditions, writes: list[Write], info: RuleInfo, matching: Any, rearming: Write,
+              domain: Any) -> tuple[Write, Any] | None:
     """(a write, the value it gives) that brings the property back to matching, or None."""
     prop_type = conditions.checked.objects[info.subject].properties[rearming.prop].type
 
-    def may_run_from(write: Write, value) -> bool:
+    def may_run_from(write: Write, value: Any) -> bool:
         # a write to another record (through an association) may come from any value
         return not write.on_subject or _holds_with(conditions, write.guards, write.prop, prop_type, value)
 
     relevant = [w for w in writes if (w.object_type, w.prop) == (info.subject, rearming.prop)]
+    assert rearming.values is not None  # a rearming write gives known values
     reached = set(rearming.values)
     frontier = list(reached)
     while frontier:
@@ -173,7 +182,7 @@ def _way_back(conditions: Conditions, writes, info: RuleInfo, matching, rearming
     return None
 
 
-def _show(value) -> str:
+def _show(value: object) -> str:
     if value is None:
         return "null"
     if isinstance(value, bool):

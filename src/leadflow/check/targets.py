@@ -29,6 +29,7 @@ def written_object(checked: CheckedProgram, info: RuleInfo, target: tuple[str, .
             return (bound.name, False) if isinstance(bound, T.ObjectType) else None
     schema = checked.objects.get(info.subject)
     association = schema.properties.get(owner) if schema is not None else None
-    if association is not None and isinstance(T.strip_null(association.type), T.ObjectType):
-        return T.strip_null(association.type).name, False
+    associated = T.strip_null(association.type) if association is not None else None
+    if isinstance(associated, T.ObjectType):
+        return associated.name, False
     return (info.subject, True) if owner == info.subject else None

@@ -116,7 +116,7 @@ def is_nullable(t: Type) -> bool:
 
 def assignable(value: Type, target: Type) -> bool:
     """Whether a value of type `value` may be stored where `target` is expected."""
-    if value == ANY or target == ANY or value == target:
+    if value in (ANY, target) or target == ANY:
         return True
     if value == NULL:
         return isinstance(target, Nullable)

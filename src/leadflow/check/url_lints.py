@@ -13,6 +13,8 @@ further, so a name given both kinds of value is reported.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from leadflow.check.program import CheckedProgram
 from leadflow.check.types import is_textual, strip_null
 from leadflow.diagnostics import Diagnostic
@@ -22,7 +24,7 @@ from leadflow.syntax.walk import walk
 ENCODERS = ("url_encode", "url_query")
 
 
-def unencoded_url_queries(checked: CheckedProgram, warning) -> list[Diagnostic]:
+def unencoded_url_queries(checked: CheckedProgram, warning: Callable[..., Diagnostic]) -> list[Diagnostic]:
     found: list[Diagnostic] = []
     encoded = _encoded_locals(checked)
     for node in walk(checked.program):

@@ -17,6 +17,9 @@ W404, unreachable. A step after a branching step whose every arm ends in
 """
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+from typing import Any
+
 from leadflow.check.workflows import nested_blocks
 from leadflow.diagnostics import Diagnostic
 from leadflow.syntax import ast
@@ -26,7 +29,7 @@ MARKS = (ast.ListAction, ast.SetAction, ast.ClearAction, ast.IncrementAction)
 BRANCHING = (ast.IfAction, ast.Split, ast.Branch, ast.WaitFor)
 
 
-def workflow_lints(program: ast.Program, warning) -> list[Diagnostic]:
+def workflow_lints(program: ast.Program, warning: Callable[..., Diagnostic]) -> list[Diagnostic]:
     found: list[Diagnostic] = []
     for wf in program.decls:
         if isinstance(wf, ast.Workflow):
@@ -35,7 +38,7 @@ def workflow_lints(program: ast.Program, warning) -> list[Diagnostic]:
     return found
 
 
-def _arms(step) -> list[tuple[tuple, object, str]]:
+def _arms(step: ast.Action) -> Sequence[tuple[tuple[Any, ...], Span, str]]:
     """(steps, where the arm starts, what the arm is) for each way through a branching step."""
     if isinstance(step, ast.IfAction):
         arms = [(block, condition.span, f"the branch `if {_short(condition)}`")
@@ -54,14 +57,14 @@ def _arms(step) -> list[tuple[tuple, object, str]]:
     return []
 
 
-def _short(expr) -> str:
+def _short(expr: ast.Expr) -> str:
     from leadflow.syntax.printer import format_expr
 
     text = format_expr(expr)
     return text if len(text) <= 40 else text[:37] + "..."
 
 
-def surely_marks(steps) -> bool:
+def surely_marks(steps: Sequence[ast.Action]) -> bool:
     for step in steps:
         if isinstance(step, MARKS):
             return True
@@ -73,7 +76,7 @@ def surely_marks(steps) -> bool:
     return False
 
 
-def always_stops(steps) -> bool:
+def always_stops(steps: Sequence[ast.Action]) -> bool:
     for step in steps:
         if isinstance(step, ast.Stop):
             return True
@@ -83,13 +86,14 @@ def always_stops(steps) -> bool:
     return False
 
 
-def _lost(steps, marked_after: bool, object_type: str, warning, found: list) -> None:
+def _lost(steps: Sequence[ast.Action], marked_after: bool, object_type: str, warning: Callable[..., Diagnostic],
+          found: list[Diagnostic]) -> None:
     for i, step in enumerate(steps):
         arms = _arms(step)
         if not arms:
             continue
         after = marked_after or surely_marks(steps[i + 1:])
-        lost = []
+        lost: list[tuple[Span, str]] = []
         for arm, span, what in arms:
             arm_after = after and not always_stops(arm)
             if not surely_marks(arm) and not arm_after:
@@ -108,7 +112,7 @@ def _a(noun: str) -> str:
     return ("an " if noun[:1].lower() in "aeiou" else "a ") + noun
 
 
-def _arm_names(lost: list, line: int) -> str:
+def _arm_names(lost: list[tuple[Span, str]], line: int) -> str:
     """`the 50% arm (line 4) ends`, `the 50% arm (line 3) and the 50% arm (line 4) end`:
     lines tell arms apart (those on the step's own line need none)."""
     names = [what if span.line == line else f"{what} (line {span.line})" for span, what in lost]
@@ -117,14 +121,14 @@ def _arm_names(lost: list, line: int) -> str:
     return ", ".join(names[:-1]) + f" and {names[-1]} end"
 
 
-def _keyword_span(step) -> Span:
+def _keyword_span(step: ast.Action) -> Span:
     """The keyword that opens a branching step: its whole span would cover every arm."""
     keyword = {ast.IfAction: "if", ast.Split: "split", ast.Branch: "branch", ast.WaitFor: "wait"}[type(step)]
     return Span.point(step.span.file, step.span.line, step.span.column, len(keyword))
 
 
-def _unreachable(steps, warning, found: list) -> None:
-    for before, after in zip(steps, steps[1:]):
+def _unreachable(steps: Sequence[ast.Action], warning: Callable[..., Diagnostic], found: list[Diagnostic]) -> None:
+    for before, after in zip(steps, steps[1:], strict=False):
         if not isinstance(before, ast.Stop) and isinstance(before, BRANCHING) and always_stops([before]):
             found.append(warning("W404", "no run reaches this step", after.span,
                                  "every way through the step before ends in `stop`"))

@@ -19,7 +19,8 @@ workflow safe to leave running for months:
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Iterable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 import attrs
@@ -28,6 +29,7 @@ from leadflow.check import types as T
 from leadflow.check.scope import Scope
 from leadflow.diagnostics import suggestion_label
 from leadflow.syntax import ast
+from leadflow.syntax.span import Span
 from leadflow.workflows.calendar import DAY_SETS, SCHEDULE_UNITS
 
 if TYPE_CHECKING:
@@ -77,14 +79,17 @@ def check_workflow(c: Checker, wf: ast.Workflow) -> WorkflowInfo:
 
 
 def _single_clauses(c: Checker, wf: ast.Workflow) -> None:
-    for kind, word in ((ast.Goal, "goal"), (ast.Reenroll, "reenroll"), (ast.Window, "window")):
+    singles: tuple[tuple[type[ast.Goal | ast.Reenroll | ast.Window], str], ...] = (
+        (ast.Goal, "goal"), (ast.Reenroll, "reenroll"), (ast.Window, "window"),
+    )
+    for kind, word in singles:
         found = wf.clauses_of(kind)
         for extra in found[1:]:
             c.error("E311", f"a workflow has one `{word}` clause; this is the second", extra.span,
                     f"the first is at line {found[0].span.line}; merge them")
 
 
-def _enrollment_trigger(c: Checker, trigger, scope: Scope, subject: str) -> None:
+def _enrollment_trigger(c: Checker, trigger: ast.Trigger, scope: Scope, subject: str) -> None:
     c.check_trigger(trigger, scope)
     if scope.subject != subject:
         c.error("E310", f"this trigger is about {scope.subject} records, but the workflow enrolls {subject}s",
@@ -93,7 +98,7 @@ def _enrollment_trigger(c: Checker, trigger, scope: Scope, subject: str) -> None
 
 
 # ---- steps --------------------------------------------------------------------------
-def check_step(c: Checker, step, scope: Scope) -> None:
+def check_step(c: Checker, step: ast.Action, scope: Scope) -> None:
     """A workflow-only step; the caller has made sure we are in a workflow."""
     from leadflow.check.actions import check_actions
 
@@ -138,9 +143,9 @@ def check_step(c: Checker, step, scope: Scope) -> None:
                     f"{shares} = {total:g}%")
     elif isinstance(step, ast.Branch):
         subject = x.check(step.subject, scope)
-        seen: dict = {}
-        for arm in step.arms:
-            for value in arm.values:
+        seen: dict[tuple[str, object], Span] = {}
+        for branch_arm in step.arms:
+            for value in branch_arm.values:
                 x.expect(value, scope, T.nullable(T.strip_null(subject)), "a branch value")
                 key = _constant_key(c, value)
                 if key is not None and key in seen:
@@ -148,41 +153,41 @@ def check_step(c: Checker, step, scope: Scope) -> None:
                             f"first at line {seen[key].line}")
                 elif key is not None:
                     seen[key] = value.span
-            check_actions(c, arm.steps, scope.child())
+            check_actions(c, branch_arm.steps, scope.child())
         if step.otherwise is not None:
             check_actions(c, step.otherwise, scope.child())
     # Stop needs nothing
 
 
-def check_block_reachability(c: Checker, steps) -> None:
+def check_block_reachability(c: Checker, steps: Sequence[ast.Action]) -> None:
     """E315 for a step after `stop` in the same block."""
-    for before, after in zip(steps, steps[1:]):
+    for before, after in zip(steps, steps[1:], strict=False):
         if isinstance(before, ast.Stop):
             c.error("E315", "this step can never run: it comes after `stop`", after.span,
                     "remove it, or move `stop` into an `if`")
             break
 
 
-def _constant_key(c: Checker, value: ast.Expr):
+def _constant_key(c: Checker, value: ast.Expr) -> tuple[str, object] | None:
     if isinstance(value, ast.Name):
         resolution = c.names.get(id(value))
         return ("enum", resolution.name) if resolution is not None and resolution.kind == "enum" else None
     if isinstance(value, (ast.NumberLit, ast.BoolLit)):
         return ("lit", value.value)
     if isinstance(value, ast.TextLit) and all(isinstance(p, str) for p in value.parts):
-        return ("text", "".join(value.parts))
+        return ("text", "".join(p for p in value.parts if isinstance(p, str)))
     return None
 
 
 # ---- windows, days and timed triggers ----------------------------------------------------
-def check_days(c: Checker, days: tuple[str, ...], span) -> None:
+def check_days(c: Checker, days: tuple[str, ...], span: Span) -> None:
     for day in days:
         if day not in DAY_SETS:
             c.error("E312", f"`{day}` is not a day", span, suggestion_label(day, DAY_SETS),
                     notes=("days are " + ", ".join(DAY_SETS),))
 
 
-def check_timezone(c: Checker, name: str, span) -> None:
+def check_timezone(c: Checker, name: str, span: Span) -> None:
     try:
         ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
@@ -199,7 +204,8 @@ def _window(c: Checker, window: ast.Window) -> None:
         check_timezone(c, window.timezone, window.timezone_span.or_else(window.span))
 
 
-def check_timed_trigger(c: Checker, trigger, scope: Scope) -> None:
+def check_timed_trigger(c: Checker, trigger: ast.ScheduleTrigger | ast.FixedDateTrigger | ast.DateTrigger,
+                        scope: Scope) -> None:
     if isinstance(trigger, ast.ScheduleTrigger):
         if trigger.every not in SCHEDULE_UNITS:
             c.error("E312", f"`every {trigger.every}` is not a schedule", trigger.every_span.or_else(trigger.span),
@@ -215,7 +221,7 @@ def check_timed_trigger(c: Checker, trigger, scope: Scope) -> None:
         where = trigger.name_span.or_else(trigger.span)
         if prop is None:
             c.error("E202", f"{scope.subject} has no property `{trigger.prop}`", where,
-                    suggestion_label(trigger.prop, c.objects[scope.subject].properties))
+                    suggestion_label(trigger.prop, c.objects[scope.subject].properties if scope.subject else ()))
         elif T.strip_null(prop.type) not in (T.DATE, T.DATETIME):
             c.error("E204", f"`{trigger.prop}` is {prop.type}; a date trigger needs a date or datetime property", where)
         if trigger.offset is not None:
@@ -225,7 +231,7 @@ def check_timed_trigger(c: Checker, trigger, scope: Scope) -> None:
 
 
 # ---- variables and safety -----------------------------------------------------------------
-def walk_steps(steps):
+def walk_steps(steps: Iterable[ast.Action]) -> Iterator[ast.Action]:
     """Every step of a block, nested blocks included, in source order."""
     for step in steps:
         yield step
@@ -233,7 +239,7 @@ def walk_steps(steps):
             yield from walk_steps(block)
 
 
-def nested_blocks(step) -> list[tuple]:
+def nested_blocks(step: ast.Action) -> list[tuple[Any, ...]]:
     if isinstance(step, ast.IfAction):
         return [block for _, block in step.branches] + ([step.otherwise] if step.otherwise is not None else [])
     if isinstance(step, ast.WaitFor):
@@ -260,7 +266,7 @@ def _no_self_enrollment(c: Checker, wf: ast.Workflow) -> None:
                 notes=("use `reenroll after DURATION` to bound it, or a trigger the steps do not cause",))
 
 
-def _step_causing(steps, trigger):
+def _step_causing(steps: Sequence[ast.Action], trigger: ast.Trigger | None) -> ast.Action | None:
     for step in walk_steps(steps):
         if isinstance(trigger, ast.ListTrigger) and isinstance(step, ast.ListAction):
             if step.list_name == trigger.list_name and step.add == trigger.added:
@@ -268,8 +274,10 @@ def _step_causing(steps, trigger):
         elif isinstance(trigger, ast.ChangedTrigger) and isinstance(step, (ast.SetAction, ast.ClearAction, ast.IncrementAction)):
             if step.target[-1] == trigger.path[-1] and len(step.target) == 1:
                 return step
-        elif isinstance(trigger, ast.CreatedTrigger) and isinstance(step, ast.CreateRecord):
-            if step.object_type == trigger.object_type:
-                return step
+        elif (
+            isinstance(trigger, ast.CreatedTrigger) and isinstance(step, ast.CreateRecord)
+            and step.object_type == trigger.object_type
+        ):
+            return step
     return None
 

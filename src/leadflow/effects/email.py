@@ -23,6 +23,7 @@ import tempfile
 import time
 from collections.abc import Mapping
 from email.message import EmailMessage
+from email.policy import EmailPolicy
 from email.utils import formatdate, parseaddr
 from pathlib import Path
 from typing import Any
@@ -83,7 +84,9 @@ def build_message(payload: Mapping[str, Any], key: str) -> EmailMessage:
 def message_bytes(message: EmailMessage, linesep: str = "\n", utf8: bool = False) -> bytes:
     """The exact bytes to deliver for ``message``, checked to hold the headers
     that were set and no others (ValueError otherwise)."""
-    data = message.as_bytes(policy=message.policy.clone(linesep=linesep, utf8=utf8))
+    policy = message.policy
+    assert isinstance(policy, EmailPolicy)  # an EmailMessage's (only it has `utf8`)
+    data = message.as_bytes(policy=policy.clone(linesep=linesep, utf8=utf8))
     check_serialised(message, data)
     return data
 
@@ -210,12 +213,13 @@ class SmtpEmailSender:
         except smtplib.SMTPRecipientsRefused as error:
             codes = [code for code, _ in error.recipients.values()]
             reply = "; ".join(f"{addr}: {_reply(c, m)}" for addr, (c, m) in error.recipients.items())
-            status = "retry" if any(400 <= code < 500 for code in codes) else "fail"
-            return Outcome(status, error=self.redact(f"recipient refused: {reply}"))
+            return Outcome(
+                "retry" if any(400 <= code < 500 for code in codes) else "fail",
+                error=self.redact(f"recipient refused: {reply}"),
+            )
         except smtplib.SMTPResponseException as error:
-            status = "fail" if 500 <= error.smtp_code < 600 else "retry"
             text = f"{type(error).__name__}: {_reply(error.smtp_code, error.smtp_error)}"
-            return Outcome(status, error=self.redact(text))
+            return Outcome("fail" if 500 <= error.smtp_code < 600 else "retry", error=self.redact(text))
         except smtplib.SMTPNotSupportedError as error:
             return Outcome("fail", error=self.redact(f"SMTP server does not support it: {error}"))
         except (smtplib.SMTPException, OSError) as error:

@@ -57,9 +57,9 @@ def set_header(message: EmailMessage, name: str, value: str) -> None:
 
 def check_serialised(message: EmailMessage, data: bytes) -> None:
     """ValueError unless ``data`` (``message`` serialised) parses back to the same header names."""
-    written = [name.lower() for name in message.keys()]
+    written = [name.lower() for name in message]  # a message iterates over its header names
     parsed = BytesHeaderParser(policy=default_policy).parsebytes(data)
-    found = [name.lower() for name in parsed.keys()]
+    found = [name.lower() for name in parsed]
     if found != written:
         extra = sorted(set(found) - set(written)) or found
         raise ValueError(f"email headers changed when serialised ({', '.join(extra)}); refused")

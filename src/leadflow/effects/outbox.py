@@ -25,8 +25,9 @@ treated as a transient failure; nothing raised by a sender escapes
 """
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
+from contextlib import AbstractContextManager
 from typing import Any, Protocol
 
 import attrs
@@ -72,7 +73,7 @@ class OutboxEffect(Protocol):
 class OutboxStore(Protocol):
     """What delivery needs from the store (SqliteStore provides it)."""
 
-    def due_effects(self, now: datetime, limit: int = 100) -> list[OutboxEffect]: ...
+    def due_effects(self, now: datetime, limit: int = 100) -> Sequence[OutboxEffect]: ...
 
     def mark_sent(self, id: Any, at: datetime, response: Any = None) -> None: ...
 
@@ -80,6 +81,10 @@ class OutboxStore(Protocol):
         """Schedule another try; the store counts the attempt and sets first_attempt_at if unset."""
 
     def mark_dead(self, id: Any, error: str, at: datetime) -> None: ...
+
+    def transaction(self) -> AbstractContextManager[Any]:
+        """One atomic unit: marking an effect settled and `on_settled`'s writes."""
+        ...
 
 
 class EmailSenderLike(Protocol):
@@ -151,8 +156,8 @@ class Deliverer:
     def _deliver_one(self, effect: OutboxEffect, now: datetime) -> str:
         try:
             outcome = self._attempt(effect, now)
-        except Exception as error:  # a sender bug must not stop the other effects
-            outcome = Outcome("retry", error=f"{type(error).__name__}: {error}")
+        except Exception as failure:  # a sender bug must not stop the other effects
+            outcome = Outcome("retry", error=f"{type(failure).__name__}: {failure}")
         error = self._clean(outcome.error or outcome.status)
         if outcome.status == "ok":
             return self._settle(effect, "sent", now, response=self._clean_reply(outcome.response))
@@ -169,6 +174,7 @@ class Deliverer:
             if status == "sent":
                 self.store.mark_sent(effect.id, now, response)
             else:
+                assert error is not None  # a dead effect says why
                 self.store.mark_dead(effect.id, error, now)
 
         if self.on_settled is None:

@@ -42,10 +42,12 @@ class Activation:
 
     @property
     def key(self) -> str:
-        if type(self._key) is tuple:
-            event_key, fired, index = self._key
-            self._key = f"{event_key}:{fired}:r{index}"
-        return self._key
+        key = self._key
+        if type(key) is tuple:
+            event_key, fired, index = key
+            key = self._key = f"{event_key}:{fired}:r{index}"
+        assert isinstance(key, str)
+        return key
 
 
 class ActionCompiler:
@@ -204,9 +206,9 @@ class ActionCompiler:
         # An association back to the current record is filled in when not given:
         # "create deal { ... }" in a contact rule links the deal to that contact.
         links = {
-            prop.name: T.strip_null(prop.type).name
+            prop.name: linked.name
             for prop in schema.properties.values()
-            if isinstance(T.strip_null(prop.type), T.ObjectType) and prop.name not in given
+            if isinstance(linked := T.strip_null(prop.type), T.ObjectType) and prop.name not in given
         }
 
         def run(tx, act):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from typing import Any
 
 from leadflow.check import types as T
 from leadflow.errors import InputError
@@ -18,29 +19,29 @@ TRUE_WORDS = {"true", "yes", "1", "y"}
 FALSE_WORDS = {"false", "no", "0", "n"}
 
 
-def coercer(target: T.Type, where: str, *, timezone: dt.tzinfo = dt.timezone.utc) -> Callable[[object], object]:
+def coercer(target: T.Type, where: str, *, timezone: dt.tzinfo = dt.UTC) -> Callable[[object], Any]:
     """`coerce(·, target, where)` made once, for a place whose type is known up front
     (an event's fields, an event's contact): well-formed values take a short path."""
     kind = T.strip_null(target)
     if kind == T.EMAIL:
-        def convert(value):
+        def convert_email(value: object) -> Any:
             if type(value) is str:
                 try:
                     return normal_email(value)
                 except NotAnEmail:
                     pass
             return coerce(value, target, where, timezone=timezone)  # which says what is wrong
-        return convert
+        return convert_email
     plain = str if kind == T.TEXT else int if kind == T.NUMBER else None
 
-    def convert(value):
-        if type(value) is plain and (plain is not str or value.isascii()):
+    def convert(value: object) -> Any:
+        if type(value) is plain and (plain is not str or (isinstance(value, str) and value.isascii())):
             return value
         return coerce(value, target, where, timezone=timezone)
     return convert
 
 
-def coerce(value, target: T.Type, where: str, *, timezone: dt.tzinfo = dt.timezone.utc, from_text: bool = False):
+def coerce(value: Any, target: T.Type, where: str, *, timezone: dt.tzinfo = dt.UTC, from_text: bool = False) -> Any:
     """Convert `value` to the runtime form of `target`, or raise InputError."""
     if from_text and isinstance(value, str):
         value = value.strip()  # a CSV cell's padding is not part of its value
@@ -63,7 +64,7 @@ def coerce(value, target: T.Type, where: str, *, timezone: dt.tzinfo = dt.timezo
     return result
 
 
-def _convert(value, kind: T.Type, where: str, tz, from_text: bool):
+def _convert(value: Any, kind: T.Type, where: str, tz: dt.tzinfo, from_text: bool) -> Any:
     if kind == T.ANY:
         return value
     if T.is_textual(kind) or isinstance(kind, T.EnumType):
@@ -139,7 +140,7 @@ def is_unicode(text: str) -> bool:
     return True
 
 
-def _kind_of(value) -> str:
+def _kind_of(value: object) -> str:
     if value is None:
         return "null"
     if isinstance(value, bool):

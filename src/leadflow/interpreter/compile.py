@@ -112,7 +112,8 @@ class Codegen:
 
     def define(self, source: str, name: str):
         scope: dict = {}
-        exec(compile(source, f"<leadflow {name}>", "exec"), self.namespace, scope)
+        # The source is generated here from a checked AST; no text of a script is run as Python.
+        exec(compile(source, f"<leadflow {name}>", "exec"), self.namespace, scope)  # noqa: S102
         compiled = scope[name]
         compiled.source = source
         return compiled
@@ -124,6 +125,7 @@ class Codegen:
         try:
             for name, signature in self.checked.functions.items():
                 decl = signature.decl
+                assert isinstance(decl, ast.FnDecl)  # checked.functions holds the `fn`s
                 params = "".join(f", v_{p}" for p, _ in signature.params)
                 lines = [f"def _fn_{name}(ctx{params}):", "    try:",
                          f"        ctx.tick({self.site(f'fn {name}', decl.span)})"]
@@ -223,7 +225,7 @@ class Codegen:
         finally:
             self.escape_html = escape
         if escape:
-            pieces = [p if isinstance(part, str) else f"_esc({p})" for p, part in zip(pieces, e.parts)]
+            pieces = [p if isinstance(part, str) else f"_esc({p})" for p, part in zip(pieces, e.parts, strict=True)]
         return pieces[0] if len(pieces) == 1 else "_cat(" + ", ".join(pieces) + ")"
 
     def _ListLit(self, e):
@@ -247,6 +249,7 @@ class Codegen:
             return "ev"
         if kind == "self":
             return "p['id']"
+        assert resolution.object_type is not None  # a property's owner
         return self.prop(resolution.object_type, resolution.name, "p")
 
     def prop(self, object_type: str, name: str, record: str) -> str:
@@ -276,6 +279,7 @@ class Codegen:
             return self.constant(self.const_value(resolution.name))
         subject_type = T.strip_null(self.type_of(subject))
         if resolution and resolution.kind == "self":
+            assert resolution.object_type is not None  # the rule's own record type
             return self.prop(resolution.object_type, e.name, "p")
         if isinstance(subject_type, T.ObjectType):
             if not self.may_be_null(subject):

@@ -22,6 +22,7 @@ import os
 from collections.abc import Callable, Iterable, Mapping
 from functools import lru_cache, partial
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 import attrs
@@ -51,6 +52,10 @@ from leadflow.syntax.walk import walk
 from leadflow.syntax.parser import parse_expr
 from leadflow.workflows.runs import wake_effect_run
 
+if TYPE_CHECKING:
+    from leadflow.effects.outbox import DeliveryReport, EmailSenderLike, WebhookSenderLike
+    from leadflow.store.base import HistoryEntry, Run, RunLogEntry
+
 
 @attrs.frozen
 class EmitResult:
@@ -65,10 +70,10 @@ class EmitResult:
 class RecordView:
     id: int
     type: str
-    properties: dict
+    properties: dict[str, Any]
     lists: list[str]
-    history: list
-    runs: list = attrs.field(factory=list)  # (Run, [RunLogEntry]) per workflow enrollment
+    history: list[HistoryEntry]
+    runs: list[tuple[Run, list[RunLogEntry]]] = attrs.field(factory=list)  # per workflow enrollment
 
 
 class Engine:
@@ -76,7 +81,7 @@ class Engine:
         self,
         checked: CheckedProgram,
         store: Store | str = ":memory:",
-        clock=None,
+        clock: SimulatedClock | SystemClock | None = None,
         *,
         timezone: str = "UTC",
         secrets: Mapping[str, str] | None = None,
@@ -197,15 +202,16 @@ class Engine:
         return [name for name in self.checked.externs if name not in self.ctx.hosts]
 
     # ---- events -------------------------------------------------------------------------------
-    def emit(self, event: str, contact=None, data: Mapping | None = None, *, at: dt.datetime | None = None,
+    def emit(self, event: str, contact: str | Mapping[str, Any] | None = None, data: Mapping[str, Any] | None = None,
+             *, at: dt.datetime | None = None,
              key: str | None = None) -> EmitResult:
         """Process one event in one transaction; raise InputError or LeadflowRuntimeError if it fails."""
         return self._emit(arguments.name(event, "the event name"), contact, arguments.event_data(data),
                           arguments.moment(at, "`at`"), arguments.event_key(key))
 
-    def emit_many(self, events: Iterable[dict | LeadflowError], *, batch_size: int = 500,
+    def emit_many(self, events: Iterable[Mapping[str, Any] | LeadflowError], *, batch_size: int = 500,
                   on_result: Callable[[int, EmitResult | LeadflowError], None] | None = None,
-                  keep_results: bool = True) -> list:
+                  keep_results: bool = True) -> list[EmitResult | LeadflowError]:
         """Process events (dicts as in an event file) with few commits; a failing event
         is rolled back alone. Returns, per event, an EmitResult or the error; `on_result`
         hears of each once its batch has committed.
@@ -217,7 +223,7 @@ class Engine:
         arguments.iterable(events, "events", "event objects")
         arguments.count(batch_size, "batch_size")
         arguments.callback(on_result, "on_result")
-        results: list = []
+        results: list[EmitResult | LeadflowError] = []
         reported = 0
 
         def report(outcomes: list) -> None:
@@ -274,11 +280,11 @@ class Engine:
 
     def _contact_emails(self, items: list) -> list[str]:
         """The emails that name the contacts of these events (emit_record says what is wrong with the rest)."""
-        emails = []
+        emails: list[str] = []
         for item in items:
             ref = item.get("record", item.get("contact")) if isinstance(item, MAPPING) else None
             if isinstance(ref, str):  # only a contact is named by its email
-                try:
+                try:  # noqa: SIM105 (a loop over a batch: try costs nothing, suppress() a call per item)
                     emails.append(self._contact_email(ref))
                 except InputError:
                     pass
@@ -388,7 +394,7 @@ class Engine:
 
     def advance(self, to: dt.datetime | dt.timedelta) -> int:
         """Drive a simulated clock to `to` (a moment, or how far), doing all that falls due."""
-        if not self.is_simulated:
+        if not isinstance(self.clock, SimulatedClock):
             raise InputError("only a simulated clock can be advanced: this engine runs on the system clock")
         if not isinstance(to, (dt.datetime, dt.timedelta)):
             raise InputError(f"advance takes a datetime or a timedelta, got {arguments.describe(to)}")
@@ -403,14 +409,15 @@ class Engine:
         self.clock.advance_to(target)
         return advanced
 
-    def retry_run(self, run_id: int):
+    def retry_run(self, run_id: int) -> Run:
         """Resume a run parked in error from its failed step."""
         arguments.record_id(run_id, "a run id")
         run = self.workflows.retry(run_id, self.clock.now())
+        assert run.due is not None  # due again at its failed step
         self.wake(run.due)
         return run
 
-    def stats(self, workflow: str) -> dict:
+    def stats(self, workflow: str) -> dict[str, Any]:
         """Per-workflow figures: enrolled, active, completed, goal conversion, errors by step."""
         from leadflow.workflows.stats import workflow_stats
 
@@ -521,13 +528,14 @@ class Engine:
 
     # ---- import -----------------------------------------------------------------------------
     def import_rows(self, rows: Iterable[Mapping[str, str] | LeadflowError], *, source: str = "import",
-                    on_result=None) -> list:
+                    on_result: Callable[[int, EmitResult | LeadflowError], None] | None = None,
+                    ) -> list[EmitResult | LeadflowError]:
         """Import CSV-like rows (text cells) as upserts; each row is one idempotent event.
         A row that is a LeadflowError (its reader could not read it) is reported in its place."""
         arguments.iterable(rows, "rows", "mappings of column names to cells")
         arguments.name(source, "the import's source")
         arguments.callback(on_result, "on_result")
-        results = []
+        results: list[EmitResult | LeadflowError] = []
         with self.store.batch():
             for number, row in enumerate(rows, 1):
                 if isinstance(row, LeadflowError):
@@ -541,7 +549,8 @@ class Engine:
                         raise InputError("the row has no email")
                     payload = self._upsert_payload(cells, from_text=True)
                     digest = hashlib.sha256(json.dumps([source, number, email, cells], sort_keys=True).encode())
-                    outcome = self._emit("upsert", email, cells, None, "import:" + digest.hexdigest()[:32], payload)
+                    outcome: EmitResult | LeadflowError = self._emit(
+                        "upsert", email, cells, None, "import:" + digest.hexdigest()[:32], payload)
                 except LeadflowError as error:
                     outcome = error
                 except VALUE_FAILURES as error:  # the row's alone, as in emit_many (see _outcome_of)
@@ -553,7 +562,8 @@ class Engine:
 
     # ---- effects ----------------------------------------------------------------------------
     def deliver(self, now: dt.datetime | None = None, *, limit: int | None = None,
-                email_sender=None, webhook_sender=None):
+                email_sender: EmailSenderLike | None = None,
+                webhook_sender: WebhookSenderLike | None = None) -> DeliveryReport:
         """Send due effects from the outbox; returns a DeliveryReport. `email_sender` and
         `webhook_sender` replace the configured senders (the test runner answers from the test)."""
         from leadflow.effects import Deliverer, WebhookSender, email_sender_from_url
@@ -576,7 +586,7 @@ class Engine:
         return report
 
     # ---- reading --------------------------------------------------------------------------
-    def find(self, ref) -> int | None:
+    def find(self, ref: int | str) -> int | None:
         """The id of the record `ref` names (a record id, or a contact's email), or None."""
         if isinstance(ref, int) and not isinstance(ref, bool):
             return ref if self.store.get_record(ref) else None
@@ -589,7 +599,7 @@ class Engine:
         record = self.store.find_by("contact", "email", email)
         return record.id if record else None
 
-    def record(self, ref) -> RecordView:
+    def record(self, ref: int | str) -> RecordView:
         record_id = self.find(ref)
         record = self.store.get_record(record_id) if record_id is not None else None
         if record is None:
@@ -642,7 +652,7 @@ class Engine:
         finally:
             self._forget(checked.expr)
 
-    def condition(self, text: str, object_type: str = "contact") -> Callable[[Mapping], bool]:
+    def condition(self, text: str, object_type: str = "contact") -> Callable[[Mapping[str, Any]], bool]:
         """A compiled, type-checked predicate over a plain mapping of properties."""
         arguments.name(object_type, "the object type")
         expr = self.check_expression(text, object_type=object_type, condition=True, source_name="<condition>").expr

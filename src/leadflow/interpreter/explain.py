@@ -29,6 +29,8 @@ their enrollment explanation is another target kind built on it.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from functools import partial
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
@@ -41,6 +43,10 @@ from leadflow.syntax import ast
 from leadflow.syntax.walk import walk
 from leadflow.syntax.printer import format_expr, format_trigger
 from leadflow.values import show
+
+if TYPE_CHECKING:
+    from leadflow.check.workflows import WorkflowInfo
+    from leadflow.interpreter.engine import Engine
 
 MARKS = {True: "✓", False: "✗", None: "?"}
 LITERALS = (ast.NumberLit, ast.BoolLit, ast.NullLit, ast.DateLit, ast.DateTimeLit, ast.TimeLit, ast.DurationLit)
@@ -84,12 +90,13 @@ class Explanation:
 class Explainer:
     """Evaluates conditions part by part against one stored record."""
 
-    def __init__(self, engine, record_id: int):
+    def __init__(self, engine: Engine, record_id: int) -> None:
         self.engine = engine
         self.checked = engine.checked
-        self.record = engine.store.get_record(record_id)
-        if self.record is None:
+        record = engine.store.get_record(record_id)
+        if record is None:
             raise InputError(f"no record {record_id}")
+        self.record = record
         self.props = engine.properties(record_id)
 
     # ---- conditions ----------------------------------------------------------------
@@ -118,7 +125,7 @@ class Explainer:
             except LeadflowError as error:
                 yield f"{self.text(operand)}: {error.message}"
 
-    def value(self, expr: ast.Expr):
+    def value(self, expr: ast.Expr) -> Any:
         """The value of a checked sub-expression, computed by the code the rule runs."""
         return run_compiled(self.engine, self.engine.gen.function(expr, "explain"), self.props, None, "explain")
 
@@ -135,7 +142,7 @@ class Explainer:
             return all(self.is_literal(item) for item in expr.items)
         return isinstance(expr, ast.Name) and self._resolution(expr) == "enum"
 
-    def _resolution(self, node) -> str | None:
+    def _resolution(self, node: object) -> str | None:
         resolution = self.checked.names.get(id(node)) if isinstance(node, ast.Name) else None
         return resolution.kind if resolution else None
 
@@ -193,7 +200,7 @@ def _operands(expr: ast.Expr) -> tuple[ast.Expr, ...]:
 @attrs.frozen
 class TriggerReport:
     conditions: tuple[tuple[str, ast.Expr], ...]  # the trigger's own: ("where ", e), ("matching ", e)
-    summaries: dict  # verdict of all conditions -> the sentence that says what it means
+    summaries: dict[Any, str]  # verdict of all conditions -> the sentence that says what it means
     fact: str = ""  # the record's state the trigger is about: "lifecycle = mql now"
 
 
@@ -231,7 +238,8 @@ def explain_trigger(x: Explainer, trigger: ast.Trigger, subject: str) -> Trigger
     raise TypeError(f"no explanation for a {type(trigger).__name__}")  # a new trigger kind needs one here
 
 
-def _timed_trigger(x: Explainer, trigger, subject: str) -> TriggerReport:
+def _timed_trigger(x: Explainer, trigger: ast.ScheduleTrigger | ast.FixedDateTrigger | ast.DateTrigger,
+                   subject: str) -> TriggerReport:
     """A schedule, fixed date or date property: when it fires next, and whether the record matches."""
     timed = next((t for t in x.engine.scheduler.triggers if t.trigger is trigger), None)
     upcoming = x.engine.scheduler.next_of(timed) if timed is not None else None
@@ -262,17 +270,16 @@ class Target:
     explain: Callable[[Explainer], Explanation]
 
 
-def rule_targets(engine) -> list[Target]:
-    return [Target(info.rule.name or info.title, lambda x, info=info: explain_rule(x, info))
-            for info in engine.checked.rules]
+def rule_targets(engine: Engine) -> list[Target]:
+    return [Target(info.rule.name or info.title, partial(explain_rule, info=info)) for info in engine.checked.rules]
 
 
-def workflow_targets(engine) -> list[Target]:
-    return [Target(name, lambda x, info=info: explain_enrollment(x, info)) for name, info in engine.checked.workflows.items()]
+def workflow_targets(engine: Engine) -> list[Target]:
+    return [Target(name, partial(explain_enrollment, info=info)) for name, info in engine.checked.workflows.items()]
 
 
 # Every kind of thing explain knows.
-TARGET_KINDS: list[Callable[[object], list[Target]]] = [rule_targets, workflow_targets]
+TARGET_KINDS: list[Callable[[Engine], list[Target]]] = [rule_targets, workflow_targets]
 
 
 def explain_rule(x: Explainer, info: RuleInfo) -> Explanation:
@@ -290,7 +297,7 @@ def explain_rule(x: Explainer, info: RuleInfo) -> Explanation:
     return Explanation(info.title, location, when, verdict, summary, checks, _history(x, info.title))
 
 
-def explain_enrollment(x: Explainer, info) -> Explanation:
+def explain_enrollment(x: Explainer, info: WorkflowInfo) -> Explanation:
     """Would the record be enrolled in a workflow: each trigger, its `if`, then what can refuse it."""
     wf = info.workflow
     enrollments = wf.clauses_of(ast.Enrollment)
@@ -327,7 +334,7 @@ def explain_enrollment(x: Explainer, info) -> Explanation:
     return Explanation(info.title, location, when, verdict, summary, tuple(checks), history)
 
 
-def _enrollment_blockers(x: Explainer, info, runs) -> list[str]:
+def _enrollment_blockers(x: Explainer, info: WorkflowInfo, runs: list[Any]) -> list[str]:
     wf = info.workflow
     found = []
     if any(r.status in ("active", "error") for r in runs):
@@ -353,7 +360,7 @@ def _history(x: Explainer, cause: str) -> str:
     return f"history: {count} to this record by this rule, the last at {show(changes[-1].at)}"
 
 
-def explain(engine, record_id: int, name: str | None = None) -> list[Explanation]:
+def explain(engine: Engine, record_id: int, name: str | None = None) -> list[Explanation]:
     """Explain every target (rule...) for a record, or the one called `name`."""
     x = Explainer(engine, record_id)
     targets = [t for kind in TARGET_KINDS for t in kind(engine)]
@@ -368,9 +375,10 @@ def explain(engine, record_id: int, name: str | None = None) -> list[Explanation
     return [t.explain(x) for t in targets]
 
 
-def render(engine, record_id: int, explanations: list[Explanation]) -> str:
+def render(engine: Engine, record_id: int, explanations: list[Explanation]) -> str:
     record = engine.store.get_record(record_id)
-    head = f"{record.label()}, at {show(engine.ctx.now())}"
+    label = record.label() if record is not None else f"record {record_id}"  # explain() refused a missing one
+    head = f"{label}, at {show(engine.ctx.now())}"
     if not explanations:
         return head + "\nthe script has no rules"
     return head + "\n\n" + "\n\n".join(e.render() for e in explanations)

@@ -9,8 +9,8 @@ the REPL evaluates exactly as it would in a rule's condition.
 """
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
@@ -34,7 +34,7 @@ class CheckedExpression:
     reads_record: bool  # evaluating needs a current record (a bare property, or `contact`)
 
 
-def reads_record(expr: ast.Expr, names: dict) -> bool:
+def reads_record(expr: ast.Expr, names: dict[int, Any]) -> bool:
     """Whether an expression reads the current record, by what the checker noted of its names."""
     return any(
         isinstance(node, ast.Name) and (resolution := names.get(id(node))) is not None
@@ -46,14 +46,14 @@ def reads_record(expr: ast.Expr, names: dict) -> bool:
 @attrs.frozen
 class Expression:
     checked: CheckedExpression
-    function: object = attrs.field(repr=False)  # the compiled `(p, ev, loc, ctx) -> value`
+    function: Callable[..., Any] = attrs.field(repr=False)  # the compiled `(p, ev, loc, ctx) -> value`
     engine: Engine = attrs.field(repr=False)
 
     @property
     def type(self) -> T.Type:
         return self.checked.type
 
-    def evaluate(self, record_id: int | None = None, bindings: Mapping[str, object] | None = None):
+    def evaluate(self, record_id: int | None = None, bindings: Mapping[str, object] | None = None) -> Any:
         """The value, read against the stored record `record_id` (committed state) with
         `bindings` as the `let`s; raises LeadflowError, never a Python error."""
         if record_id is None and self.checked.reads_record:
@@ -67,7 +67,8 @@ class Expression:
             raise
 
 
-def run_compiled(engine: Engine, function, props: dict, bindings: Mapping[str, object] | None, where: str):
+def run_compiled(engine: Engine, function: Callable[..., Any], props: dict[str, Any],
+                 bindings: Mapping[str, object] | None, where: str) -> Any:
     """Call compiled expression code outside an event (`(p, ev, loc, ctx)`, no event):
     with a fresh step budget, and any failure a LeadflowError."""
     ctx = engine.ctx

@@ -6,13 +6,14 @@ once at compile time, so a call costs one global lookup.
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from leadflow import limits
 from leadflow.errors import InputError, LeadflowRuntimeError
 from leadflow.values import Duration
 
 
-def div(a, b):
+def div(a: Any, b: Any) -> Any:
     if b == 0:
         raise LeadflowRuntimeError("division by zero")
     try:
@@ -24,13 +25,13 @@ def div(a, b):
     return int(result) if isinstance(result, float) and result.is_integer() and abs(result) < 2**53 else result
 
 
-def mod(a, b):
+def mod(a: Any, b: Any) -> Any:
     if b == 0:
         raise LeadflowRuntimeError("modulo by zero")
     return a % b
 
 
-def index(items, i):
+def index(items: Any, i: Any) -> Any:
     """A list item, or null when out of range (negative counts from the end)."""
     if isinstance(i, float):
         if not i.is_integer():
@@ -42,28 +43,28 @@ def index(items, i):
         return None
 
 
-def contains(item, container):
+def contains(item: Any, container: Any) -> bool:
     """`item in container` with the null rule: null is in nothing, nothing is in null."""
     if item is None or container is None:
         return False
     return item in container
 
 
-def add_duration(moment, duration: Duration):
+def add_duration(moment: Any, duration: Duration) -> Any:
     try:
         return duration.add_to(moment)
     except (OverflowError, ValueError):  # "year 12026 is out of range", "date value out of range"
         raise limits.date_out_of_range() from None
 
 
-def subtract_duration(moment, duration: Duration):
+def subtract_duration(moment: Any, duration: Duration) -> Any:
     try:
         return duration.subtract_from(moment)
     except (OverflowError, ValueError):
         raise limits.date_out_of_range() from None
 
 
-def between(a, b) -> Duration:
+def between(a: Any, b: Any) -> Duration:
     """`a - b` for two dates or two datetimes."""
     delta = a - b
     if isinstance(a, dt.datetime):
@@ -71,7 +72,7 @@ def between(a, b) -> Duration:
     return Duration(days=delta.days)
 
 
-def text(value) -> str:
+def text(value: object) -> str:
     """How a value reads inside a string interpolation."""
     if isinstance(value, (list, dict)):
         # measured before it is written: a list may hold one long text many times
@@ -80,7 +81,7 @@ def text(value) -> str:
     return _text(value)
 
 
-def _text(value) -> str:
+def _text(value: object) -> str:
     if value is None:
         return ""
     if isinstance(value, bool):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable
+from typing import Any
 
 import attrs
 
@@ -23,10 +24,10 @@ from leadflow.syntax.walk import walk
 @attrs.define
 class CompiledRule:
     info: RuleInfo
-    run: Callable
-    condition: Callable | None = None  # the rule's `if` (and the trigger's `where`)
-    from_value: Callable | None = None  # for `changed from X`
-    to_value: Callable | None = None
+    run: Callable[..., Any]
+    condition: Callable[..., Any] | None = None  # the rule's `if` (and the trigger's `where`)
+    from_value: Callable[..., Any] | None = None  # for `changed from X`
+    to_value: Callable[..., Any] | None = None
     # the info's, copied: read several times on every run of the rule
     index: int = attrs.field(init=False)
     title: str = attrs.field(init=False)
@@ -56,7 +57,7 @@ def compile_rules(checked: CheckedProgram, gen: Codegen, actions: ActionCompiler
     return index
 
 
-def add_rule(index: RuleIndex, checked: CheckedProgram, gen: Codegen, info: RuleInfo, run: Callable) -> CompiledRule:
+def add_rule(index: RuleIndex, checked: CheckedProgram, gen: Codegen, info: RuleInfo, run: Callable[..., Any]) -> CompiledRule:
     """Compile a rule's trigger and condition around `run` and index it.
 
     Workflows index their enrollment triggers this way too, with a `run` that
@@ -92,7 +93,7 @@ def add_rule(index: RuleIndex, checked: CheckedProgram, gen: Codegen, info: Rule
     return compiled
 
 
-def _and_all(conditions):
+def _and_all(conditions: list[Any]) -> Any:
     combined = conditions[0]
     for condition in conditions[1:]:
         combined = Conjunction(combined, condition)
@@ -107,7 +108,7 @@ class Conjunction:
     right: object
 
 
-def properties_read(checked: CheckedProgram, expr) -> set[str]:
+def properties_read(checked: CheckedProgram, expr: Any) -> set[str]:
     """The current record's properties an expression reads."""
     found: set[str] = set()
     for node in walk(expr):

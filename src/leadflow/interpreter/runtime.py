@@ -18,31 +18,40 @@ import datetime as dt
 import random
 import time
 from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, NoReturn
 from zoneinfo import ZoneInfo
 
 from leadflow import limits
 from leadflow.errors import BudgetExceeded, LeadflowError, LeadflowRuntimeError, LimitExceeded
 from leadflow.syntax.span import Span
 
+if TYPE_CHECKING:  # (not imported at run time: leadflow.clock brings sqlite3, which `check` does without)
+    from leadflow.clock import SimulatedClock, SystemClock
+
 DEFAULT_STEP_BUDGET = 100_000
 DEFAULT_TIME_LIMIT = 5.0  # seconds per rule run, host calls included
 CLOCK_EVERY = 16  # ticks between two readings of the clock (a power of two)
 
 
+def _no_reader(*args: object) -> NoReturn:
+    raise LeadflowRuntimeError("records are read only while the engine processes an event")
+
+
 class RunContext:
-    def __init__(self, clock, timezone: ZoneInfo, sites: list[tuple[str, Span]], *,
+    def __init__(self, clock: SimulatedClock | SystemClock, timezone: ZoneInfo, sites: list[tuple[str, Span]], *,
                  seed: int | None = None, step_budget: int = DEFAULT_STEP_BUDGET,
-                 time_limit: float = DEFAULT_TIME_LIMIT):
+                 time_limit: float = DEFAULT_TIME_LIMIT) -> None:
         self.clock = clock
         self.timezone = timezone
-        self.random = random.Random(seed)
+        self.random = random.Random(seed)  # noqa: S311 (random() and splits in scripts, seedable; no secret)
         self.sites = sites
         self.step_budget = step_budget
         self.time_limit = time_limit
-        self.hosts: dict[str, Callable] = {}
-        self.records: Callable[[int], dict] | None = None  # set by the engine per transaction
-        self.reverse_lookup: Callable[[int, str, str], list[int]] | None = None
-        self.events_of: Callable[[int, str, dt.datetime | None], list[dict]] | None = None  # set by the engine
+        self.hosts: dict[str, Callable[..., Any]] = {}
+        # The store readers, set by the engine (per transaction for the first two).
+        self.records: Callable[[int], dict[str, Any]] = _no_reader
+        self.reverse_lookup: Callable[[int, str, str], list[int]] = _no_reader
+        self.events_of: Callable[[int, str, dt.datetime | None], list[dict[str, Any]]] = _no_reader
         self.where = ""
         self.moment: dt.datetime | None = None  # the time of the event being processed
         self._steps = 0
@@ -79,15 +88,13 @@ class RunContext:
             raise BudgetExceeded(f"{where} ran past its {what}", span, self.where)
 
     # ---- the event log ----------------------------------------------------------------
-    def happened(self, record_id: int, event: str, where, p: dict, loc, since) -> bool:
+    def happened(self, record_id: int, event: str, where: Callable[..., Any] | None, p: dict[str, Any],
+                 loc: dict[str, Any], since: dt.datetime | None) -> bool:
         """`happened(EVENT where COND, since: T)`: a logged event of the record matches."""
-        for ev in self.events_of(record_id, event, since):
-            if where is None or where(p, ev, loc, self):
-                return True
-        return False
+        return any(where is None or where(p, ev, loc, self) for ev in self.events_of(record_id, event, since))
 
     # ---- host functions and records ---------------------------------------------------
-    def host(self, name: str, args: tuple):
+    def host(self, name: str, args: tuple[Any, ...]) -> Any:
         self.tick()
         function = self.hosts.get(name)
         if function is None:
@@ -106,7 +113,7 @@ class RunContext:
         except LimitExceeded as error:
             raise LimitExceeded(f"the result of host function `{name}` is past a limit: {error.message}") from None
 
-    def record(self, record_id: int) -> dict:
+    def record(self, record_id: int) -> dict[str, Any]:
         if record_id is None:
             raise LeadflowRuntimeError("no such record")
         return self.records(record_id)

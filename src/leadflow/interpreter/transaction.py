@@ -20,7 +20,10 @@ Design (section 9 of the language design):
 """
 from __future__ import annotations
 
+import datetime as dt
 from collections import deque
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
@@ -29,6 +32,11 @@ from leadflow.errors import InputError, LeadflowRuntimeError
 from leadflow.interpreter.actions import Activation
 from leadflow.interpreter.integrity import email_owner
 from leadflow.values import plain
+
+if TYPE_CHECKING:
+    from leadflow.interpreter.engine import Engine
+    from leadflow.interpreter.rules import CompiledRule
+    from leadflow.store.base import Record
 
 DEFAULT_CASCADE_LIMIT = 10
 
@@ -47,7 +55,7 @@ class Happening:
     name: str = ""  # event name, property or list name
     old: object = None
     new: object = None
-    rule: object = None  # for "matching": the rule that now matches
+    rule: CompiledRule | None = None  # for "matching": the rule that now matches
     chain: tuple[str, ...] = ()
 
 
@@ -55,7 +63,7 @@ class Transaction:
     __slots__ = ("engine", "store", "ctx", "at", "key", "event_payload", "queue", "cache", "dirty", "changed",
                  "fired", "notes", "current", "current_rule")
 
-    def __init__(self, engine, at, key: str, event_payload: dict | None):
+    def __init__(self, engine: Engine, at: dt.datetime, key: str, event_payload: dict[str, Any] | None) -> None:
         self.engine = engine
         self.store = engine.store
         self.ctx = engine.ctx
@@ -63,7 +71,7 @@ class Transaction:
         self.key = key
         self.event_payload = event_payload
         self.queue: deque[Happening] = deque()
-        self.cache: dict[int, tuple[str, dict]] = {}
+        self.cache: dict[int, tuple[str, dict[str, Any]]] = {}
         self.dirty: dict[int, list[tuple[str, object, object, str]]] = {}  # record -> buffered sets
         self.changed: set[int] = set()  # records whose properties changed: their runs' goals are checked
         self.fired: list[str] = []
@@ -72,7 +80,7 @@ class Transaction:
         self.current_rule: int | None = None
 
     # ---- records -------------------------------------------------------------------
-    def load(self, record_id: int) -> tuple[str, dict]:
+    def load(self, record_id: int) -> tuple[str, dict[str, Any]]:
         cached = self.cache.get(record_id)
         if cached is None:
             record = self.store.get_record(record_id)
@@ -81,7 +89,7 @@ class Transaction:
             cached = self.seed(record)
         return cached
 
-    def seed(self, record) -> tuple[str, dict]:
+    def seed(self, record: Record) -> tuple[str, dict[str, Any]]:
         """Cache a record the caller already read from the store."""
         # with the defaults, so that `increment` and `changed from` start from them, not from null
         cached = self.cache[record.id] = (record.type, self.engine.state_of(record))
@@ -94,7 +102,7 @@ class Transaction:
             if changes:
                 self.store.write_changes(rid, changes, self.at)
 
-    def props(self, record_id: int) -> dict:
+    def props(self, record_id: int) -> dict[str, Any]:
         return self.load(record_id)[1]
 
     def reverse(self, record_id: int, owner: str, field: str) -> list[int]:
@@ -102,7 +110,7 @@ class Transaction:
         return [r.id for r in self.store.find_all_by(owner, field, record_id)]
 
     # ---- writes, each raising the happenings it causes -------------------------------------
-    def create(self, object_type: str, props: dict, cause: str) -> int:
+    def create(self, object_type: str, props: dict[str, Any], cause: str) -> int:
         full = self.engine.with_defaults(object_type, props)
         record = self.store.create_record(object_type, full, self.at, cause)
         state = dict(record.props)
@@ -115,7 +123,7 @@ class Transaction:
                 self._raise(Happening("matching", record.id, object_type, rule=rule))
         return record.id
 
-    def set_prop(self, record_id: int, name: str, value, cause: str) -> None:
+    def set_prop(self, record_id: int, name: str, value: Any, cause: str) -> None:
         object_type, p = self.load(record_id)
         old = p.get(name)
         if old == value and type(old) is type(value):
@@ -137,11 +145,11 @@ class Transaction:
         if watched in rules.changed:
             self._raise(Happening("changed", record_id, object_type, name=name, old=old, new=value))
         if watchers:
-            for rule, held in zip(watchers, before):
+            for rule, held in zip(watchers, before, strict=True):
                 if not held and self._holds(rule, p):
                     self._raise(Happening("matching", record_id, object_type, rule=rule))
 
-    def _claim_email(self, record_id: int, email) -> None:
+    def _claim_email(self, record_id: int, email: object) -> None:
         """A contact's email is its own (integrity.py): refuse one another contact has,
         here, where the rule that sets it is known, rather than when the write is flushed."""
         self.flush()  # so the store sees this unit's earlier changes of emails
@@ -158,19 +166,21 @@ class Transaction:
             object_type = self.load(record_id)[0]
             self._raise(Happening("added" if add else "removed", record_id, object_type, name=list_name))
 
-    def enqueue(self, kind: str, payload: dict, key: str) -> None:
+    def enqueue(self, kind: str, payload: dict[str, Any], key: str) -> None:
         self.store.queue_effect(kind, payload, key, self.at)
 
     def note(self, record_id: int, text: str, cause: str) -> None:
         self.notes.append(f"{cause}: {text}")
 
     @staticmethod
-    def jsonable(value):
+    def jsonable(value: Any) -> Any:
         limits.check_written_size(value)  # a webhook body may share its parts: measured before it is written
         return plain(value)
 
-    def _holds(self, rule, props: dict) -> bool:
-        return bool(rule.condition(props, None, {}, self.ctx))
+    def _holds(self, rule: CompiledRule, props: dict[str, Any]) -> bool:
+        condition = rule.condition
+        assert condition is not None  # a `matching` rule's
+        return bool(condition(props, None, {}, self.ctx))
 
     def _raise(self, happening: Happening) -> None:
         parent = self.current
@@ -203,7 +213,7 @@ class Transaction:
             self.engine.workflows.check_goals(self, changed)
         self.flush()
 
-    def _candidates(self, h: Happening):
+    def _candidates(self, h: Happening) -> Iterable[CompiledRule]:
         rules = self.engine.rules
         if h.kind == "event":
             return rules.events.get(h.name, ())
@@ -215,15 +225,16 @@ class Transaction:
             return rules.added.get(h.name, ())
         if h.kind == "removed":
             return rules.removed.get(h.name, ())
-        return (h.rule,)  # matching: the condition became true when the happening was raised
+        assert h.rule is not None  # matching: the condition became true when the happening was raised
+        return (h.rule,)
 
-    def _transition_matches(self, rule, h: Happening) -> bool:
+    def _transition_matches(self, rule: CompiledRule, h: Happening) -> bool:
         p = self.props(h.record_id)
         if rule.from_value is not None and rule.from_value(p, None, {}, self.ctx) != h.old:
             return False
         return rule.to_value is None or rule.to_value(p, None, {}, self.ctx) == h.new
 
-    def _fire(self, rule, h: Happening) -> None:
+    def _fire(self, rule: CompiledRule, h: Happening) -> None:
         object_type, p = self.load(h.record_id)
         if object_type != rule.info.subject:
             return

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from typing import Any
 from urllib.parse import urlsplit
 
 import email_validator
@@ -57,7 +58,7 @@ def normal_email(text: str) -> str:
     return valid.normalized.lower()
 
 
-def email_problem(value) -> str | None:
+def email_problem(value: Any) -> str | None:
     """Why `value` is not a storable email address, or None if it is one."""
     try:
         normal_email(value)
@@ -75,11 +76,11 @@ def validator(target: T.Type, name: str) -> Callable[[object], object]:
     return _as_is
 
 
-def _as_is(value):
+def _as_is(value: Any) -> Any:
     return value
 
 
-def validate_value(value, target: T.Type, name: str):
+def validate_value(value: Any, target: T.Type, name: str) -> Any:
     """Return value (an email in its stored spelling) if it may be stored where
     `target` is expected, else raise."""
     if value is None:
@@ -96,7 +97,7 @@ def validate_value(value, target: T.Type, name: str):
     return value
 
 
-def problem_with(value, kind: T.Type) -> str | None:
+def problem_with(value: object, kind: T.Type) -> str | None:
     if kind == T.EMAIL:
         return email_problem(value)
     if kind == T.URL:

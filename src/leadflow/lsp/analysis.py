@@ -70,7 +70,7 @@ def _declarations(text: str, file: str) -> tuple[ast.Decl, ...]:
 def _model(current: tuple, previous: Analysis | None, file: str,
            sources: Mapping[str, str]) -> CheckedProgram | None:
     declared = {_key(d) for d in current}
-    kept: tuple = ()
+    kept: tuple[ast.Decl, ...] = ()
     if previous is not None and previous.model is not None:
         kept = tuple(d for d in previous.model.program.decls
                      if not isinstance(d, ast.Rule) and d.span.file == file and _key(d) not in declared)

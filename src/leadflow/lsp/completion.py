@@ -256,9 +256,10 @@ def _readonly(model: CheckedProgram, object_type: str) -> set[str]:
 
 
 def _functions(model: CheckedProgram, builtins: bool) -> list[CompletionItem]:
-    items = [_call_item(name, signature_text(model, name), "", "2") for name in (*model.functions, *model.externs)]
+    # Every name here is declared or built in, so each has a signature ("" never shows).
+    items = [_call_item(name, signature_text(model, name) or "", "", "2") for name in (*model.functions, *model.externs)]
     if builtins:
-        items += [_call_item(name, signature_text(model, name), b.doc, "3") for name, b in REGISTRY.items()]
+        items += [_call_item(name, signature_text(model, name) or "", b.doc, "3") for name, b in REGISTRY.items()]
     return items
 
 

@@ -109,6 +109,7 @@ def _name(node: ast.Name, parents: list, model: CheckedProgram) -> str:
     if resolution is None:
         return _code(f"{node.name}: {type_text(type_)}")
     if resolution.kind == "prop":
+        assert resolution.object_type is not None  # a property's owner
         return _property(model.objects[resolution.object_type].properties[resolution.name], resolution.object_type)
     if resolution.kind == "const":
         decl = model.consts.get(resolution.name)
@@ -150,7 +151,9 @@ def _enum_around(node, parents: list, model: CheckedProgram) -> T.Type | None:
 def _written_property(node, model: CheckedProgram, info) -> tuple[Property, str] | None:
     """The property a `set`/`clear`/`increment` writes, and its object type."""
     target = written_object(model, info, node.target) if info is not None else ("contact", True)
-    prop = _property_of(model, target[0], node.target[-1]) if target is not None else None
+    if target is None:
+        return None
+    prop = _property_of(model, target[0], node.target[-1])
     return (prop, target[0]) if prop is not None else None
 
 

@@ -84,7 +84,7 @@ def _key_bindings(session: ReplSession) -> KeyBindings:
 def run_prompt(session: ReplSession, *, input=None, output=None, history: Path | None = None,
                write: Callable[[str], None] = print) -> None:
     """The interactive loop. `input`/`output` are prompt_toolkit's (tests pass a pipe)."""
-    prompt = PromptSession(
+    prompt: PromptSession[str] = PromptSession(
         history=_history(history), lexer=PygmentsLexer(ReplLexer), completer=ReplCompleter(session),
         complete_while_typing=False, multiline=True, key_bindings=_key_bindings(session),
         prompt_continuation=lambda width, line, wrapped: "." * (width - 1) + " ",

@@ -73,6 +73,7 @@ def _expression(session, text: str) -> tuple[str, list[Candidate]]:
     word = match[0] if match else ""
     before = text[: len(text) - len(word)]
     owner = re.search(r"([A-Za-z_][A-Za-z0-9_]*)\s*\.\s*$", before)
+    pool: Iterable[Candidate]
     if re.search(r"\d\s+$", before):  # `2 da`: a duration's unit
         pool = [Candidate(unit, "duration unit") for unit in UNITS]
     else:

@@ -23,14 +23,16 @@ import re
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import attrs
 
 from leadflow.check import types as T
 from leadflow.clock import SimulatedClock
 from leadflow.diagnostics import render_all
+from leadflow.check.load import load_program
 from leadflow.errors import HostError, InputError, LeadflowError, LeadflowRuntimeError, ScriptError
-from leadflow.interpreter.engine import Engine, load_program
+from leadflow.interpreter.engine import Engine
 from leadflow.interpreter.explain import explain, render as render_explanations
 from leadflow.repl.show import show_record
 from leadflow.store import Store, open_store
@@ -55,8 +57,8 @@ class ReplSession:
                  seed: int | None = None, hosts: Mapping[str, Callable] | None = None):
         self.store = open_store(store) if isinstance(store, str) else store
         # starts at the wall clock, to the minute: times then read as a person would type them
-        self.clock = clock or SimulatedClock(dt.datetime.now(dt.timezone.utc).replace(second=0, microsecond=0))
-        self.options = {"timezone": timezone, "secrets": secrets or {}, "seed": seed}
+        self.clock = clock or SimulatedClock(dt.datetime.now(dt.UTC).replace(second=0, microsecond=0))
+        self.options: dict[str, Any] = {"timezone": timezone, "secrets": secrets or {}, "seed": seed}
         self.hosts = dict(hosts or {})  # bound, by name, to the `extern fn`s of each script loaded
         self.scripts: list[Path] = []
         self.engine = Engine(load_program({}), self.store, self.clock, **self.options)  # until a script loads
@@ -141,14 +143,14 @@ class ReplSession:
         """Load scripts as one program. Once their files are read, they are the ones
         `:reload` reads again, even if they have errors: fix them and reload. A host
         function that does not fit its `extern fn` is a message, or with `strict` a HostError."""
-        paths = [Path(p) for p in paths]
+        files = [Path(p) for p in paths]
         sources = {}
-        for path in paths:
+        for path in files:
             try:
                 sources[str(path)] = path.read_text("utf-8")
             except (OSError, UnicodeDecodeError) as error:
                 return f"error: cannot read {path}: {error}"
-        self.scripts = paths
+        self.scripts = files
         try:
             checked = load_program(sources)
         except ScriptError as error:

@@ -101,7 +101,7 @@ def start_of_day(ctx: CallContext, d: Moment) -> dt.datetime:
     """The first instant of the day of `d` in the workflow's time zone."""
     midnight = dt.datetime.combine(local_date(ctx, d), dt.time(), tzinfo=ctx.timezone)
     # Round-trip through UTC so a midnight skipped by a DST change lands on a real instant.
-    return midnight.astimezone(dt.timezone.utc).astimezone(ctx.timezone)
+    return midnight.astimezone(dt.UTC).astimezone(ctx.timezone)
 
 
 @builtin("format_date", [D, param("pattern", TEXT)], TEXT, needs_context=True)

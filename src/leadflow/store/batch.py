@@ -189,6 +189,7 @@ class _Level:
         if child.effects:
             self.effects += child.effects
         if self.journal is not None:
+            assert child.journal is not None  # a unit's (depth > 0)
             self.journal += child.journal
             self.keys += child.keys
             self.run_ids += child.run_ids
@@ -551,5 +552,6 @@ class BufferedUnit:
         if level.savepoint and conn.in_transaction:
             conn.execute(f"ROLLBACK TO unit{level.depth}")
             conn.execute(f"RELEASE unit{level.depth}")
+        assert level.journal is not None  # a unit's (depth > 0)
         batch.overlay.undo(level.journal, level.keys)
         batch.run_ids.difference_update(level.run_ids)

@@ -18,6 +18,7 @@ and the writer's close checkpoints what remains.
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import sqlite3
 import threading
@@ -58,9 +59,8 @@ class Checkpointer:
                 self._wake.clear()
                 if self._stopping:
                     return
-                try:
+                # Busy or failing: the writer's autocheckpoint still bounds the log.
+                with contextlib.suppress(sqlite3.Error):
                     conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
-                except sqlite3.Error:
-                    pass  # busy or failing: the writer's autocheckpoint still bounds the log
         finally:
             conn.close()

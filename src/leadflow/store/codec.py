@@ -10,9 +10,10 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import json
-from json.encoder import c_make_encoder, encode_basestring
-from json.scanner import c_make_scanner
-from typing import Any
+# The C accelerators are not in typeshed (private names of the json package).
+from json.encoder import c_make_encoder, encode_basestring  # type: ignore[attr-defined]
+from json.scanner import c_make_scanner  # type: ignore[attr-defined]
+from typing import Any, overload
 
 import orjson
 
@@ -27,9 +28,13 @@ def utc_text(moment: dt.datetime) -> str:
     """Fixed-width UTC ISO text, e.g. 2024-05-01T09:30:00.000000+00:00."""
     if not isinstance(moment, dt.datetime) or moment.utcoffset() is None:
         raise InputError(f"expected a timezone-aware datetime, got {moment!r}")
-    return moment.astimezone(dt.timezone.utc).isoformat(timespec="microseconds")
+    return moment.astimezone(dt.UTC).isoformat(timespec="microseconds")
 
 
+@overload
+def parse_utc(text: str) -> dt.datetime: ...
+@overload
+def parse_utc(text: None) -> None: ...
 def parse_utc(text: str | None) -> dt.datetime | None:
     return None if text is None else dt.datetime.fromisoformat(text)
 

@@ -82,7 +82,7 @@ import sqlite3
 import sys
 import threading
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from leadflow.store.batch import Batch, _Level, read_emails
 
@@ -173,7 +173,8 @@ class BatchSeries:
         self.switch_interval = sys.getswitchinterval()
         self.collecting = gc.isenabled()
         if hand_off:
-            store._conn = GuardedConnection(conn, self)
+            # A stand-in for the connection: it has the methods the store calls on one.
+            store._conn = cast(sqlite3.Connection, GuardedConnection(conn, self))
             sys.setswitchinterval(min(self.switch_interval, SWITCH_INTERVAL))
         gc.disable()  # see "The cyclic garbage collector" above
         store._depth = 1

@@ -128,6 +128,7 @@ class SqliteStore(SqliteUnits, SqliteOutbox, SqliteRuns):
         except sqlite3.IntegrityError as error:
             raise self._email_taken(error, email) from None
         record_id = cursor.lastrowid
+        assert record_id is not None  # set by the INSERT
         self._conn.execute(
             "INSERT INTO history(record_id, at, kind, field, old, new, cause)"
             " VALUES (?, ?, 'created', NULL, 'null', ?, ?)",

@@ -43,7 +43,7 @@ class SqliteOutbox:
         stamp, encoded = utc_text(at), dump_value(payload)
         self._writing(flush_own=True)  # effects this unit queued with the same key come first
         cursor = self._conn.execute(QUEUE_EFFECT, (kind, encoded, key, stamp, stamp))
-        if cursor.rowcount == 1:
+        if cursor.rowcount == 1 and cursor.lastrowid is not None:
             return cursor.lastrowid
         return self._conn.execute("SELECT id FROM outbox WHERE key = ?", (key,)).fetchone()[0]
 

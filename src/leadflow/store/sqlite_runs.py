@@ -44,9 +44,11 @@ class SqliteRuns:
             " VALUES (?, ?, 'active', ?, ?, ?, ?, ?)",
             (workflow, record_id, position, dump_value(vars), stamp, stamp, stamp),
         )
+        run_id = cursor.lastrowid
+        assert run_id is not None  # set by the INSERT
         if self._batch is not None:
-            self._batch.runs_exist([cursor.lastrowid])
-        return Run(cursor.lastrowid, workflow, record_id, "active", position, dict(vars), None, at, None, at, at, None)
+            self._batch.runs_exist([run_id])
+        return Run(run_id, workflow, record_id, "active", position, dict(vars), None, at, None, at, at, None)
 
     def get_run(self, id: int) -> Run | None:
         self._reading(RUN_ROWS)

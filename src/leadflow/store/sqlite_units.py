@@ -60,11 +60,15 @@ class SqliteUnits:
     _checkpointer: Checkpointer | None  # a WAL file's (checkpointer.py)
 
     def transaction(self) -> _Unit | BufferedUnit:
+        if TYPE_CHECKING:  # a mixin of SqliteStore
+            assert isinstance(self, SqliteStore)
         batch = self._batch
         return _Unit(self) if batch is None else BufferedUnit(batch)
 
     @contextmanager
     def batch(self) -> Iterator[SqliteStore]:
+        if TYPE_CHECKING:  # a mixin of SqliteStore
+            assert isinstance(self, SqliteStore)
         if self._depth:  # already inside a transaction: it decides
             yield self
             return
@@ -76,10 +80,11 @@ class SqliteUnits:
         finally:
             self._depth = 0
             self._batch = None
-            if not self._conn.in_transaction:  # SQLite gave up on it (disk full, I/O)
+            # Not `return` from here: that would swallow the error that made SQLite give up.
+            if self._conn.in_transaction:
+                self._commit_batch(batch)
+            else:  # SQLite gave up on it (disk full, I/O)
                 self._known_keys.forget()
-                return
-            self._commit_batch(batch)
 
     def _commit_batch(self, batch: Batch) -> None:
         """Write what the batch still holds and commit: all of it, or on an error none."""
@@ -99,6 +104,8 @@ class SqliteUnits:
     def batch_series(self) -> Iterator[BatchSeries | JoinedSeries]:
         """Batches one after another, each committed on a writer thread while the
         caller goes on with the next (series.py)."""
+        if TYPE_CHECKING:  # a mixin of SqliteStore
+            assert isinstance(self, SqliteStore)
         if self._depth:  # already inside a transaction: it decides
             yield JoinedSeries(self)
             return
@@ -139,7 +146,7 @@ class _Unit:
 
     __slots__ = ("store", "depth")
 
-    def __init__(self, store: SqliteUnits):
+    def __init__(self, store: SqliteStore):
         self.store = store
         self.depth = 0
 

@@ -9,14 +9,19 @@ the grammar accepts in any action block and the checker refuses in rules.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Union
+from typing import TypeVar
 
 import attrs
+# Imported (not assigned, `node = attrs.frozen`) so that mypy's attrs plugin
+# recognises the decorator and types each node's constructor.
+from attrs import frozen as node
 
 from leadflow.syntax.span import NOWHERE, Span
 
+_C = TypeVar("_C")  # a kind of workflow clause
 
-def _span():
+
+def _span() -> Span:
     return attrs.field(default=NOWHERE, eq=False, repr=False, kw_only=True)
 
 
@@ -24,9 +29,6 @@ def _span():
 # declaration...) keeps where that name is written (`name_span`,
 # `target_span`...), so a diagnostic about the name points at the name and
 # not at the keyword opening the action. NOWHERE when built without a source.
-
-
-node = attrs.frozen
 
 
 # ---- types ------------------------------------------------------------------
@@ -67,7 +69,7 @@ class NullableTypeExpr:
     span: Span = _span()
 
 
-TypeExpr = Union[NamedType, EnumTypeExpr, ListTypeExpr, RecordTypeExpr, NullableTypeExpr]
+TypeExpr = NamedType | EnumTypeExpr | ListTypeExpr | RecordTypeExpr | NullableTypeExpr
 
 
 # ---- expressions --------------------------------------------------------------
@@ -282,10 +284,10 @@ class Happened:
     span: Span = _span()
 
 
-Expr = Union[
-    NumberLit, BoolLit, NullLit, TextLit, DateLit, DateTimeLit, TimeLit, DurationLit,
-    ListLit, RecordLit, Name, Field, Index, Call, Unary, Binary, In, IsKnown, IfExpr, Match, Happened,
-]
+Expr = (
+    NumberLit | BoolLit | NullLit | TextLit | DateLit | DateTimeLit | TimeLit | DurationLit
+    | ListLit | RecordLit | Name | Field | Index | Call | Unary | Binary | In | IsKnown | IfExpr | Match | Happened
+)
 
 
 # ---- actions ----------------------------------------------------------------
@@ -450,10 +452,10 @@ class Stop:
     span: Span = _span()
 
 
-Action = Union[
-    SetAction, ClearAction, IncrementAction, ListAction, SendEmail, Notify, CreateRecord,
-    LetAction, DoAction, EnrollAction, Webhook, IfAction, Wait, WaitUntil, WaitFor, Split, Branch, Stop,
-]
+Action = (
+    SetAction | ClearAction | IncrementAction | ListAction | SendEmail | Notify | CreateRecord
+    | LetAction | DoAction | EnrollAction | Webhook | IfAction | Wait | WaitUntil | WaitFor | Split | Branch | Stop
+)
 WORKFLOW_STEPS = (Wait, WaitUntil, WaitFor, Split, Branch, Stop)
 
 
@@ -536,10 +538,10 @@ class DateTrigger:
 
 TIMED_TRIGGERS = (ScheduleTrigger, FixedDateTrigger, DateTrigger)
 
-Trigger = Union[
-    EventTrigger, CreatedTrigger, ChangedTrigger, ListTrigger, MatchingTrigger,
-    ScheduleTrigger, FixedDateTrigger, DateTrigger,
-]
+Trigger = (
+    EventTrigger | CreatedTrigger | ChangedTrigger | ListTrigger | MatchingTrigger
+    | ScheduleTrigger | FixedDateTrigger | DateTrigger
+)
 
 
 # ---- function bodies ------------------------------------------------------------
@@ -573,7 +575,7 @@ class IfStmt:
     span: Span = _span()
 
 
-Stmt = Union[LetStmt, AssignStmt, ForStmt, IfStmt]
+Stmt = LetStmt | AssignStmt | ForStmt | IfStmt
 
 
 @node
@@ -732,7 +734,7 @@ class Window:
     span: Span = _span()
 
 
-Clause = Union[Enrollment, Reenroll, Goal, Suppress, UnenrollWhen, Window]
+Clause = Enrollment | Reenroll | Goal | Suppress | UnenrollWhen | Window
 
 
 @node
@@ -747,13 +749,13 @@ class Workflow:
     object_span: Span = _span()
     span: Span = _span()
 
-    def clauses_of(self, kind) -> list:
+    def clauses_of(self, kind: type[_C]) -> list[_C]:
         return [c for c in self.clauses if isinstance(c, kind)]
 
 
-Decl = Union[
-    ObjectDecl, EventDecl, ListDecl, SecretDecl, EmailDecl, ConstDecl, TypeDecl, ExternFn, FnDecl, Rule, Workflow,
-]
+Decl = (
+    ObjectDecl | EventDecl | ListDecl | SecretDecl | EmailDecl | ConstDecl | TypeDecl | ExternFn | FnDecl | Rule | Workflow
+)
 
 
 @node

@@ -41,6 +41,8 @@ from __future__ import annotations
 
 from bisect import bisect_left
 from collections import Counter
+from collections.abc import Iterable
+from typing import Any
 
 import attrs
 
@@ -83,13 +85,13 @@ class Scope:
     file and for options, which have no braces); `open` and `close` are the
     positions of its braces, or the bounds of the options."""
 
-    key: tuple | None
+    key: tuple[Any, ...] | None
     open: Position | None
     close: Position | None
     items: tuple[Anchor, ...]
 
     def holds(self, at: Position) -> bool:
-        return self.open is not None and self.open < at < self.close
+        return self.open is not None and self.close is not None and self.open < at < self.close
 
     @property
     def braced(self) -> bool:
@@ -98,7 +100,7 @@ class Scope:
 
 @attrs.frozen
 class Anchor:
-    key: tuple  # (id(node), part) as the printer passes it to `anchored`
+    key: tuple[Any, ...]  # (id(node), part) as the printer passes it to `anchored`
     start: Position
     end: Position
     scopes: tuple[Scope, ...] = ()
@@ -136,21 +138,21 @@ class Placement:
         self.braces = layout.braces
         self.opens = sorted(layout.braces)
         self.lines = source.split("\n")
-        self.anchors: dict[tuple, Notes] = {}
-        self.blocks: dict[tuple, BlockNotes] = {}
+        self.anchors: dict[tuple[Any, ...], Notes] = {}
+        self.blocks: dict[tuple[Any, ...], BlockNotes] = {}
         self.end_of_file: list[tuple[str, bool]] = []
         root = Scope(None, None, None, tuple(self._anchor(d) for d in program.decls))
         for comment in layout.comments:
             self._place(comment, root, None)
 
     # ---- the scopes of the source -------------------------------------------------
-    def _anchor(self, node, part: str | None = None) -> Anchor:
+    def _anchor(self, node: Any, part: str | None = None) -> Anchor:
         return Anchor((id(node), part), _start(node.span), _end(node.span), tuple(self._scopes(node)))
 
-    def _anchors(self, nodes) -> tuple[Anchor, ...]:
+    def _anchors(self, nodes: Iterable[Any]) -> tuple[Anchor, ...]:
         return tuple(self._anchor(n) for n in nodes)
 
-    def _block(self, node, index: int, after: Position, items) -> Scope | None:
+    def _block(self, node: Any, index: int, after: Position, items: tuple[Anchor, ...]) -> Scope | None:
         """The block of `node` whose `{` is the first one at or after `after`."""
         i = bisect_left(self.opens, after)
         if i == len(self.opens) or self.opens[i] >= _end(node.span):
@@ -158,10 +160,10 @@ class Placement:
         opened = self.opens[i]
         return Scope((id(node), index), opened, self.braces[opened], tuple(items))
 
-    def _scopes(self, node) -> list[Scope]:
+    def _scopes(self, node: Any) -> list[Scope]:
         return [s for s in self._blocks_of(node) if s is not None]
 
-    def _blocks_of(self, node) -> list[Scope | None]:
+    def _blocks_of(self, node: Any) -> list[Scope | None]:
         if isinstance(node, ast.ObjectDecl):
             return [self._block(node, 0, _end(node.name_span), self._anchors(node.props))]
         if isinstance(node, ast.EventDecl):
@@ -179,8 +181,9 @@ class Placement:
             return [self._block(node, 0, _end(node.iterable.span), self._anchors(node.body))]
         if isinstance(node, ast.IfStmt):
             blocks = [self._block(node, 0, _end(node.condition.span), self._anchors(node.then))]
-            if node.otherwise is not None and blocks[0] is not None:
-                blocks.append(self._block(node, 1, blocks[0].close, self._anchors(node.otherwise)))
+            first = blocks[0]
+            if node.otherwise is not None and first is not None and first.close is not None:
+                blocks.append(self._block(node, 1, first.close, self._anchors(node.otherwise)))
             return blocks
         if isinstance(node, ast.Rule):
             if node.block:
@@ -198,8 +201,8 @@ class Placement:
                 return []
             return [self._block(node, 0, _end(node.timeout.span), self._anchors(node.otherwise))]
         if isinstance(node, (ast.Split, ast.SplitArm)):
-            items = node.arms if isinstance(node, ast.Split) else node.steps
-            return [self._block(node, 0, _start(node.span), self._anchors(items))]
+            children: tuple[Any, ...] = node.arms if isinstance(node, ast.Split) else node.steps
+            return [self._block(node, 0, _start(node.span), self._anchors(children))]
         if isinstance(node, ast.Branch):
             return [self._branch_block(node)]
         if isinstance(node, ast.BranchArm):
@@ -212,8 +215,9 @@ class Placement:
         blocks: list[Scope | None] = []
         for i, (condition, actions) in enumerate(node.branches):
             blocks.append(self._block(node, i, _end(condition.span), self._anchors(actions)))
-        if node.otherwise is not None and blocks[-1] is not None:
-            blocks.append(self._block(node, len(node.branches), blocks[-1].close, self._anchors(node.otherwise)))
+        last = blocks[-1]
+        if node.otherwise is not None and last is not None and last.close is not None:
+            blocks.append(self._block(node, len(node.branches), last.close, self._anchors(node.otherwise)))
         return blocks
 
     def _branch_block(self, node: ast.Branch) -> Scope | None:
@@ -222,11 +226,13 @@ class Placement:
         outer = self._block(node, 0, _end(node.subject.span), ())
         if outer is None:
             return None
+        assert outer.open is not None  # a block has its braces
         arms = self._anchors(node.arms)
         if node.otherwise is not None:
             after = arms[-1].end if arms else (outer.open[0], outer.open[1] + 1)
             block = self._block(node, 1, after, self._anchors(node.otherwise))
             if block is not None:
+                assert block.open is not None and block.close is not None  # a block has its braces
                 end = (block.close[0], block.close[1] + 1)
                 arms += (Anchor((id(node), "else"), block.open, end, (block,)),)
         return attrs.evolve(outer, items=arms)
@@ -255,13 +261,13 @@ class Placement:
         following = min(after, key=lambda i: i.start) if after else None
         if previous is not None and previous.end[0] == comment.span.line:
             self._notes(previous).trailing = comment.text
-        elif previous is None and scope.braced and scope.open[0] == comment.span.line:
+        elif previous is None and scope.key is not None and scope.open is not None and scope.open[0] == comment.span.line:
             self.blocks.setdefault(scope.key, BlockNotes()).head = comment.text
         elif following is not None:
             notes = self._notes(following)
             notes.leading.append((at, comment.text, self._blank_before(comment.span.line)))
             notes.blank_before_node = self._blank_before(following.start[0])
-        elif scope.braced:
+        elif scope.key is not None:  # braced
             self.blocks.setdefault(scope.key, BlockNotes()).end.append(
                 (comment.text, self._blank_before(comment.span.line)))
         elif owner is None:
@@ -274,9 +280,10 @@ class Placement:
         for scope in anchor.scopes:
             if scope.holds(at):
                 return self._place(comment, scope, anchor)
-        closed_here = [s for s in anchor.scopes if s.braced and s.close < at and s.close[0] == comment.span.line]
+        closed_here = [s.key for s in anchor.scopes
+                       if s.key is not None and s.close is not None and s.close < at and s.close[0] == comment.span.line]
         if closed_here:  # `}  # c` then `else {`: the end of the block it follows
-            self.blocks.setdefault(closed_here[-1].key, BlockNotes()).end.append((comment.text, False))
+            self.blocks.setdefault(closed_here[-1], BlockNotes()).end.append((comment.text, False))
         else:  # within the anchor's own text: above it
             notes = self._notes(anchor)
             notes.leading.append((at, comment.text, False))
@@ -297,7 +304,7 @@ class CommentPrinter(Printer):
         self.placement = Placement(program, layout, source)
         self.unwritten = len(layout.comments)
 
-    def anchored(self, node, lines: list[str], part: str | None = None) -> list[str]:
+    def anchored(self, node: object, lines: list[str], part: str | None = None) -> list[str]:
         notes = self.placement.anchors.get((id(node), part))
         if notes is None:
             return lines
@@ -312,7 +319,7 @@ class CommentPrinter(Printer):
         self.unwritten -= len(notes.leading) + (notes.trailing is not None)
         return out
 
-    def braced(self, head: str, body: list[str], block: tuple | None = None) -> list[str]:
+    def braced(self, head: str, body: list[str], block: tuple[Any, ...] | None = None) -> list[str]:
         notes = self.placement.blocks.get((id(block[0]), block[1])) if block else None
         if notes is None:
             return super().braced(head, body)

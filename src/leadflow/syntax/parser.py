@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import re
 import threading
-from functools import lru_cache
+from collections.abc import Iterable, Iterator
+from functools import lru_cache, cache
 from importlib import resources
+from typing import Any
 
 import attrs
 from lark import Lark, Token, Tree, UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
@@ -70,7 +72,7 @@ def _lark() -> Lark:
     return _build()
 
 
-def _build(**options) -> Lark:
+def _build(**options: Any) -> Lark:
     grammar = resources.files("leadflow.grammar").joinpath("leadflow.lark").read_text("utf-8")
     return Lark(
         grammar,
@@ -97,10 +99,11 @@ def _parse_script(source: str, file: str, lark: Lark | None) -> ast.Program:
     program, diagnostics, _ = parse_recovering(source, file, lark)
     if diagnostics:
         raise ScriptError(diagnostics)
+    assert program is not None  # a parse without diagnostics has a program
     return program
 
 
-def parse_recovering(source: str, file: str = "<script>", lark: Lark | None = None) -> tuple[ast.Program | None, list, list[ast.Decl]]:
+def parse_recovering(source: str, file: str = "<script>", lark: Lark | None = None) -> tuple[ast.Program | None, list[Diagnostic], list[ast.Decl]]:
     """(program, [], its declarations) for a script that parses; for one that
     does not, (None, its syntax errors, the declarations that still parse).
 
@@ -159,7 +162,7 @@ def _not_a_script(source: str, file: str) -> Diagnostic | None:
 RULE_NAME_ALONE = re.compile(r'rule\s+"(?:[^"\\\n]|\\.)*"\s*')
 
 
-def _pieces(source: str):
+def _pieces(source: str) -> Iterator[tuple[int, str]]:
     """(first line, text) of each piece of the script cut where declarations start."""
     starts: list[int] = []
     for match in DECLARATION_START.finditer(source):
@@ -167,7 +170,7 @@ def _pieces(source: str):
             continue
         starts.append(match.start())
     line, counted = 1, 0
-    for begin, end in zip(starts, starts[1:] + [len(source)]):
+    for begin, end in zip(starts, starts[1:] + [len(source)], strict=False):
         line += source.count("\n", counted, begin)  # counted on from the last piece, not from the top
         counted = begin
         yield line, source[begin:end]
@@ -179,7 +182,8 @@ def parse_expr(source: str, file: str = "<expr>") -> ast.Expr:
     if refused is not None:
         raise ScriptError([refused])
     try:
-        return _parse(source, file, "expr")
+        expr: ast.Expr = _parse(source, file, "expr")
+        return expr
     except ScriptError as error:  # "the file ends too early" would puzzle someone who typed a line
         raise ScriptError([attrs.evolve(d, message=d.message.replace("the file", "the expression"))
                            for d in error.diagnostics]) from None
@@ -214,7 +218,7 @@ class Layout:
 class _TokenLog(threading.local):
     """Where the recording parser's lexer callbacks put tokens, one list per thread."""
 
-    tokens: list | None = None
+    tokens: list[Any] | None = None  # lark Tokens, whose positions are always set here
 
 
 _log = _TokenLog()
@@ -260,11 +264,11 @@ def parse_with_comments(source: str, file: str = "<script>") -> tuple[ast.Progra
 
 
 def _parse(source: str, file: str, start: str, line: int = 1, column: int = 1, in_string: bool = False,
-           lark: Lark | None = None):
+           lark: Lark | None = None) -> Any:
     padded = "\n" * (line - 1) + " " * (column - 1) + source
     lark = lark or _lark()
 
-    def parse_expr_at(text: str, at_line: int, at_column: int):
+    def parse_expr_at(text: str, at_line: int, at_column: int) -> Any:
         return _parse(text, file, "expr", at_line, at_column, in_string=True, lark=lark)
 
     try:
@@ -291,14 +295,14 @@ def _describe_terminal(name: str) -> str:
     return f"`{pattern.value}`" if pattern.type == "str" else name.lower()
 
 
-def _expected_words(expected) -> str:
+def _expected_words(expected: Iterable[str]) -> str:
     words = sorted({_describe_terminal(name) for name in expected}, key=lambda w: (w.startswith("`"), w))
     if len(words) > 8:
         words = words[:8] + ["..."]
     return ", ".join(words)
 
 
-def _found(token) -> str:
+def _found(token: Token) -> str:
     if token.type == "$END":
         return "the end of the file"
     return f"`{token}`"
@@ -346,7 +350,7 @@ def _accepted(error: UnexpectedInput) -> frozenset[str]:
     """What the parser could take at the error. Lark's `expected` is read after
     the default reductions and lists tokens that could never come here, so
     prefer `accepts`, computed from the state before them."""
-    return frozenset(getattr(error, "accepts", None) or error.expected)
+    return frozenset(getattr(error, "accepts", None) or getattr(error, "expected", None) or ())
 
 
 def _keyword(terminal: str) -> str | None:
@@ -358,7 +362,7 @@ def _keyword(terminal: str) -> str | None:
     return pattern.value if pattern.type == "str" and pattern.value.isalpha() else None
 
 
-@lru_cache(maxsize=None)
+@cache
 def _terminal_for(text: str) -> str:
     for terminal in _lark().terminals:
         if terminal.pattern.type == "str" and terminal.pattern.value == text:
@@ -371,13 +375,14 @@ def _syntax_diagnostic(error: UnexpectedInput, source: str, file: str) -> Diagno
     width = 1
     notes: tuple[str, ...] = ()
     if isinstance(error, UnexpectedCharacters):
-        char = source[error.pos_in_stream] if error.pos_in_stream < len(source) else ""
+        position = error.pos_in_stream or 0  # always set on UnexpectedCharacters
+        char = source[position] if position < len(source) else ""
         message = f"unexpected character `{char}`"
         hint = CHARACTER_HINTS.get(char, "")
         if char == '"':
             message = "this string is never closed"
             hint = "close it with `\"`; write `{{` for a literal brace"
-            rest_of_line = source[error.pos_in_stream + 1 :].split("\n", 1)[0]
+            rest_of_line = source[position + 1 :].split("\n", 1)[0]
             if re.search(r'\{[^}"]*\{', rest_of_line) and '"' in rest_of_line:
                 message = "a `{...}` in a string cannot hold braces"
                 hint = "compute the value with `let` first, or write `{{` for a literal brace"
@@ -390,16 +395,17 @@ def _syntax_diagnostic(error: UnexpectedInput, source: str, file: str) -> Diagno
             hint = "a `{` is never closed: add `}`"
     elif (glued := _glued_keyword(error)) is not None:
         keyword, rest = glued
-        line, column, width = keyword.line, keyword.column, len(keyword) + len(rest)
+        line, column, width = keyword.line or line, keyword.column or column, len(keyword) + len(rest)
         message = f"unknown word `{keyword}{rest}`"
         hint = f"did you mean `{keyword}`?"
-    elif (keyword := _keyword_read_as_name(error)) is not None:
+    elif (read_as_name := _keyword_read_as_name(error)) is not None:
         # `if a and then ...`: where a value must come, the contextual lexer
         # reads the keyword as a name, and the parser fails a token later.
-        line, column, width = keyword.line, keyword.column, len(keyword)
-        message = f"unexpected `{keyword}`"
-        hint = f"a value is missing before `{keyword}`"
+        line, column, width = read_as_name.line or line, read_as_name.column or column, len(read_as_name)
+        message = f"unexpected `{read_as_name}`"
+        hint = f"a value is missing before `{read_as_name}`"
     else:
+        assert isinstance(error, UnexpectedToken)  # the other kinds are handled above
         token = error.token
         width = max(1, len(str(token)))
         message = f"unexpected {_found(token)}"
@@ -420,7 +426,7 @@ def _glued_keyword(error: UnexpectedInput) -> tuple[Token, Token] | None:
         return None
     stack = [_first_token(v) for v in getattr(error.state, "value_stack", [])[-2:]]
     tokens = [t for t in stack if t is not None] + [error.token]
-    for keyword, rest in zip(tokens, tokens[1:]):
+    for keyword, rest in zip(tokens, tokens[1:], strict=False):
         adjacent = keyword.end_pos is not None and keyword.end_pos == rest.start_pos
         if adjacent and rest.type == "NAME" and _keyword(keyword.type):
             return keyword, rest
@@ -441,11 +447,11 @@ def _keyword_read_as_name(error: UnexpectedInput) -> Token | None:
     return None
 
 
-def _first_token(value) -> Token | None:
+def _first_token(value: object) -> Token | None:
     return _edge_token(value, 0)
 
 
-def _edge_token(value, end: int) -> Token | None:
+def _edge_token(value: object, end: int) -> Token | None:
     """The first (end=0) or last (end=-1) token of a parsed value: a token, an
     inlined rule's tree, or an AST node (of which only a bare name is read back
     as the token it was)."""

@@ -41,6 +41,8 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
+from collections.abc import Sequence
+from typing import Any
 from decimal import Decimal
 
 from leadflow.syntax import ast
@@ -166,12 +168,12 @@ class Printer:
     blocks in source order (an `if` action's branches, then its `else`).
     """
 
-    def anchored(self, node, lines: list[str], part: str | None = None) -> list[str]:
+    def anchored(self, node: object, lines: list[str], part: str | None = None) -> list[str]:
         """The lines of `node` (or of its `part`, for a webhook option or a branch's
         `else`) as they stand in their sequence."""
         return lines
 
-    def braced(self, head: str, body: list[str], block: tuple | None = None) -> list[str]:
+    def braced(self, head: str, body: list[str], block: tuple[Any, ...] | None = None) -> list[str]:
         """`head {`, the body indented one step, `}`; `head {}` when empty."""
         if not body:
             return [head + " {}"]
@@ -226,14 +228,14 @@ class Printer:
             return self._workflow_lines(decl)
         raise TypeError(f"not a declaration: {decl!r}")
 
-    def _entries(self, nodes, lines: list[str]) -> list[str]:
+    def _entries(self, nodes: Sequence[object], lines: list[str]) -> list[str]:
         """Body entries, one a line; a comma only where a number would swallow the next
         entry's name as its unit (`= 5` then `days: number` would read `5 days`)."""
         with_commas = [
             line + "," if line[-1].isdigit() and UNIT_WORD.match(following) else line
-            for line, following in zip(lines, lines[1:] + [""])
+            for line, following in zip(lines, lines[1:] + [""], strict=False)
         ]
-        return [out for node, line in zip(nodes, with_commas) for out in self.anchored(node, [line])]
+        return [out for node, line in zip(nodes, with_commas, strict=True) for out in self.anchored(node, [line])]
 
     def _stmt_lines(self, stmt: ast.Stmt) -> list[str]:
         if isinstance(stmt, ast.LetStmt):
@@ -251,7 +253,7 @@ class Printer:
             return lines
         raise TypeError(f"not a statement: {stmt!r}")
 
-    def _stmts(self, stmts) -> list[str]:
+    def _stmts(self, stmts: Sequence[ast.Stmt]) -> list[str]:
         return [line for stmt in stmts for line in self.anchored(stmt, self._stmt_lines(stmt))]
 
     # ---- rules and workflows ---------------------------------------------------------
@@ -282,8 +284,10 @@ class Printer:
             return f"enroll when {format_trigger(clause.trigger)}{condition}"
         if isinstance(clause, ast.Reenroll):
             if clause.mode == "after":
+                assert clause.after is not None  # `reenroll after` has its duration
                 return f"reenroll after {format_expr(clause.after)}"
             if clause.mode == "when":
+                assert clause.trigger is not None  # `reenroll when` has its trigger
                 return f"reenroll when {format_trigger(clause.trigger)}"
             return "reenroll never"
         if isinstance(clause, ast.Goal):
@@ -298,7 +302,7 @@ class Printer:
         raise TypeError(f"not a workflow clause: {clause!r}")
 
     # ---- actions and steps -------------------------------------------------------------
-    def _actions(self, actions) -> list[str]:
+    def _actions(self, actions: Sequence[ast.Action]) -> list[str]:
         return [line for action in actions for line in self.anchored(action, self.action_lines(action))]
 
     def action_lines(self, action: ast.Action) -> list[str]:
@@ -308,7 +312,7 @@ class Printer:
             return self._webhook_lines(action)
         return self._step_lines(action) or [_simple_action(action)]
 
-    def _step_lines(self, step) -> list[str] | None:
+    def _step_lines(self, step: ast.Action) -> list[str] | None:
         """The steps that only workflows hold; None for an ordinary action."""
         if isinstance(step, ast.WaitFor):
             head = f"wait for {step.event}{_where(step.where)} up to {format_expr(step.timeout)}"
@@ -370,7 +374,7 @@ class Printer:
             options.append(("timeout", f"timeout {format_expr(hook.timeout)}"))
         if (hook.alias is None) != (hook.response_type is None):
             raise ValueError("a webhook's `as` needs both a name and a response type")
-        if hook.alias is not None:
+        if hook.alias is not None and hook.response_type is not None:  # both or neither (above)
             options.append(("as", f"as {hook.alias}: {format_type(hook.response_type)}"))
         lines = [f"webhook {hook.method} {format_expr(hook.url)}"]
         for part, text in options:
@@ -396,7 +400,7 @@ def _signature(fn: ast.ExternFn | ast.FnDecl) -> str:
     return f"{fn.name}({params}) -> {format_type(fn.result)}"
 
 
-def _simple_action(action) -> str:
+def _simple_action(action: ast.Action) -> str:
     if isinstance(action, ast.SetAction):
         return f"set {_path(action.target)} = {format_expr(action.value)}"
     if isinstance(action, ast.ClearAction):

@@ -37,7 +37,7 @@ class Scan:
 def scan(text: str) -> Scan:
     """The code of `text` outside its strings and comments, and where `text` ends."""
     marks, end = _walk(text)
-    return Scan("".join(char for char, region in zip(text, marks) if region is Region.CODE), end)
+    return Scan("".join(char for char, region in zip(text, marks, strict=False) if region is Region.CODE), end)
 
 
 def regions(text: str) -> list[Region]:

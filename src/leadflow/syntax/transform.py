@@ -25,7 +25,8 @@ ESCAPES = {"0": "\x00", "n": "\n", "t": "\t", '"': '"', "\\": "\\", "{": "{", "}
 
 
 def _token_span(file: str, token: Token) -> Span:
-    return Span(file, token.line, token.column, token.end_line, token.end_column)
+    # The parser's tokens always have positions; Lark types them as optional.
+    return Span(file, token.line or 0, token.column or 0, token.end_line or 0, token.end_column or 0)
 
 
 def _number(text: str) -> int | float:
@@ -203,6 +204,7 @@ class ToAst:
             str(prop), None, False, self.time(meta, [at]).value, where, span=self.span(meta), name_span=self.at(prop)
         )
 
+    @staticmethod  # called here, in the class body, to make two rule methods
     def _date_offset_trigger(before: bool):
         def build(self, meta, children):
             amount, unit, prop, at, where = children
@@ -408,8 +410,10 @@ class ToAst:
 
     # ---- expressions ------------------------------------------------------------
     def if_expr(self, meta, children):
-        return ast.IfExpr(*children, span=self.span(meta))
+        condition, then, otherwise = children
+        return ast.IfExpr(condition, then, otherwise, span=self.span(meta))
 
+    @staticmethod  # called here, in the class body, to make the rule methods below
     def _binary(op):
         def build(self, meta, children):
             return ast.Binary(op, children[0], children[1], span=self.span(meta))
@@ -490,7 +494,7 @@ class ToAst:
             value = kind.fromisoformat(str(token))
         except ValueError as error:
             span = _token_span(self.file, token)
-            raise ScriptError([Diagnostic("E101", f"`{token}` is not a valid {kind.__name__}", span, str(error))])
+            raise ScriptError([Diagnostic("E101", f"`{token}` is not a valid {kind.__name__}", span, str(error))]) from error
         return node(value, span=self.span(meta))
 
     def datetime(self, meta, children):
@@ -547,7 +551,7 @@ class ToAst:
         raw = str(token)[1:-1]
         parts: list = []
         text: list[str] = []
-        line, column = token.line, token.column + 1  # position of raw[0]
+        line, column = token.line or 0, (token.column or 0) + 1  # position of raw[0]
         i = 0
         while i < len(raw):
             ch = raw[i]
@@ -582,7 +586,7 @@ CLAUSES = (ast.Enrollment, ast.Reenroll, ast.Goal, ast.Suppress, ast.UnenrollWhe
 
 
 def _join(file: str, first: Token, last: Token) -> Span:
-    return Span(file, first.line, first.column, last.end_line, last.end_column)
+    return Span(file, first.line or 0, first.column or 0, last.end_line or 0, last.end_column or 0)
 
 
 def _closing_brace(raw: str, start: int) -> int:

@@ -8,13 +8,14 @@ skipped; strings inside a TextLit's parts are not nodes.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import attrs
 
 from leadflow.syntax.span import Span
 
 
-def children(node) -> Iterator:
+def children(node: Any) -> Iterator[Any]:
     """The nodes directly inside `node`, in source order."""
     for name in _child_fields(type(node)):
         value = getattr(node, name)
@@ -32,14 +33,14 @@ _NODE_TYPES: set[type] = set()
 _NOT_NODE_TYPES: set[type] = {str, int, float, bool, type(None), Span}
 
 
-def _child_fields(kind: type) -> tuple[str, ...]:
+def _child_fields(kind: Any) -> tuple[str, ...]:
     names = _FIELDS.get(kind)
     if names is None:
         names = _FIELDS[kind] = tuple(f.name for f in attrs.fields(kind) if f.type not in (Span, "Span"))
     return names
 
 
-def _is_node(value) -> bool:
+def _is_node(value: object) -> bool:
     kind = type(value)
     if kind in _NOT_NODE_TYPES:
         return False
@@ -50,7 +51,7 @@ def _is_node(value) -> bool:
     return False
 
 
-def _nodes_in(value) -> Iterator:
+def _nodes_in(value: object) -> Iterator[Any]:
     if type(value) is tuple:  # sequences of nodes, and (condition, block) pairs of an IfAction
         for item in value:
             yield from _nodes_in(item)
@@ -58,7 +59,7 @@ def _nodes_in(value) -> Iterator:
         yield value
 
 
-def walk(node) -> Iterator:
+def walk(node: Any) -> Iterator[Any]:
     """`node` and every node below it, parents before children.
 
     Iterative, so an expression nested as deeply as the parser allows does

@@ -47,7 +47,7 @@ def wrap_line(line: str, width: int = WIDTH, step: str = CONTINUATION) -> list[s
     cuts = _cuts(code, marks, len(indent))
     if not cuts:
         return [line]
-    pieces = [code[start:end].strip() for start, end in zip([0, *cuts], [*cuts, len(code)])]
+    pieces = [code[start:end].strip() for start, end in zip([0, *cuts], [*cuts, len(code)], strict=True)]
     lines = [indent + pieces[0]] + [indent + step + piece for piece in pieces[1:]]
     lines[-1] += line[len(code):]  # the trailing comment, with the spaces before it
     # the first piece's own operators bind tighter than those cut: one step further in
@@ -58,7 +58,7 @@ def _cuts(code: str, marks: list[Region], start: int) -> list[int]:
     """Where to break: before each operator in the fewest brackets (the `or`s among them
     if any), leaving one at the very start of the code (a continuation's own)."""
     depths, depth = [], 0
-    for char, region in zip(code, marks):
+    for char, region in zip(code, marks, strict=False):
         if region is Region.CODE and char in OPENERS:
             depth += 1
         elif region is Region.CODE and char in CLOSERS:

@@ -120,14 +120,14 @@ def parse_effects(kind: EffectKind, table: Table, key: str, scope: TestScope) ->
 
 
 def check_effects(what: str, kind: EffectKind, expected: tuple[EffectItem, ...], actual: list[dict]) -> list[Mismatch]:
-    if len(expected) == len(actual) and all(e.matches(a) for e, a in zip(expected, actual)):
+    if len(expected) == len(actual) and all(e.matches(a) for e, a in zip(expected, actual, strict=True)):
         return []
     keys = [k for k in kind.fields if any(k in e.fields for e in expected)] or [kind.short]
     plural = kind.name + "s"
     if len(expected) != len(actual):
         message = f"expected {len(expected)} {plural if len(expected) != 1 else kind.name}, got {len(actual)}"
     else:
-        first = next(i for i, (e, a) in enumerate(zip(expected, actual)) if not e.matches(a))
+        first = next(i for i, (e, a) in enumerate(zip(expected, actual, strict=True)) if not e.matches(a))
         message = f"{kind.name} {first + 1} differs"
     return [Mismatch(what, message, [render(kind, e.fields, keys) for e in expected],
                      [render(kind, a, keys) for a in actual], sequence=True)]
@@ -258,6 +258,7 @@ class RecordExpect:
         return [Mismatch(what, "the run differs", [wanted.describe()], [shown.describe()])]
 
     def _history(self, record) -> list[Mismatch]:
+        assert self.history is not None  # checked only when the test expects a history
         entries = iter(record.history)
         for item in self.history:
             if not any(item.matches(entry) for entry in entries):
@@ -278,7 +279,7 @@ def parse_record(ref_text: str, table: Table, scope: TestScope) -> RecordExpect:
     table.check_keys(("properties", "unknown", "lists", "emails", "notifications", "enrolled", "history"))
     ref = Ref.of(ref_text)
     object_type = scope.type_of(ref, table, None)
-    properties = scope.properties(object_type, table.table("properties")) if "properties" in table else {}
+    properties = scope.properties(object_type, table.required_table("properties")) if "properties" in table else {}
     unknown = table.texts("unknown", default=[])
     for i, name in enumerate(unknown):
         prop = scope.prop(object_type, name, table, f"unknown[{i}]")
@@ -299,7 +300,7 @@ def _parse_lists(table: Table, scope: TestScope):
     if isinstance(raw, list):
         names = table.texts("lists")
         return tuple(scope.list_name(n, table, f"lists[{i}]") for i, n in enumerate(names)), (), ()
-    spec = table.table("lists")
+    spec = table.required_table("lists")
     spec.check_keys(("includes", "excludes"))
     parts = []
     for key in ("includes", "excludes"):
@@ -398,16 +399,16 @@ def parse_expectations(table: Table, scope: TestScope) -> Expectations:
         if not isinstance(raw, dict):
             raise table.error(key, f"expected a table of what record {quote(key)} holds "
                                    f"(or one of {', '.join(GLOBAL_EXPECTATIONS)})")
-        records.append(parse_record(key, table.table(key), scope))
+        records.append(parse_record(key, table.required_table(key), scope))
     count = {}
     if "count" in table:
-        spec = table.table("count")
+        spec = table.required_table("count")
         for name, _ in spec.items():
             scope.object_type(name, spec, name)
             count[name] = spec.get(name, int)
     calls = {}
     if "calls" in table:
-        spec = table.table("calls")
+        spec = table.required_table("calls")
         for name, _ in spec.items():
             signature = scope.extern(name, spec, name)
             calls[name] = spec.get(name, list)

@@ -48,7 +48,7 @@ def same(expected, actual) -> bool:
     if isinstance(expected, dict) and isinstance(actual, dict):
         return expected.keys() == actual.keys() and all(same(v, actual[k]) for k, v in expected.items())
     if isinstance(expected, list) and isinstance(actual, list):
-        return len(expected) == len(actual) and all(same(e, a) for e, a in zip(expected, actual))
+        return len(expected) == len(actual) and all(same(e, a) for e, a in zip(expected, actual, strict=True))
     if isinstance(expected, dt.datetime) != isinstance(actual, dt.datetime):
         return False
     return expected == actual

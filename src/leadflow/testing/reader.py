@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Iterable, Iterator
-from typing import Any
+from typing import Any, overload
 
 import attrs
 
@@ -86,7 +86,9 @@ class Table:
 
     def key_path(self, key: str) -> str:
         """`given.records[0].score`; a key that is not a bare TOML key is quoted."""
-        name, index = re.fullmatch(r"(.*?)((?:\[\d+\])*)", key, re.DOTALL).groups()
+        parts = re.fullmatch(r"(.*?)((?:\[\d+\])*)", key, re.DOTALL)
+        assert parts is not None  # any text matches
+        name, index = parts.groups()
         shown = (name if re.fullmatch(r"[A-Za-z0-9_-]+", name) else quote(name)) + index
         return f"{self.path}.{shown}" if self.path else shown
 
@@ -133,6 +135,19 @@ class Table:
                 raise self.where.error(path, f"expected a table, got {kind_of(item)}")
             yield Table(item, path, self.where)
 
+    def required_table(self, key: str) -> Table:
+        """`table(key)` where the caller knows (or requires) the key to be there."""
+        table = self.table(key)
+        if table is None:
+            raise self.error(None, f"`{key}` is required")
+        return table
+
+    @overload
+    def texts(self, key: str) -> list[str]: ...
+    @overload
+    def texts(self, key: str, default: list[str]) -> list[str]: ...
+    @overload
+    def texts(self, key: str, default: None) -> list[str] | None: ...
     def texts(self, key: str, default: Any = MISSING) -> list[str] | None:
         if key not in self.data and default is not MISSING:
             return default

@@ -68,6 +68,7 @@ class Reporter:
             for test_file in suite.broken_scripts:
                 self.echo(f"{test_file.path}: the script does not check, so its {len(test_file.tests) or 'no'} "
                           "test(s) cannot run:")
+                assert test_file.script_error is not None  # what makes it broken
                 self.echo(render_all(test_file.script_error.diagnostics, test_file.sources))
         failed = [r for r in suite.results if r.outcome != "passed"]
         if failed:

@@ -64,6 +64,7 @@ class Session:
 
     def __init__(self, test_file: TestFile, case: TestCase, coverage=None, hosts=None):
         self.case = case
+        assert test_file.checked is not None  # tests of a script that checks
         self.engine = Engine(test_file.checked, store=":memory:", clock=SimulatedClock(case.start),
                              timezone=test_file.timezone, seed=case.seed,
                              probe=coverage.probe if coverage is not None else None)
@@ -125,7 +126,10 @@ class Session:
             self.event(step)
         elif isinstance(step, ClockStep):
             now = self.engine.clock.now()
-            target = step.to if step.to is not None else calendar.add(now, step.by, self.engine.timezone)
+            target = step.to
+            if target is None:
+                assert step.by is not None  # a clock step has `until` or `by`
+                target = calendar.add(now, step.by, self.engine.timezone)
             if target < now:
                 raise Stop("error", step.where, f"`until` goes back in time: the clock is at {now.isoformat()}")
             self.advance_to(target)
@@ -143,10 +147,10 @@ class Session:
     def event(self, step: EventStep) -> None:
         if step.at is not None and step.at > self.engine.clock.now():
             self.advance_to(step.at)
-        target = step.target
-        if target is not None and not target.is_email:
+        target: Ref | dict[str, int] | str | None = step.target
+        if isinstance(target, Ref) and not target.is_email:
             target = {"id": self._record_id(target)}
-        elif target is not None:
+        elif isinstance(target, Ref):
             target = target.text
         try:
             data = to_engine(step.data, self._record_id)
@@ -173,7 +177,7 @@ class Session:
         text = step.path.read_text("utf-8-sig")
         rows = list(csv_rows(text))  # (line, row or why it cannot be read): numbered as `leadflow import` does
         rejected = {}
-        for (line, _), outcome in zip(rows, self.engine.import_rows([row for _, row in rows], source=str(step.path))):
+        for (line, _), outcome in zip(rows, self.engine.import_rows([row for _, row in rows], source=str(step.path)), strict=True):
             if isinstance(outcome, LeadflowError):
                 rejected[line] = str(outcome)
         self.settle()
@@ -264,7 +268,8 @@ class Session:
                             allowed.add((self.resolve(record.ref), workflow))
         for run in self.engine.store.runs(status="error"):
             if (run.record_id, run.workflow) not in allowed:
-                label = self.engine.store.get_record(run.record_id).label()
+                stored = self.engine.store.get_record(run.record_id)
+                label = stored.label() if stored is not None else f"record {run.record_id}"
                 raise Stop("failed", "expect", f"workflow {run.workflow} stopped with an error for {label} "
                                                f"at step {run.position}: {run.error}")
 

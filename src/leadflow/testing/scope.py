@@ -57,7 +57,7 @@ class TestScope:
         self._known("extern fn", name, self.checked.externs, table, key)
         return self.checked.externs[name]
 
-    def object_type(self, name: str, table: Table, key: str) -> str:
+    def object_type(self, name: str, table: Table, key: str | None) -> str:
         self._known("object", name, self.checked.objects, table, key)
         return name
 
@@ -92,7 +92,9 @@ class TestScope:
         except InputError as error:
             raise table.where.error(None, error.message) from None
         if isinstance(value, Ref):
-            target = T.strip_null(type_).name
+            record_type = T.strip_null(type_)
+            assert isinstance(record_type, T.ObjectType)  # to_runtime makes a Ref for a record type only
+            target = record_type.name
             if self.type_of(value, table, key) != target:
                 raise table.error(key, f"`{value.text}` is not a {target}")
         return value

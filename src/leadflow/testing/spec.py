@@ -37,7 +37,7 @@ import attrs
 from leadflow.check import types as T
 from leadflow.check.program import CheckedProgram, FunctionSignature
 from leadflow.errors import InputError, ScriptError
-from leadflow.interpreter.engine import load_program
+from leadflow.check.load import load_program
 from leadflow.testing.expect import Expectations, parse_expectations
 from leadflow.testing.reader import (
     MISSING, Ref, Table, TestFileError, Where, parse_duration, plain_toml, to_datetime,
@@ -45,7 +45,7 @@ from leadflow.testing.reader import (
 from leadflow.testing.scope import GLOBAL_EXPECTATIONS, TestScope
 from leadflow.values import Duration
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 DEFAULT_START = dt.datetime(2026, 1, 5, 9, 0, tzinfo=UTC)  # a Monday, 09:00
 DEFAULT_SEED = 1
 SHARED_KEYS = ("start", "seed", "given", "stubs", "auto_deliver")
@@ -266,7 +266,7 @@ def _read_test(table: Table, shared: _Shared, scope: TestScope, folder: Path) ->
     own_stubs, own_webhooks = _stubs(table.table("stubs"), scope)
     steps = [_step(step, scope, folder) for step in table.tables("steps")]
     if "expect" in table:
-        steps.append(ExpectStep("expect", parse_expectations(table.table("expect"), scope)))
+        steps.append(ExpectStep("expect", parse_expectations(table.required_table("expect"), scope)))
     return TestCase(
         name=table.data["name"],
         start=_moment(table, "start", scope) or shared.start,
@@ -301,6 +301,7 @@ def _given(table: Table | None, scope: TestScope) -> tuple[tuple[GivenRecord, ..
     lists: dict = {}
     members = table.table("lists")
     for list_name, _ in (members.items() if members is not None else ()):
+        assert members is not None
         scope.list_name(list_name, members, list_name)
         refs = []
         for i, text in enumerate(members.texts(list_name)):
@@ -337,7 +338,7 @@ def _function_stub(name: str, raw, table: Table, scope: TestScope) -> FunctionSt
     signature = scope.extern(name, table, name)
     if not isinstance(raw, dict):  # the short form: a fixed result
         return FunctionStub(name, signature, returns=_result(raw, signature, table, name, scope))
-    spec = table.table(name)
+    spec = table.required_table(name)
     spec.check_keys(("returns", "in_turn", "by_args", "default", "raises"))
     modes = [k for k in ("returns", "in_turn", "by_args", "raises") if k in spec]
     if len(modes) > 1:
@@ -353,7 +354,7 @@ def _function_stub(name: str, raw, table: Table, scope: TestScope) -> FunctionSt
         return FunctionStub(name, signature, in_turn=tuple(
             _result(v, signature, spec, f"in_turn[{i}]", scope) for i, v in enumerate(values)))
     if "by_args" in spec:
-        cases = spec.table("by_args")
+        cases = spec.required_table("by_args")
         by_args = tuple((_arguments(key, signature, cases), _result(value, signature, cases, key, scope))
                         for key, value in cases.items())
         default = _result(spec.data["default"], signature, spec, "default", scope) if "default" in spec else MISSING
@@ -423,14 +424,15 @@ def _step(item: Table, scope: TestScope, folder: Path):
         return ClockStep(where, to=_moment(item, "until", scope))
     if action == "expect":
         item.check_keys(("expect",))
-        return ExpectStep(where, parse_expectations(item.table("expect"), scope))
+        return ExpectStep(where, parse_expectations(item.required_table("expect"), scope))
     item.check_keys((action, "rejected"))
     path = folder / item.text(action)
     if not path.is_file():
         raise item.error(action, f"no file {item.text(action)} next to the test file (looked for {path})")
     rejected = {}
     spec = item.table("rejected")
-    for number, reason in (spec.items() if spec is not None else ()):
+    for number, _reason in (spec.items() if spec is not None else ()):
+        assert spec is not None
         if not number.isdigit():
             raise spec.error(number, "a key of `rejected` is a line (or row) number")
         rejected[int(number)] = spec.text(number)

@@ -107,8 +107,9 @@ class StubWebhooks:
         for i, stub in enumerate(self.stubs):
             if self.left[i] == 0 or (stub.method and stub.method != method) or not matches(stub.url, url):
                 continue
-            if self.left[i] is not None:
-                self.left[i] -= 1
+            left = self.left[i]
+            if left is not None:
+                self.left[i] = left - 1
             status = classify(stub.status)
             if status == "ok":
                 return Outcome("ok", http_status=stub.status, response=stub.answer)

@@ -125,7 +125,9 @@ def _misfit_hosts(test_file: TestFile, hosts: Mapping[str, Callable] | None) -> 
     as `Engine.bind` would say at each test's start: said once, as a bad file."""
     from leadflow.interpreter.hosts import host_mismatch
 
-    problems = []
+    problems: list[TestFileError] = []
+    if test_file.checked is None:
+        return problems
     for name, signature in test_file.checked.externs.items():
         problem = host_mismatch(hosts[name], signature) if hosts and name in hosts else None
         if problem:

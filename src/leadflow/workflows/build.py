@@ -32,9 +32,10 @@ def build(engine, seed: int | None) -> tuple[WorkflowRuntime, Scheduler]:
                 f"rule {rule.index}", trigger, rule.info.subject, engine.timezone, rule.condition, _fire_rule(rule),
                 title=rule.info.title,
             ))
-    for name, info in checked.workflows.items():
+    for name in checked.workflows:
         wf = compiled[name]
-        reenroll = [(wf.reenroll.trigger, None, True)] if wf.reenroll.mode == "when" else []
+        when = wf.reenroll.trigger if wf.reenroll.mode == "when" else None
+        reenroll = [(when, None, True)] if when is not None else []
         enrollments = [(e.trigger, e.condition, False) for e in wf.enrollments] + reenroll
         for number, (trigger, condition, reenrolling) in enumerate(enrollments, 1):
             verb = "reenroll" if reenrolling else "enroll"

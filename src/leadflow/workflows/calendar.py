@@ -23,7 +23,7 @@ from dateutil.relativedelta import relativedelta
 
 from leadflow.values import Duration
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 WEEK = frozenset(range(7))
 DAY_NAMES = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 DAY_SETS: dict[str, frozenset[int]] = {

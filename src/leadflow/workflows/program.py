@@ -10,11 +10,13 @@ running the wrong step.
 """
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from zoneinfo import ZoneInfo
 
 import attrs
 
+from leadflow.check.types import Type
 from leadflow.syntax import ast
 from leadflow.syntax.printer import format_action
 from leadflow.syntax.span import Span
@@ -37,7 +39,7 @@ class Step:
     otherwise: int | None = None  # if/branch: the else target; wait_for: the timeout target
     target: int | None = None  # jump; wait_for: where an arrived event continues
     alias: str | None = None  # webhook ... as NAME
-    answer_type: object = None
+    answer_type: Type | None = None  # webhook ... as NAME: the answer's declared type
 
 
 @attrs.define
@@ -53,7 +55,7 @@ class CompiledWorkflow:
     goal: Callable | None
     unenroll_when: list[Callable]
     suppress: tuple[str, ...]
-    window: tuple[frozenset[int], object, object] | None  # (days, opens, closes)
+    window: tuple[frozenset[int], dt.time, dt.time] | None  # (days, opens, closes)
     wait_events: frozenset[str]
 
 
@@ -87,7 +89,7 @@ def compile_workflow(info, gen, actions, engine_zone: ZoneInfo) -> CompiledWorkf
         unenroll_when=unenroll_when,
         suppress=tuple(c.list_name for c in wf.clauses_of(ast.Suppress)),
         window=(days_of(window.days), window.start, window.end) if window else None,
-        wait_events=frozenset(s.event for s in layout.steps if s.kind == "wait_for"),
+        wait_events=frozenset(s.event for s in layout.steps if s.kind == "wait_for" and s.event is not None),
     )
 
 
@@ -146,9 +148,9 @@ class _Layout:
                 step.arms.append((arm.percent, self._nested(arm.steps, f"{path}/arm{i}", jumps)))
         elif isinstance(s, ast.Branch):
             step.kind, step.value = "branch", self.fn(s.subject)
-            for i, arm in enumerate(s.arms, 1):
-                values = [self.gen.const_value_of(v) for v in arm.values]
-                step.arms.append((values, self._nested(arm.steps, f"{path}/arm{i}", jumps)))
+            for i, branch_arm in enumerate(s.arms, 1):
+                values = [self.gen.const_value_of(v) for v in branch_arm.values]
+                step.arms.append((values, self._nested(branch_arm.steps, f"{path}/arm{i}", jumps)))
             step.otherwise = self._nested(s.otherwise or (), f"{path}/else", jumps)
         elif isinstance(s, ast.Stop):
             step.kind = "stop"

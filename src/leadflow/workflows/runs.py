@@ -56,7 +56,7 @@ class WorkflowRuntime:
         self.engine = engine
         self.store = engine.store
         self.workflows = workflows
-        self.seed = seed if seed is not None else random.randrange(2**32)
+        self.seed = seed if seed is not None else random.randrange(2**32)  # noqa: S311 (splits; no secret)
         self.wait_events = frozenset().union(*(wf.wait_events for wf in workflows.values()))
         # object types whose runs leave as soon as a goal or `unenroll when` holds
         self.watch_goals = frozenset(wf.subject for wf in workflows.values() if wf.goal or wf.unenroll_when)
@@ -82,6 +82,7 @@ class WorkflowRuntime:
             if mode == "never" or (mode == "when") != reenrolling:
                 return None
             if mode == "after":
+                assert wf.reenroll_after is not None  # compiled for `reenroll after`
                 delay = wf.reenroll_after(tx.props(record_id), None, {}, ctx)
                 if tx.at < calendar.add(previous[-1].enrolled_at, delay, wf.zone):
                     return None
@@ -124,15 +125,16 @@ class WorkflowRuntime:
                         self.left.add(run.id)
 
     # ---- running ---------------------------------------------------------------------
-    def advance(self, tx, run: Run, park: tuple[str, str] | None = None) -> None:
+    def advance(self, tx, run: Run, park: tuple[str | None, str] | None = None) -> None:
         """Run steps from the run's position to its next wait or end (see the module notes)."""
         wf = self.workflows.get(run.workflow)
         if run.wait and "webhook" in run.wait and wf is not None:
-            run = self._answer(tx, run)
-            if run is None:
+            answered = self._answer(tx, run)
+            if answered is None:
                 return
-        pc = wf.index.get(run.position) if wf else None
-        if pc is None:
+            run = answered
+        pc = wf.index.get(run.position) if wf and run.position is not None else None
+        if wf is None or pc is None:
             what = f"workflow {run.workflow}" if wf is None else f"step {run.position} of workflow {run.workflow}"
             self._park(run, tx.at, run.position, f"{what} no longer exists in the script")
             return
@@ -169,23 +171,28 @@ class WorkflowRuntime:
                     if opening > now:
                         return self._wait(run, step, step.path, opening, loc, now, {"window": opening})
                 if kind == "do":
+                    assert step.run is not None
                     step.run(tx, act)
                     with zone(ctx, self.engine.timezone):
                         tx.run([])  # what the step's changes trigger: rules, other enrollments
                     self._log(run, now, step, "step", {})
                     pc += 1
                 elif kind == "webhook":
+                    assert step.run is not None
                     step.run(tx, act)
                     key = f"{act.key}:{step.path}:{run.record_id}"
                     self._log(run, now, step, "step", {"waiting for": "webhook answer"})
                     wait = {"webhook": key, "step": step.path}
                     return self._save(run, wf.steps[pc + 1].path, None, loc, now, wait=wait)
                 elif kind == "wait":
+                    assert step.value is not None
                     due = calendar.add(now, step.value(p, None, loc, ctx), wf.zone)
                     return self._wait(run, step, wf.steps[pc + 1].path, due, loc, now, {"until": due})
                 elif kind == "until":
+                    assert step.value is not None
                     target = step.value(p, None, loc, ctx)
                     if isinstance(target, dt.time):
+                        assert step.days is not None
                         target = calendar.next_at(now, target, step.days, wf.zone)
                     if target is not None and target > now:
                         return self._wait(run, step, wf.steps[pc + 1].path, target, loc, now, {"until": target})
@@ -194,19 +201,24 @@ class WorkflowRuntime:
                     if resuming_wait == step.event and run.position == step.path:
                         resuming_wait = None
                         self._log(run, now, step, "timed out", {})
+                        assert step.otherwise is not None  # the timeout's target
                         pc = step.otherwise
                         continue
+                    assert step.value is not None
                     due = calendar.add(now, step.value(p, None, loc, ctx), wf.zone)
                     self._log(run, now, step, "waiting", {"event": step.event, "until": due})
                     return self._save(run, step.path, due, loc, now, waiting_event=step.event)
                 elif kind == "if":
+                    assert step.otherwise is not None  # the else target, written or not
                     pc = next((t for c, t in step.conditions if c(p, None, loc, ctx)), step.otherwise)
                     self._log(run, now, step, "branch", {"to": wf.steps[pc].path})
                 elif kind == "jump":
+                    assert step.target is not None
                     pc = step.target
                 elif kind == "split":
                     pc = self._split(run, step, loc, now)
                 elif kind == "branch":
+                    assert step.value is not None and step.otherwise is not None
                     value = step.value(p, None, loc, ctx)
                     pc = next((t for values, t in step.arms if value in values), step.otherwise)
                     self._log(run, now, step, "branch", {"value": value, "to": wf.steps[pc].path})
@@ -223,7 +235,7 @@ class WorkflowRuntime:
                 raise problem from error
 
     def _split(self, run: Run, step, loc: dict, now) -> int:
-        draw = random.Random(f"{self.seed}:{run.id}:{step.path}").random() * 100
+        draw = random.Random(f"{self.seed}:{run.id}:{step.path}").random() * 100  # noqa: S311 (a split; no secret)
         total = 0.0
         for i, (percent, target) in enumerate(step.arms, 1):
             total += percent
@@ -286,7 +298,7 @@ class WorkflowRuntime:
             with self.engine.unit(at, f"run:{run.id}") as tx:
                 self.advance(tx, run)
         except LeadflowError as error:
-            step = getattr(error, "step", run.position)
+            step: str | None = getattr(error, "step", run.position)
             reason = str(error)
             try:  # replay the steps before the failing one, and park the run there
                 with self.engine.unit(at, f"run:{run.id}") as tx:
@@ -301,8 +313,9 @@ class WorkflowRuntime:
         for run in self.store.runs_waiting_for(record_id, name):
             wf = self.workflows.get(run.workflow)
             step = wf.steps[wf.index[run.position]] if wf and run.position in wf.index else None
-            if step is None or step.kind != "wait_for":
+            if wf is None or step is None or step.kind != "wait_for":
                 continue
+            assert step.target is not None  # where an arrived event continues
             if step.where is not None and not _in_zone(self.engine.ctx, wf.zone, step.where, tx.props(record_id),
                                                        payload, run.vars):
                 continue
@@ -311,6 +324,7 @@ class WorkflowRuntime:
 
     def _answer(self, tx, run: Run) -> Run | None:
         """A run woken by delivery takes its webhook's answer; None if it stays parked or waiting."""
+        assert run.wait is not None  # woken by delivery: it waits for a webhook's answer
         effect = self.store.effect_by_key(run.wait["webhook"])
         wf = self.workflows[run.workflow]
         step = wf.steps[wf.index[run.wait["step"]]] if run.wait["step"] in wf.index else None
@@ -323,6 +337,7 @@ class WorkflowRuntime:
         if effect.status == "dead":
             self._park(run, tx.at, step.path, f"webhook failed: {effect.last_error}")
             return None
+        assert step.alias is not None and step.answer_type is not None  # a webhook step with `as NAME`
         try:
             answer = coerce(effect.response, T.nullable(step.answer_type), f"the answer `{step.alias}`",
                             timezone=self.engine.timezone)

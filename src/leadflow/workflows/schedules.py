@@ -28,12 +28,12 @@ from zoneinfo import ZoneInfo
 import attrs
 
 from leadflow.clock import has_time
-from leadflow.errors import LeadflowError
+from leadflow.errors import LeadflowError, LeadflowRuntimeError
 from leadflow.syntax import ast
 from leadflow.values import Duration
 from leadflow.workflows import calendar
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 # The most occurrences of one trigger one move of the clock fires: 27 years of a daily schedule.
 CATCH_UP_LIMIT = 10_000
 
@@ -41,7 +41,7 @@ CATCH_UP_LIMIT = 10_000
 @attrs.define
 class TimedTrigger:
     key: str  # names the trigger in the store: `rule 3`, `workflow cleanup enroll 1`
-    trigger: object  # ScheduleTrigger, FixedDateTrigger or DateTrigger
+    trigger: ast.ScheduleTrigger | ast.FixedDateTrigger | ast.DateTrigger
     subject: str
     zone: ZoneInfo
     where: Callable | None
@@ -151,7 +151,8 @@ class Scheduler:
                             with engine.unit(moment, f"{trigger.key}@{moment.isoformat()}") as tx:
                                 trigger.fire(tx, record.id)
                     except LeadflowError as error:  # one record's failure is its own: the others fire
-                        error.where = error.where or trigger.key
+                        if isinstance(error, LeadflowRuntimeError):  # (an InputError has no `where`)
+                            error.where = error.where or trigger.key
                         engine.failures.append(error)
                 engine.store.set_schedule_fired(trigger.key, moment)
             trigger.last = moment
