@@ -11,6 +11,9 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import json
+import os
+import shutil
+import sys
 from importlib import resources
 from pathlib import Path
 
@@ -90,8 +93,19 @@ def run_demo(directory: Path, console: Console) -> int:
             console.print(f"  {h.at:%Y-%m-%d %H:%M} {h.field}: {h.old} -> {h.new}  [dim]({h.cause})[/]")
         elif h.kind != "created":
             console.print(f"  {h.at:%Y-%m-%d %H:%M} {h.kind.replace('list_', '')} {h.field}  [dim]({h.cause})[/]")
-    console.print(f"\nTry: leadflow history --db {db} grace@example.com   |   leadflow outbox --db {db}")
+    command = leadflow_command()
+    console.print(f"\nTry: {command} history --db {db} grace@example.com   |   {command} outbox --db {db}")
     return run_workflow_demo(directory, console)
+
+
+def leadflow_command() -> str:
+    """How to run `leadflow` from the user's shell: `make demo` runs `.venv/bin/leadflow`,
+    which a fresh shell does not have on its PATH."""
+    running = Path(sys.argv[0])
+    on_path = shutil.which("leadflow")
+    if running.name == "leadflow" and (on_path is None or Path(on_path).resolve() != running.resolve()):
+        return os.path.relpath(running)
+    return "leadflow"
 
 
 def run_workflow_demo(directory: Path, console: Console) -> int:
@@ -129,5 +143,6 @@ def run_workflow_demo(directory: Path, console: Console) -> int:
     stats = engine.stats("nurturing")
     console.print(f"\n[bold]stats[/] enrolled {stats['enrolled']}, completed {stats['completed']}, "
                   f"goal {stats['goal']} ({stats['goal_rate']:.0%}), unenrolled {stats['unenrolled']}")
-    console.print(f"Try: leadflow history --db {db} ada@example.com   |   leadflow stats --db {db}")
+    command = leadflow_command()
+    console.print(f"Try: {command} history --db {db} ada@example.com   |   {command} stats --db {db}")
     return 0

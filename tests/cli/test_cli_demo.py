@@ -71,3 +71,23 @@ def test_demo_as_a_process(tmp_path):
     assert result.code == 0, result.stderr
     assert "New SQL" in result.stdout
     assert list((tmp_path / "out" / "outbox").glob("*.eml"))
+
+
+def test_the_demos_hints_run_from_a_fresh_shell(tmp_path):
+    """`make demo` runs `.venv/bin/leadflow`, and a fresh shell has no `leadflow` on its
+    PATH: the "Try:" lines name the command as the user can type it from where they are."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    executable = Path(sys.executable).parent / "leadflow"
+    shell = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
+    done = subprocess.run([os.path.relpath(executable, tmp_path), "demo", "--dir", "out"], cwd=tmp_path,
+                          env=shell, capture_output=True, text=True, check=True)
+    hints = [line for line in done.stdout.splitlines() if line.startswith("Try: ")]
+    assert len(hints) == 2
+    for hint in hints:
+        command = hint.removeprefix("Try: ").split("   |   ")[0]
+        ran = subprocess.run(command, shell=True, cwd=tmp_path, env=shell, capture_output=True, text=True)
+        assert ran.returncode == 0, (command, ran.stderr)
