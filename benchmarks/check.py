@@ -14,6 +14,7 @@ Each measurement is repeated (--repeat, default 5) and the median reported.
 
 Usage: python benchmarks/check.py [--lines N] [--repeat R]
 """
+
 from __future__ import annotations
 
 import argparse

@@ -11,6 +11,7 @@ Compared, in one run, over the same 200,000 contacts (plain dicts):
 
 Usage: python benchmarks/conditions.py [--contacts N] [--repeat R]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -90,16 +91,24 @@ def zen_predicate():
     except ImportError:
         return None
     engine = zen.ZenEngine()
-    expression = zen.compile_expression(
-        "lifecycle == 'mql' and score > 90 and last_activity != null and date(last_activity) > date(now) - duration('42d')"
-    ) if hasattr(zen, "compile_expression") else None
+    expression = (
+        zen.compile_expression(
+            "lifecycle == 'mql' and score > 90 and last_activity != null and date(last_activity) > date(now) - duration('42d')"
+        )
+        if hasattr(zen, "compile_expression")
+        else None
+    )
     if expression is None:
         return None
     iso = NOW.isoformat()
 
     def predicate(c):
-        ctx = {"lifecycle": c.get("lifecycle"), "score": c.get("score"), "now": iso,
-               "last_activity": c["last_activity"].isoformat() if "last_activity" in c else None}
+        ctx = {
+            "lifecycle": c.get("lifecycle"),
+            "score": c.get("score"),
+            "now": iso,
+            "last_activity": c["last_activity"].isoformat() if "last_activity" in c else None,
+        }
         return expression.evaluate(ctx)
 
     del engine
@@ -115,7 +124,10 @@ def main() -> None:
     contacts = make_contacts(args.contacts)
     clock = SimulatedClock(NOW)
     engine = Engine.from_source(SCRIPT, clock=clock)
-    candidates = [("hand-written Python", hand_written(clock)), ("leadflow engine.condition", engine.condition(CONDITION))]
+    candidates = [
+        ("hand-written Python", hand_written(clock)),
+        ("leadflow engine.condition", engine.condition(CONDITION)),
+    ]
     peer = rule_engine_predicate()
     if peer:
         candidates.append(("rule-engine", peer))

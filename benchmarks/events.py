@@ -25,6 +25,7 @@ overlap the rest, and how long the engine waited for the writer.
 
 Usage: python benchmarks/events.py [--contacts N] [--events N] [--runs N] [--breakdown]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -61,7 +62,9 @@ def script() -> str:
     for i in range(EVENT_TYPES):
         lines.append(f"event ev{i} {{ value: number }}")
     for i in range(EVENT_TYPES):
-        lines.append(f'rule "score ev{i}" when ev{i} if event.value > {i % 10} then {{ increment score by 1  set last_activity = now() }}')
+        lines.append(
+            f'rule "score ev{i}" when ev{i} if event.value > {i % 10} then {{ increment score by 1  set last_activity = now() }}'
+        )
         lines.append(f'rule "tag ev{i}" when ev{i} if persona != student then set last_event = "ev{i}"')
     return "\n".join(lines)
 
@@ -85,8 +88,12 @@ def hand_written_rules(props: dict, name: str, value: int, now: dt.datetime) -> 
 def make_events(n: int, contacts: int, seed: int = 11) -> list[dict]:
     rng = random.Random(seed)
     return [
-        {"event": f"ev{rng.randrange(EVENT_TYPES)}", "contact": f"c{rng.randrange(contacts)}@example.com",
-         "data": {"value": rng.randrange(10)}, "id": f"e{k}"}
+        {
+            "event": f"ev{rng.randrange(EVENT_TYPES)}",
+            "contact": f"c{rng.randrange(contacts)}@example.com",
+            "data": {"value": rng.randrange(10)},
+            "id": f"e{k}",
+        }
         for k in range(n)
     ]
 
@@ -95,8 +102,12 @@ def load_contacts(store, n: int) -> None:
     rng = random.Random(3)
     with store.batch():
         for i in range(n):
-            props = {"email": f"c{i}@example.com", "score": 0, "lifecycle": "subscriber",
-                     "persona": rng.choice(["buyer", "student", "other"])}
+            props = {
+                "email": f"c{i}@example.com",
+                "score": 0,
+                "lifecycle": "subscriber",
+                "persona": rng.choice(["buyer", "student", "other"]),
+            }
             store.create_record("contact", props, START, "benchmark load")
 
 
@@ -187,22 +198,32 @@ def run_baseline(folder: Path, contacts: int, events: list[dict]) -> float:
     db.execute("PRAGMA synchronous=NORMAL")
     db.execute("CREATE TABLE records (id INTEGER PRIMARY KEY, email TEXT, props TEXT, updated_at TEXT)")
     db.execute("CREATE UNIQUE INDEX records_email ON records(email)")
-    db.execute("CREATE TABLE history (id INTEGER PRIMARY KEY, record_id INT, at TEXT, field TEXT, old TEXT, new TEXT, cause TEXT)")
-    db.execute("CREATE TABLE events (id INTEGER PRIMARY KEY, key TEXT UNIQUE, name TEXT, record_id INT, at TEXT, data TEXT)")
+    db.execute(
+        "CREATE TABLE history (id INTEGER PRIMARY KEY, record_id INT, at TEXT, field TEXT, old TEXT, new TEXT, cause TEXT)"
+    )
+    db.execute(
+        "CREATE TABLE events (id INTEGER PRIMARY KEY, key TEXT UNIQUE, name TEXT, record_id INT, at TEXT, data TEXT)"
+    )
     rng = random.Random(3)
     db.execute("BEGIN")
     for i in range(contacts):
-        props = {"email": f"c{i}@example.com", "score": 0, "lifecycle": "subscriber",
-                 "persona": rng.choice(["buyer", "student", "other"])}
-        db.execute("INSERT INTO records (email, props, updated_at) VALUES (?, ?, ?)",
-                   (props["email"], json.dumps(props), START.isoformat()))
+        props = {
+            "email": f"c{i}@example.com",
+            "score": 0,
+            "lifecycle": "subscriber",
+            "persona": rng.choice(["buyer", "student", "other"]),
+        }
+        db.execute(
+            "INSERT INTO records (email, props, updated_at) VALUES (?, ?, ?)",
+            (props["email"], json.dumps(props), START.isoformat()),
+        )
     db.execute("COMMIT")
     db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     now = START
     start = time.perf_counter()
     for offset in range(0, len(events), 500):
         db.execute("BEGIN")
-        for event in events[offset:offset + 500]:
+        for event in events[offset : offset + 500]:
             db.execute("SAVEPOINT ev")
             if db.execute("SELECT 1 FROM events WHERE key = ?", (event["id"],)).fetchone():
                 db.execute("RELEASE ev")
@@ -211,11 +232,18 @@ def run_baseline(folder: Path, contacts: int, events: list[dict]) -> float:
             props = json.loads(raw)
             changes = hand_written_rules(props, event["event"], event["data"]["value"], now)
             if changes:
-                db.execute("UPDATE records SET props = ?, updated_at = ? WHERE id = ?", (json.dumps(props), now.isoformat(), record_id))
-                db.executemany("INSERT INTO history (record_id, at, field, old, new, cause) VALUES (?, ?, ?, ?, ?, ?)",
-                               [(record_id, now.isoformat(), f, json.dumps(o), json.dumps(n), "rule") for f, o, n in changes])
-            db.execute("INSERT INTO events (key, name, record_id, at, data) VALUES (?, ?, ?, ?, ?)",
-                       (event["id"], event["event"], record_id, now.isoformat(), json.dumps(event["data"])))
+                db.execute(
+                    "UPDATE records SET props = ?, updated_at = ? WHERE id = ?",
+                    (json.dumps(props), now.isoformat(), record_id),
+                )
+                db.executemany(
+                    "INSERT INTO history (record_id, at, field, old, new, cause) VALUES (?, ?, ?, ?, ?, ?)",
+                    [(record_id, now.isoformat(), f, json.dumps(o), json.dumps(n), "rule") for f, o, n in changes],
+                )
+            db.execute(
+                "INSERT INTO events (key, name, record_id, at, data) VALUES (?, ?, ?, ?, ?)",
+                (event["id"], event["event"], record_id, now.isoformat(), json.dumps(event["data"])),
+            )
             db.execute("RELEASE ev")
         db.execute("COMMIT")
     db.close()
@@ -251,8 +279,14 @@ def main() -> None:
         print("\nwhere a Leadflow event's time goes (one more run, every statement timed):")
         total = sql_times.pop("total")
         writer = {phase: t for phase, t in sql_times.items() if phase.startswith("writer thread")}
-        for phase in ("commit", "end-of-batch writes", "contact lookup", "other SQL", "checkpoint at close",
-                      "waiting for the writer"):
+        for phase in (
+            "commit",
+            "end-of-batch writes",
+            "contact lookup",
+            "other SQL",
+            "checkpoint at close",
+            "waiting for the writer",
+        ):
             print(f"  {phase:38} {sql_times[phase] / len(events) * 1e6:6.1f} µs")
         engine_work = total - sum(t for phase, t in sql_times.items() if phase not in writer)
         print(f"  {'engine (Python)':38} {engine_work / len(events) * 1e6:6.1f} µs")

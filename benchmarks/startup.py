@@ -12,6 +12,7 @@ slows every one of them alike. Wall time is what a user waits for; CPU time
 
 Usage: python benchmarks/startup.py [--runs N]
 """
+
 from __future__ import annotations
 
 import argparse

@@ -49,6 +49,7 @@ the process (SQLite runs in the same thread, so it counts its work too).
 
 Usage: python benchmarks/workflows.py [--contacts N] [--sizes N,N,...]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -133,11 +134,25 @@ def enrollment_events(contacts: int) -> list[dict]:
     events = []
     for i in range(contacts):
         at = START + dt.timedelta(seconds=3600 * i / contacts)
-        events.append({"event": "ebook_downloaded", "contact": email(i), "at": at.isoformat(),
-                       "data": {"ebook": "top-10-topics"}, "id": f"a{i}"})
+        events.append(
+            {
+                "event": "ebook_downloaded",
+                "contact": email(i),
+                "at": at.isoformat(),
+                "data": {"ebook": "top-10-topics"},
+                "id": f"a{i}",
+            }
+        )
         if i % SECOND_EBOOK == 0:
-            events.append({"event": "ebook_downloaded", "contact": email(i), "at": at.isoformat(),
-                           "data": {"ebook": "build-your-own"}, "id": f"b{i}"})
+            events.append(
+                {
+                    "event": "ebook_downloaded",
+                    "contact": email(i),
+                    "at": at.isoformat(),
+                    "data": {"ebook": "build-your-own"},
+                    "id": f"b{i}",
+                }
+            )
     return events
 
 
@@ -147,13 +162,16 @@ def first_name(i: int) -> str:
 
 # ---- leadflow ----------------------------------------------------------------------------------
 
+
 def run_engine(folder: Path, contacts: int) -> dict:
-    engine = Engine.from_source(SCRIPT, "nurturing.flow", store=str(folder / "engine.db"),
-                                clock=SimulatedClock(START), seed=1)
+    engine = Engine.from_source(
+        SCRIPT, "nurturing.flow", store=str(folder / "engine.db"), clock=SimulatedClock(START), seed=1
+    )
     with engine.store.batch():
         for i in range(contacts):
-            engine.store.create_record("contact", {"email": email(i), "first_name": first_name(i)},
-                                       START, "benchmark load")
+            engine.store.create_record(
+                "contact", {"email": email(i), "first_name": first_name(i)}, START, "benchmark load"
+            )
     events = enrollment_events(contacts)
     with Timed() as enrolled:
         results = engine.emit_many(events, batch_size=BATCH)
@@ -212,9 +230,17 @@ class Baseline:
     """The nurturing workflow by hand: position is an index into a fixed program."""
 
     PROGRAM = (
-        ("email", "followup_1"), ("wait", 5), ("email", "ebook_2_offer"), ("wait", 5), ("if", 7),
-        ("list", "engaged"), ("end", None),
-        ("wait", 2), ("email", "blog_digest"), ("list", "nurture_blog"), ("end", None),
+        ("email", "followup_1"),
+        ("wait", 5),
+        ("email", "ebook_2_offer"),
+        ("wait", 5),
+        ("if", 7),
+        ("list", "engaged"),
+        ("end", None),
+        ("wait", 2),
+        ("email", "blog_digest"),
+        ("list", "nurture_blog"),
+        ("end", None),
     )
 
     def __init__(self, path: Path):
@@ -227,41 +253,54 @@ class Baseline:
 
     def load(self, contacts: int) -> None:
         self.db.execute("BEGIN")
-        self.db.executemany("INSERT INTO records (email, props) VALUES (?, ?)",
-                            ((email(i), json.dumps({"email": email(i), "first_name": first_name(i)}))
-                             for i in range(contacts)))
+        self.db.executemany(
+            "INSERT INTO records (email, props) VALUES (?, ?)",
+            ((email(i), json.dumps({"email": email(i), "first_name": first_name(i)})) for i in range(contacts)),
+        )
         self.db.execute("COMMIT")
 
     def enroll(self, events: list[dict]) -> None:
         db = self.db
         for offset in range(0, len(events), BATCH):
             db.execute("BEGIN")
-            for event in events[offset:offset + BATCH]:
+            for event in events[offset : offset + BATCH]:
                 at = dt.datetime.fromisoformat(event["at"])
-                record_id, raw = db.execute("SELECT id, props FROM records WHERE email = ?", (event["contact"],)).fetchone()
-                db.execute("INSERT INTO events (key, name, record_id, at, data) VALUES (?, ?, ?, ?, ?)",
-                           (event["id"], event["event"], record_id, utc_text(at), json.dumps(event["data"])))
+                record_id, raw = db.execute(
+                    "SELECT id, props FROM records WHERE email = ?", (event["contact"],)
+                ).fetchone()
+                db.execute(
+                    "INSERT INTO events (key, name, record_id, at, data) VALUES (?, ?, ?, ?, ?)",
+                    (event["id"], event["event"], record_id, utc_text(at), json.dumps(event["data"])),
+                )
                 if event["data"]["ebook"] != "top-10-topics":
                     continue
                 if db.execute("SELECT 1 FROM runs WHERE record_id = ?", (record_id,)).fetchone():
                     continue  # reenroll never
-                if db.execute("SELECT 1 FROM list_members WHERE list_name = 'trash' AND record_id = ?",
-                              (record_id,)).fetchone():
+                if db.execute(
+                    "SELECT 1 FROM list_members WHERE list_name = 'trash' AND record_id = ?", (record_id,)
+                ).fetchone():
                     continue
                 vars = {"enrolled_at": utc_text(at)}
-                run_id = db.execute("INSERT INTO runs (record_id, status, position, vars, due, updated_at)"
-                                    " VALUES (?, 'active', 0, ?, NULL, ?)",
-                                    (record_id, json.dumps(vars), utc_text(at))).lastrowid
-                db.execute("INSERT INTO run_log (run_id, at, step, kind, detail) VALUES (?, ?, NULL, 'enrolled', '{}')",
-                           (run_id, utc_text(at)))
+                run_id = db.execute(
+                    "INSERT INTO runs (record_id, status, position, vars, due, updated_at)"
+                    " VALUES (?, 'active', 0, ?, NULL, ?)",
+                    (record_id, json.dumps(vars), utc_text(at)),
+                ).lastrowid
+                db.execute(
+                    "INSERT INTO run_log (run_id, at, step, kind, detail) VALUES (?, ?, NULL, 'enrolled', '{}')",
+                    (run_id, utc_text(at)),
+                )
                 self.advance(run_id, record_id, json.loads(raw), 0, vars, at)
             db.execute("COMMIT")
 
     def drive(self, end: dt.datetime) -> None:
         db = self.db
         while True:
-            rows = db.execute("SELECT id, record_id, position, vars, due FROM runs WHERE due IS NOT NULL AND due <= ?"
-                              " ORDER BY due, id LIMIT ?", (utc_text(end), BATCH)).fetchall()
+            rows = db.execute(
+                "SELECT id, record_id, position, vars, due FROM runs WHERE due IS NOT NULL AND due <= ?"
+                " ORDER BY due, id LIMIT ?",
+                (utc_text(end), BATCH),
+            ).fetchall()
             if not rows:
                 return
             db.execute("BEGIN")
@@ -278,41 +317,65 @@ class Baseline:
                 kind = "goal"
             if kind in ("end", "goal"):
                 status = "completed" if kind == "end" else "goal"
-                db.execute("UPDATE runs SET status = ?, position = NULL, due = NULL, updated_at = ? WHERE id = ?",
-                           (status, stamp, run_id))
-                db.execute("INSERT INTO run_log (run_id, at, step, kind, detail) VALUES (?, ?, NULL, ?, '{}')",
-                           (run_id, stamp, status))
+                db.execute(
+                    "UPDATE runs SET status = ?, position = NULL, due = NULL, updated_at = ? WHERE id = ?",
+                    (status, stamp, run_id),
+                )
+                db.execute(
+                    "INSERT INTO run_log (run_id, at, step, kind, detail) VALUES (?, ?, NULL, ?, '{}')",
+                    (run_id, stamp, status),
+                )
                 return
             self.steps += 1
             if kind == "wait":
                 due = utc_text(now + dt.timedelta(days=arg))
-                db.execute("UPDATE runs SET position = ?, due = ?, updated_at = ? WHERE id = ?", (pc + 1, due, stamp, run_id))
-                db.execute("INSERT INTO run_log (run_id, at, step, kind, detail) VALUES (?, ?, ?, 'waiting', ?)",
-                           (run_id, stamp, str(pc), json.dumps({"until": due})))
+                db.execute(
+                    "UPDATE runs SET position = ?, due = ?, updated_at = ? WHERE id = ?", (pc + 1, due, stamp, run_id)
+                )
+                db.execute(
+                    "INSERT INTO run_log (run_id, at, step, kind, detail) VALUES (?, ?, ?, 'waiting', ?)",
+                    (run_id, stamp, str(pc), json.dumps({"until": due})),
+                )
                 return
             if kind == "email":
-                payload = {"to": props["email"], "template": arg, "record_id": record_id,
-                           "subject": SUBJECTS[arg](props.get("first_name") or "there")}
-                db.execute("INSERT INTO outbox (kind, payload, key, status, created_at) VALUES ('email', ?, ?, 'pending', ?)",
-                           (json.dumps(payload), f"run:{run_id}:{pc}", stamp))
+                payload = {
+                    "to": props["email"],
+                    "template": arg,
+                    "record_id": record_id,
+                    "subject": SUBJECTS[arg](props.get("first_name") or "there"),
+                }
+                db.execute(
+                    "INSERT INTO outbox (kind, payload, key, status, created_at) VALUES ('email', ?, ?, 'pending', ?)",
+                    (json.dumps(payload), f"run:{run_id}:{pc}", stamp),
+                )
                 detail = {}
                 pc += 1
             elif kind == "list":
-                db.execute("INSERT INTO list_members (list_name, record_id) VALUES (?, ?) ON CONFLICT DO NOTHING",
-                           (arg, record_id))
-                db.execute("INSERT INTO history (record_id, at, kind, field, cause) VALUES (?, ?, 'list_add', ?, 'workflow')",
-                           (record_id, stamp, arg))
+                db.execute(
+                    "INSERT INTO list_members (list_name, record_id) VALUES (?, ?) ON CONFLICT DO NOTHING",
+                    (arg, record_id),
+                )
+                db.execute(
+                    "INSERT INTO history (record_id, at, kind, field, cause) VALUES (?, ?, 'list_add', ?, 'workflow')",
+                    (record_id, stamp, arg),
+                )
                 detail = {}
                 pc += 1
             else:  # if happened(ebook_downloaded where event.ebook == "build-your-own", since: enrolled_at)
-                happened = any(json.loads(data).get("ebook") == "build-your-own" for (data,) in db.execute(
-                    "SELECT data FROM events WHERE record_id = ? AND name = 'ebook_downloaded' AND at >= ?",
-                    (record_id, vars["enrolled_at"])))
+                happened = any(
+                    json.loads(data).get("ebook") == "build-your-own"
+                    for (data,) in db.execute(
+                        "SELECT data FROM events WHERE record_id = ? AND name = 'ebook_downloaded' AND at >= ?",
+                        (record_id, vars["enrolled_at"]),
+                    )
+                )
                 pc = pc + 1 if happened else arg
                 detail = {"to": pc}
             db.execute("UPDATE runs SET position = ?, due = NULL, updated_at = ? WHERE id = ?", (pc, stamp, run_id))
-            db.execute("INSERT INTO run_log (run_id, at, step, kind, detail) VALUES (?, ?, ?, 'step', ?)",
-                       (run_id, stamp, str(pc), json.dumps(detail)))
+            db.execute(
+                "INSERT INTO run_log (run_id, at, step, kind, detail) VALUES (?, ?, ?, 'step', ?)",
+                (run_id, stamp, str(pc), json.dumps(detail)),
+            )
 
 
 def run_baseline(folder: Path, contacts: int) -> dict:
@@ -332,6 +395,7 @@ def run_baseline(folder: Path, contacts: int) -> dict:
 
 # ---- tick cost -----------------------------------------------------------------------------------
 
+
 def tick_costs(folder: Path, sizes: list[int]) -> tuple[list[tuple[int, float, float]], list[str]]:
     """Median wall and CPU time of one run_due with DUE_PER_TICK runs due, for each number of waiting runs.
 
@@ -348,11 +412,13 @@ def tick_costs(folder: Path, sizes: list[int]) -> tuple[list[tuple[int, float, f
         setup.execute("BEGIN")
         setup.executemany(
             "INSERT INTO records(type, props, email, created_at, updated_at) VALUES ('contact', ?, ?, ?, ?)",
-            ((json.dumps({"email": email(i)}), email(i), stamp, stamp) for i in range(size + DUE_PER_TICK)))
+            ((json.dumps({"email": email(i)}), email(i), stamp, stamp) for i in range(size + DUE_PER_TICK)),
+        )
         setup.executemany(  # waiting at `send email ebook_2_offer`; the last DUE_PER_TICK are the ones re-armed
             "INSERT INTO runs(workflow, record_id, status, position, vars, due, enrolled_at, updated_at)"
             " VALUES ('nurturing', ?, 'active', '3', ?, ?, ?, ?)",
-            ((i, vars, far, stamp, stamp) for i in range(1, size + DUE_PER_TICK + 1)))
+            ((i, vars, far, stamp, stamp) for i in range(1, size + DUE_PER_TICK + 1)),
+        )
         setup.execute("COMMIT")
         setup.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         setup.close()
@@ -365,26 +431,34 @@ def tick_costs(folder: Path, sizes: list[int]) -> tuple[list[tuple[int, float, f
             # gives the emails new idempotency keys.
             engine.store._conn.execute(
                 "UPDATE runs SET due = ?, position = '3', vars = ? WHERE id > ?",
-                (stamp, dump_value({"enrolled_at": now, "_attempt": repeat}), size))
+                (stamp, dump_value({"enrolled_at": now, "_attempt": repeat}), size),
+            )
             with Timed() as tick:
                 advanced = engine.run_due(now)
             assert advanced == DUE_PER_TICK, advanced
             times[size].append(tick)
     conn = engines[-1][1].store._conn
-    plan = [f"{name}: " + "; ".join(row[3] for row in conn.execute("EXPLAIN QUERY PLAN " + sql, params))
-            for name, sql, params in (("due runs", DUE_RUNS, (stamp, BATCH)), ("next due", NEXT_DUE, ()))]
+    plan = [
+        f"{name}: " + "; ".join(row[3] for row in conn.execute("EXPLAIN QUERY PLAN " + sql, params))
+        for name, sql, params in (("due runs", DUE_RUNS, (stamp, BATCH)), ("next due", NEXT_DUE, ()))
+    ]
     for _, engine in engines:
         engine.store.close()
-    results = [(size, statistics.median(t.wall for t in times[size]), statistics.median(t.cpu for t in times[size]))
-               for size in sizes]
+    results = [
+        (size, statistics.median(t.wall for t in times[size]), statistics.median(t.cpu for t in times[size]))
+        for size in sizes
+    ]
     return results, plan
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--contacts", type=int, default=100_000)
-    parser.add_argument("--sizes", default="10000,100000,1000000",
-                        help="numbers of waiting runs for the tick measurement, comma-separated, increasing")
+    parser.add_argument(
+        "--sizes",
+        default="10000,100000,1000000",
+        help="numbers of waiting runs for the tick measurement, comma-separated, increasing",
+    )
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",") if s]
     began = time.perf_counter()
@@ -394,14 +468,20 @@ def main() -> None:
         engine = run_engine(folder, args.contacts)
         ticks, plan = tick_costs(folder, sizes)
     events = len(enrollment_events(args.contacts))
-    print(f"nurturing workflow, {args.contacts:,} contacts, {events:,} enrollment events, {engine['steps']:,} steps,"
-          f" SQLite file (WAL), {BATCH} events or runs per commit\n")
+    print(
+        f"nurturing workflow, {args.contacts:,} contacts, {events:,} enrollment events, {engine['steps']:,} steps,"
+        f" SQLite file (WAL), {BATCH} events or runs per commit\n"
+    )
     print(f"{'':34} {'enrollment':^17}   {'drive':^36}".rstrip())
-    print(f"{'runner':34} {'events/s':>8} {'steps/s':>8}   {'steps/s':>8} {'ratio':>6} {'CPU steps/s':>12} {'ratio':>6}")
+    print(
+        f"{'runner':34} {'events/s':>8} {'steps/s':>8}   {'steps/s':>8} {'ratio':>6} {'CPU steps/s':>12} {'ratio':>6}"
+    )
     for name, figures in (("hand-written Python + sqlite3", baseline), ("leadflow emit_many + advance", engine)):
-        print(f"{name:34} {figures['events/s']:8,.0f} {figures['enroll steps/s']:8,.0f}"
-              f"   {figures['drive steps/s']:8,.0f} {figures['drive steps/s'] / baseline['drive steps/s']:6.2f}"
-              f" {figures['drive CPU steps/s']:12,.0f} {figures['drive CPU steps/s'] / baseline['drive CPU steps/s']:6.2f}")
+        print(
+            f"{name:34} {figures['events/s']:8,.0f} {figures['enroll steps/s']:8,.0f}"
+            f"   {figures['drive steps/s']:8,.0f} {figures['drive steps/s'] / baseline['drive steps/s']:6.2f}"
+            f" {figures['drive CPU steps/s']:12,.0f} {figures['drive CPU steps/s'] / baseline['drive CPU steps/s']:6.2f}"
+        )
     print(f"\npeak memory (max RSS of the process, after the drive): {engine['rss'] / 2**20:,.0f} MiB")
     print(f"target: 10,000 steps/s while driving -> {'met' if engine['drive steps/s'] >= 10_000 else 'NOT met'}\n")
     print(f"one tick: run_due with {DUE_PER_TICK} runs due, median of {TICK_REPEATS}")

@@ -28,6 +28,7 @@ Each document gets a fresh folder holding a copy of the bundled examples (as
 `examples/` and `src/leadflow/examples/`, the paths the pages use); `/tmp/` in a
 command stands for that folder, so pages can show ordinary paths.
 """
+
 from __future__ import annotations
 
 import doctest
@@ -60,8 +61,12 @@ class Block(AbstractCodeBlockParser):
     """Fenced blocks of one language, with `key=value` options on the info line."""
 
     def __init__(self, language: str, evaluator) -> None:
-        fenced = RawFencedCodeBlockLexer(INFO, mapping={"language": "language", "options": "options", "source": "source"})
-        hidden = DirectiveInHTMLCommentLexer("invisible-code-block", mapping={"arguments": "language", "source": "source"})
+        fenced = RawFencedCodeBlockLexer(
+            INFO, mapping={"language": "language", "options": "options", "source": "source"}
+        )
+        hidden = DirectiveInHTMLCommentLexer(
+            "invisible-code-block", mapping={"arguments": "language", "source": "source"}
+        )
         super().__init__([fenced, hidden], language, evaluator, language_lexeme_name="language")
 
     def __call__(self, document):
@@ -103,7 +108,9 @@ def evaluate_leadflow(example: Example) -> None:
     result = run_command(f"leadflow check {name}", folder(example))
     shown = diagnostics_after(example, name)
     if "errors" in options:  # a script shown for its mistakes: exactly these codes
-        assert sorted(re.findall(r"error\[(E\d+)\]", result.output)) == sorted(options["errors"].split(",")), result.output
+        assert sorted(re.findall(r"error\[(E\d+)\]", result.output)) == sorted(options["errors"].split(",")), (
+            result.output
+        )
     elif shown is None:
         assert result.returncode == 0 and "error[" not in result.output, result.output
     else:
@@ -112,7 +119,7 @@ def evaluate_leadflow(example: Example) -> None:
 
 def diagnostics_after(example: Example, name: str) -> str | None:
     """The ```text block right after this one, when it shows diagnostics of this file."""
-    rest = example.document.text[example.end:]
+    rest = example.document.text[example.end :]
     match = re.match(r"\n\n```text\n(.*?)```", rest, re.S)
     if match and match[1].startswith(f"{name}:"):
         return match[1]
@@ -128,11 +135,24 @@ class Result:
 def run_command(command: str, cwd: Path, previous: int = 0, sandbox: Path | None = None) -> Result:
     sandbox = str(sandbox or cwd)
     command = command.replace("/tmp/", f"{sandbox}/tmp/")
-    env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}", "COLUMNS": "80",
-           "NO_COLOR": "1", "TERM": "dumb"}
+    env = {
+        **os.environ,
+        "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
+        "COLUMNS": "80",
+        "NO_COLOR": "1",
+        "TERM": "dumb",
+    }
     # `(exit N)` first, so that `echo $?` sees the previous command's code.
-    done = subprocess.run(["bash", "-c", f"(exit {previous}); {command}"], cwd=cwd, env=env, text=True,
-                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=120, check=False)
+    done = subprocess.run(
+        ["bash", "-c", f"(exit {previous}); {command}"],
+        cwd=cwd,
+        env=env,
+        text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        timeout=120,
+        check=False,
+    )
     return Result(done.returncode, done.stdout.replace(f"{sandbox}/tmp/", "/tmp/"))
 
 
@@ -146,7 +166,7 @@ def commands(source: str) -> list[tuple[str, str]]:
         index += 1
         if not line.startswith(PROMPT):
             raise AssertionError(f"text before the first `$ ` of a session: {line!r}")
-        command = line[len(PROMPT):]
+        command = line[len(PROMPT) :]
         while command.rstrip("\n").endswith("\\") and index < len(lines):
             command += lines[index]
             index += 1
@@ -249,8 +269,9 @@ def evaluate_python(example: Example) -> None:
 # ---- one folder a document ---------------------------------------------------------------
 def setup(namespace: dict) -> None:
     base = Path(tempfile.mkdtemp(prefix="leadflow-docs-"))
-    shutil.copytree(EXAMPLES, base / "src" / "leadflow" / "examples",
-                    ignore=shutil.ignore_patterns("__pycache__", "*.db*"))
+    shutil.copytree(
+        EXAMPLES, base / "src" / "leadflow" / "examples", ignore=shutil.ignore_patterns("__pycache__", "*.db*")
+    )
     (base / "examples").symlink_to(base / "src" / "leadflow" / "examples")
     (base / "tmp").mkdir()
     namespace["folder"] = base
@@ -294,7 +315,7 @@ def rewrite(page: Path) -> None:
                 except AssertionError:
                     shown = printed if printed.endswith("\n") or not printed else printed + "\n"
                 session.append(f"$ {command}\n{shown}")
-            pieces += [text[position:block.start(3)], "".join(session)]
+            pieces += [text[position : block.start(3)], "".join(session)]
             position = block.end(3)
         page.write_text("".join(pieces) + text[position:], "utf-8")
     finally:

@@ -6,6 +6,7 @@ above them and is on the test path through `pythonpath` in pyproject.toml.
 Named uniquely, as each folder's own *_support.py is, so that no other module
 on the path can hide it.
 """
+
 from __future__ import annotations
 
 import json

@@ -14,6 +14,7 @@ The engine (and with it the store, the compiler and the effects) is imported
 on first use, so `leadflow check`, `leadflow fmt` and a host that only checks
 scripts start without it.
 """
+
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
@@ -23,7 +24,13 @@ from typing import TYPE_CHECKING
 import leadflow.check  # noqa: F401
 from leadflow.clock import SimulatedClock, SystemClock
 from leadflow.errors import (
-    BudgetExceeded, HostError, InputError, LeadflowError, LeadflowRuntimeError, LimitExceeded, ScriptError,
+    BudgetExceeded,
+    HostError,
+    InputError,
+    LeadflowError,
+    LeadflowRuntimeError,
+    LimitExceeded,
+    ScriptError,
 )
 
 if TYPE_CHECKING:
@@ -31,9 +38,20 @@ if TYPE_CHECKING:
     from leadflow.interpreter.engine import EmitResult, Engine, RecordView
 
 __all__ = [
-    "BudgetExceeded", "EmitResult", "Engine", "HostError", "InputError", "LeadflowError",
-    "LeadflowRuntimeError", "LimitExceeded", "RecordView", "ScriptError", "SimulatedClock", "SystemClock",
-    "check", "load",
+    "BudgetExceeded",
+    "EmitResult",
+    "Engine",
+    "HostError",
+    "InputError",
+    "LeadflowError",
+    "LeadflowRuntimeError",
+    "LimitExceeded",
+    "RecordView",
+    "ScriptError",
+    "SimulatedClock",
+    "SystemClock",
+    "check",
+    "load",
 ]
 _FROM_ENGINE = ("EmitResult", "Engine", "RecordView")
 

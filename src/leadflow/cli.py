@@ -7,6 +7,7 @@ Exit codes (also in the README):
   3  some input was rejected (event lines, CSV rows); the rest was applied
   4  a runtime or host failure stopped the command
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -145,7 +146,7 @@ def _keep_time(clock, store) -> None:
 
 
 def _secrets(pairs) -> dict[str, str]:
-    secrets = {k[len("LEADFLOW_SECRET_"):]: v for k, v in os.environ.items() if k.startswith("LEADFLOW_SECRET_")}
+    secrets = {k[len("LEADFLOW_SECRET_") :]: v for k, v in os.environ.items() if k.startswith("LEADFLOW_SECRET_")}
     for pair in pairs:
         name, equals, value = pair.partition("=")
         if not name or not equals:
@@ -159,8 +160,13 @@ def _progress(total: int | None, label: str):
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     return Progress(
-        TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-        console=err.console, disable=total is not None and total < PROGRESS_THRESHOLD, transient=True,
+        TextColumn(label),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err.console,
+        disable=total is not None and total < PROGRESS_THRESHOLD,
+        transient=True,
     )
 
 
@@ -182,16 +188,38 @@ def _clock_setting(ctx, param, value):
 
 engine_options = [
     click.option("--db", default="leadflow.db", show_default=True, help="SQLite database file (or :memory:)."),
-    click.option("--timezone", default="UTC", show_default=True, callback=_time_zone,
-                 help="Time zone for datetimes without an offset."),
-    click.option("--clock", type=click.Choice(["database", "wall"]), default="database", show_default=True,
-                 expose_value=False, callback=_clock_setting,
-                 help="The database's own clock (the latest time applied to it), or the wall clock for production."),
-    click.option("--start", default=None, metavar="DATETIME", expose_value=False, callback=_clock_setting,
-                 help="First move the database's clock on to DATETIME, doing what falls due on the way."),
+    click.option(
+        "--timezone",
+        default="UTC",
+        show_default=True,
+        callback=_time_zone,
+        help="Time zone for datetimes without an offset.",
+    ),
+    click.option(
+        "--clock",
+        type=click.Choice(["database", "wall"]),
+        default="database",
+        show_default=True,
+        expose_value=False,
+        callback=_clock_setting,
+        help="The database's own clock (the latest time applied to it), or the wall clock for production.",
+    ),
+    click.option(
+        "--start",
+        default=None,
+        metavar="DATETIME",
+        expose_value=False,
+        callback=_clock_setting,
+        help="First move the database's clock on to DATETIME, doing what falls due on the way.",
+    ),
     click.option("--email", "email", default=None, help="Outbox folder for .eml files, or an smtp:// URL."),
-    click.option("--secret", "secrets", multiple=True, metavar="NAME=VALUE",
-                 help="A secret's value (also read from LEADFLOW_SECRET_NAME)."),
+    click.option(
+        "--secret",
+        "secrets",
+        multiple=True,
+        metavar="NAME=VALUE",
+        help="A secret's value (also read from LEADFLOW_SECRET_NAME).",
+    ),
     click.option("--allow-private-webhooks", is_flag=True, help="Allow webhooks to loopback and private addresses."),
 ]
 
@@ -256,8 +284,11 @@ def check(files, fmt) -> None:
 
 # ---- lsp ------------------------------------------------------------------------------
 @main.command()
-@click.option("--stdio", is_flag=True, help="Talk over standard input and output (the only transport; "
-              "accepted because editors pass it).")
+@click.option(
+    "--stdio",
+    is_flag=True,
+    help="Talk over standard input and output (the only transport; accepted because editors pass it).",
+)
 def lsp(stdio) -> None:
     """Run the language server: diagnostics, completion and hover for editors."""
     from leadflow.lsp.server import serve
@@ -332,8 +363,13 @@ def fmt(paths, check, show_diff) -> None:
 @click.argument("script", type=click.Path(exists=True, dir_okay=False))
 @click.argument("name", required=False)
 @click.option("--format", "fmt", type=click.Choice(["mermaid", "dot", "svg"]), default="mermaid", show_default=True)
-@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), default=None,
-              help="Write the chart to this file instead of standard output.")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, writable=True),
+    default=None,
+    help="Write the chart to this file instead of standard output.",
+)
 def graph(script, name, fmt, output) -> None:
     """Draw the workflows and rules of SCRIPT (or the one called NAME) as flow charts."""
     from leadflow.diagnostics import did_you_mean
@@ -352,8 +388,10 @@ def graph(script, name, fmt, output) -> None:
         known = names(program)
         hint = did_you_mean(name, known)
         listed = ", ".join(known) if known else "none"
-        raise click.UsageError(f"no workflow or rule named {name!r} in {script}"
-                               + (f"; did you mean {hint!r}?" if hint else f" (names: {listed})")) from None
+        raise click.UsageError(
+            f"no workflow or rule named {name!r} in {script}"
+            + (f"; did you mean {hint!r}?" if hint else f" (names: {listed})")
+        ) from None
     if not drawn:
         raise click.UsageError(f"{script} has no workflow or rule to draw")
     if fmt == "mermaid":
@@ -463,14 +501,27 @@ def _count_lines(stream) -> int | None:
 @click.argument("scripts", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
 @click.option("--events", "events", required=True, type=click.File("rb"), help="JSON-lines event file, or - for stdin.")
 @click.option("--deliver/--no-deliver", default=True, show_default=True, help="Deliver the outbox after the events.")
-@click.option("--until", "until", default=None, metavar="DATETIME",
-              help="After the events, drive the database's clock to DATETIME through every wait and schedule.")
+@click.option(
+    "--until",
+    "until",
+    default=None,
+    metavar="DATETIME",
+    help="After the events, drive the database's clock to DATETIME through every wait and schedule.",
+)
 @with_engine_options
 @with_host_options
 def run(scripts, events, deliver, until, db, timezone, email, secrets, allow_private_webhooks, seed, hosts) -> None:
     """Process an event file (and the workflow steps and schedules due) into the database."""
-    engine = _engine(scripts, db, timezone=timezone, email=email, secrets=_secrets(secrets),
-                     allow_private_webhooks=allow_private_webhooks, seed=seed, hosts=hosts)
+    engine = _engine(
+        scripts,
+        db,
+        timezone=timezone,
+        email=email,
+        secrets=_secrets(secrets),
+        allow_private_webhooks=allow_private_webhooks,
+        seed=seed,
+        hosts=hosts,
+    )
     end = _until(until, engine.timezone) if until else None
     for name in engine.unbound_externs():
         err.print(f"warning: extern fn `{name}` has no host function here; rules calling it will fail", markup=False)
@@ -478,8 +529,10 @@ def run(scripts, events, deliver, until, db, timezone, email, secrets, allow_pri
     out.print(f"{applied} event(s) applied, {duplicates} already seen, {rejected} rejected", markup=False)
     report = drive(engine, end, deliver)
     if engine.has_timers:
-        out.print(f"workflows: runs advanced {engine.runs_advanced} time(s); clock at {engine.clock.now().isoformat()}",
-                  markup=False)
+        out.print(
+            f"workflows: runs advanced {engine.runs_advanced} time(s); clock at {engine.clock.now().isoformat()}",
+            markup=False,
+        )
     if report is not None:
         out.print(f"outbox: {report.sent} sent, {report.retried} to retry, {report.dead} dead", markup=False)
     for failure in engine.failures:
@@ -495,7 +548,9 @@ def _until(text: str, zone, option: str = "--until") -> dt.datetime:
     try:
         moment = dt.datetime.fromisoformat(text)
     except ValueError:
-        raise click.BadParameter(f"{text!r} is not a datetime like 2026-12-31T09:00", param_hint=f"'{option}'") from None
+        raise click.BadParameter(
+            f"{text!r} is not a datetime like 2026-12-31T09:00", param_hint=f"'{option}'"
+        ) from None
     moment = moment if moment.tzinfo else moment.replace(tzinfo=zone)
     if not EARLIEST <= moment <= LATEST:
         raise click.BadParameter(f"{text!r} is outside the clock's range ({RANGE_TEXT})", param_hint=f"'{option}'")
@@ -531,8 +586,14 @@ def _delivery_time(clock) -> dt.datetime:
 @with_engine_options
 def import_(script, csv_file, db, timezone, email, secrets, allow_private_webhooks) -> None:
     """Import contacts from a CSV file (a header row with `email` and property names)."""
-    engine = _engine([script], db, timezone=timezone, email=email, secrets=_secrets(secrets),
-                     allow_private_webhooks=allow_private_webhooks)
+    engine = _engine(
+        [script],
+        db,
+        timezone=timezone,
+        email=email,
+        secrets=_secrets(secrets),
+        allow_private_webhooks=allow_private_webhooks,
+    )
     from leadflow.csv_rows import csv_rows
 
     text = _read_text(csv_file, "utf-8-sig", newline="")
@@ -615,9 +676,14 @@ def export(db, object_type) -> None:
     """Print every record as a JSON line: id, type, properties and lists."""
     store = _store(db)
     for record in store.records(object_type):
-        line = {"id": record.id, "type": record.type, "properties": plain(record.props),
-                "lists": sorted(store.lists_of(record.id)),
-                "created_at": record.created_at.isoformat(), "updated_at": record.updated_at.isoformat()}
+        line = {
+            "id": record.id,
+            "type": record.type,
+            "properties": plain(record.props),
+            "lists": sorted(store.lists_of(record.id)),
+            "created_at": record.created_at.isoformat(),
+            "updated_at": record.updated_at.isoformat(),
+        }
         click.echo(json.dumps(line, ensure_ascii=False, sort_keys=True))
 
 
@@ -638,20 +704,44 @@ def history(contact, db, fmt) -> None:
     entries = store.history(record.id)
     if fmt == "json":
         for h in entries:
-            click.echo(json.dumps({"at": h.at.isoformat(), "kind": h.kind, "field": h.field,
-                                   "old": plain(h.old), "new": plain(h.new), "cause": h.cause}))
+            click.echo(
+                json.dumps(
+                    {
+                        "at": h.at.isoformat(),
+                        "kind": h.kind,
+                        "field": h.field,
+                        "old": plain(h.old),
+                        "new": plain(h.new),
+                        "cause": h.cause,
+                    }
+                )
+            )
         for run in store.runs(record_id=record.id):  # then each workflow enrollment's log
             for entry in store.run_log(run.id):
-                click.echo(json.dumps({"at": entry.at.isoformat(), "kind": "workflow", "workflow": run.workflow,
-                                       "run": run.id, "step": entry.step, "what": entry.kind,
-                                       "detail": plain(entry.detail)}))
+                click.echo(
+                    json.dumps(
+                        {
+                            "at": entry.at.isoformat(),
+                            "kind": "workflow",
+                            "workflow": run.workflow,
+                            "run": run.id,
+                            "step": entry.step,
+                            "what": entry.kind,
+                            "detail": plain(entry.detail),
+                        }
+                    )
+                )
         return
     table = Table(title=f"{record.type} {record.id} ({record.props.get('email', '')})")
     for column in ("at", "change", "old", "new", "cause"):
         table.add_column(column)
     for h in entries:
-        change = {"created": "created", "set": f"set {h.field}", "list_add": f"added to {h.field}",
-                  "list_remove": f"removed from {h.field}"}.get(h.kind, h.kind)
+        change = {
+            "created": "created",
+            "set": f"set {h.field}",
+            "list_add": f"added to {h.field}",
+            "list_remove": f"removed from {h.field}",
+        }.get(h.kind, h.kind)
         old = "" if h.kind != "set" else _show(h.old)
         new = _show(h.new) if h.kind in ("set", "created") else ""
         table.add_row(h.at.isoformat(timespec="seconds"), change, old, new, h.cause)
@@ -671,8 +761,13 @@ def _show_runs(store, record_id: int) -> None:
     for run in runs:
         for entry in store.run_log(run.id):
             detail = {k: v for k, v in entry.detail.items() if k != "step"}
-            table.add_row(entry.at.isoformat(timespec="seconds"), run.workflow, entry.detail.get("step", entry.step or ""),
-                          entry.kind, _show(detail) if detail else "")
+            table.add_row(
+                entry.at.isoformat(timespec="seconds"),
+                run.workflow,
+                entry.detail.get("step", entry.step or ""),
+                entry.kind,
+                _show(detail) if detail else "",
+            )
     out.print(table)
 
 
@@ -692,8 +787,19 @@ def outbox(db, status, fmt) -> None:
     effects = store.effects(status)
     if fmt == "json":
         for e in effects:
-            click.echo(json.dumps({"id": e.id, "kind": e.kind, "status": e.status, "attempts": e.attempts,
-                                   "payload": e.payload, "last_error": e.last_error, "key": e.key}))
+            click.echo(
+                json.dumps(
+                    {
+                        "id": e.id,
+                        "kind": e.kind,
+                        "status": e.status,
+                        "attempts": e.attempts,
+                        "payload": e.payload,
+                        "last_error": e.last_error,
+                        "key": e.key,
+                    }
+                )
+            )
         return
     table = Table(title="outbox")
     for column in ("id", "kind", "status", "tries", "what", "last error"):
@@ -730,8 +836,13 @@ def replay(ids, db, all_dead) -> None:
 @click.option("--email", "email", default="leadflow-outbox", show_default=True, help="Outbox folder or smtp:// URL.")
 @click.option("--secret", "secrets", multiple=True, metavar="NAME=VALUE")
 @click.option("--allow-private-webhooks", is_flag=True)
-@click.option("--at", "at", type=click.DateTime(["%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M", "%Y-%m-%d"]), default=None,
-              help="Deliver what is due at this UTC time, not at the later of now and the database's clock.")
+@click.option(
+    "--at",
+    "at",
+    type=click.DateTime(["%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M", "%Y-%m-%d"]),
+    default=None,
+    help="Deliver what is due at this UTC time, not at the later of now and the database's clock.",
+)
 def deliver(db, email, secrets, allow_private_webhooks, at) -> None:
     """Deliver due effects (email, webhooks, notifications) from the outbox."""
     from leadflow.clock import DatabaseClock
@@ -742,8 +853,9 @@ def deliver(db, email, secrets, allow_private_webhooks, at) -> None:
     store = _store(db)
     clock = DatabaseClock(store)
     # a workflow run waiting for a webhook's answer wakes up (and takes it) at its next `run`
-    deliverer = Deliverer(store, email_sender_from_url(email), webhooks,
-                          on_settled=partial(wake_effect_run, store, clock=clock))
+    deliverer = Deliverer(
+        store, email_sender_from_url(email), webhooks, on_settled=partial(wake_effect_run, store, clock=clock)
+    )
     at = at.replace(tzinfo=dt.UTC) if at else _delivery_time(clock)
     report = deliverer.deliver(at)
     out.print(f"outbox: {report.sent} sent, {report.retried} to retry, {report.dead} dead", markup=False)
@@ -753,10 +865,20 @@ def deliver(db, email, secrets, allow_private_webhooks, at) -> None:
 @main.command()
 @click.argument("scripts", nargs=-1, type=click.Path(exists=True, dir_okay=False))
 @click.option("--db", default=None, help="SQLite database file (created if missing); default: a fresh in-memory store.")
-@click.option("--timezone", default="UTC", show_default=True, callback=_time_zone,
-              help="Time zone for datetimes without an offset.")
-@click.option("--secret", "secrets", multiple=True, metavar="NAME=VALUE",
-              help="A secret's value (also read from LEADFLOW_SECRET_NAME).")
+@click.option(
+    "--timezone",
+    default="UTC",
+    show_default=True,
+    callback=_time_zone,
+    help="Time zone for datetimes without an offset.",
+)
+@click.option(
+    "--secret",
+    "secrets",
+    multiple=True,
+    metavar="NAME=VALUE",
+    help="A secret's value (also read from LEADFLOW_SECRET_NAME).",
+)
 @with_host_options
 def repl(scripts, db, timezone, secrets, seed, hosts) -> None:
     """Evaluate expressions, emit events and move the clock, interactively.
@@ -778,10 +900,20 @@ def repl(scripts, db, timezone, secrets, seed, hosts) -> None:
 @click.argument("contact")
 @click.argument("name", required=False)
 @click.option("--db", default="leadflow.db", show_default=True)
-@click.option("--timezone", default="UTC", show_default=True, callback=_time_zone,
-              help="Time zone for datetimes without an offset.")
-@click.option("--at", "at", type=click.DateTime(["%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M", "%Y-%m-%d"]), default=None,
-              help="Evaluate at this UTC time (what now() gives), not at the database's clock.")
+@click.option(
+    "--timezone",
+    default="UTC",
+    show_default=True,
+    callback=_time_zone,
+    help="Time zone for datetimes without an offset.",
+)
+@click.option(
+    "--at",
+    "at",
+    type=click.DateTime(["%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M", "%Y-%m-%d"]),
+    default=None,
+    help="Evaluate at this UTC time (what now() gives), not at the database's clock.",
+)
 @with_host_options
 def explain_(script, contact, name, db, timezone, at, seed, hosts) -> None:
     """Why each rule (or the one NAME) fires or not for a contact (by email or id)."""
@@ -805,8 +937,14 @@ def explain_(script, contact, name, db, timezone, at, seed, hosts) -> None:
 
 
 @main.command()
-@click.option("--dir", "directory", default="demo-out", show_default=True, type=click.Path(file_okay=False),
-              help="Where the demo writes its database and emails.")
+@click.option(
+    "--dir",
+    "directory",
+    default="demo-out",
+    show_default=True,
+    type=click.Path(file_okay=False),
+    help="Where the demo writes its database and emails.",
+)
 def demo(directory) -> None:
     """Run the bundled example: lifecycle rules over sample contacts and events."""
     from leadflow.demo import run_demo

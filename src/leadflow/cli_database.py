@@ -6,6 +6,7 @@ file's journal mode and then fail half-way with SQLite's "table records
 already exists". The question is asked here instead, on a read-only
 connection that writes nothing, not even a journal.
 """
+
 from __future__ import annotations
 
 import sqlite3
@@ -17,7 +18,7 @@ from leadflow.store.schema import schema_version
 def database_file(db: str) -> Path | None:
     """The file a `--db` value names (as open_store reads it); None for an in-memory store."""
     if db.startswith("sqlite:///"):
-        db = db[len("sqlite:///"):]
+        db = db[len("sqlite:///") :]
     elif db.startswith("sqlite://"):
         return None
     return None if db in ("", ":memory:") else Path(db)

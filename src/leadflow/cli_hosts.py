@@ -7,6 +7,7 @@ whose name is that of an `extern fn` is bound to it, checked against the
 declaration as `Engine.bind` checks it. A module that fails to import, or a
 function that does not fit its declaration, is a usage error (exit 2).
 """
+
 from __future__ import annotations
 
 import importlib
@@ -30,8 +31,11 @@ def load_hosts(ctx, param, spec: str | None) -> HostFunctions | None:
     if spec is None:
         return None
     module = _import(spec)
-    return {name: value for name, value in vars(module).items()
-            if not name.startswith("_") and callable(value) and not isinstance(value, type)}
+    return {
+        name: value
+        for name, value in vars(module).items()
+        if not name.startswith("_") and callable(value) and not isinstance(value, type)
+    }
 
 
 def _import(spec: str) -> ModuleType:
@@ -56,7 +60,9 @@ def _import(spec: str) -> ModuleType:
     except click.BadParameter:
         raise
     except (Exception, SystemExit) as error:  # the host module's own code ran: anything may fail
-        raise click.BadParameter(f"cannot import {spec}: {type(error).__name__}: {error}", param_hint="'--hosts'") from None
+        raise click.BadParameter(
+            f"cannot import {spec}: {type(error).__name__}: {error}", param_hint="'--hosts'"
+        ) from None
 
 
 def check_hosts(checked, hosts: HostFunctions | None) -> None:
@@ -67,8 +73,9 @@ def check_hosts(checked, hosts: HostFunctions | None) -> None:
     for name, signature in checked.externs.items():
         problem = host_mismatch(hosts[name], signature) if hosts and name in hosts else None
         if problem:
-            raise click.BadParameter(f"host function for `extern fn {name}` does not match the script: {problem}",
-                                     param_hint="'--hosts'")
+            raise click.BadParameter(
+                f"host function for `extern fn {name}` does not match the script: {problem}", param_hint="'--hosts'"
+            )
 
 
 def bind_hosts(engine, hosts: HostFunctions | None) -> None:
@@ -82,12 +89,21 @@ def bind_hosts(engine, hosts: HostFunctions | None) -> None:
 
 
 host_options = [
-    click.option("--seed", type=int, default=None, metavar="N",
-                 help="Seed of random(), random_int() and random splits, for reproducible runs "
-                      "(also read from LEADFLOW_SEED)."),
-    click.option("--hosts", callback=load_hosts, default=None, metavar="MODULE",
-                 help="A Python module (dotted name, or path to a .py file) whose functions are bound "
-                      "to the script's `extern fn`s of the same names."),
+    click.option(
+        "--seed",
+        type=int,
+        default=None,
+        metavar="N",
+        help="Seed of random(), random_int() and random splits, for reproducible runs (also read from LEADFLOW_SEED).",
+    ),
+    click.option(
+        "--hosts",
+        callback=load_hosts,
+        default=None,
+        metavar="MODULE",
+        help="A Python module (dotted name, or path to a .py file) whose functions are bound "
+        "to the script's `extern fn`s of the same names.",
+    ),
 ]
 
 

@@ -14,6 +14,7 @@ a schedule's next day), and the range leaves seven centuries of room. A
 clock driven far within it still costs little: see workflows/schedules.py
 on catching up.
 """
+
 from __future__ import annotations
 
 import datetime as dt

@@ -7,6 +7,7 @@ half; and a cell past csv's field size limit raises `_csv.Error`, which ended
 an import with nothing imported. Here such a row is an InputError in its
 place, and reading goes on with the next line.
 """
+
 from __future__ import annotations
 
 import csv

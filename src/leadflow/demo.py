@@ -6,6 +6,7 @@ files, a simulated clock driven by the events' timestamps (and, for the
 workflow, on through its waits), and outbox folders of .eml files. It prints
 what happened.
 """
+
 from __future__ import annotations
 
 import csv
@@ -42,9 +43,12 @@ def run_demo(directory: Path, console: Console) -> int:
     notifications: list[str] = []
     try:
         engine = Engine.from_source(
-            script, "lifecycle.flow", store=str(db),
+            script,
+            "lifecycle.flow",
+            store=str(db),
             clock=SimulatedClock(START),
-            email=str(outbox), notify=lambda channel, message, payload: notifications.append(f"#{channel}: {message}"),
+            email=str(outbox),
+            notify=lambda channel, message, payload: notifications.append(f"#{channel}: {message}"),
         )
     except ScriptError as error:
         console.print(error.render({"lifecycle.flow": script}), markup=False)
@@ -71,8 +75,10 @@ def run_demo(directory: Path, console: Console) -> int:
         console.print(f"  line {number:2}: {item['at'][:16]} {item['event']} for {who} -> {fired}")
 
     report = engine.deliver()
-    console.print(f"\n[bold]outbox[/] {report.sent} delivered, {report.retried} to retry, {report.dead} dead; "
-                  f"emails written to {outbox}/")
+    console.print(
+        f"\n[bold]outbox[/] {report.sent} delivered, {report.retried} to retry, {report.dead} dead; "
+        f"emails written to {outbox}/"
+    )
     for note in notifications:
         console.print(f"  notification {note}")
 
@@ -82,8 +88,13 @@ def run_demo(directory: Path, console: Console) -> int:
     for record in engine.store.records("contact"):
         view = engine.record(record.id)
         p = view.properties
-        table.add_row(p.get("email", ""), p.get("lifecycle", ""), p.get("persona") or "", str(p.get("score")),
-                      ", ".join(view.lists))
+        table.add_row(
+            p.get("email", ""),
+            p.get("lifecycle", ""),
+            p.get("persona") or "",
+            str(p.get("score")),
+            ", ".join(view.lists),
+        )
     console.print(table)
 
     ada = engine.record("ada@example.com")
@@ -116,8 +127,14 @@ def run_workflow_demo(directory: Path, console: Console) -> int:
     for stale in directory.glob("nurturing.db*"):
         stale.unlink()
     script = demo_file("nurturing.flow", "nurturing")
-    engine = Engine.from_source(script, "nurturing.flow", store=str(db), clock=SimulatedClock(START),
-                                email=str(directory / "nurturing-outbox"), notify=lambda *args: None)
+    engine = Engine.from_source(
+        script,
+        "nurturing.flow",
+        store=str(db),
+        clock=SimulatedClock(START),
+        email=str(directory / "nurturing-outbox"),
+        notify=lambda *args: None,
+    )
     console.rule("[bold]Leadflow demo: the nurturing workflow")
     engine.import_rows(list(csv.DictReader(demo_file("contacts.csv", "nurturing").splitlines())))
     events = [json.loads(line) for line in demo_file("events.jsonl", "nurturing").splitlines()]
@@ -125,8 +142,10 @@ def run_workflow_demo(directory: Path, console: Console) -> int:
     end = dt.datetime(2026, 12, 31, tzinfo=dt.UTC)
     engine.advance(end)
     report = engine.deliver()
-    console.print(f"{len(events)} events, then the clock driven to {end:%Y-%m-%d} through every wait; "
-                  f"{report.sent} emails and notifications delivered\n")
+    console.print(
+        f"{len(events)} events, then the clock driven to {end:%Y-%m-%d} through every wait; "
+        f"{report.sent} emails and notifications delivered\n"
+    )
     sent: dict[str, list[str]] = {}
     for effect in engine.store.effects():
         if effect.kind == "email":
@@ -141,8 +160,10 @@ def run_workflow_demo(directory: Path, console: Console) -> int:
         table.add_row(email, status, ", ".join(view.lists), ", ".join(sent.get(email, [])))
     console.print(table)
     stats = engine.stats("nurturing")
-    console.print(f"\n[bold]stats[/] enrolled {stats['enrolled']}, completed {stats['completed']}, "
-                  f"goal {stats['goal']} ({stats['goal_rate']:.0%}), unenrolled {stats['unenrolled']}")
+    console.print(
+        f"\n[bold]stats[/] enrolled {stats['enrolled']}, completed {stats['completed']}, "
+        f"goal {stats['goal']} ({stats['goal_rate']:.0%}), unenrolled {stats['unenrolled']}"
+    )
     command = leadflow_command()
     console.print(f"Try: {command} history --db {db} ada@example.com   |   {command} stats --db {db}")
     return 0

@@ -12,6 +12,7 @@ Rendering follows the rustc layout the language design shows:
        |                        ^^^^ did you mean `lead`?
        = note: members are subscriber, lead, mql, sql, opportunity, customer
 """
+
 from __future__ import annotations
 
 import difflib

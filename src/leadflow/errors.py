@@ -4,6 +4,7 @@ Script mistakes carry diagnostics with spans; runtime errors name the rule or
 step and its source line. No Python traceback should reach a user for a
 mistake in a script or an input file.
 """
+
 from __future__ import annotations
 
 from typing import TYPE_CHECKING

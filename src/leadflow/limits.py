@@ -24,6 +24,7 @@ Python's own errors (OverflowError, "year 12026 is out of range") never
 reach a user: `python_error` says them in the language's words, and the
 compiled code attaches the span of the expression or statement that failed.
 """
+
 from __future__ import annotations
 
 import sys
@@ -142,7 +143,9 @@ def check_written_size(value, budget: int = MAX_TEXT) -> None:
         else:
             left -= 40  # a float, date, time or duration, written
         if left < 0:
-            raise LimitExceeded(f"a value is too large to write out: its text would pass the limit of {budget:,} characters")
+            raise LimitExceeded(
+                f"a value is too large to write out: its text would pass the limit of {budget:,} characters"
+            )
 
 
 def python_error(error: BaseException) -> LeadflowError:

@@ -10,6 +10,7 @@ stays bounded whatever the file's length. A dict lookup costs a fraction of a
 microsecond and the SQL upsert about twenty times more, a few percent of an
 event's time, so a file of ordinary length never pays it.
 """
+
 from __future__ import annotations
 
 import sqlite3

@@ -8,6 +8,7 @@ null -> None, object reference -> the record's integer id.
 `show` writes a value back the way a script would write it (`"ada"`,
 `lead`, `5 days`, `2026-12-10T09:00Z`), for the REPL and `explain`.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -122,9 +123,11 @@ class Duration:
 
 def _check_length(months, days, seconds) -> None:
     """Each part at most 10,000 years, so calendar arithmetic on a date stays in Python's range."""
-    if not (-limits.MAX_DURATION_MONTHS <= months <= limits.MAX_DURATION_MONTHS
-            and -limits.MAX_DURATION_DAYS <= days <= limits.MAX_DURATION_DAYS
-            and -limits.MAX_DURATION_SECONDS <= seconds <= limits.MAX_DURATION_SECONDS):
+    if not (
+        -limits.MAX_DURATION_MONTHS <= months <= limits.MAX_DURATION_MONTHS
+        and -limits.MAX_DURATION_DAYS <= days <= limits.MAX_DURATION_DAYS
+        and -limits.MAX_DURATION_SECONDS <= seconds <= limits.MAX_DURATION_SECONDS
+    ):
         raise limits.duration_out_of_range()
 
 
@@ -170,7 +173,7 @@ def from_json_value(value):
     """Inverse of to_json_value."""
     if isinstance(value, dict):
         if len(value) == 1:
-            (tag, raw), = value.items()
+            ((tag, raw),) = value.items()
             if tag == "$datetime":
                 return dt.datetime.fromisoformat(raw)
             if tag == "$date":
@@ -226,8 +229,11 @@ def show(value, type_=None) -> str:
         return "[" + ", ".join(show(v, element) for v in value) + "]"
     if isinstance(value, dict):
         fields = shape if isinstance(shape, T.RecordType) else T.RecordType(())
-        return "{" + ", ".join(f"{k if k.isidentifier() else quote(k)}: {show(v, fields.field(k))}"
-                               for k, v in value.items()) + "}"
+        return (
+            "{"
+            + ", ".join(f"{k if k.isidentifier() else quote(k)}: {show(v, fields.field(k))}" for k, v in value.items())
+            + "}"
+        )
     return str(value)
 
 

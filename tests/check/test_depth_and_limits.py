@@ -5,6 +5,7 @@ and run; true nesting past the limit is refused where it crosses it, fast;
 a NUL byte is refused with its position and a byte-order mark is accepted;
 a script or a literal over its cap is refused before it costs memory.
 """
+
 from __future__ import annotations
 
 import json
@@ -47,10 +48,16 @@ def test_a_chain_of_a_thousand_terms_checks_compiles_and_runs(shape, tmp_path):
     script = tmp_path / "chain.flow"
     script.write_text(HEAD + rule + "\n")
     events = tmp_path / "events.jsonl"
-    events.write_text(json.dumps({"event": "e", "contact": "ada@example.com", "at": "2026-11-23T09:00:00Z", "data": {}}) + "\n")
+    events.write_text(
+        json.dumps({"event": "e", "contact": "ada@example.com", "at": "2026-11-23T09:00:00Z", "data": {}}) + "\n"
+    )
     db = tmp_path / "db.sqlite"
-    ran = subprocess.run([sys.executable, "-m", "leadflow", "run", str(script), "--events", str(events), "--db", str(db)],
-                         capture_output=True, text=True, timeout=120)
+    ran = subprocess.run(
+        [sys.executable, "-m", "leadflow", "run", str(script), "--events", str(events), "--db", str(db)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert ran.returncode == 0, ran.stderr
     assert "1 event(s) applied" in ran.stdout
     import sqlite3
@@ -69,7 +76,9 @@ def test_chains_of_indexing_and_comparisons_are_checked_without_recursion():
     assert codes == ["E205", "E217"]
 
 
-@pytest.mark.parametrize("opening, closing", [("(", ")"), ("-", ""), ("not ", ""), ("[", "]"), ("if true then ", " else 1")])
+@pytest.mark.parametrize(
+    "opening, closing", [("(", ")"), ("-", ""), ("not ", ""), ("[", "]"), ("if true then ", " else 1")]
+)
 def test_nesting_past_the_limit_is_refused_where_it_crosses(opening, closing):
     depth = MAX_NESTING + 10
     source = "const deep = " + opening * depth + "1" + closing * depth + "\n"
@@ -95,7 +104,7 @@ def test_very_deep_nesting_is_refused_quickly(depth):
 
 
 def test_a_nul_byte_is_refused_with_its_position():
-    errors = _errors('object contact { a: text }\n# a comment \x00 here\n')
+    errors = _errors("object contact { a: text }\n# a comment \x00 here\n")
     assert [(d.code, d.span.line, d.span.column) for d in errors] == [("E100", 2, 13)]
     assert "U+0000" in errors[0].message
     errors = _errors('const x = "a\x00b"\n')
@@ -105,7 +114,9 @@ def test_a_nul_byte_is_refused_with_its_position():
 def test_a_byte_order_mark_is_accepted(tmp_path):
     script = tmp_path / "bom.flow"
     script.write_bytes("\ufeffobject contact { score: number }\nwhen created then set score = 1\n".encode())
-    done = subprocess.run([sys.executable, "-m", "leadflow", "check", str(script)], capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        [sys.executable, "-m", "leadflow", "check", str(script)], capture_output=True, text=True, timeout=60
+    )
     assert done.returncode == 0, done.stdout + done.stderr
     assert "1 file(s) OK" in done.stdout
 
@@ -141,7 +152,9 @@ def test_checking_a_literal_near_the_cap_stays_within_a_small_multiple_of_its_si
     script = tmp_path / "big.flow"
     size = MAX_LITERAL - 10
     script.write_text('const long = "' + "x" * size + '"\nwhen created then notify "log" long\n')
-    probe = subprocess.run([sys.executable, "-c", MEMORY_PROBE, str(script)], capture_output=True, text=True, timeout=120)
+    probe = subprocess.run(
+        [sys.executable, "-c", MEMORY_PROBE, str(script)], capture_output=True, text=True, timeout=120
+    )
     assert probe.returncode == 0, probe.stderr
     grown = int(probe.stdout)
     assert grown < 20 * size, f"checking grew by {grown:,} bytes for a {size:,}-byte literal"
@@ -150,8 +163,10 @@ def test_checking_a_literal_near_the_cap_stays_within_a_small_multiple_of_its_si
 def test_a_long_chain_of_associations_compiles_and_runs():
     from leadflow.interpreter.engine import Engine
 
-    source = ("object contact { score: number, referrer: contact }\nevent e {}\n"
-              "when e then set score = " + "referrer." * 300 + "score ?? 7\n")
+    source = (
+        "object contact { score: number, referrer: contact }\nevent e {}\n"
+        "when e then set score = " + "referrer." * 300 + "score ?? 7\n"
+    )
     with Engine.from_source(source, "chain.flow") as engine:
         engine.emit("e", "ada@example.com")
         assert engine.store.get_record(engine.find("ada@example.com")).props["score"] == 7
@@ -160,11 +175,17 @@ def test_a_long_chain_of_associations_compiles_and_runs():
 def test_a_block_is_one_level_of_nesting_not_two():
     """Forty `if` statements inside each other: each block counts once."""
     depth = 40
-    source = ("object contact { a: number }\nfn f(x: number) -> number {\n" + "if x > 0 {\n" * depth + "x = 1\n"
-              + "}\n" * depth + "return x\n}\nwhen created then set a = f(1)\n")
+    source = (
+        "object contact { a: number }\nfn f(x: number) -> number {\n"
+        + "if x > 0 {\n" * depth
+        + "x = 1\n"
+        + "}\n" * depth
+        + "return x\n}\nwhen created then set a = f(1)\n"
+    )
     assert _errors(source) == []
     deeper = source.replace("if x > 0 {\n" * depth, "if x > 0 {\n" * (MAX_NESTING + 5)).replace(
-        "}\n" * depth, "}\n" * (MAX_NESTING + 5))
+        "}\n" * depth, "}\n" * (MAX_NESTING + 5)
+    )
     errors = _errors(deeper)
     assert [d.code for d in errors] == ["E102"]
     assert errors[0].span.line > 3  # where the nesting crosses the limit, not the top of the function

@@ -15,6 +15,7 @@ the regex as written. The `###` comment is cut from the line before the case
 is parsed, so a regex never changes what is parsed (an unclosed string would
 otherwise run into it).
 """
+
 from __future__ import annotations
 
 import re
@@ -100,8 +101,7 @@ def mismatches(case: Case, diagnostics: list[Diagnostic]) -> list[str]:
 
 
 def _all_cases() -> list[Case]:
-    return [case for path in sorted(GOLDEN.glob("*.flow"))
-            for case in split_cases(path.read_text("utf-8"), path.name)]
+    return [case for path in sorted(GOLDEN.glob("*.flow")) for case in split_cases(path.read_text("utf-8"), path.name)]
 
 
 CASES = _all_cases()
@@ -115,8 +115,7 @@ def test_golden(case: Case) -> None:
         rendered = "\n\n".join(render(d, case.source) for d in diagnostics) or "(no diagnostics)"
         pytest.fail(
             f"{case.file}: case {case.index} starting at line {case.first_line} "
-            f"(lines below count from the case's first line):\n  "
-            + "\n  ".join(problems) + "\n\n" + rendered,
+            f"(lines below count from the case's first line):\n  " + "\n  ".join(problems) + "\n\n" + rendered,
             pytrace=False,
         )
 
@@ -124,7 +123,13 @@ def test_golden(case: Case) -> None:
 # ---- the harness itself ----------------------------------------------------------
 def test_golden_files_exist() -> None:
     assert {c.file for c in CASES} >= {
-        "syntax.flow", "names.flow", "enums.flow", "nulls.flow", "types.flow", "decls.flow", "valid.flow",
+        "syntax.flow",
+        "names.flow",
+        "enums.flow",
+        "nulls.flow",
+        "types.flow",
+        "decls.flow",
+        "valid.flow",
     }
 
 

@@ -1,5 +1,6 @@
 """How diagnostics are shown: the text layout of LANGUAGE.md section 10, JSON,
 every error of a file at once, and carets under the offending part."""
+
 from __future__ import annotations
 
 import json
@@ -67,7 +68,7 @@ def test_script_error_renders_every_diagnostic_with_its_source() -> None:
 
 
 def test_warning_rendering() -> None:
-    source = "object contact { score: number = 0 }\nwhen created if (score ?? 0) > 1 then notify \"sales\" \"x\"\n"
+    source = 'object contact { score: number = 0 }\nwhen created if (score ?? 0) > 1 then notify "sales" "x"\n'
     (warning,) = leadflow.check(source, "w.flow").warnings
     assert render(warning, source) == textwrap.dedent("""\
         w.flow:2:18: warning[W201]: `score` is never null, so `??` has no effect
@@ -77,7 +78,7 @@ def test_warning_rendering() -> None:
 
 
 def test_syntax_error_rendering() -> None:
-    source = "event signup {}\nwhen signup if a = 1 then notify \"sales\" \"x\"\n"
+    source = 'event signup {}\nwhen signup if a = 1 then notify "sales" "x"\n'
     (diagnostic,) = errors_of(source)
     assert render(diagnostic, source).splitlines()[:4] == [
         "case.flow:2:18: error[E100]: unexpected `=`",
@@ -88,7 +89,9 @@ def test_syntax_error_rendering() -> None:
 
 
 def test_rendering_without_the_source_keeps_label_and_notes() -> None:
-    diagnostic = Diagnostic("E211", "unknown list `x`", Span.point("gone.flow", 3, 7), "did you mean `y`?", ("declare it",))
+    diagnostic = Diagnostic(
+        "E211", "unknown list `x`", Span.point("gone.flow", 3, 7), "did you mean `y`?", ("declare it",)
+    )
     assert render(diagnostic, None) == textwrap.dedent("""\
         gone.flow:3:7: error[E211]: unknown list `x`
           = help: did you mean `y`?
@@ -132,20 +135,20 @@ def test_every_error_of_a_file_is_reported_at_once_sorted_by_position() -> None:
 
 # ---- carets start under the offending part, not under the action's keyword --------
 CARETS = [
-    ("object contact { first_name: text }\nwhen created then set frist_name = \"x\"\n", "frist_name"),
+    ('object contact { first_name: text }\nwhen created then set frist_name = "x"\n', "frist_name"),
     ("object contact { n: text }\nwhen created then increment n by 1\n", "n by"),
     ("object contact { n: number = 0 }\nwhen created then clear n\n", "n\n"),
     ("list engaged\nwhen created then remove from engagd\n", "engagd"),
-    ("list engaged\nwhen added to engagd then notify \"a\" \"b\"\n", "engagd"),
-    ("email welcome { subject: \"a\", body: \"b\" }\nwhen created then send email welcom\n", "welcom"),
-    ("object deal { a: text }\nwhen created then create dael { a: \"x\" }\n", "dael"),
-    ("object deal { a: text }\nwhen dael created then notify \"a\" \"b\"\n", "dael"),
-    ("event signup {}\nwhen signu then notify \"a\" \"b\"\n", "signu"),
-    ("object contact { score: number = 0 }\nwhen scor changed then notify \"a\" \"b\"\n", "scor"),
-    ("secret KEY\nwhen created then webhook post \"https://a.example\" auth bearer KY\n", "KY"),
-    ("secret KEY\nwhen created then webhook post \"https://a.example\" sign with KY\n", "KY"),
-    ("secret KEY\nwhen created then webhook fetch \"https://a.example\"\n", "fetch"),
-    ("event e { form: text }\nwhen e where event.from == \"x\" then notify \"a\" \"b\"\n", "from"),
+    ('list engaged\nwhen added to engagd then notify "a" "b"\n', "engagd"),
+    ('email welcome { subject: "a", body: "b" }\nwhen created then send email welcom\n', "welcom"),
+    ('object deal { a: text }\nwhen created then create dael { a: "x" }\n', "dael"),
+    ('object deal { a: text }\nwhen dael created then notify "a" "b"\n', "dael"),
+    ('event signup {}\nwhen signu then notify "a" "b"\n', "signu"),
+    ('object contact { score: number = 0 }\nwhen scor changed then notify "a" "b"\n', "scor"),
+    ('secret KEY\nwhen created then webhook post "https://a.example" auth bearer KY\n', "KY"),
+    ('secret KEY\nwhen created then webhook post "https://a.example" sign with KY\n', "KY"),
+    ('secret KEY\nwhen created then webhook fetch "https://a.example"\n', "fetch"),
+    ('event e { form: text }\nwhen e where event.from == "x" then notify "a" "b"\n', "from"),
     ("list engaged\nlist engaged\n", "engaged\n"),
     ("event e on tikcet {}\n", "tikcet"),
     ("when created then enroll in nurturing\n", "nurturing"),

@@ -1,4 +1,5 @@
 """W405: text interpolated unencoded into the query of a webhook's URL."""
+
 from __future__ import annotations
 
 import leadflow
@@ -10,12 +11,15 @@ event go {}
 
 
 def warnings(url: str) -> list[tuple[int, int, str]]:
-    source = HEAD + f"""rule "r" when go then {{
+    source = (
+        HEAD
+        + f"""rule "r" when go then {{
   let q = url_query({{company: company ?? "", n: score}})
   let name = company ?? ""
   webhook get "{url}"
 }}
 """
+    )
     return [(d.span.line, d.span.column, d.code) for d in leadflow.check(source, "t.flow").warnings]
 
 
@@ -26,8 +30,12 @@ def test_text_after_the_question_mark_is_reported():
 
 
 def test_encoded_text_numbers_enums_and_the_path_are_not():
-    assert warnings('https://api.example.com/{company ?? ""}/find?email={url_encode(email ?? "")}'
-                    '&n={score}&stage={stage}&{q}') == []
+    assert (
+        warnings(
+            'https://api.example.com/{company ?? ""}/find?email={url_encode(email ?? "")}&n={score}&stage={stage}&{q}'
+        )
+        == []
+    )
     assert warnings('https://api.example.com/find/{email ?? ""}') == []
 
 

@@ -9,6 +9,7 @@ Most tests go through click's CliRunner (fast, in-process); a few run
 result passes through `_no_traceback`: a Python traceback must never reach a
 user, whatever the exit code.
 """
+
 from __future__ import annotations
 
 import json
@@ -51,7 +52,13 @@ def leadflow_process(*args: Any, input: str | None = None, cwd: Path | None = No
     env.update(NO_COLOR="1", PYTHONIOENCODING="utf-8")
     done = subprocess.run(
         [sys.executable, "-m", "leadflow", *(str(a) for a in args)],
-        input=input, capture_output=True, text=True, encoding="utf-8", timeout=60, cwd=cwd, env=env,
+        input=input,
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        timeout=60,
+        cwd=cwd,
+        env=env,
     )
     return _no_traceback(Outcome.plain(done.returncode, done.stdout, done.stderr))
 

@@ -4,6 +4,7 @@ real `python -m leadflow` process (exit codes as a shell sees them).
 The exit codes are the CLI's documented contract: 0 ok, 1 script errors,
 2 usage, 3 some input rejected, 4 runtime or host failure.
 """
+
 from __future__ import annotations
 
 import json
@@ -152,7 +153,7 @@ def test_check_directory_is_a_usage_error(tmp_path):
 
 def test_check_file_that_is_not_utf8_is_a_usage_error(tmp_path):
     path = tmp_path / "latin1.flow"
-    path.write_bytes('# café\nobject contact { }\n'.encode("latin-1"))
+    path.write_bytes("# café\nobject contact { }\n".encode("latin-1"))
     result = leadflow("check", path)
     assert result.code == 2
     assert "not UTF-8" in result.stderr
@@ -172,8 +173,19 @@ def test_help(command):
 
 
 def test_every_documented_command_exists():
-    assert {"check", "run", "import", "export", "history", "outbox", "replay", "deliver", "demo", "repl",
-            "explain"} <= set(main.commands)
+    assert {
+        "check",
+        "run",
+        "import",
+        "export",
+        "history",
+        "outbox",
+        "replay",
+        "deliver",
+        "demo",
+        "repl",
+        "explain",
+    } <= set(main.commands)
 
 
 def test_version():
@@ -203,8 +215,16 @@ def test_process_import_then_run_rejects_two_lines(tmp_path):
     assert imported.code == 0, imported.stderr
     assert "5 row(s) imported, 0 already imported, 0 rejected" in imported.stdout
 
-    result = leadflow_process("run", LIFECYCLE / "lifecycle.flow", "--events", LIFECYCLE / "events.jsonl",
-                              "--db", db, "--email", tmp_path / "outbox")
+    result = leadflow_process(
+        "run",
+        LIFECYCLE / "lifecycle.flow",
+        "--events",
+        LIFECYCLE / "events.jsonl",
+        "--db",
+        db,
+        "--email",
+        tmp_path / "outbox",
+    )
     assert result.code == 3
     assert set(rejected_lines(result.stderr)) == {12, 13}
     assert "12 event(s) applied, 0 already seen, 2 rejected" in result.stdout
@@ -212,10 +232,13 @@ def test_process_import_then_run_rejects_two_lines(tmp_path):
 
 
 def test_process_events_from_stdin(tmp_path):
-    events = jsonl({"event": "upsert", "contact": "ada@example.com", "at": "2020-01-06T09:00:00Z",
-                    "data": {"first_name": "Ada"}}, "not json")
-    result = leadflow_process("run", LIFECYCLE / "lifecycle.flow", "--events", "-", "--db", tmp_path / "crm.db",
-                              "--no-deliver", input=events)
+    events = jsonl(
+        {"event": "upsert", "contact": "ada@example.com", "at": "2020-01-06T09:00:00Z", "data": {"first_name": "Ada"}},
+        "not json",
+    )
+    result = leadflow_process(
+        "run", LIFECYCLE / "lifecycle.flow", "--events", "-", "--db", tmp_path / "crm.db", "--no-deliver", input=events
+    )
     assert result.code == 3
     assert "1 event(s) applied" in result.stdout
     assert "line 2: rejected: not valid JSON" in result.stderr
@@ -228,7 +251,13 @@ def test_process_missing_script_exit_2(tmp_path):
 
 
 def test_process_host_failure_exit_4(tmp_path):
-    result = leadflow_process("run", LIFECYCLE / "lifecycle.flow", "--events", LIFECYCLE / "events.jsonl",
-                              "--db", tmp_path / "no" / "such" / "dir" / "crm.db")
+    result = leadflow_process(
+        "run",
+        LIFECYCLE / "lifecycle.flow",
+        "--events",
+        LIFECYCLE / "events.jsonl",
+        "--db",
+        tmp_path / "no" / "such" / "dir" / "crm.db",
+    )
     assert result.code == 4
     assert result.stderr.startswith("error: ")

@@ -5,6 +5,7 @@ line's shape and wherever it falls in a batch.
 Each file has 701 lines, the bad one at 601: 100 events into emit_many's second
 batch of 500, so the batch around it has good events before and after it.
 """
+
 from __future__ import annotations
 
 import json
@@ -25,38 +26,67 @@ BAD_LINES = {
     # shape: (the line's text, words its rejection must contain)
     "an int of 5,000 digits": (
         '{"event": "form_submitted", "contact": "x@example.com", "data": {"form": ' + "9" * 5000 + "}}",
-        "more than 4300 digits"),
+        "more than 4300 digits",
+    ),
     "JSON nested 100,000 deep": (
         '{"event": "form_submitted", "contact": "x@example.com", "data": {"form": '
-        + "[" * 100_000 + "]" * 100_000 + "}}",
-        "nested too deeply"),
+        + "[" * 100_000
+        + "]" * 100_000
+        + "}}",
+        "nested too deeply",
+    ),
     "a contact id past SQLite's integers": (
         json.dumps({"event": "upsert", "contact": {"id": 99999999999999999999999}, "data": {}}),
-        "no contact with id 99999999999999999999999"),
+        "no contact with id 99999999999999999999999",
+    ),
     "a contact id of 10**30": (
         json.dumps({"event": "form_submitted", "contact": {"id": 10**30}, "data": {"form": "demo"}}),
-        f"no contact with id {10**30}"),
+        f"no contact with id {10**30}",
+    ),
     "an at past year 9999 in UTC": (
-        json.dumps({"event": "form_submitted", "contact": "x@example.com", "at": "9999-12-31T23:59:59-12:00",
-                    "data": {"form": "demo"}}),
-        "outside the clock's range"),
+        json.dumps(
+            {
+                "event": "form_submitted",
+                "contact": "x@example.com",
+                "at": "9999-12-31T23:59:59-12:00",
+                "data": {"form": "demo"},
+            }
+        ),
+        "outside the clock's range",
+    ),
     "an at before year 1 in UTC": (
-        json.dumps({"event": "form_submitted", "contact": "x@example.com", "at": "0001-01-01T00:00:00+14:00",
-                    "data": {"form": "demo"}}),
-        "outside the clock's range"),
+        json.dumps(
+            {
+                "event": "form_submitted",
+                "contact": "x@example.com",
+                "at": "0001-01-01T00:00:00+14:00",
+                "data": {"form": "demo"},
+            }
+        ),
+        "outside the clock's range",
+    ),
     "an event id of 1.5": (
         json.dumps({"event": "form_submitted", "contact": "x@example.com", "id": 1.5, "data": {"form": "demo"}}),
-        '"id" must be text or a whole number, got 1.5'),
+        '"id" must be text or a whole number, got 1.5',
+    ),
     "a lone surrogate": (
         '{"event": "form_submitted", "contact": "x@example.com", "data": {"form": "\\ud800"}}',
-        "lone surrogate"),
+        "lone surrogate",
+    ),
 }
 
 
 def event_file(tmp_path, bad_line: str):
-    good = [{"event": "form_submitted", "contact": f"c{i}@example.com", "at": "2026-01-05T09:00:00Z",
-             "data": {"form": "demo request"}} for i in range(GOOD)]
-    lines = [*good[:BAD_AT - 1], bad_line, *good[BAD_AT - 1:]]
+    good = [
+        {
+            "event": "form_submitted",
+            "contact": f"c{i}@example.com",
+            "at": "2026-01-05T09:00:00Z",
+            "data": {"form": "demo request"},
+        }
+        for i in range(GOOD)
+    ]
+    lines = [*good[: BAD_AT - 1], bad_line, *good[BAD_AT - 1 :]]
     path = tmp_path / "events.jsonl"
     path.write_text(jsonl(*lines), "utf-8")
     return path
@@ -94,8 +124,10 @@ def test_a_value_python_cannot_handle_fails_its_event_not_the_batch(tmp_path):
     """No check names an event id of 5,000 digits (only the API can give one): Python's
     own failure to turn it to text is still that event's InputError, not its batch's."""
     engine = Engine.from_files([SCRIPT], store=str(tmp_path / "crm.db"))
-    items = [{"event": "form_submitted", "contact": f"c{i}@example.com", "data": {"form": "demo"}, "id": f"e{i}"}
-             for i in range(12)]
+    items = [
+        {"event": "form_submitted", "contact": f"c{i}@example.com", "data": {"form": "demo"}, "id": f"e{i}"}
+        for i in range(12)
+    ]
     items[7]["id"] = 10**5000
     results = engine.emit_many(items, batch_size=5)
     assert [type(r).__name__ for r in results] == ["EmitResult"] * 7 + ["InputError"] + ["EmitResult"] * 4
@@ -122,8 +154,12 @@ def test_lines_are_reported_in_their_order_with_their_numbers(tmp_path):
 
 # ---- any line at all --------------------------------------------------------------------------
 JSON = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.integers(min_value=10**18, max_value=10**40)
-    | st.floats(allow_nan=False) | st.text(max_size=12),
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.integers(min_value=10**18, max_value=10**40)
+    | st.floats(allow_nan=False)
+    | st.text(max_size=12),
     lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner, max_size=3),
     max_leaves=12,
 )
@@ -137,7 +173,9 @@ EVENT_LINE = st.fixed_dictionaries(
     },
 ).map(json.dumps)
 RAW_LINE = st.text(max_size=40).filter(lambda t: "\n" not in t and "\r" not in t)
-DEEP_LINE = st.integers(min_value=1, max_value=50_000).map(lambda n: '{"event": "upsert", "data": ' + "[" * n + "]" * n + "}")
+DEEP_LINE = st.integers(min_value=1, max_value=50_000).map(
+    lambda n: '{"event": "upsert", "data": ' + "[" * n + "]" * n + "}"
+)
 HUGE_INT_LINE = st.integers(min_value=4300, max_value=6000).map(lambda n: '{"event": "upsert", "id": ' + "7" * n + "}")
 
 
@@ -147,8 +185,9 @@ def test_any_line_is_applied_or_rejected_alone(tmp_path_factory, line):
     """Property: whatever one line holds, `run` ends with exit 0 or 3 and no traceback, the
     line is applied or rejected by its number, and each good line after it is applied once."""
     directory = tmp_path_factory.mktemp("any")
-    good = [{"event": "form_submitted", "contact": f"c{i}@example.com", "data": {"form": "demo request"}}
-            for i in range(5)]
+    good = [
+        {"event": "form_submitted", "contact": f"c{i}@example.com", "data": {"form": "demo request"}} for i in range(5)
+    ]
     path = directory / "events.jsonl"
     path.write_text(jsonl(line, *good), "utf-8")
     result = leadflow("run", SCRIPT, "--events", path, "--db", directory / "crm.db", "--no-deliver")

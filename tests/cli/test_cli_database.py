@@ -2,6 +2,7 @@
 leave the file as it was (opening a store would turn on WAL mode and try to
 create its tables: "table records already exists"). A read command never
 creates a file that is not there."""
+
 from __future__ import annotations
 
 import hashlib
@@ -88,7 +89,9 @@ def test_the_shell_sees_one_line_and_exit_2(tmp_path):
     path = foreign_sqlite(tmp_path)
     result = leadflow_process("export", "--db", path)
     assert result.code == 2
-    assert result.stderr.strip() == f"error: {path} is not a Leadflow database (an SQLite file without Leadflow's tables)"
+    assert (
+        result.stderr.strip() == f"error: {path} is not a Leadflow database (an SQLite file without Leadflow's tables)"
+    )
 
 
 HUGE = "99999999999999999999999"  # past SQLite's integers: the sqlite3 module cannot even ask for it

@@ -7,6 +7,7 @@ wall clock's time while the database has none. So event files dated years
 in the past replay with their schedules and waits, and `--clock wall`
 reads the wall clock instead.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -62,15 +63,22 @@ def _ping(at: str | None, contact: str = "ada@example.com") -> dict:
 
 def test_a_file_dated_years_ago_fires_every_nightly_occurrence_up_to_until(tmp_path):
     script, db = _script(tmp_path), tmp_path / "crm.db"
-    events = _events(tmp_path, _ping("2019-03-01T09:00:00Z"), _ping("2020-07-14T12:00:00Z"),
-                     _ping("2021-01-01T00:00:00Z", "grace@example.com"))
+    events = _events(
+        tmp_path,
+        _ping("2019-03-01T09:00:00Z"),
+        _ping("2020-07-14T12:00:00Z"),
+        _ping("2021-01-01T00:00:00Z", "grace@example.com"),
+    )
     result = leadflow("run", script, "--events", events, "--db", db, "--until", "2021-03-01T00:00")
     assert result.code == 0, result.stderr
     assert "clock at 2021-03-01T00:00:00+00:00" in result.stdout
     records = _records(db)
     assert records["ada@example.com"]["properties"] == {
-        "email": "ada@example.com", "pings": 2, "score": _nights(dt.date(2019, 3, 2), dt.date(2021, 2, 28)),
-        "followed_up": False}
+        "email": "ada@example.com",
+        "pings": 2,
+        "score": _nights(dt.date(2019, 3, 2), dt.date(2021, 2, 28)),
+        "followed_up": False,
+    }
     # grace exists from the event at midnight on 1 January 2021: the nights of 1 January to 28 February
     assert records["grace@example.com"]["properties"]["score"] == _nights(dt.date(2021, 1, 1), dt.date(2021, 2, 28))
 
@@ -80,8 +88,16 @@ def test_waits_count_from_the_events_time_and_the_clock_stays_for_the_next_comma
     signed = _events(tmp_path, {"event": "signed_up", "contact": "ada@example.com", "at": "2018-05-02T10:00:00Z"})
     assert leadflow("run", script, "--events", signed, "--db", db).code == 0
     # the next command starts where this one left the clock, not at the wall clock
-    later = leadflow("run", script, "--events", _events(tmp_path, _ping(None), name="undated.jsonl"),
-                     "--db", db, "--until", "2018-05-06T00:00")
+    later = leadflow(
+        "run",
+        script,
+        "--events",
+        _events(tmp_path, _ping(None), name="undated.jsonl"),
+        "--db",
+        db,
+        "--until",
+        "2018-05-06T00:00",
+    )
     assert later.code == 0, later.stderr
     history = leadflow("history", "ada@example.com", "--db", db, "--format", "json").stdout.splitlines()
     entries = [json.loads(line) for line in history]
@@ -104,7 +120,9 @@ def test_an_import_today_then_last_months_events_fire_last_months_schedules(tmp_
     assert result.code == 0, result.stderr
     nights = _nights(start.date() + dt.timedelta(days=1), end.date())
     assert {email: r["properties"]["score"] for email, r in _records(db).items()} == {
-        "ada@example.com": nights, "grace@example.com": nights}
+        "ada@example.com": nights,
+        "grace@example.com": nights,
+    }
 
 
 def test_start_moves_the_clock_first_and_only_forward(tmp_path):
@@ -113,8 +131,18 @@ def test_start_moves_the_clock_first_and_only_forward(tmp_path):
     assert leadflow("run", script, "--events", first, "--db", db, "--start", "2017-01-01T00:00").code == 0
     assert "ada@example.com" in _records(db)
     assert _records(db)["ada@example.com"]["created_at"] == "2017-01-01T00:00:00+00:00"
-    again = leadflow("run", script, "--events", _events(tmp_path, name="empty.jsonl"), "--db", db,
-                     "--start", "2016-01-01T00:00", "--until", "2017-01-11T00:00")
+    again = leadflow(
+        "run",
+        script,
+        "--events",
+        _events(tmp_path, name="empty.jsonl"),
+        "--db",
+        db,
+        "--start",
+        "2016-01-01T00:00",
+        "--until",
+        "2017-01-11T00:00",
+    )
     assert again.code == 0, again.stderr
     assert "clock at 2017-01-11T00:00:00+00:00" in again.stdout  # --start did not move it back
     assert _records(db)["ada@example.com"]["properties"]["score"] == 10  # 1 to 10 January
@@ -125,14 +153,23 @@ def test_clock_wall_reads_the_wall_clock_and_refuses_to_move_it(tmp_path):
     dated = _events(tmp_path, _ping("2019-01-01T00:00:00Z"))
     assert leadflow("run", script, "--events", dated, "--db", db).code == 0
     before = dt.datetime.now(UTC)
-    result = leadflow("run", script, "--events", _events(tmp_path, _ping(None, "grace@example.com"), name="u.jsonl"),
-                      "--db", db, "--clock", "wall")
+    result = leadflow(
+        "run",
+        script,
+        "--events",
+        _events(tmp_path, _ping(None, "grace@example.com"), name="u.jsonl"),
+        "--db",
+        db,
+        "--clock",
+        "wall",
+    )
     assert result.code == 0, result.stderr
     created = dt.datetime.fromisoformat(_records(db)["grace@example.com"]["created_at"])
     assert before <= created <= dt.datetime.now(UTC)
     # the wall-clock command moved the database's clock on to its time
-    later = leadflow("run", script, "--events", _events(tmp_path, _ping(None, "linus@example.com"), name="v.jsonl"),
-                     "--db", db)
+    later = leadflow(
+        "run", script, "--events", _events(tmp_path, _ping(None, "linus@example.com"), name="v.jsonl"), "--db", db
+    )
     assert dt.datetime.fromisoformat(_records(db)["linus@example.com"]["created_at"]) >= created
     assert later.code == 0
     for option in (["--until", "2030-01-01"], ["--start", "2030-01-01"]):
@@ -147,7 +184,8 @@ def test_times_outside_the_clocks_range_are_refused(tmp_path):
     result = leadflow("run", script, "--events", events, "--db", db)
     assert result.code == 3
     assert rejected_lines(result.stderr) == {
-        1: "at 9999-12-31T23:59:59+00:00 is outside the clock's range (1900-01-01T00:00Z to 2999-12-31T23:59:59Z)"}
+        1: "at 9999-12-31T23:59:59+00:00 is outside the clock's range (1900-01-01T00:00Z to 2999-12-31T23:59:59Z)"
+    }
     assert "1 event(s) applied" in result.stdout
     for option, value in (("--until", "3000-01-01T00:00"), ("--start", "1899-12-31")):
         refused = leadflow("run", script, "--events", events, "--db", db, option, value)
@@ -162,16 +200,22 @@ def test_an_event_at_the_far_end_completes_at_once_with_one_firing(tmp_path):
     far = _events(tmp_path, _ping("9999-12-31T23:59:59Z"), _ping("2999-12-31T23:59:59Z"), name="far.jsonl")
     env = {**os.environ, "NO_COLOR": "1", "PYTHONIOENCODING": "utf-8"}
     began = time.monotonic()
-    done = subprocess.run([sys.executable, "-m", "leadflow", "run", str(script), "--events", str(far), "--db", str(db)],
-                          capture_output=True, text=True, timeout=60, env=env)
+    done = subprocess.run(
+        [sys.executable, "-m", "leadflow", "run", str(script), "--events", str(far), "--db", str(db)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
+    )
     elapsed = time.monotonic() - began
     assert elapsed < 15, elapsed  # about 1 s here; the subprocess's start included
     assert done.returncode == 3, done.stderr
     assert "Traceback" not in done.stderr
     assert "line 1: rejected: at 9999-12-31T23:59:59+00:00 is outside the clock's range" in done.stderr
-    assert ('warning: rule "Nightly" (`every day at 02:00`) owed more than 10000 occurrences, from '
-            "2026-01-02T02:00:00+00:00 to 2999-12-31T02:00:00+00:00; it fired once, at the last"
-            in done.stderr)
+    assert (
+        'warning: rule "Nightly" (`every day at 02:00`) owed more than 10000 occurrences, from '
+        "2026-01-02T02:00:00+00:00 to 2999-12-31T02:00:00+00:00; it fired once, at the last" in done.stderr
+    )
     assert "clock at 2999-12-31T23:59:59+00:00" in done.stdout
     assert _records(db)["ada@example.com"]["properties"]["score"] == 1
 
@@ -180,13 +224,17 @@ def test_a_replay_sends_its_webhooks_now_and_resumes_the_run_at_the_databases_ti
     """Delivery goes on at the wall clock's time while the database replays 2019; the
     answer must wake the run in 2019, or it would wait for the clock to reach today."""
     script = tmp_path / "hook.flow"
-    script.write_text(SCRIPT + f"""
+    script.write_text(
+        SCRIPT
+        + f"""
 workflow ask {{
   enroll when signed_up
   webhook post "{receiver.url}/hook" with {{email: email ?? ""}} as answer: {{ok: bool, you_sent: text?}}
   set pings = 100
 }}
-""", "utf-8")
+""",
+        "utf-8",
+    )
     db = tmp_path / "crm.db"
     signed = _events(tmp_path, {"event": "signed_up", "contact": "ada@example.com", "at": "2019-05-02T10:00:00Z"})
     result = leadflow("run", script, "--events", signed, "--db", db, "--allow-private-webhooks")
@@ -194,8 +242,10 @@ workflow ask {{
     assert len(receiver.received) == 1
     assert "outbox: 1 sent, 0 to retry, 0 dead" in result.stdout
     assert "clock at 2019-05-02T10:00:00+00:00" in result.stdout
-    entries = [json.loads(line) for line in
-               leadflow("history", "ada@example.com", "--db", db, "--format", "json").stdout.splitlines()]
+    entries = [
+        json.loads(line)
+        for line in leadflow("history", "ada@example.com", "--db", db, "--format", "json").stdout.splitlines()
+    ]
     [answered] = [e for e in entries if e.get("field") == "pings"]
     assert answered["new"] == 100 and answered["at"] == "2019-05-02T10:00:00+00:00"
 

@@ -3,6 +3,7 @@
 The demo runs on a simulated clock and deletes its own database first, so two
 runs print the same thing.
 """
+
 from __future__ import annotations
 
 import re
@@ -12,7 +13,7 @@ from cli_support import leadflow, leadflow_process
 
 def contacts_table(stdout: str) -> dict[str, list[str]]:
     """Rows of the "contacts after the run" table, by email."""
-    table = stdout[stdout.index("contacts after the run"):stdout.index("the nurturing workflow")]
+    table = stdout[stdout.index("contacts after the run") : stdout.index("the nurturing workflow")]
     rows = {}
     for line in table.splitlines():
         cells = [c.strip() for c in re.split(r"[│┃]", line)[1:-1]]
@@ -45,7 +46,7 @@ def test_demo(tmp_path):
 
 def test_demo_plays_the_nurturing_workflow_through_its_waits(tmp_path):
     result = leadflow("demo", "--dir", tmp_path / "demo")
-    part = result.stdout[result.stdout.index("the nurturing workflow"):]
+    part = result.stdout[result.stdout.index("the nurturing workflow") :]
     assert "clock driven to 2026-12-31 through every wait" in part
     assert "stats enrolled 6, completed 4, goal 1 (17%), unenrolled 1" in part
     assert (tmp_path / "demo" / "nurturing.db").exists()
@@ -83,11 +84,18 @@ def test_the_demos_hints_run_from_a_fresh_shell(tmp_path):
 
     executable = Path(sys.executable).parent / "leadflow"
     shell = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
-    done = subprocess.run([os.path.relpath(executable, tmp_path), "demo", "--dir", "out"], cwd=tmp_path,
-                          env=shell, capture_output=True, text=True, check=True)
+    done = subprocess.run(
+        [os.path.relpath(executable, tmp_path), "demo", "--dir", "out"],
+        cwd=tmp_path,
+        env=shell,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     hints = [line for line in done.stdout.splitlines() if line.startswith("Try: ")]
     assert len(hints) == 2
     for hint in hints:
         command = hint.removeprefix("Try: ").split("   |   ")[0]
-        ran = subprocess.run(command, shell=True, cwd=tmp_path, env=shell, capture_output=True, text=True)
+        # through a shell on purpose: the hint is a line the user types into one
+        ran = subprocess.run(command, shell=True, cwd=tmp_path, env=shell, capture_output=True, text=True)  # noqa: S602
         assert ran.returncode == 0, (command, ran.stderr)

@@ -1,5 +1,6 @@
 """`leadflow explain SCRIPT CONTACT [RULE] --db PATH`: why rules fire or not,
 on a database the lifecycle example's contacts and events went into."""
+
 from __future__ import annotations
 
 import pytest
@@ -39,8 +40,11 @@ def test_explain_every_rule_by_contact_id(db):
     assert result.code == 0
     titles = [line for line in result.stdout.splitlines() if line[:2] in ("✓ ", "✗ ", "? ")]
     assert [t.split("   ")[0] for t in titles] == [
-        '✓ rule "Activity counts"', '✓ rule "Page views count a little"', '✗ rule "Any form makes a lead"',
-        '✗ rule "Qualify marketing leads"', '✗ rule "MQL to SQL"',
+        '✓ rule "Activity counts"',
+        '✓ rule "Page views count a little"',
+        '✗ rule "Any form makes a lead"',
+        '✗ rule "Qualify marketing leads"',
+        '✗ rule "MQL to SQL"',
     ]
 
 

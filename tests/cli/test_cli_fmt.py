@@ -1,5 +1,6 @@
 """`leadflow fmt`: rewrite in place only what changes, `--check`, `--diff`,
 folders, standard input, and a file with a syntax error left alone."""
+
 from __future__ import annotations
 
 import os
@@ -103,8 +104,9 @@ def test_fmt_from_a_shell_keeps_the_examples_comments(tmp_path):
     copy = tmp_path / "examples"
     shutil.copytree(EXAMPLES, copy)
     scripts = sorted(copy.glob("*/*.flow"))
-    before = {p: [line.strip() for line in p.read_text("utf-8").split("\n") if line.strip().startswith("#")]
-              for p in scripts}
+    before = {
+        p: [line.strip() for line in p.read_text("utf-8").split("\n") if line.strip().startswith("#")] for p in scripts
+    }
     result = leadflow_process("fmt", copy)
     assert result.code == 0, result.stderr
     assert leadflow_process("fmt", "--check", copy).code == 0

@@ -1,4 +1,5 @@
 """`leadflow graph SCRIPT [NAME] --format mermaid|dot|svg [-o FILE]` as a user runs it."""
+
 from __future__ import annotations
 
 import shutil

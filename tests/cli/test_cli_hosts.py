@@ -6,6 +6,7 @@ against the declarations as `Engine.bind` checks them; a module that does not
 import or a function that does not fit is a usage error (exit 2), not a
 traceback.
 """
+
 from __future__ import annotations
 
 import json
@@ -33,10 +34,10 @@ def not_an_extern(x):  # a module may hold other functions: they are left alone
     raise AssertionError("never called")
 '''
 
-MISFIT = '''
+MISFIT = """
 def team_availability(team: int) -> list:
     return []
-'''
+"""
 
 
 @pytest.fixture
@@ -47,8 +48,11 @@ def hosts(tmp_path):
 
 
 def owners(db) -> dict[str, str | None]:
-    return {r["properties"]["email"]: r["properties"].get("owner")
-            for r in leadflow("export", "--db", db).json_lines() if r["type"] == "contact"}
+    return {
+        r["properties"]["email"]: r["properties"].get("owner")
+        for r in leadflow("export", "--db", db).json_lines()
+        if r["type"] == "contact"
+    }
 
 
 def imported(tmp_path):
@@ -60,12 +64,14 @@ def imported(tmp_path):
 # ---- run ---------------------------------------------------------------------------------------
 def test_run_binds_the_functions_of_a_py_file_to_the_externs(tmp_path, hosts):
     db = imported(tmp_path)
-    without = leadflow("run", SCRIPT, "--events", ASSIGNMENT / "events.jsonl", "--db", tmp_path / "other.db",
-                       "--no-deliver")
+    without = leadflow(
+        "run", SCRIPT, "--events", ASSIGNMENT / "events.jsonl", "--db", tmp_path / "other.db", "--no-deliver"
+    )
     assert without.code == 3 and len(rejected_lines(without.stderr)) == 3  # the old way: nothing can be bound
 
-    result = leadflow("run", SCRIPT, "--events", ASSIGNMENT / "events.jsonl", "--db", db, "--no-deliver",
-                      "--hosts", hosts)
+    result = leadflow(
+        "run", SCRIPT, "--events", ASSIGNMENT / "events.jsonl", "--db", db, "--no-deliver", "--hosts", hosts
+    )
     assert result.code == 0, result.text
     assert "3 event(s) applied, 0 already seen, 0 rejected" in result.stdout
     assert "has no host function" not in result.stderr
@@ -80,26 +86,40 @@ def test_run_imports_a_dotted_module_from_the_working_directory(tmp_path, hosts)
     (package / "__init__.py").write_text("", "utf-8")
     (package / "sales.py").write_text(HOSTS, "utf-8")
     db = imported(tmp_path)
-    result = leadflow_process("run", SCRIPT, "--events", ASSIGNMENT / "events.jsonl", "--db", db, "--no-deliver",
-                              "--hosts", "crm_hosts.sales", cwd=tmp_path)
+    result = leadflow_process(
+        "run",
+        SCRIPT,
+        "--events",
+        ASSIGNMENT / "events.jsonl",
+        "--db",
+        db,
+        "--no-deliver",
+        "--hosts",
+        "crm_hosts.sales",
+        cwd=tmp_path,
+    )
     assert result.code == 0, result.text
     assert owners(db)["ada@example.com"] == "Jonas"
 
 
-@pytest.mark.parametrize("module, words", [
-    ("misfit", "does not match the script: parameter `team` is int, the script passes text"),
-    ("broken", "cannot import"),
-    ("no_such_module_here", "cannot import no_such_module_here: ModuleNotFoundError"),
-    ("missing.py", "no file missing.py"),
-])
+@pytest.mark.parametrize(
+    "module, words",
+    [
+        ("misfit", "does not match the script: parameter `team` is int, the script passes text"),
+        ("broken", "cannot import"),
+        ("no_such_module_here", "cannot import no_such_module_here: ModuleNotFoundError"),
+        ("missing.py", "no file missing.py"),
+    ],
+)
 def test_a_module_that_does_not_import_or_fit_is_exit_2_and_applies_nothing(tmp_path, module, words):
     (tmp_path / "misfit.py").write_text(MISFIT, "utf-8")
     (tmp_path / "broken.py").write_text("raise RuntimeError('no sales system here')\n", "utf-8")
     db = imported(tmp_path)
     before = leadflow("export", "--db", db).stdout
     spec = str(tmp_path / module) + ".py" if module in ("misfit", "broken") else module
-    result = leadflow_process("run", SCRIPT, "--events", ASSIGNMENT / "events.jsonl", "--db", db, "--hosts", spec,
-                              cwd=tmp_path)
+    result = leadflow_process(
+        "run", SCRIPT, "--events", ASSIGNMENT / "events.jsonl", "--db", db, "--hosts", spec, cwd=tmp_path
+    )
     assert result.code == 2, result.text
     assert "--hosts" in result.stderr and words in result.stderr
     assert "applied" not in result.stdout
@@ -121,8 +141,13 @@ def scores(tmp_path, name, *args, env_seed=None) -> list[int]:
     script = tmp_path / "seeded.flow"
     script.write_text(SEEDED, "utf-8")
     events = tmp_path / "events.jsonl"
-    events.write_text("".join(json.dumps({"event": "form_submitted", "contact": f"c{i}@example.com",
-                                          "data": {"form": "x"}}) + "\n" for i in range(5)), "utf-8")
+    events.write_text(
+        "".join(
+            json.dumps({"event": "form_submitted", "contact": f"c{i}@example.com", "data": {"form": "x"}}) + "\n"
+            for i in range(5)
+        ),
+        "utf-8",
+    )
     db = tmp_path / f"{name}.db"
     result = leadflow("run", script, "--events", events, "--db", db, "--no-deliver", *args)
     assert result.code == 0, result.text
@@ -197,7 +222,8 @@ def test_test_seed_is_the_seed_of_the_tests_that_give_none(tmp_path):
         engine.emit("form_submitted", "ada@example.com", {"form": "x"})
         drawn = engine.record("ada@example.com").properties["score"]
     tests = tmp_path / "seeded.test.toml"
-    tests.write_text(f'''
+    tests.write_text(
+        f"""
 script = "seeded.flow"
 start = 2026-01-05T09:00:00Z
 
@@ -205,6 +231,8 @@ start = 2026-01-05T09:00:00Z
 name = "draws what seed 42 draws"
 steps = [{{ event = "form_submitted", contact = "ada@example.com", data = {{ form = "x" }} }}]
 expect."ada@example.com".properties = {{ score = {drawn} }}
-''', "utf-8")
+""",
+        "utf-8",
+    )
     assert leadflow("test", tests).code == 1  # the default seed, 1, draws another number
     assert leadflow("test", tests, "--seed", "42").code == 0

@@ -1,6 +1,7 @@
 """`leadflow import` of a CSV file with rows it cannot take: a row of more or fewer
 cells than the header, a cell past csv's field size limit. Each is rejected with
 the line it starts on and a reason; every other row is imported, once."""
+
 from __future__ import annotations
 
 import csv
@@ -57,8 +58,9 @@ def test_ragged_rows_and_a_huge_cell_are_rejected_by_line_and_the_rest_imported(
 def test_a_row_is_numbered_by_the_line_it_starts_on(tmp_path):
     """A quoted cell may span lines, and blank lines are skipped: the numbers stay the file's."""
     path = tmp_path / "contacts.csv"
-    path.write_text('email,company\n\nada@example.com,"Analytical\nEngines"\nbob@example.com\n\n'
-                    'carl@example.com,Carl Co\n', "utf-8")
+    path.write_text(
+        'email,company\n\nada@example.com,"Analytical\nEngines"\nbob@example.com\n\ncarl@example.com,Carl Co\n', "utf-8"
+    )
     result = leadflow("import", SCRIPT, path, "--db", tmp_path / "crm.db")
     assert result.code == 3
     assert rejected_rows(result.stderr) == {5: "the row has 1 cell(s) where the header has 2"}
@@ -69,8 +71,10 @@ TEXT = st.text(st.characters(codec="utf-8", exclude_characters="\r\x00"), max_si
 
 
 @settings(max_examples=60, suppress_health_check=[HealthCheck.too_slow])
-@given(header=st.lists(TEXT, min_size=1, max_size=4, unique=True),
-       rows=st.lists(st.lists(TEXT, min_size=0, max_size=5), max_size=8))
+@given(
+    header=st.lists(TEXT, min_size=1, max_size=4, unique=True),
+    rows=st.lists(st.lists(TEXT, min_size=0, max_size=5), max_size=8),
+)
 def test_csv_rows_read_what_the_csv_module_wrote(header, rows):
     """Property: every row written with the header's width comes back as DictReader would
     give it, at the line it starts on; every other row is an InputError in its place."""

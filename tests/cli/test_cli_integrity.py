@@ -1,6 +1,7 @@
 """`leadflow run` and `leadflow import` check record references and emails as
 `emit` does: a line naming a missing record, a record of another type, or an
 email another contact has is rejected by number, and the rest is applied."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -30,16 +31,24 @@ def test_run_rejects_references_to_missing_or_other_records(tmp_path):
     script.write_text(SCRIPT, "utf-8")
     events = tmp_path / "events.jsonl"
     at = "2026-01-05T09:00:00Z"
-    events.write_text(jsonl(
-        {"event": "new_partner", "contact": "ada@example.com", "at": at, "data": {"name": "Pat"}},  # contact 1, partner 2
-        {"event": "new_deal", "contact": "ada@example.com", "at": at, "data": {"title": "Big"}},  # deal 3
-        {"event": "partner_attached", "record": {"id": 3}, "at": at, "data": {"partner": 1}},  # a contact
-        {"event": "partner_attached", "record": {"id": 3}, "at": at, "data": {"partner": 99}},  # nothing
-        {"event": "partner_attached", "record": {"id": 3}, "at": at, "data": {"partner": 2}},
-        {"event": "upsert", "contact": "bob@example.com", "at": at, "data": {}},  # contact 4
-        {"event": "upsert", "contact": "ada@example.com", "at": at, "data": {"email": "bob@example.com"}},
-        {"event": "partner_attached", "record": {"id": 3}, "at": "2026-01-06T09:00:00Z", "data": {"partner": 2}},
-    ), "utf-8")
+    events.write_text(
+        jsonl(
+            {
+                "event": "new_partner",
+                "contact": "ada@example.com",
+                "at": at,
+                "data": {"name": "Pat"},
+            },  # contact 1, partner 2
+            {"event": "new_deal", "contact": "ada@example.com", "at": at, "data": {"title": "Big"}},  # deal 3
+            {"event": "partner_attached", "record": {"id": 3}, "at": at, "data": {"partner": 1}},  # a contact
+            {"event": "partner_attached", "record": {"id": 3}, "at": at, "data": {"partner": 99}},  # nothing
+            {"event": "partner_attached", "record": {"id": 3}, "at": at, "data": {"partner": 2}},
+            {"event": "upsert", "contact": "bob@example.com", "at": at, "data": {}},  # contact 4
+            {"event": "upsert", "contact": "ada@example.com", "at": at, "data": {"email": "bob@example.com"}},
+            {"event": "partner_attached", "record": {"id": 3}, "at": "2026-01-06T09:00:00Z", "data": {"partner": 2}},
+        ),
+        "utf-8",
+    )
     db = tmp_path / "crm.db"
     result = leadflow("run", script, "--events", events, "--db", db, "--no-deliver")
     assert result.code == 3
@@ -61,8 +70,17 @@ def test_import_rejects_a_reference_to_another_record_type(tmp_path):
     script.write_text(SCRIPT, "utf-8")
     db = tmp_path / "crm.db"
     events = tmp_path / "events.jsonl"
-    events.write_text(jsonl({"event": "new_partner", "contact": "ada@example.com", "at": "2026-01-05T09:00:00Z",
-                             "data": {"name": "Pat"}}), "utf-8")
+    events.write_text(
+        jsonl(
+            {
+                "event": "new_partner",
+                "contact": "ada@example.com",
+                "at": "2026-01-05T09:00:00Z",
+                "data": {"name": "Pat"},
+            }
+        ),
+        "utf-8",
+    )
     assert leadflow("run", script, "--events", events, "--db", db, "--no-deliver").code == 0
     contacts = tmp_path / "contacts.csv"
     contacts.write_text("email,company\nbob@example.com,2\ncy@example.com,\n", "utf-8")

@@ -4,6 +4,7 @@ A dead effect is made the way a user would meet one: a webhook to 127.0.0.1
 queued by `run --no-deliver`, then `deliver` without --allow-private-webhooks,
 which refuses a loopback address at once (no retries: it can never succeed).
 """
+
 from __future__ import annotations
 
 import pytest
@@ -59,8 +60,9 @@ def test_deliver_refuses_a_private_address_and_the_effect_dies(queued, receiver,
     assert table.code == 0
     assert "dead" in table.stdout and "webhook" in table.stdout
     assert "0 pending, 0 sent, 1 dead" in table.stdout
-    assert [e["id"] for e in leadflow("outbox", "--db", queued, "--status", "dead", "--format", "json").json_lines()] \
-        == [effect["id"]]
+    assert [
+        e["id"] for e in leadflow("outbox", "--db", queued, "--status", "dead", "--format", "json").json_lines()
+    ] == [effect["id"]]
     assert leadflow("outbox", "--db", queued, "--status", "pending", "--format", "json").stdout == ""
 
 

@@ -1,5 +1,6 @@
 """`leadflow repl` as a user starts it: in a real pseudo-terminal (prompt_toolkit
 with history, completion and the prompt), and with input from a pipe."""
+
 from __future__ import annotations
 
 import os
@@ -55,8 +56,15 @@ class Terminal:
 @pytest.mark.skipif(sys.platform == "win32", reason="needs a POSIX pseudo-terminal")
 def test_the_repl_in_a_real_terminal(tmp_path):
     history = tmp_path / "history"
-    env = dict(os.environ, TERM="xterm", PROMPT_TOOLKIT_NO_CPR="1", LEADFLOW_HISTORY=str(history),
-               COLUMNS="120", LINES="40", NO_COLOR="1")
+    env = dict(
+        os.environ,
+        TERM="xterm",
+        PROMPT_TOOLKIT_NO_CPR="1",
+        LEADFLOW_HISTORY=str(history),
+        COLUMNS="120",
+        LINES="40",
+        NO_COLOR="1",
+    )
     terminal = Terminal([sys.executable, "-m", "leadflow", "repl"], env)
     try:
         terminal.wait_for(r"leadflow>")
@@ -83,7 +91,7 @@ def test_the_repl_in_a_real_terminal(tmp_path):
 
 
 def test_the_repl_reads_a_pipe_as_a_transcript():
-    result = leadflow("repl", input=":contact grace@example.com\nlifecycle\n:explain \"MQL to SQL\"\nnope(\n)\n:quit\n")
+    result = leadflow("repl", input=':contact grace@example.com\nlifecycle\n:explain "MQL to SQL"\nnope(\n)\n:quit\n')
     assert result.code == 0
     lines = result.stdout.splitlines()
     assert "leadflow> :contact grace@example.com" in lines
@@ -95,11 +103,20 @@ def test_the_repl_reads_a_pipe_as_a_transcript():
 
 def test_the_repl_works_on_a_database_and_a_script_given(tmp_path):
     db = tmp_path / "crm.db"
-    assert leadflow("import", LIFECYCLE / "lifecycle.flow", LIFECYCLE / "contacts.csv", "--db", db,
-                    "--email", tmp_path / "out").code == 0
-    result = leadflow("repl", LIFECYCLE / "lifecycle.flow", "--db", db,
-                      input=':contact linus@example.com\n:emit form_submitted {"form": "ebook"}\n')
-    assert "fired: rule \"Activity counts\", rule \"Any form makes a lead\"" in result.stdout
+    assert (
+        leadflow(
+            "import", LIFECYCLE / "lifecycle.flow", LIFECYCLE / "contacts.csv", "--db", db, "--email", tmp_path / "out"
+        ).code
+        == 0
+    )
+    result = leadflow(
+        "repl",
+        LIFECYCLE / "lifecycle.flow",
+        "--db",
+        db,
+        input=':contact linus@example.com\n:emit form_submitted {"form": "ebook"}\n',
+    )
+    assert 'fired: rule "Activity counts", rule "Any form makes a lead"' in result.stdout
     # the event went into the database
     history = leadflow("history", "linus@example.com", "--db", db, "--format", "json")
     assert any(line["cause"] == 'rule "Any form makes a lead"' for line in history.json_lines())

@@ -6,6 +6,7 @@ unknown event (a typo of form_submitted) and line 13 has a page URL that is
 not a URL. Everything else must be applied, and exit code 3 says "some input
 was rejected".
 """
+
 from __future__ import annotations
 
 import json
@@ -28,8 +29,7 @@ class Crm:
     outbox: str
 
     def run(self, *args, events=EVENTS, input=None) -> Outcome:
-        return leadflow("run", SCRIPT, "--events", events, "--db", self.db, "--email", self.outbox, *args,
-                        input=input)
+        return leadflow("run", SCRIPT, "--events", events, "--db", self.db, "--email", self.outbox, *args, input=input)
 
     def export(self) -> list[dict]:
         result = leadflow("export", "--db", self.db)
@@ -104,13 +104,16 @@ def test_run_reads_events_from_stdin(crm):
 
 def test_malformed_lines_are_rejected_by_number_and_the_rest_applied(crm, tmp_path):
     events = tmp_path / "events.jsonl"
-    events.write_text(jsonl(
-        form("ada@example.com"),
-        "",  # blank lines are skipped but still counted
-        '{"event": "form_submitted", "contact": ',
-        "[1, 2, 3]",
-        form("grace@example.com"),
-    ), "utf-8")
+    events.write_text(
+        jsonl(
+            form("ada@example.com"),
+            "",  # blank lines are skipped but still counted
+            '{"event": "form_submitted", "contact": ',
+            "[1, 2, 3]",
+            form("grace@example.com"),
+        ),
+        "utf-8",
+    )
     result = crm.run("--no-deliver", events=events)
     assert result.code == 3
     rejected = rejected_lines(result.stderr)
@@ -125,8 +128,11 @@ def test_malformed_lines_are_rejected_by_number_and_the_rest_applied(crm, tmp_pa
 
 def test_a_line_that_is_not_utf8_is_rejected_by_number(crm, tmp_path):
     events = tmp_path / "events.jsonl"
-    events.write_bytes(jsonl(form("ada@example.com")).encode() + b'{"event": "caf\xe9"}\n'
-                       + jsonl(form("grace@example.com", name="caf\u00e9")).encode())
+    events.write_bytes(
+        jsonl(form("ada@example.com")).encode()
+        + b'{"event": "caf\xe9"}\n'
+        + jsonl(form("grace@example.com", name="caf\u00e9")).encode()
+    )
     result = crm.run("--no-deliver", events=events)
     assert result.code == 3
     assert set(rejected_lines(result.stderr)) == {2}
@@ -136,11 +142,14 @@ def test_a_line_that_is_not_utf8_is_rejected_by_number(crm, tmp_path):
 
 def test_bad_event_data_is_rejected_with_the_field(crm, tmp_path):
     events = tmp_path / "events.jsonl"
-    events.write_text(jsonl(
-        {"event": "form_submitted", "contact": "ada@example.com", "at": "2020-01-06T09:00:00Z", "data": {}},
-        {"event": "upsert", "contact": "ada@example.com", "at": "2020-01-06T09:00:00Z", "data": {"score": "lots"}},
-        form("grace@example.com"),
-    ), "utf-8")
+    events.write_text(
+        jsonl(
+            {"event": "form_submitted", "contact": "ada@example.com", "at": "2020-01-06T09:00:00Z", "data": {}},
+            {"event": "upsert", "contact": "ada@example.com", "at": "2020-01-06T09:00:00Z", "data": {"score": "lots"}},
+            form("grace@example.com"),
+        ),
+        "utf-8",
+    )
     result = crm.run("--no-deliver", events=events)
     assert result.code == 3
     rejected = rejected_lines(result.stderr)
@@ -175,8 +184,9 @@ def test_an_unbound_extern_warns_and_rejects_the_events_that_need_it(tmp_path):
     example = LIFECYCLE.parent / "assignment"
     db = tmp_path / "crm.db"
     assert leadflow("import", example / "assignment.flow", example / "contacts.csv", "--db", db).code == 0
-    result = leadflow("run", example / "assignment.flow", "--events", example / "events.jsonl", "--db", db,
-                      "--no-deliver")
+    result = leadflow(
+        "run", example / "assignment.flow", "--events", example / "events.jsonl", "--db", db, "--no-deliver"
+    )
     assert result.code == 3
     assert "warning: extern fn `team_availability`" in result.stderr
     rejected = rejected_lines(result.stderr)
@@ -187,10 +197,10 @@ def test_an_unbound_extern_warns_and_rejects_the_events_that_need_it(tmp_path):
 # ---- import ----------------------------------------------------------------------------------
 def test_import_rejects_a_bad_cell_by_row_number(tmp_path):
     contacts = tmp_path / "contacts.csv"
-    contacts.write_text("email,first_name,score\n"
-                        "ada@example.com,Ada,40\n"
-                        "grace@example.com,Grace,lots\n"
-                        "linus@example.com,Linus,70\n", "utf-8")
+    contacts.write_text(
+        "email,first_name,score\nada@example.com,Ada,40\ngrace@example.com,Grace,lots\nlinus@example.com,Linus,70\n",
+        "utf-8",
+    )
     db = tmp_path / "crm.db"
     result = leadflow("import", SCRIPT, contacts, "--db", db)
     assert result.code == 3
@@ -249,8 +259,12 @@ def test_export_prints_one_json_object_per_record(crm):
     last_activity = dt.datetime.fromisoformat(ada["properties"].pop("last_activity"))
     assert last_activity >= dt.datetime(2026, 11, 23, 9, 5, tzinfo=dt.UTC)
     assert ada["properties"] == {
-        "email": "ada@example.com", "first_name": "Ada", "company": "Analytical Engines", "persona": "buyer",
-        "lifecycle": "mql", "score": 70,
+        "email": "ada@example.com",
+        "first_name": "Ada",
+        "company": "Analytical Engines",
+        "persona": "buyer",
+        "lifecycle": "mql",
+        "score": 70,
     }
     assert ada["lists"] == []
 
@@ -259,8 +273,10 @@ def test_export_filters_by_type(tmp_path):
     example = LIFECYCLE.parent / "deals"
     db = tmp_path / "crm.db"
     assert leadflow("import", example / "deals.flow", example / "contacts.csv", "--db", db).code == 0
-    assert leadflow("run", example / "deals.flow", "--events", example / "events.jsonl", "--db", db,
-                    "--no-deliver").code == 0
+    assert (
+        leadflow("run", example / "deals.flow", "--events", example / "events.jsonl", "--db", db, "--no-deliver").code
+        == 0
+    )
     [deal] = leadflow("export", "--db", db, "--type", "deal").json_lines()
     assert deal["properties"]["stage"] == "won"
     assert deal["properties"]["amount"] == 12000
@@ -365,8 +381,9 @@ def test_a_long_event_file_runs_with_a_progress_bar(crm, tmp_path):
 
 def test_lines_without_id_or_time_apply_once_across_reruns(tmp_path):
     script = tmp_path / "visits.flow"
-    script.write_text("object contact { visits: number = 0 }\nevent visit { page: text }\n"
-                      "when visit then increment visits\n", "utf-8")
+    script.write_text(
+        "object contact { visits: number = 0 }\nevent visit { page: text }\nwhen visit then increment visits\n", "utf-8"
+    )
     events = tmp_path / "visits.jsonl"
     line = '{"event": "visit", "contact": "carol@example.com", "data": {"page": "home"}}\n'
     events.write_text(line * 2, "utf-8")  # two identical visits are two visits

@@ -8,6 +8,7 @@ one event whatever the file's length (its own caches, bounded but tens of
 megabytes, would otherwise grow with the database), so what grows is what
 reading the file costs.
 """
+
 from __future__ import annotations
 
 import json
@@ -33,10 +34,25 @@ def peak_kb(tmp_path, lines: int) -> int:
     with events.open("w", encoding="utf-8") as handle:
         for i in range(lines):
             data = {"page": f"{i}:" + "x" * 2000}
-            handle.write(json.dumps({"event": "visited", "contact": "ann@example.com", "id": "one", "data": data}) + "\n")
+            handle.write(
+                json.dumps({"event": "visited", "contact": "ann@example.com", "id": "one", "data": data}) + "\n"
+            )
     db = tmp_path / f"crm-{lines}.db"
-    command = [sys.executable, "-c", MEASURE, sys.executable, "-m", "leadflow", "run", tmp_path / "crm.flow",
-               "--events", events, "--db", db, "--no-deliver"]
+    command = [
+        sys.executable,
+        "-c",
+        MEASURE,
+        sys.executable,
+        "-m",
+        "leadflow",
+        "run",
+        tmp_path / "crm.flow",
+        "--events",
+        events,
+        "--db",
+        db,
+        "--no-deliver",
+    ]
     done = subprocess.run([str(c) for c in command], capture_output=True, text=True, timeout=180, check=True)
     code, peak, summary = done.stdout.split("\n", 2)
     assert code == "0", done.stdout

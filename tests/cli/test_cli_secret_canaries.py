@@ -9,6 +9,7 @@ values with a line break and with non-ASCII characters, which the engine refuses
 it starts, naming the secret and not its value. Each is given both as `--secret` and
 in LEADFLOW_SECRET_*.
 """
+
 from __future__ import annotations
 
 import json
@@ -24,8 +25,10 @@ from leadflow.effects.secrets import FRAGMENT
 
 CANARIES = {
     "plain": {"ENRICH_KEY": "cnryBearer-5TqX8vLk2RmZ7Jw", "ENRICH_SIGNING_KEY": "cnrySigning-9HwZ3mPd7QsL4Nb"},
-    "line break": {"ENRICH_KEY": "cnryCrLfBearer-4Jd\r\nX-Evil: 8Kp2WqYt",
-                   "ENRICH_SIGNING_KEY": "cnryNewline-3Gh7XvRk\n"},
+    "line break": {
+        "ENRICH_KEY": "cnryCrLfBearer-4Jd\r\nX-Evil: 8Kp2WqYt",
+        "ENRICH_SIGNING_KEY": "cnryNewline-3Gh7XvRk\n",
+    },
     "non-ASCII": {"ENRICH_KEY": "cnryÜnïcödeBearer-6Rt2Lp", "ENRICH_SIGNING_KEY": "cnrySigning2-7Mn4VbQe"},
 }
 ENV_ONLY = "ENRICH_SIGNING_KEY"  # given through the environment; ENRICH_KEY through --secret
@@ -95,9 +98,13 @@ def echo():
 def fragments(secrets: dict[str, str]) -> set[bytes]:
     found = set()
     for value in secrets.values():
-        for spelling in (value, json.dumps(value)[1:-1], json.dumps(value, ensure_ascii=False)[1:-1],
-                         quote(value, safe="")):
-            found |= {spelling[i:i + FRAGMENT].encode() for i in range(len(spelling) - FRAGMENT + 1)}
+        for spelling in (
+            value,
+            json.dumps(value)[1:-1],
+            json.dumps(value, ensure_ascii=False)[1:-1],
+            quote(value, safe=""),
+        ):
+            found |= {spelling[i : i + FRAGMENT].encode() for i in range(len(spelling) - FRAGMENT + 1)}
     return found
 
 
@@ -118,10 +125,15 @@ def commands(script: Path, folder: Path, db: Path, mail: Path, secret_args: list
     listed += [
         ["deliver", "--db", db, "--email", mail, *secret_args, "--allow-private-webhooks"],
         *([["run", script, "--events", events, *engine]] if events.exists() else []),  # resumes runs that got answers
-        ["outbox", "--db", db], ["outbox", "--db", db, "--format", "json"],
+        ["outbox", "--db", db],
+        ["outbox", "--db", db, "--format", "json"],
         ["replay", "--db", db, "--all-dead"],
-        ["export", "--db", db], ["history", contact, "--db", db], ["history", contact, "--db", db, "--format", "json"],
-        ["runs", "--db", db], ["runs", "--db", db, "--format", "json"], ["stats", "--db", db],
+        ["export", "--db", db],
+        ["history", contact, "--db", db],
+        ["history", contact, "--db", db, "--format", "json"],
+        ["runs", "--db", db],
+        ["runs", "--db", db, "--format", "json"],
+        ["stats", "--db", db],
         ["explain", script, contact, "--db", db],
         ["retry", script, "--run", "1", *engine],
         ["repl", script, "--db", db, *secret_args],  # input below: a record, an event, what it did
@@ -159,10 +171,23 @@ def run_everything(tmp_path: Path, monkeypatch, secrets: dict[str, str], echo_ur
             outcomes.append((name, args[0], leadflow(*args, input=typed)))
     # and once as a real process, as a shell runs it (its environment holds no secret)
     process_db = tmp_path / "process.db"
-    outcomes.append(("echo", "process", leadflow_process(
-        "import", tmp_path / "echo" / "echo.flow", tmp_path / "echo" / "contacts.csv", "--db", process_db,
-        "--email", tmp_path / "process-mail", "--allow-private-webhooks",
-        *(a for name, value in secrets.items() for a in ("--secret", f"{name}={value}")))))
+    outcomes.append(
+        (
+            "echo",
+            "process",
+            leadflow_process(
+                "import",
+                tmp_path / "echo" / "echo.flow",
+                tmp_path / "echo" / "contacts.csv",
+                "--db",
+                process_db,
+                "--email",
+                tmp_path / "process-mail",
+                "--allow-private-webhooks",
+                *(a for name, value in secrets.items() for a in ("--secret", f"{name}={value}")),
+            ),
+        )
+    )
     written = b"".join(p.read_bytes() for p in sorted(tmp_path.rglob("*")) if p.is_file())
     printed = "".join(o.stdout + o.stderr for *_, o in outcomes).encode("utf-8", "surrogateescape")
     return outcomes, written + printed
@@ -181,8 +206,7 @@ def test_a_plain_secret_is_sent_and_nothing_written_holds_a_piece_of_it(tmp_path
     allowed = {"fmt": {0, 1}, "retry": {0, 3}, "run": {0, 3}}
     repl = [o for name, cmd, o in outcomes if cmd == "repl"]
     assert len(repl) == len(EXAMPLE_NAMES) + 1 and all("> :show" in o.stdout and "history:" in o.stdout for o in repl)
-    failed = [(name, cmd, o.code, o.stderr[-200:]) for name, cmd, o in outcomes
-              if o.code not in allowed.get(cmd, {0})]
+    failed = [(name, cmd, o.code, o.stderr[-200:]) for name, cmd, o in outcomes if o.code not in allowed.get(cmd, {0})]
     assert failed == []
 
 

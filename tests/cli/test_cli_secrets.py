@@ -6,6 +6,7 @@ service is a real HTTP server on 127.0.0.1 that echoes the Authorization
 header back in its reply, the way a careless service might; the values must
 not turn up in anything Leadflow prints or stores, the SQLite files included.
 """
+
 from __future__ import annotations
 
 import json
@@ -27,8 +28,17 @@ def delivered(tmp_path, receiver: Receiver, monkeypatch):
     imported = leadflow("import", script, ENRICHMENT / "contacts.csv", "--db", db, "--secret", f"ENRICH_KEY={BEARER}")
     assert imported.code == 0, imported.stderr
     monkeypatch.setenv("LEADFLOW_SECRET_ENRICH_SIGNING_KEY", SIGNING)  # the other way to give a secret
-    result = leadflow("run", script, "--events", ENRICHMENT / "events.jsonl", "--db", db,
-                      "--secret", f"ENRICH_KEY={BEARER}", "--allow-private-webhooks")
+    result = leadflow(
+        "run",
+        script,
+        "--events",
+        ENRICHMENT / "events.jsonl",
+        "--db",
+        db,
+        "--secret",
+        f"ENRICH_KEY={BEARER}",
+        "--allow-private-webhooks",
+    )
     assert result.code == 0, result.stderr
     assert "4 event(s) applied, 0 already seen, 0 rejected" in result.stdout
     assert "outbox: 3 sent, 0 to retry, 0 dead" in result.stdout
@@ -42,8 +52,14 @@ def test_webhooks_carry_the_bearer_token_and_a_valid_signature(delivered, receiv
         assert (request.method, request.path) == ("POST", "/v1/person")
         assert request.headers["Authorization"] == f"Bearer {BEARER}"
         assert request.headers["X-Source"] == "leadflow"
-        assert verify(SIGNING, "POST", f"{receiver.url}/v1/person", request.headers["X-Leadflow-Timestamp"],
-                      request.body, request.headers["X-Leadflow-Signature"])
+        assert verify(
+            SIGNING,
+            "POST",
+            f"{receiver.url}/v1/person",
+            request.headers["X-Leadflow-Timestamp"],
+            request.body,
+            request.headers["X-Leadflow-Signature"],
+        )
         emails.add(json.loads(request.body)["email"])
     assert emails == {"ada@example.com", "grace@example.com", "linus@example.com"}
 
@@ -95,8 +111,17 @@ def test_without_the_secret_the_webhook_dies_and_names_only_the_secret(tmp_path,
     script = enrichment_script(tmp_path, receiver.url)
     db = tmp_path / "crm.db"
     leadflow("import", script, ENRICHMENT / "contacts.csv", "--db", db)
-    result = leadflow("run", script, "--events", ENRICHMENT / "events.jsonl", "--db", db,
-                      "--secret", f"ENRICH_SIGNING_KEY={SIGNING}", "--allow-private-webhooks")
+    result = leadflow(
+        "run",
+        script,
+        "--events",
+        ENRICHMENT / "events.jsonl",
+        "--db",
+        db,
+        "--secret",
+        f"ENRICH_SIGNING_KEY={SIGNING}",
+        "--allow-private-webhooks",
+    )
     assert result.code == 0
     assert "outbox: 0 sent, 0 to retry, 3 dead" in result.stdout
     assert receiver.received == []
@@ -114,8 +139,10 @@ def test_a_value_with_a_newline_stops_the_command_before_the_database_is_opened(
         args = [ENRICHMENT / "enrichment.flow", "--events", ENRICHMENT / "events.jsonl", *args]
     result = leadflow(command, *args)
     assert result.code == 4
-    assert result.stderr.strip() == ("error: secret ENRICH_KEY: its value has a line break; a secret must be "
-                                     "printable ASCII without surrounding blanks, since it is sent in an HTTP header")
+    assert result.stderr.strip() == (
+        "error: secret ENRICH_KEY: its value has a line break; a secret must be "
+        "printable ASCII without surrounding blanks, since it is sent in an HTTP header"
+    )
     assert "k-5f0e9a3b7c" not in result.text
     assert list(tmp_path.iterdir()) == []
 

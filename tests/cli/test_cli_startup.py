@@ -2,6 +2,7 @@
 they need: not the terminal toolkit, the HTTP client, the REPL's or the
 language server's libraries, nor the store. Checked in a fresh process, by the
 modules it holds at the end (the timing itself is benchmarks/startup.py)."""
+
 from __future__ import annotations
 
 import json
@@ -11,8 +12,18 @@ import sys
 
 import pytest
 
-HEAVY = ("rich", "httpx", "prompt_toolkit", "pygls", "lsprotocol", "sqlite3", "_sqlite3", "leadflow.store",
-         "leadflow.interpreter.engine", "leadflow.effects")
+HEAVY = (
+    "rich",
+    "httpx",
+    "prompt_toolkit",
+    "pygls",
+    "lsprotocol",
+    "sqlite3",
+    "_sqlite3",
+    "leadflow.store",
+    "leadflow.interpreter.engine",
+    "leadflow.effects",
+)
 SCRIPT = "object contact { score: number = 0 }\nlist vips\nwhen created then add to vips\n"
 PROBE = """
 import json, sys
@@ -65,7 +76,9 @@ def test_the_probe_sees_heavy_imports_when_a_command_makes_them(tmp_path):
 
 
 def test_the_embedding_api_imports_the_engine_on_first_use():
-    probe = ("import sys, leadflow; before = 'leadflow.interpreter.engine' in sys.modules; "
-             "leadflow.Engine; print(before, 'leadflow.interpreter.engine' in sys.modules, callable(leadflow.check))")
+    probe = (
+        "import sys, leadflow; before = 'leadflow.interpreter.engine' in sys.modules; "
+        "leadflow.Engine; print(before, 'leadflow.interpreter.engine' in sys.modules, callable(leadflow.check))"
+    )
     result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120)
     assert result.stdout.split() == ["False", "True", "True"]

@@ -1,5 +1,6 @@
 """LineCounts: the ordinal of each line among identical ones, the same whether the
 counts are still in memory or have moved to SQLite."""
+
 from __future__ import annotations
 
 from hypothesis import given

@@ -1,6 +1,7 @@
 """Every relative link in the README, docs/ and the examples' READMEs leads to a
 file that exists, and every #anchor to a heading of that file (as GitHub
 makes anchors: lower case, punctuation dropped, spaces to dashes)."""
+
 from __future__ import annotations
 
 import re
@@ -9,8 +10,11 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md")),
-         *sorted((ROOT / "src" / "leadflow" / "examples").glob("*/README.md"))]
+PAGES = [
+    ROOT / "README.md",
+    *sorted((ROOT / "docs").glob("*.md")),
+    *sorted((ROOT / "src" / "leadflow" / "examples").glob("*/README.md")),
+]
 
 
 def anchors(page: Path) -> set[str]:

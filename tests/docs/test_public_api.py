@@ -7,6 +7,7 @@ engine options table, the clock methods and the exception table are checked
 the same way. tests/typing/embedding_usage.py is the typed side: `make lint`
 runs mypy over it, so a documented use that stops type-checking fails there.
 """
+
 from __future__ import annotations
 
 import ast
@@ -70,7 +71,7 @@ MADE_PER_ENGINE = {"clock", "secrets", "email"}
 
 
 def test_every_documented_engine_option_is_a_parameter_with_that_default() -> None:
-    section = DOC[DOC.index("## Creating an engine"):DOC.index("### Clocks")]
+    section = DOC[DOC.index("## Creating an engine") : DOC.index("### Clocks")]
     table = re.findall(r"^\| `(\w+)` \| `([^`]+)` \|", section, re.MULTILINE)
     parameters = inspect.signature(Engine).parameters
     assert len(table) >= 10
@@ -84,9 +85,7 @@ def test_every_documented_engine_option_is_a_parameter_with_that_default() -> No
 
 
 def test_simulated_clock_has_the_documented_methods() -> None:
-    assert plain(inspect.signature(SimulatedClock)) == [
-        ("start", inspect.Parameter.POSITIONAL_OR_KEYWORD, None)
-    ]
+    assert plain(inspect.signature(SimulatedClock)) == [("start", inspect.Parameter.POSITIONAL_OR_KEYWORD, None)]
     clock = SimulatedClock()
     assert clock.now().isoformat() == "2026-01-01T00:00:00+00:00"
     for method in ("advance", "advance_to", "now"):
@@ -94,7 +93,7 @@ def test_simulated_clock_has_the_documented_methods() -> None:
 
 
 def test_the_documented_exceptions_are_exported_with_the_documented_hierarchy() -> None:
-    table = re.findall(r"^\| `(\w+)` \| ", DOC[DOC.index("## Exceptions"):], re.MULTILINE)
+    table = re.findall(r"^\| `(\w+)` \| ", DOC[DOC.index("## Exceptions") :], re.MULTILINE)
     assert {"ScriptError", "InputError", "LeadflowRuntimeError", "BudgetExceeded", "HostError"} <= set(table)
     for name in table:
         assert name in leadflow.__all__

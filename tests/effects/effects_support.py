@@ -6,6 +6,7 @@ re-exports the fixtures.
 The store is a fake of a collaborator's storage (the real one is SqliteStore);
 the HTTP and SMTP servers are real ones on 127.0.0.1 with ephemeral ports.
 """
+
 from __future__ import annotations
 
 import json
@@ -133,9 +134,12 @@ class _Handler(BaseHTTPRequestHandler):
         signature_ok = None
         if self.server.signing_secret and "x-leadflow-signature" in headers:
             signature_ok = verify(
-                self.server.signing_secret, self.command,
+                self.server.signing_secret,
+                self.command,
                 f"http://127.0.0.1:{self.server.server_address[1]}{self.path}",
-                headers.get("x-leadflow-timestamp", ""), body, headers["x-leadflow-signature"],
+                headers.get("x-leadflow-timestamp", ""),
+                body,
+                headers["x-leadflow-signature"],
             )
         self.server.received.append(Received(self.command, self.path, headers, body, signature_ok))
         reply = self.server.replies.popleft() if self.server.replies else Reply(200, {"ok": True})
@@ -231,8 +235,11 @@ def smtp_server():
     inbox = SmtpInbox()
     port = free_port()
     controller = Controller(
-        inbox, hostname="127.0.0.1", port=port,
-        authenticator=_authenticate, auth_require_tls=False,
+        inbox,
+        hostname="127.0.0.1",
+        port=port,
+        authenticator=_authenticate,
+        auth_require_tls=False,
     )
     controller.start()
     try:

@@ -2,6 +2,7 @@
 encoded word that decodes to one (CVE-2024-6923 in Python's email package), not
 by a NUL. Checked on the bytes delivered: parsed back from the .eml file, and as
 aiosmtpd on 127.0.0.1 received them."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -17,8 +18,18 @@ from leadflow import Engine, SimulatedClock
 from leadflow.effects.email import FileEmailSender, SmtpEmailSender, build_message, message_bytes
 from leadflow.effects.outbox import Deliverer
 
-HEADERS = ["From", "To", "Subject", "Date", "Message-ID", "X-Leadflow-Key", "X-Leadflow-Template",
-           "Content-Type", "Content-Transfer-Encoding", "MIME-Version"]
+HEADERS = [
+    "From",
+    "To",
+    "Subject",
+    "Date",
+    "Message-ID",
+    "X-Leadflow-Key",
+    "X-Leadflow-Template",
+    "Content-Type",
+    "Content-Transfer-Encoding",
+    "MIME-Version",
+]
 
 INJECTIONS = {
     "q-encoded CRLF": {"subject": "=?utf-8?q?Hi=0D=0ABcc:_victim@evil.example?="},
@@ -36,8 +47,15 @@ INJECTIONS = {
 
 
 def mail(**fields) -> dict:
-    payload = {"to": "ada@example.com", "from": "Sales <sales@leadflow.test>", "subject": "Welcome",
-               "text": "Hello", "html": None, "template": "welcome", "record_id": 1}
+    payload = {
+        "to": "ada@example.com",
+        "from": "Sales <sales@leadflow.test>",
+        "subject": "Welcome",
+        "text": "Hello",
+        "html": None,
+        "template": "welcome",
+        "record_id": 1,
+    }
     payload.update(fields)
     return payload
 
@@ -78,8 +96,7 @@ def test_an_encoded_word_without_control_characters_is_still_sent(tmp_path, smtp
 def test_the_bytes_are_checked_after_serialising(monkeypatch):
     """Whatever the input checks miss, bytes with a header nobody set are refused."""
     message = build_message(mail(), "k")
-    monkeypatch.setattr(type(message), "as_bytes",
-                        lambda self, **_: b"To: a@b.c\nBcc: victim@evil.example\n\nHello\n")
+    monkeypatch.setattr(type(message), "as_bytes", lambda self, **_: b"To: a@b.c\nBcc: victim@evil.example\n\nHello\n")
     with pytest.raises(ValueError, match="bcc"):
         message_bytes(message)
 
@@ -113,8 +130,9 @@ rule "Welcome" when signed_up then send email welcome
 def test_a_script_subject_from_a_property_cannot_add_a_bcc(tmp_path, smtp_server, destination):
     """End to end: the property comes from the data, the subject from the script."""
     email = str(tmp_path / "mail") if destination == "file" else smtp_server.url()
-    engine = Engine.from_source(SCRIPT, "welcome.flow", email=email,
-                                clock=SimulatedClock(dt.datetime(2026, 1, 5, 9, tzinfo=dt.UTC)))
+    engine = Engine.from_source(
+        SCRIPT, "welcome.flow", email=email, clock=SimulatedClock(dt.datetime(2026, 1, 5, 9, tzinfo=dt.UTC))
+    )
     engine.emit("upsert", "ada@example.com", {"first_name": "=?utf-8?q?Ada=0D=0ABcc:_victim@evil.example?="})
     engine.emit("upsert", "grace@example.com", {"first_name": "Grace"})
     engine.emit("signed_up", "ada@example.com", {})

@@ -1,5 +1,6 @@
 """A run killed while writing an email leaves a `.part` file; the next start removes it,
 and the message it was writing is written once, when its effect is delivered again."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -44,7 +45,8 @@ def test_a_stale_part_is_removed_and_no_message_is_lost_or_doubled(tmp_path):
     assert fresh.exists()  # young: it may belong to a process writing right now
     now = sorted(p.name for p in mail.glob("*.eml"))
     assert len(now) == 4 and set(eml) < set(now)
-    recipients = sorted(line for p in mail.glob("*.eml") for line in p.read_text().splitlines()
-                        if line.startswith("To: "))
+    recipients = sorted(
+        line for p in mail.glob("*.eml") for line in p.read_text().splitlines() if line.startswith("To: ")
+    )
     assert recipients == [f"To: {n}@example.com" for n in ("ada", "grace", "linus", "margaret")]
     assert sorted(p.name for p in mail.iterdir() if p.suffix == ".part") == [fresh.name]

@@ -18,17 +18,26 @@ from leadflow.errors import LeadflowError
 
 
 def mail(**fields) -> dict:
-    payload = {"to": "ada@example.com", "from": "Sales <sales@leadflow.test>",
-               "subject": "Welcome, Ada", "text": "Hello Ada,\nthanks for signing up.",
-               "html": "<p>Hello <b>Ada</b></p>", "template": "welcome", "record_id": 7}
+    payload = {
+        "to": "ada@example.com",
+        "from": "Sales <sales@leadflow.test>",
+        "subject": "Welcome, Ada",
+        "text": "Hello Ada,\nthanks for signing up.",
+        "html": "<p>Hello <b>Ada</b></p>",
+        "template": "welcome",
+        "record_id": 7,
+    }
     payload.update(fields)
     return payload
 
 
 def parts(message) -> dict[str, str]:
     """Leaf parts by content type, with SMTP's CRLF line ends made plain."""
-    return {part.get_content_type(): part.get_content().replace("\r\n", "\n")
-            for part in message.walk() if not part.is_multipart()}
+    return {
+        part.get_content_type(): part.get_content().replace("\r\n", "\n")
+        for part in message.walk()
+        if not part.is_multipart()
+    }
 
 
 def test_build_message_is_multipart_alternative_with_key_headers():
@@ -39,8 +48,10 @@ def test_build_message_is_multipart_alternative_with_key_headers():
     assert message["X-Leadflow-Template"] == "welcome"
     assert message["Message-ID"] == message_id("evt-1:welcome", "sales@leadflow.test")
     assert message["Message-ID"].endswith("@leadflow.test>")
-    assert parts(message) == {"text/plain": "Hello Ada,\nthanks for signing up.\n",
-                              "text/html": "<p>Hello <b>Ada</b></p>\n"}
+    assert parts(message) == {
+        "text/plain": "Hello Ada,\nthanks for signing up.\n",
+        "text/html": "<p>Hello <b>Ada</b></p>\n",
+    }
 
 
 def test_message_id_is_the_same_for_the_same_key_only():
@@ -105,8 +116,10 @@ def test_smtp_delivers_text_and_html(smtp_server, store):
     assert message["To"] == "ada@example.com"
     assert message["X-Leadflow-Key"] == "evt-3:welcome"
     assert message["Message-ID"] == effect.response["message_id"]
-    assert parts(message) == {"text/plain": "Hello Ada,\nthanks for signing up.\n",
-                              "text/html": "<p>Hello <b>Ada</b></p>\n"}
+    assert parts(message) == {
+        "text/plain": "Hello Ada,\nthanks for signing up.\n",
+        "text/html": "<p>Hello <b>Ada</b></p>\n",
+    }
     assert smtp_server.inbox.envelopes == [("sales@leadflow.test", ["ada@example.com"])]
 
 
@@ -146,7 +159,12 @@ def test_sender_from_url(tmp_path):
     smtp = email_sender_from_url("smtps://me%40x.test:p%2Fw@mail.example.com:2465")
     assert isinstance(smtp, SmtpEmailSender)
     assert (smtp.use_ssl, smtp.host, smtp.port, smtp.username, smtp.password) == (
-        True, "mail.example.com", 2465, "me@x.test", "p/w")
+        True,
+        "mail.example.com",
+        2465,
+        "me@x.test",
+        "p/w",
+    )
     plain = email_sender_from_url("smtp://relay:2525?starttls=1")
     assert (plain.use_ssl, plain.starttls, plain.port) == (False, True, 2525)
     assert email_sender_from_url("smtp://relay").port == 25

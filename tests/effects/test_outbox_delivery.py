@@ -82,8 +82,18 @@ def test_an_effect_due_again_at_once_is_tried_once_per_run(http_server, store):
 
 
 def test_mixed_kinds_in_one_run(tmp_path, http_server, store):
-    store.add("email", {"to": "ada@example.com", "from": "s@leadflow.test", "subject": "Hi",
-                        "text": "Hello", "html": None, "template": "hi", "record_id": 1})
+    store.add(
+        "email",
+        {
+            "to": "ada@example.com",
+            "from": "s@leadflow.test",
+            "subject": "Hi",
+            "text": "Hello",
+            "html": None,
+            "template": "hi",
+            "record_id": 1,
+        },
+    )
     store.add("webhook", {"method": "POST", "url": http_server.url(), "body": {"id": 1}})
     store.add("notify", note())
     run = Deliverer(store, FileEmailSender(tmp_path), WebhookSender({}, allow_private=True))

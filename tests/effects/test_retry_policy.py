@@ -48,9 +48,22 @@ def test_gives_up_when_the_next_try_would_leave_the_three_day_window():
 
 @pytest.mark.parametrize(
     ("status", "expected"),
-    [(200, "ok"), (201, "ok"), (204, "ok"), (299, "ok"),
-     (500, "retry"), (502, "retry"), (503, "retry"), (429, "retry"),
-     (301, "fail"), (302, "fail"), (400, "fail"), (401, "fail"), (404, "fail"), (422, "fail")],
+    [
+        (200, "ok"),
+        (201, "ok"),
+        (204, "ok"),
+        (299, "ok"),
+        (500, "retry"),
+        (502, "retry"),
+        (503, "retry"),
+        (429, "retry"),
+        (301, "fail"),
+        (302, "fail"),
+        (400, "fail"),
+        (401, "fail"),
+        (404, "fail"),
+        (422, "fail"),
+    ],
 )
 def test_classify_status(status, expected):
     assert classify(status) == expected

@@ -1,5 +1,6 @@
 """Secret values: refused at start when they cannot go in a header (naming the secret,
 never the value), and removed, whole or in pieces, from whatever a receiver echoes."""
+
 from __future__ import annotations
 
 import json
@@ -19,24 +20,30 @@ BEARER = "tok-3f9c1e7a-bearer-5kq2"
 
 
 def fragments(value: str) -> set[str]:
-    return {value[i:i + FRAGMENT] for i in range(len(value) - FRAGMENT + 1)}
+    return {value[i : i + FRAGMENT] for i in range(len(value) - FRAGMENT + 1)}
 
 
 def leaks(text: str, value: str) -> list[str]:
     return sorted(f for f in fragments(value) if f in text)
 
 
-@pytest.mark.parametrize(("value", "problem"), [
-    ("abcdefgh12345678\r\nX-Evil: ijklmnop", "line break"),
-    ("zyxwvuts98765432qwerty\n", "line break"),
-    ("pässwörd-ünïcode-secret", "outside ASCII"),
-    ("nul\x00inside-the-value", "control character"),
-    (" padded-secret-value", "white space"),
-    ("", "is empty"),
-])
+@pytest.mark.parametrize(
+    ("value", "problem"),
+    [
+        ("abcdefgh12345678\r\nX-Evil: ijklmnop", "line break"),
+        ("zyxwvuts98765432qwerty\n", "line break"),
+        ("pässwörd-ünïcode-secret", "outside ASCII"),
+        ("nul\x00inside-the-value", "control character"),
+        (" padded-secret-value", "white space"),
+        ("", "is empty"),
+    ],
+)
 def test_unusable_values_are_refused_naming_the_secret_only(value, problem):
-    for start in (lambda: check_values({"API_KEY": value}), lambda: WebhookSender({"API_KEY": value}),
-                  lambda: Engine.from_source("secret API_KEY\n", secrets={"API_KEY": value})):
+    for start in (
+        lambda: check_values({"API_KEY": value}),
+        lambda: WebhookSender({"API_KEY": value}),
+        lambda: Engine.from_source("secret API_KEY\n", secrets={"API_KEY": value}),
+    ):
         with pytest.raises(SecretValueError) as caught:
             start()
         message = str(caught.value)
@@ -81,8 +88,7 @@ def test_an_error_snippet_cut_inside_the_echoed_secret_keeps_no_piece(http_serve
     """The snippet of a failed reply is 200 characters: the cut once left the secret's start."""
     padding = "x" * (200 - len('{"detail": "Bearer ') - 10)
     http_server.script(Reply(500, body=f'{{"detail": "{padding}Bearer {BEARER}"}}'))
-    effect = store.add("webhook", {"method": "POST", "url": http_server.url(), "body": {},
-                                   "auth_bearer": "API_KEY"})
+    effect = store.add("webhook", {"method": "POST", "url": http_server.url(), "body": {}, "auth_bearer": "API_KEY"})
     sender = WebhookSender({"API_KEY": BEARER}, allow_private=True)
     Deliverer(store, None, sender).deliver(NOW)
     assert effect.status == "pending" and effect.last_error.startswith("HTTP 500")
@@ -91,10 +97,19 @@ def test_an_error_snippet_cut_inside_the_echoed_secret_keeps_no_piece(http_serve
 
 
 def test_a_reply_echoing_pieces_is_stored_without_them(http_server, store):
-    http_server.script(Reply(200, {"you_sent": f"Bearer {BEARER}", "cut": BEARER[:15], "tail": BEARER[-9:],
-                                   "escaped": json.dumps(f"Bearer {BEARER}"), "n": 1}))
-    effect = store.add("webhook", {"method": "POST", "url": http_server.url(), "body": {},
-                                   "auth_bearer": "API_KEY"})
+    http_server.script(
+        Reply(
+            200,
+            {
+                "you_sent": f"Bearer {BEARER}",
+                "cut": BEARER[:15],
+                "tail": BEARER[-9:],
+                "escaped": json.dumps(f"Bearer {BEARER}"),
+                "n": 1,
+            },
+        )
+    )
+    effect = store.add("webhook", {"method": "POST", "url": http_server.url(), "body": {}, "auth_bearer": "API_KEY"})
     Deliverer(store, None, WebhookSender({"API_KEY": BEARER}, allow_private=True)).deliver(NOW)
     assert effect.status == "sent" and effect.response["n"] == 1
     assert effect.response["you_sent"] == "Bearer ***"

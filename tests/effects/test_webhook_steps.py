@@ -1,5 +1,6 @@
 """`webhook ... as info: {...}` in a workflow (issue #3, item 3): a durable step that
 waits for delivery, against a real HTTP server on loopback."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -31,7 +32,7 @@ def engine_for(url: str) -> Engine:
 
 
 def run_of(engine):
-    (run, log), = engine.record("ada@example.com").runs
+    ((run, log),) = engine.record("ada@example.com").runs
     return run, log
 
 
@@ -64,7 +65,9 @@ def test_delivery_without_the_engine_wakes_the_run_for_its_next_run_due(http_ser
     engine = engine_for(http_server.url())
     engine.emit("signed_up", "ada@example.com", {"plan": "pro"})
     store = engine.store
-    Deliverer(store, None, WebhookSender({}, allow_private=True), on_settled=partial(wake_effect_run, store)).deliver(START)
+    Deliverer(store, None, WebhookSender({}, allow_private=True), on_settled=partial(wake_effect_run, store)).deliver(
+        START
+    )
     assert run_of(engine)[0].due == START
     engine.run_due()
     assert engine.record("ada@example.com").lists == ["small"]

@@ -15,8 +15,15 @@ SECRETS = {"ENRICH_KEY": "tok-3f9c1e7a-bearer", "HOOK_SECRET": "whsec-b7d2e0c4-s
 
 
 def hook(url: str, **fields) -> dict:
-    payload = {"method": "POST", "url": url, "body": {"email": "ada@example.com", "score": 10},
-               "headers": {}, "auth_bearer": None, "sign_with": None, "timeout": None}
+    payload = {
+        "method": "POST",
+        "url": url,
+        "body": {"email": "ada@example.com", "score": 10},
+        "headers": {},
+        "auth_bearer": None,
+        "sign_with": None,
+        "timeout": None,
+    }
     payload.update(fields)
     return payload
 
@@ -35,8 +42,12 @@ def deliverer(store, sender) -> Deliverer:
 def test_success_sends_signed_authenticated_body_with_idempotency_key(http_server, sender, store):
     http_server.signing_secret = SECRETS["HOOK_SECRET"]
     http_server.script(Reply(200, {"company": "Analytical Engines", "employees": 3}))
-    payload = hook(http_server.url("/enrich?v=1"), headers={"X-Source": "leadflow"},
-                   auth_bearer="ENRICH_KEY", sign_with="HOOK_SECRET")
+    payload = hook(
+        http_server.url("/enrich?v=1"),
+        headers={"X-Source": "leadflow"},
+        auth_bearer="ENRICH_KEY",
+        sign_with="HOOK_SECRET",
+    )
     effect = store.add("webhook", payload, key="evt-17:rule-3:0")
 
     report = deliverer(store, sender).deliver(NOW)
@@ -153,8 +164,9 @@ def test_server_down_is_retried(sender, store):
 
 def test_gives_up_after_three_days(http_server, sender, store):
     http_server.script(Reply(503, "still down"))
-    effect = store.add("webhook", hook(http_server.url()), attempts=17,
-                       first_attempt_at=NOW - timedelta(days=3) + timedelta(minutes=5))
+    effect = store.add(
+        "webhook", hook(http_server.url()), attempts=17, first_attempt_at=NOW - timedelta(days=3) + timedelta(minutes=5)
+    )
     report = deliverer(store, sender).deliver(NOW)
     assert (report.retried, report.dead) == (0, 1)
     assert effect.status == "dead"
@@ -177,9 +189,19 @@ def test_loopback_refused_unless_allowed(http_server, store):
 
 @pytest.mark.parametrize(
     "url",
-    ["http://localhost/hook", "http://10.1.2.3/x", "http://192.168.0.10/", "http://172.16.5.4/",
-     "http://169.254.169.254/latest/meta-data", "http://[::1]:8080/", "http://0.0.0.0/",
-     "http://224.0.0.1/", "http://100.64.0.1/", "http://[::ffff:127.0.0.1]/", "http://240.0.0.1/"],
+    [
+        "http://localhost/hook",
+        "http://10.1.2.3/x",
+        "http://192.168.0.10/",
+        "http://172.16.5.4/",
+        "http://169.254.169.254/latest/meta-data",
+        "http://[::1]:8080/",
+        "http://0.0.0.0/",
+        "http://224.0.0.1/",
+        "http://100.64.0.1/",
+        "http://[::ffff:127.0.0.1]/",
+        "http://240.0.0.1/",
+    ],
 )
 def test_non_public_addresses_are_refused(url):
     reason = check_address(url)

@@ -3,6 +3,7 @@
 Named uniquely (not conftest) so the test modules can import it, as
 tests/cli/cli_support.py is.
 """
+
 from __future__ import annotations
 
 import csv

@@ -1,5 +1,6 @@
 """The A/B/C/D welcome-email split (examples/ab_test): four variants at 25%
 each, checked over 10,000 signups, reproducible with the engine's seed."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -18,11 +19,15 @@ VARIANTS = ("a", "b", "c", "d")
 
 def signups(engine: Engine, n: int) -> None:
     """n new readers sign up, one a second (each an unknown email: a new contact)."""
-    results = engine.emit_many({
-        "event": "newsletter_signup", "contact": f"reader{i:05d}@example.com",
-        "at": (START + dt.timedelta(seconds=i)).isoformat(),
-        "data": {"source": "footer"},
-    } for i in range(n))
+    results = engine.emit_many(
+        {
+            "event": "newsletter_signup",
+            "contact": f"reader{i:05d}@example.com",
+            "at": (START + dt.timedelta(seconds=i)).isoformat(),
+            "data": {"source": "footer"},
+        }
+        for i in range(n)
+    )
     assert not [r for r in results if isinstance(r, Exception)]
 
 

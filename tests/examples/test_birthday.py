@@ -1,5 +1,6 @@
 """The birthday email (examples/birthday): `yearly on birthday at 09:00`, every
 year, with a 29 February birthday greeted on 28 February in other years."""
+
 from __future__ import annotations
 
 from examples_support import at, emails_to, load, play, props, runs

@@ -1,5 +1,6 @@
 """The nightly cleanup (examples/cleanup): `every day at 02:00 where ...` moves
 contacts inactive for two years to the trash, the night after they cross the line."""
+
 from __future__ import annotations
 
 from examples_support import at, events, lists, load, only_run, play, runs
@@ -25,8 +26,12 @@ def test_a_contact_crossing_the_line_is_cleaned_the_following_night_not_before(t
     engine = load("cleanup", tmp_path)
     before_the_line = [e for e in events("cleanup") if at(e["at"]) < at("2026-11-25T02:00")]
     engine.emit_many(before_the_line)
-    for night, expected in [("2026-11-24T02:00", ["newsletter"]), ("2026-11-25T02:00", ["newsletter"]),
-                            ("2026-11-26T01:59", ["newsletter"]), ("2026-11-26T02:00", ["trash"])]:
+    for night, expected in [
+        ("2026-11-24T02:00", ["newsletter"]),
+        ("2026-11-25T02:00", ["newsletter"]),
+        ("2026-11-26T01:59", ["newsletter"]),
+        ("2026-11-26T02:00", ["trash"]),
+    ]:
         engine.advance(at(night))
         assert lists(engine)["linus@example.com"] == expected, night
     run, log = only_run(engine, "linus@example.com", "cleanup")

@@ -1,5 +1,6 @@
 """The bundled examples carry their own tests (`*.test.toml`, run by `leadflow test`):
 they must pass, so CI checks the examples the way their users would."""
+
 from __future__ import annotations
 
 from pathlib import Path

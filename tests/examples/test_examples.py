@@ -3,6 +3,7 @@
 The workflow examples (nurturing, cleanup, ab_test, webinar, birthday,
 ticket_sla) have a test module each.
 """
+
 from __future__ import annotations
 
 import json
@@ -24,14 +25,22 @@ def test_lifecycle_demo(tmp_path):
     text = console.export_text()
     assert "line 12: rejected" in text and "did you mean `form_submitted`" in text
     assert "line 13: rejected" in text and "not an http(s) URL" in text
-    engine = Engine.from_source((EXAMPLES / "lifecycle" / "lifecycle.flow").read_text(), store=str(tmp_path / "leadflow.db"))
+    engine = Engine.from_source(
+        (EXAMPLES / "lifecycle" / "lifecycle.flow").read_text(), store=str(tmp_path / "leadflow.db")
+    )
     expected = {
-        "ada@example.com": "mql", "grace@example.com": "sql", "linus@example.com": "lead",
-        "margaret@example.com": "lead", "barbara@example.com": "sql", "new.visitor@example.com": "lead",
+        "ada@example.com": "mql",
+        "grace@example.com": "sql",
+        "linus@example.com": "lead",
+        "margaret@example.com": "lead",
+        "barbara@example.com": "sql",
+        "new.visitor@example.com": "lead",
     }
     assert {email: props(engine, email)["lifecycle"] for email in expected} == expected
     assert sorted(engine.record(e).properties["email"] for e in expected if "engaged" in engine.record(e).lists) == [
-        "barbara@example.com", "grace@example.com"]
+        "barbara@example.com",
+        "grace@example.com",
+    ]
     emails = sorted((tmp_path / "outbox").glob("*.eml"))
     assert len(emails) == 6  # one welcome per contact that became a lead
     assert "New SQL: Grace (Compilers Inc), score 100" in text
@@ -69,7 +78,9 @@ def enrichment_server():
 
 def test_enrichment_by_webhook(enrichment_server, tmp_path):
     url, received = enrichment_server
-    script = (EXAMPLES / "enrichment" / "enrichment.flow").read_text().replace("https://enrich.example.com/v1/person", url)
+    script = (
+        (EXAMPLES / "enrichment" / "enrichment.flow").read_text().replace("https://enrich.example.com/v1/person", url)
+    )
     secrets = {"ENRICH_KEY": "bearer-secret", "ENRICH_SIGNING_KEY": "signing-secret"}
     engine = load("enrichment", script_text=script, secrets=secrets, allow_private_webhooks=True, email=str(tmp_path))
     for item in events("enrichment"):
@@ -79,7 +90,9 @@ def test_enrichment_by_webhook(enrichment_server, tmp_path):
     bodies = []
     for headers, body in received:
         assert headers["Authorization"] == "Bearer bearer-secret"
-        assert verify("signing-secret", "POST", url, headers["X-Leadflow-Timestamp"], body, headers["X-Leadflow-Signature"])
+        assert verify(
+            "signing-secret", "POST", url, headers["X-Leadflow-Timestamp"], body, headers["X-Leadflow-Signature"]
+        )
         assert headers["X-Source"] == "leadflow" and headers["Idempotency-Key"]
         bodies.append(json.loads(body))
     assert sorted(b["email"] for b in bodies) == ["ada@example.com", "grace@example.com", "linus@example.com"]

@@ -1,5 +1,6 @@
 """The ebook nurturing workflow (examples/nurturing): every branch ends in a list,
 the goal, suppression, `unenroll when` and the Paris office-hours window."""
+
 from __future__ import annotations
 
 from examples_support import EXAMPLES, at, emails, emails_to, events, lists, load, notifications, only_run, play, taken
@@ -28,8 +29,12 @@ def test_every_contact_ends_in_a_list_or_leaves_for_a_reason(tmp_path):
     }
     status = {email: [run.status for run, _ in engine.record(email).runs] for email in lists(engine)}
     assert status == {
-        "ada@example.com": ["completed"], "grace@example.com": ["completed"], "barbara@example.com": ["completed"],
-        "new.visitor@example.com": ["completed"], "linus@example.com": ["goal"], "margaret@example.com": [],
+        "ada@example.com": ["completed"],
+        "grace@example.com": ["completed"],
+        "barbara@example.com": ["completed"],
+        "new.visitor@example.com": ["completed"],
+        "linus@example.com": ["goal"],
+        "margaret@example.com": [],
         "alan@example.com": ["unenrolled"],
     }
 
@@ -53,13 +58,20 @@ def test_the_run_log_shows_the_branch_taken(tmp_path):
     _, ada = only_run(engine, "ada@example.com", "nurturing")
     branch = next(e for e in ada if e.kind == "branch")
     assert branch.step == "5" and branch.detail["to"] == "5/if1/1"
-    assert taken(ada)[-4:] == ["add to engaged: waiting", "add to engaged: step",
-                               'notify "sales" "{first_name ?? email ?? "A contact"} ({company ?? "no company"}) '
-                               'read both ebooks": step', "completed"]
+    assert taken(ada)[-4:] == [
+        "add to engaged: waiting",
+        "add to engaged: step",
+        'notify "sales" "{first_name ?? email ?? "A contact"} ({company ?? "no company"}) read both ebooks": step',
+        "completed",
+    ]
     _, barbara = only_run(engine, "barbara@example.com", "nurturing")
     assert next(e for e in barbara if e.kind == "branch").detail["to"] == "5/else/1"
-    assert taken(barbara)[-4:] == ["wait 2 days: waiting", "send email blog_digest: step",
-                                   "add to nurture_blog: step", "completed"]
+    assert taken(barbara)[-4:] == [
+        "wait 2 days: waiting",
+        "send email blog_digest: step",
+        "add to nurture_blog: step",
+        "completed",
+    ]
     _, linus = only_run(engine, "linus@example.com", "nurturing")
     assert linus[-1].kind == "goal"
 
@@ -80,8 +92,15 @@ def test_steps_wait_for_the_paris_office_hours(tmp_path):
 def test_stats(tmp_path):
     stats = nurtured(tmp_path).stats("nurturing")
     assert stats == {
-        "workflow": "nurturing", "enrolled": 6, "active": 0, "completed": 4, "goal": 1, "unenrolled": 1,
-        "in_error": 0, "goal_rate": 1 / 6, "errors_by_step": {},
+        "workflow": "nurturing",
+        "enrolled": 6,
+        "active": 0,
+        "completed": 4,
+        "goal": 1,
+        "unenrolled": 1,
+        "in_error": 0,
+        "goal_rate": 1 / 6,
+        "errors_by_step": {},
     }
 
 

@@ -1,5 +1,6 @@
 """The ticket SLA (examples/ticket_sla): `workflow sla for ticket`, `branch on`
 the service tier, `wait for ticket_answered up to ... else { notify ... }`."""
+
 from __future__ import annotations
 
 from examples_support import at, lists, load, notifications, only_run, play, props, taken
@@ -34,9 +35,14 @@ def test_support_hears_of_platinum_tickets_and_missed_slas(tmp_path):
     expected = [
         ("support-priority", "Platinum ticket #6 from Analytical Engines: Cannot log in"),
         ("support-priority", "Platinum ticket #9 from Apollo Software: API returns 500"),
-        ("support", "SLA missed: ticket #9 (platinum, 1 h) from margaret@example.com has no answer yet: API returns 500"),
-        ("support", "SLA missed: ticket #7 (gold, 4 h) from grace@example.com has no answer yet: "
-                    "Question about an invoice"),
+        (
+            "support",
+            "SLA missed: ticket #9 (platinum, 1 h) from margaret@example.com has no answer yet: API returns 500",
+        ),
+        (
+            "support",
+            "SLA missed: ticket #7 (gold, 4 h) from grace@example.com has no answer yet: Question about an invoice",
+        ),
     ]
     assert notifications(engine) == expected
     missed = [e.created_at for e in engine.store.effects() if e.payload["channel"] == "support"]
@@ -50,10 +56,15 @@ def test_the_run_log_shows_the_route_and_the_outcome(tmp_path):
     run, log = only_run(engine, ADA, "sla")
     assert run.status == "completed"
     assert taken(log) == [
-        "enrolled", "branch on tier: branch", 'set queue = "priority": step', "set sla_hours = 1: step",
+        "enrolled",
+        "branch on tier: branch",
+        'set queue = "priority": step',
+        "set sla_hours = 1: step",
         'notify "support-priority" "Platinum ticket #{id} from {contact.company ?? "a customer"}: '
         '{subject ?? "no subject"}": step',
-        "wait for ticket_answered up to hours(sla_hours): waiting", "event arrived", "set sla = met: step",
+        "wait for ticket_answered up to hours(sla_hours): waiting",
+        "event arrived",
+        "set sla = met: step",
         "completed",
     ]
     assert log[1].detail == {"step": "branch on tier", "value": "platinum", "to": "1/arm1/1"}
@@ -62,14 +73,25 @@ def test_the_run_log_shows_the_route_and_the_outcome(tmp_path):
     assert taken(log)[-6:] == [
         "wait for ticket_answered up to hours(sla_hours): waiting",
         "wait for ticket_answered up to hours(sla_hours): timed out",
-        "set sla = missed: step", "add to sla_missed: step", taken(log)[-2], "stopped"]
+        "set sla = missed: step",
+        "add to sla_missed: step",
+        taken(log)[-2],
+        "stopped",
+    ]
     assert only_run(engine, LINUS, "sla")[1][1].detail["to"] == "1/else/1"  # standard: the else arm
 
 
 def test_stats(tmp_path):
     assert handled(tmp_path).stats("sla") == {
-        "workflow": "sla", "enrolled": 5, "active": 0, "completed": 4, "goal": 0, "unenrolled": 1,
-        "in_error": 0, "goal_rate": 0.0, "errors_by_step": {},
+        "workflow": "sla",
+        "enrolled": 5,
+        "active": 0,
+        "completed": 4,
+        "goal": 0,
+        "unenrolled": 1,
+        "in_error": 0,
+        "goal_rate": 0.0,
+        "errors_by_step": {},
     }
 
 

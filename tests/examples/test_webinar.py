@@ -1,5 +1,6 @@
 """The webinar reminders (examples/webinar): a fixed-date trigger (`at
 2026-12-10T09:00`) and `wait until` the day before and after the webinar."""
+
 from __future__ import annotations
 
 from examples_support import at, emails, emails_to, lists, load, only_run, play, props, taken
@@ -11,9 +12,17 @@ def test_who_gets_which_reminder(tmp_path):
     engine = load("webinar", tmp_path)
     play(engine, "webinar", END)
     assert emails_to(engine, "ada@example.com") == [
-        "webinar_confirmation", "webinar_tomorrow", "webinar_today", "webinar_thanks"]
+        "webinar_confirmation",
+        "webinar_tomorrow",
+        "webinar_today",
+        "webinar_thanks",
+    ]
     assert emails_to(engine, "grace@example.com") == [
-        "webinar_confirmation", "webinar_tomorrow", "webinar_today", "webinar_replay"]  # did not attend
+        "webinar_confirmation",
+        "webinar_tomorrow",
+        "webinar_today",
+        "webinar_replay",
+    ]  # did not attend
     # Registered after the day-before reminder was due: no "see you tomorrow".
     assert emails_to(engine, "linus@example.com") == ["webinar_confirmation", "webinar_today", "webinar_thanks"]
     # Registered on the day, after the 09:00 reminder had gone out to everyone registered.
@@ -23,8 +32,10 @@ def test_who_gets_which_reminder(tmp_path):
     assert props(engine, "barbara@example.com")["webinar"] == "sales-forecasting"
     assert len(emails(engine)) == 13
     assert lists(engine) == {
-        "ada@example.com": ["webinar_attendees"], "grace@example.com": ["webinar_no_shows"],
-        "linus@example.com": ["webinar_attendees"], "margaret@example.com": ["webinar_attendees"],
+        "ada@example.com": ["webinar_attendees"],
+        "grace@example.com": ["webinar_no_shows"],
+        "linus@example.com": ["webinar_attendees"],
+        "margaret@example.com": ["webinar_attendees"],
         "barbara@example.com": [],
     }
     stats = engine.stats("webinar_reminders")
@@ -40,10 +51,15 @@ def test_reminders_go_out_at_their_moment(tmp_path):
     assert moments["ada@example.com", "webinar_today"] == at("2026-12-10T09:00")  # the fixed date
     assert moments["ada@example.com", "webinar_thanks"] == at("2026-12-10T18:00")  # webinar_start + 2 hours
     assert {moments[e, "webinar_today"] for e in ("ada@example.com", "grace@example.com", "linus@example.com")} == {
-        at("2026-12-10T09:00")}
+        at("2026-12-10T09:00")
+    }
     _, linus = only_run(engine, "linus@example.com", "webinar_reminders")
-    assert taken(linus)[:4] == ["enrolled", "send email webinar_confirmation: step",
-                                "if now() < webinar_start - 1 day: branch", "wait until webinar_start + 2 hours: waiting"]
+    assert taken(linus)[:4] == [
+        "enrolled",
+        "send email webinar_confirmation: step",
+        "if now() < webinar_start - 1 day: branch",
+        "wait until webinar_start + 2 hours: waiting",
+    ]
 
 
 def test_the_fixed_date_fires_once_in_the_engines_time_zone(tmp_path):

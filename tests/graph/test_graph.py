@@ -6,6 +6,7 @@ The golden files are the output of
 `leadflow graph docs/diagrams/nurturing.flow [--format dot]`; rewrite them
 that way after a deliberate change, and read the diff.
 """
+
 from __future__ import annotations
 
 import re
@@ -102,7 +103,9 @@ def simple_steps(steps):
 @pytest.mark.parametrize("source", [NURTURING.read_text("utf-8"), VARIANTS], ids=["nurturing", "variants"])
 def test_every_step_is_a_node_and_every_node_is_reached(source):
     program = parse(source)
-    for decl, chart in zip([d for d in program.decls if isinstance(d, (ast.Workflow, ast.Rule))], charts(program), strict=True):
+    for decl, chart in zip(
+        [d for d in program.decls if isinstance(d, (ast.Workflow, ast.Rule))], charts(program), strict=True
+    ):
         steps = decl.steps if isinstance(decl, ast.Workflow) else decl.actions
         labels = Counter(n.lines for n in chart.nodes)
         for step in simple_steps(steps):

@@ -1,6 +1,7 @@
 """Helpers shared by the engine tests: a script-to-engine factory on a simulated
 clock, a contact schema most tests extend, and a snapshot of what an event can
 change. (A module with a name of its own, so no other `conftest` can shadow it.)"""
+
 from __future__ import annotations
 
 import datetime as dt

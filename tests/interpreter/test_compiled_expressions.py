@@ -7,6 +7,7 @@ a comparison with null is false (`!=` too), except `== null` / `is known`;
 `??` takes its right side on null; `in`/`not in` with a null item is false;
 a missing property with a default reads as the default.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -27,8 +28,12 @@ DEFAULTS = {"score": 0, "lifecycle": "subscriber", "vip": False}
 ENUMS = {"lifecycle": LIFECYCLE, "persona": PERSONA}
 MOMENTS = [dt.datetime(2026, 11, d, h, 0, tzinfo=UTC) for d in (18, 20, 22) for h in (0, 10)]
 COMPARE = {
-    "==": lambda a, b: a == b, "!=": lambda a, b: a != b, "<": lambda a, b: a < b,
-    "<=": lambda a, b: a <= b, ">": lambda a, b: a > b, ">=": lambda a, b: a >= b,
+    "==": lambda a, b: a == b,
+    "!=": lambda a, b: a != b,
+    "<": lambda a, b: a < b,
+    "<=": lambda a, b: a <= b,
+    ">": lambda a, b: a > b,
+    ">=": lambda a, b: a >= b,
 }
 ARITH = {"+": lambda a, b: a + b, "-": lambda a, b: a - b, "*": lambda a, b: a * b}
 
@@ -156,8 +161,9 @@ def enum_literal(name: str):
 
 def texts():
     literal = st.sampled_from(["Ada", "Bob", ""]).map(lambda s: ("lit", s, f'"{s}"'))
-    return literal, st.one_of(st.just(("prop", "first_name")),
-                              literal.map(lambda k: ("coalesce", ("prop", "first_name"), k)))
+    return literal, st.one_of(
+        st.just(("prop", "first_name")), literal.map(lambda k: ("coalesce", ("prop", "first_name"), k))
+    )
 
 
 def datetimes(depth: int):
@@ -165,7 +171,8 @@ def datetimes(depth: int):
     base = st.one_of(literal, st.integers(0, 6).map(lambda n: ("now_minus", n)))
     known = st.builds(lambda k: ("coalesce", ("prop", "last_activity"), k), base)
     return base, st.one_of(
-        st.just(("prop", "last_activity")), known,
+        st.just(("prop", "last_activity")),
+        known,
         st.builds(lambda a, n: ("plus_days", a, n), known, st.integers(1, 3)),
     )
 
@@ -177,33 +184,54 @@ def comparisons(depth: int):
     return st.one_of(
         st.builds(lambda o, a, b: ("cmp", o, a, b, None), op, numbers(depth, True), numbers(depth, True)),
         *[
-            st.builds(lambda o, a, b, n=name: ("cmp", o, a, b, ENUMS[n]), op, st.just(("prop", name)),
-                      enum_literal(name))
+            st.builds(
+                lambda o, a, b, n=name: ("cmp", o, a, b, ENUMS[n]), op, st.just(("prop", name)), enum_literal(name)
+            )
             for name in ENUMS
         ],
-        st.builds(lambda o, a, b: ("cmp", o, a, b, None), st.sampled_from(["==", "!="]), text_value,
-                  st.one_of(text_literal, text_value)),
+        st.builds(
+            lambda o, a, b: ("cmp", o, a, b, None),
+            st.sampled_from(["==", "!="]),
+            text_value,
+            st.one_of(text_literal, text_value),
+        ),
         st.builds(lambda o, a, b: ("cmp", o, a, b, None), op, dt_value, st.one_of(dt_literal, dt_value)),
-        st.builds(lambda o, b: ("cmp", o, ("prop", "vip"), ("lit", b, str(b).lower()), None),
-                  st.sampled_from(["==", "!="]), st.booleans()),
-        st.builds(lambda o, a: ("cmp", o, a, ("null",), None), st.sampled_from(["==", "!="]),
-                  st.sampled_from([("prop", p) for p in ("visits", "first_name", "persona", "last_activity")])),
+        st.builds(
+            lambda o, b: ("cmp", o, ("prop", "vip"), ("lit", b, str(b).lower()), None),
+            st.sampled_from(["==", "!="]),
+            st.booleans(),
+        ),
+        st.builds(
+            lambda o, a: ("cmp", o, a, ("null",), None),
+            st.sampled_from(["==", "!="]),
+            st.sampled_from([("prop", p) for p in ("visits", "first_name", "persona", "last_activity")]),
+        ),
     )
 
 
 def memberships(depth: int):
     text_literal, text_value = texts()
     return st.one_of(
-        st.builds(lambda item, items, neg: ("in", item, items, neg), numbers(0, True),
-                  st.lists(st.one_of(number_literal(), numbers(0, True), st.just(("null",))), max_size=3),
-                  st.booleans()),
+        st.builds(
+            lambda item, items, neg: ("in", item, items, neg),
+            numbers(0, True),
+            st.lists(st.one_of(number_literal(), numbers(0, True), st.just(("null",))), max_size=3),
+            st.booleans(),
+        ),
         *[
-            st.builds(lambda items, neg, n=name: ("in", ("prop", n), items, neg),
-                      st.lists(enum_literal(name), min_size=1, max_size=3), st.booleans())
+            st.builds(
+                lambda items, neg, n=name: ("in", ("prop", n), items, neg),
+                st.lists(enum_literal(name), min_size=1, max_size=3),
+                st.booleans(),
+            )
             for name in ENUMS
         ],
-        st.builds(lambda item, items, neg: ("in", item, items, neg), text_value,
-                  st.lists(text_literal, min_size=1, max_size=3), st.booleans()),
+        st.builds(
+            lambda item, items, neg: ("in", item, items, neg),
+            text_value,
+            st.lists(text_literal, min_size=1, max_size=3),
+            st.booleans(),
+        ),
     )
 
 
@@ -211,10 +239,14 @@ def conditions(depth: int):
     leaves = [
         comparisons(max(depth - 1, 0)),
         memberships(depth),
-        st.builds(lambda a, known: ("known", a, known),
-                  st.one_of(numbers(0, True), st.sampled_from([("prop", "first_name"), ("prop", "persona"),
-                                                               ("prop", "last_activity")])),
-                  st.booleans()),
+        st.builds(
+            lambda a, known: ("known", a, known),
+            st.one_of(
+                numbers(0, True),
+                st.sampled_from([("prop", "first_name"), ("prop", "persona"), ("prop", "last_activity")]),
+            ),
+            st.booleans(),
+        ),
         st.just(("prop", "vip")),
     ]
     if depth <= 0:
@@ -229,15 +261,18 @@ def conditions(depth: int):
     )
 
 
-records = st.fixed_dictionaries({}, optional={
-    "score": st.one_of(st.integers(-3, 12), st.sampled_from([0.5, 2.5])),
-    "visits": st.one_of(st.none(), st.integers(-3, 12)),
-    "first_name": st.one_of(st.none(), st.sampled_from(["Ada", "Bob", "", "Zed"])),
-    "lifecycle": st.sampled_from(LIFECYCLE),
-    "persona": st.one_of(st.none(), st.sampled_from(PERSONA)),
-    "vip": st.booleans(),
-    "last_activity": st.one_of(st.none(), st.sampled_from(MOMENTS)),
-})
+records = st.fixed_dictionaries(
+    {},
+    optional={
+        "score": st.one_of(st.integers(-3, 12), st.sampled_from([0.5, 2.5])),
+        "visits": st.one_of(st.none(), st.integers(-3, 12)),
+        "first_name": st.one_of(st.none(), st.sampled_from(["Ada", "Bob", "", "Zed"])),
+        "lifecycle": st.sampled_from(LIFECYCLE),
+        "persona": st.one_of(st.none(), st.sampled_from(PERSONA)),
+        "vip": st.booleans(),
+        "last_activity": st.one_of(st.none(), st.sampled_from(MOMENTS)),
+    },
+)
 
 ENGINE = make_engine(CONTACT)
 
@@ -252,24 +287,27 @@ def test_compiled_conditions_agree_with_the_model(tree, samples):
         assert bool(predicate(record)) == expected, (text, record, predicate.source)
 
 
-@pytest.mark.parametrize("text, record, expected", [
-    ("visits == visits", {}, False),  # both sides null: still a comparison with null
-    ("visits == visits", {"visits": 2}, True),
-    ("visits != visits", {}, False),
-    ("visits != 3", {}, False),
-    ("visits == null", {}, True),
-    ("not (visits > 3)", {}, True),
-    ("first_name != \"Ada\"", {}, False),
-    ("persona not in [buyer]", {}, False),
-    ("persona not in [buyer, null]", {"persona": "student"}, True),
-    ("visits in [1, null]", {}, False),
-    ("lifecycle >= mql", {"lifecycle": "sql"}, True),
-    ("lifecycle >= mql", {}, False),
-    ("persona < buyer", {}, False),
-    ("score > -1", {}, True),
-    ("(visits ?? score) == 0", {}, True),
-    ("last_activity > now() - 3 days", {"last_activity": START - dt.timedelta(days=2)}, True),
-    ("last_activity < now() - 3 days", {}, False),
-])
+@pytest.mark.parametrize(
+    "text, record, expected",
+    [
+        ("visits == visits", {}, False),  # both sides null: still a comparison with null
+        ("visits == visits", {"visits": 2}, True),
+        ("visits != visits", {}, False),
+        ("visits != 3", {}, False),
+        ("visits == null", {}, True),
+        ("not (visits > 3)", {}, True),
+        ('first_name != "Ada"', {}, False),
+        ("persona not in [buyer]", {}, False),
+        ("persona not in [buyer, null]", {"persona": "student"}, True),
+        ("visits in [1, null]", {}, False),
+        ("lifecycle >= mql", {"lifecycle": "sql"}, True),
+        ("lifecycle >= mql", {}, False),
+        ("persona < buyer", {}, False),
+        ("score > -1", {}, True),
+        ("(visits ?? score) == 0", {}, True),
+        ("last_activity > now() - 3 days", {"last_activity": START - dt.timedelta(days=2)}, True),
+        ("last_activity < now() - 3 days", {}, False),
+    ],
+)
 def test_null_rules(text, record, expected):
     assert ENGINE.condition(text)(record) is expected

@@ -1,6 +1,7 @@
 """Email addresses: one gate (validate.normal_email) for every address stored,
 deciding with the email-validator library, so an event, a CSV cell and a rule's
 `set` agree on what an address is."""
+
 from __future__ import annotations
 
 import email_validator
@@ -42,13 +43,16 @@ def test_not_an_email(text):
         normal_email(text)
 
 
-@pytest.mark.parametrize("text, stored", [
-    ("Ada@Example.COM", "ada@example.com"),
-    ("  ada@example.com\t", "ada@example.com"),  # padding around, not inside
-    ("ada+crm@sub.example.co.uk", "ada+crm@sub.example.co.uk"),
-    ("o'neil@example.com", "o'neil@example.com"),
-    ("Ünïcødé@Bücher.example", "ünïcødé@bücher.example"),
-])
+@pytest.mark.parametrize(
+    "text, stored",
+    [
+        ("Ada@Example.COM", "ada@example.com"),
+        ("  ada@example.com\t", "ada@example.com"),  # padding around, not inside
+        ("ada+crm@sub.example.co.uk", "ada+crm@sub.example.co.uk"),
+        ("o'neil@example.com", "o'neil@example.com"),
+        ("Ünïcødé@Bücher.example", "ünïcødé@bücher.example"),
+    ],
+)
 def test_the_stored_spelling(text, stored):
     assert normal_email(text) == stored
 
@@ -90,12 +94,15 @@ def test_every_plain_address_the_fast_path_takes_the_library_takes_alike(text):
     assert got == expected
 
 
-SCRIPT = CONTACT + """
+SCRIPT = (
+    CONTACT
+    + """
 event signed_up { reply_to: email? }
 event rename { to: text }
 when signed_up then set first_name = "x"
 when rename then set email = event.to
 """
+)
 
 
 @pytest.mark.parametrize("bad", ["a@example.com,5", "a\x00@example.com", "a@example.com\r\nBcc: x@y.com"])

@@ -1,5 +1,6 @@
 """Every bad argument to the embedding API is a documented Leadflow error that
 says what is accepted, never a TypeError or ValueError from inside the engine."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -12,13 +13,16 @@ from engine_support import CONTACT, START, make_engine, snapshot
 from leadflow import Engine, HostError, InputError, LeadflowError, SystemClock
 from leadflow.interpreter.engine import EmitResult
 
-SCRIPT = CONTACT + """
+SCRIPT = (
+    CONTACT
+    + """
 object deal { title: text, owner: contact? }
 event form_submitted { form: text, page: url?, visits: number?, when: datetime?, tags: list<text>? }
 event deal_won on deal { amount: number, by: contact? }
 extern fn lookup(email: email) -> number
 when form_submitted then increment score by 1
 """
+)
 
 
 @pytest.fixture
@@ -30,13 +34,22 @@ def engine():
 
 BAD_CALLS = [
     # (what the call does, words the message must contain)
-    (lambda e: e.emit("form_submitted", contact="ada@example.com", data=["x"]), ['"data" must be a JSON object', '["x"]']),
+    (
+        lambda e: e.emit("form_submitted", contact="ada@example.com", data=["x"]),
+        ['"data" must be a JSON object', '["x"]'],
+    ),
     (lambda e: e.emit("form_submitted", "ada@example.com", "form=x"), ['"data" must be a JSON object']),
     (lambda e: e.emit("form_submitted", "ada@example.com", {1: "x"}), ["field names must be text"]),
     (lambda e: e.emit(["form_submitted"], "ada@example.com", {"form": "x"}), ["event name must be text"]),
-    (lambda e: e.emit("form_submitted", "ada@example.com", {"form": "x"}, at="2026-01-01"), ["`at` must be a datetime"]),
+    (
+        lambda e: e.emit("form_submitted", "ada@example.com", {"form": "x"}, at="2026-01-01"),
+        ["`at` must be a datetime"],
+    ),
     (lambda e: e.emit("form_submitted", "ada@example.com", {"form": "x"}, key=5), ["event key must be text"]),
-    (lambda e: e.emit("form_submitted", ["ada@example.com"], {"form": "x"}), ['"contact" must be an email or {"id": N}']),
+    (
+        lambda e: e.emit("form_submitted", ["ada@example.com"], {"form": "x"}),
+        ['"contact" must be an email or {"id": N}'],
+    ),
     (lambda e: e.emit("form_submitted", {"id": "1"}, {"form": "x"}), ['"contact" must be an email or {"id": N}']),
     (lambda e: e.emit("form_submitted", {(1, 2): 3}, {"form": "x"}), ["contact and data must be JSON-like values"]),
     (lambda e: e.emit_many(5), ["events must be a list"]),
@@ -44,10 +57,14 @@ BAD_CALLS = [
     (lambda e: e.emit_many([], on_result="print"), ["on_result must be a function"]),
     (lambda e: e.emit_record(["form_submitted"]), ["an event must be a JSON object"]),
     (lambda e: e.emit_record({"event": "form_submitted", 3: 4}), ["unknown key(s) 3"]),
-    (lambda e: e.emit_record({"event": "form_submitted", "contact": "ada@example.com", "data": []}),
-     ['"data" must be a JSON object']),
-    (lambda e: e.emit_record({"event": "form_submitted", "contact": "ada@example.com", "id": True}),
-     ['"id" must be text or a whole number, got true']),
+    (
+        lambda e: e.emit_record({"event": "form_submitted", "contact": "ada@example.com", "data": []}),
+        ['"data" must be a JSON object'],
+    ),
+    (
+        lambda e: e.emit_record({"event": "form_submitted", "contact": "ada@example.com", "id": True}),
+        ['"id" must be text or a whole number, got true'],
+    ),
     (lambda e: e.import_rows("email\nada@example.com"), ["rows must be a list"]),
     (lambda e: e.import_rows([{"email": "ada@example.com"}], source=None), ["source must be text"]),
     (lambda e: e.bind(42, lambda email: 1), ["name must be text"]),
@@ -79,9 +96,15 @@ def test_a_bad_argument_is_an_input_error_saying_what_is_accepted(engine, call, 
 
 
 def test_rows_that_are_not_mappings_are_rejected_one_by_one(engine):
-    results = engine.import_rows([["ada@example.com"], {"email": 5}, {"email": "bo@example.com", 7: "x"},
-                                  {"email": "cy@example.com", "first_name": object()},
-                                  {"email": "di@example.com", "first_name": "Di"}])
+    results = engine.import_rows(
+        [
+            ["ada@example.com"],
+            {"email": 5},
+            {"email": "bo@example.com", 7: "x"},
+            {"email": "cy@example.com", "first_name": object()},
+            {"email": "di@example.com", "first_name": "Di"},
+        ]
+    )
     assert [type(r).__name__ for r in results] == ["InputError"] * 4 + ["EmitResult"]
     assert "a row must be a mapping" in results[0].message
     assert "the email cell must be text" in results[1].message
@@ -101,25 +124,47 @@ def test_bind_and_advance_errors_are_documented_types(engine):
 
 # ---- never a crash: arbitrary JSON-like values for each argument of emit ------------------
 json_scalars = st.one_of(
-    st.none(), st.booleans(), st.integers(-(2**70), 2**70), st.floats(), st.text(max_size=12),
+    st.none(),
+    st.booleans(),
+    st.integers(-(2**70), 2**70),
+    st.floats(),
+    st.text(max_size=12),
     st.text(st.characters(exclude_categories=[]), max_size=4),  # lone surrogates, NUL...
     st.sampled_from(["\ud800", "a\x00b", "x\udc00@example.com", "ada@example.com\r\n"]),
-    st.sampled_from(["ada@example.com", "form_submitted", "deal_won", "upsert", "2026-01-01T09:00:00Z",
-                     "https://x.example", "first_name", "score", "email", "id"]),
+    st.sampled_from(
+        [
+            "ada@example.com",
+            "form_submitted",
+            "deal_won",
+            "upsert",
+            "2026-01-01T09:00:00Z",
+            "https://x.example",
+            "first_name",
+            "score",
+            "email",
+            "id",
+        ]
+    ),
 )
 json_values = st.recursive(
     json_scalars,
-    lambda inner: st.one_of(st.lists(inner, max_size=3),
-                            st.dictionaries(st.one_of(st.text(max_size=6),
-                                                      st.sampled_from(["form", "page", "id", "amount", "email"])),
-                                            inner, max_size=3)),
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=3),
+        st.dictionaries(
+            st.one_of(st.text(max_size=6), st.sampled_from(["form", "page", "id", "amount", "email"])),
+            inner,
+            max_size=3,
+        ),
+    ),
     max_leaves=8,
 )
 events = st.one_of(st.sampled_from(["form_submitted", "deal_won", "upsert", "nope"]), json_values)
 contacts = st.one_of(st.sampled_from(["ada@example.com", "new@example.com", {"id": 1}, {"id": 2}]), json_values)
 datas = st.one_of(
-    st.fixed_dictionaries({"form": json_values}, optional={"page": json_values, "when": json_values,
-                                                           "tags": json_values, "amount": json_values}),
+    st.fixed_dictionaries(
+        {"form": json_values},
+        optional={"page": json_values, "when": json_values, "tags": json_values, "amount": json_values},
+    ),
     st.dictionaries(st.sampled_from(["first_name", "score", "email", "lifecycle", "vip", "id"]), json_values),
     json_values,
 )
@@ -139,9 +184,17 @@ def test_emit_never_crashes(event, contact, data, at, key):
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.lists(st.one_of(json_values, st.fixed_dictionaries(
-    {"event": events}, optional={"contact": contacts, "data": datas, "at": json_values, "id": json_values})),
-    max_size=4))
+@given(
+    st.lists(
+        st.one_of(
+            json_values,
+            st.fixed_dictionaries(
+                {"event": events}, optional={"contact": contacts, "data": datas, "at": json_values, "id": json_values}
+            ),
+        ),
+        max_size=4,
+    )
+)
 def test_emit_many_never_crashes(items):
     engine = make_engine(SCRIPT)
     results = engine.emit_many(items)
@@ -150,9 +203,22 @@ def test_emit_many_never_crashes(items):
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.lists(st.one_of(json_values, st.dictionaries(
-    st.one_of(st.sampled_from(["email", "first_name", "score", "vip", "lifecycle", "id"]), json_values.filter(
-        lambda k: isinstance(k, (str, int, type(None))))), json_values, max_size=4)), max_size=4))
+@given(
+    st.lists(
+        st.one_of(
+            json_values,
+            st.dictionaries(
+                st.one_of(
+                    st.sampled_from(["email", "first_name", "score", "vip", "lifecycle", "id"]),
+                    json_values.filter(lambda k: isinstance(k, (str, int, type(None)))),
+                ),
+                json_values,
+                max_size=4,
+            ),
+        ),
+        max_size=4,
+    )
+)
 def test_import_rows_never_crashes(rows):
     engine = make_engine(SCRIPT)
     results = engine.import_rows(rows)

@@ -1,4 +1,5 @@
 """Atomicity: a runtime error anywhere in an event's work undoes all of it."""
+
 from __future__ import annotations
 
 import pytest
@@ -6,7 +7,9 @@ import pytest
 from engine_support import CONTACT, snapshot
 from leadflow import InputError, LeadflowRuntimeError
 
-SCRIPT = CONTACT + """
+SCRIPT = (
+    CONTACT
+    + """
   object contact { backup: email? }
 extern fn boom(x: number) -> number
 email hi { subject: "hi" body: "hello" }
@@ -31,14 +34,15 @@ rule "Bad email" when bad_email then {
   set backup = event.address
 }
 """
-
+)
 
 
 @pytest.fixture
 def engine(engine_for):
     # one object declaration: the script's contact gains `backup` next to the shared properties
     source = SCRIPT.replace("  object contact { backup: email? }\n", "").replace(
-        "  last_activity: datetime\n", "  last_activity: datetime\n  backup: email?\n")
+        "  last_activity: datetime\n", "  last_activity: datetime\n  backup: email?\n"
+    )
     engine = engine_for(source)
 
     def boom(x: float) -> float:
@@ -51,9 +55,20 @@ def engine(engine_for):
 
 CASES = [
     ("divide", {"by": 0}, 'rule "Divide"', "  set score = 100 / event.by", "division by zero"),
-    ("host", {}, 'rule "Host"', "  set score = boom(score)", "host function `boom` failed: ValueError: the enrichment service is down"),
-    ("bad_email", {"address": "not-an-email"}, 'rule "Bad email"', "  set backup = event.address",
-     "cannot store 'not-an-email' in `backup`: not an email address"),
+    (
+        "host",
+        {},
+        'rule "Host"',
+        "  set score = boom(score)",
+        "host function `boom` failed: ValueError: the enrichment service is down",
+    ),
+    (
+        "bad_email",
+        {"address": "not-an-email"},
+        'rule "Bad email"',
+        "  set backup = event.address",
+        "cannot store 'not-an-email' in `backup`: not an email address",
+    ),
 ]
 
 
@@ -97,15 +112,21 @@ def test_an_error_while_creating_the_contact_leaves_no_contact(engine):
 
 
 def test_emit_many_rolls_back_only_the_failing_event(engine):
-    results = engine.emit_many([
-        {"event": "divide", "contact": "ada@example.com", "data": {"by": 2}, "id": "1"},
-        {"event": "divide", "contact": "ada@example.com", "data": {"by": 0}, "id": "2"},
-        {"event": "nope", "contact": "ada@example.com", "id": "3"},
-        {"event": "bad_email", "contact": "bob@example.com", "data": {"address": "bob@work.example"}, "id": "4"},
-        {"event": "host", "contact": "carl@example.com", "id": "5"},
-    ])
+    results = engine.emit_many(
+        [
+            {"event": "divide", "contact": "ada@example.com", "data": {"by": 2}, "id": "1"},
+            {"event": "divide", "contact": "ada@example.com", "data": {"by": 0}, "id": "2"},
+            {"event": "nope", "contact": "ada@example.com", "id": "3"},
+            {"event": "bad_email", "contact": "bob@example.com", "data": {"address": "bob@work.example"}, "id": "4"},
+            {"event": "host", "contact": "carl@example.com", "id": "5"},
+        ]
+    )
     assert [type(r).__name__ for r in results] == [
-        "EmitResult", "LeadflowRuntimeError", "InputError", "EmitResult", "LeadflowRuntimeError",
+        "EmitResult",
+        "LeadflowRuntimeError",
+        "InputError",
+        "EmitResult",
+        "LeadflowRuntimeError",
     ]
     assert isinstance(results[2], InputError)
     assert results[1].where == 'rule "Divide"' and results[4].where == 'rule "Host"'
@@ -113,21 +134,26 @@ def test_emit_many_rolls_back_only_the_failing_event(engine):
     bob = engine.record("bob@example.com").properties
     assert bob["backup"] == "bob@work.example" and bob["score"] == 1
     assert engine.find("carl@example.com") is None
-    assert sorted(e.key for e in engine.store.events()) == sorted(
-        [engine.store.events(name="upsert")[0].key, "1", "4"])
+    assert sorted(e.key for e in engine.store.events()) == sorted([engine.store.events(name="upsert")[0].key, "1", "4"])
     assert sorted(e.kind for e in engine.store.effects()) == ["email", "webhook"]
 
 
 def test_an_error_in_a_rule_condition_names_the_rule_and_its_line(engine_for):
-    source = CONTACT + """
+    source = (
+        CONTACT
+        + """
 event divide { by: number }
 rule "Cond" when divide if 10 / event.by > 1 then set score = 1
 """
+    )
     engine = engine_for(source)
     with pytest.raises(LeadflowRuntimeError) as caught:
         engine.emit("divide", "ada@example.com", {"by": 0})
     error = caught.value
     assert error.where == 'rule "Cond"' and "division by zero" in error.message
-    assert error.span is not None and error.span.line == source.splitlines().index(
-        'rule "Cond" when divide if 10 / event.by > 1 then set score = 1') + 1
+    assert (
+        error.span is not None
+        and error.span.line
+        == source.splitlines().index('rule "Cond" when divide if 10 / event.by > 1 then set score = 1') + 1
+    )
     assert engine.store.count_records() == 0

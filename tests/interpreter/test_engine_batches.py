@@ -5,6 +5,7 @@ store read all their contacts with one query. Neither may change an outcome:
 the results, and the store they leave, must be those of emit_record called
 for each event in its own transaction.
 """
+
 from __future__ import annotations
 
 from hypothesis import HealthCheck, given, settings
@@ -14,7 +15,10 @@ from engine_support import CONTACT, START
 from leadflow import Engine, SimulatedClock, load
 from leadflow.errors import LeadflowError
 
-PROGRAM = load({"test.flow": CONTACT + """
+PROGRAM = load(
+    {
+        "test.flow": CONTACT
+        + """
 event form_submitted { form: text }
 event moved { to: email }
 list engaged
@@ -23,17 +27,25 @@ rule "form" when form_submitted then { increment score by 10  set last_activity 
 rule "fail" when form_submitted where event.form == "fail" then set score = 1 / 0
 rule "move" when moved then set email = event.to
 rule "hot" when matching score >= 20 then add to engaged
-"""})
+"""
+    }
+)
 
 # One address in several spellings, an unknown one, and one that is not an email.
 WHO = ["ada@example.com", " Ada@Example.com", "bob@example.com", "new@example.com", "not an email", {"id": 1}]
 
 lines = st.lists(
     st.one_of(
-        st.builds(lambda who, form: {"event": "form_submitted", "contact": who, "data": {"form": form}},
-                  st.sampled_from(WHO), st.sampled_from(["demo", "fail"])),
-        st.builds(lambda who, to: {"event": "moved", "contact": who, "data": {"to": to}},
-                  st.sampled_from(WHO), st.sampled_from(["ada@example.com", "bob@example.com", "cy@example.com"])),
+        st.builds(
+            lambda who, form: {"event": "form_submitted", "contact": who, "data": {"form": form}},
+            st.sampled_from(WHO),
+            st.sampled_from(["demo", "fail"]),
+        ),
+        st.builds(
+            lambda who, to: {"event": "moved", "contact": who, "data": {"to": to}},
+            st.sampled_from(WHO),
+            st.sampled_from(["ada@example.com", "bob@example.com", "cy@example.com"]),
+        ),
         st.builds(lambda who: {"event": "upsert", "contact": who, "data": {"first_name": "A"}}, st.sampled_from(WHO)),
         st.just({"event": "nope", "contact": "ada@example.com"}),
         st.just(["not", "an", "object"]),
@@ -58,8 +70,15 @@ def outcome_of(outcome) -> tuple:
 def state_of(engine: Engine) -> dict:
     store = engine.store
     return {
-        "records": [(r.id, r.props, sorted(store.lists_of(r.id)), [(h.kind, h.field, h.old, h.new)
-                     for h in store.history(r.id)]) for r in store.records()],
+        "records": [
+            (
+                r.id,
+                r.props,
+                sorted(store.lists_of(r.id)),
+                [(h.kind, h.field, h.old, h.new) for h in store.history(r.id)],
+            )
+            for r in store.records()
+        ],
         "events": [(e.key, e.record_id) for e in store.events()],
     }
 
@@ -89,10 +108,12 @@ def test_contacts_of_a_batch_are_read_with_one_query():
     engine = engine_with_contacts()
     seen: list[str] = []
     engine.store._conn.set_trace_callback(seen.append)
-    results = engine.emit_many([
-        {"event": "form_submitted", "contact": who, "data": {"form": "demo"}, "id": f"e{i}"}
-        for i, who in enumerate(["ada@example.com", "BOB@example.com", "ada@example.com"])
-    ])
+    results = engine.emit_many(
+        [
+            {"event": "form_submitted", "contact": who, "data": {"form": "demo"}, "id": f"e{i}"}
+            for i, who in enumerate(["ada@example.com", "BOB@example.com", "ada@example.com"])
+        ]
+    )
     engine.store._conn.set_trace_callback(None)
     assert [r.record_id for r in results] == [1, 2, 1]
     reads = [sql for sql in seen if sql.startswith("SELECT") and "FROM records" in sql]

@@ -1,4 +1,5 @@
 """Cascades: breadth-first, no self re-triggering, a depth limit that rolls everything back."""
+
 from __future__ import annotations
 
 import pytest
@@ -6,7 +7,9 @@ import pytest
 from engine_support import CONTACT, snapshot
 from leadflow import LeadflowRuntimeError
 
-BREADTH = CONTACT + """
+BREADTH = (
+    CONTACT
+    + """
 event go {}
 list a_list
 rule "A" when go then { set first_name = "a"  set lifecycle = lead }
@@ -17,6 +20,7 @@ rule "on persona" when persona changed then set visits = 1
 rule "on list" when added to a_list then set vip = true
 rule "on score" when score changed then increment visits by 10
 """
+)
 
 
 def test_cascade_runs_breadth_first(engine_for):
@@ -26,19 +30,26 @@ def test_cascade_runs_breadth_first(engine_for):
     # level 1: the event's rules; level 2: what A and B changed, in the order they changed it;
     # level 3: what level 2 changed
     assert result.fired == (
-        'rule "A"', 'rule "B"',
-        'rule "on name"', 'rule "on lifecycle"', 'rule "on persona"',
-        'rule "on list"', 'rule "on score"',
+        'rule "A"',
+        'rule "B"',
+        'rule "on name"',
+        'rule "on lifecycle"',
+        'rule "on persona"',
+        'rule "on list"',
+        'rule "on score"',
     )
     props = engine.record("ada@example.com").properties
     assert props["vip"] is True and props["score"] == 1 and props["visits"] == 11
 
 
 def test_a_rule_does_not_retrigger_itself(engine_for):
-    engine = engine_for(CONTACT + """
+    engine = engine_for(
+        CONTACT
+        + """
 rule "self" when score changed then increment score by 1
 rule "other" when score changed then increment visits by 1
-""")
+"""
+    )
     result = engine.emit("upsert", "ada@example.com", {"score": 5})
     # "self" runs once for the upsert's change, not again for its own; "other" sees both changes
     assert result.fired == ('rule "self"', 'rule "other"', 'rule "other"')
@@ -46,13 +57,16 @@ rule "other" when score changed then increment visits by 1
     assert props["score"] == 6 and props["visits"] == 2
 
 
-PING_PONG = CONTACT + """
+PING_PONG = (
+    CONTACT
+    + """
 event go {}
 rule "Ping" when score changed then increment visits by 1
 rule "Pong" when visits changed then increment score by 1
 email hi { subject: "hi" body: "hi" }
 when go then { send email hi  increment score by 1 }
 """
+)
 
 
 def test_rules_triggering_each_other_hit_the_cascade_limit_and_roll_back(engine_for):
@@ -78,7 +92,8 @@ def test_cascade_limit_is_a_depth_not_a_count(engine_for):
     # reverse so that each level fires only the next rule (rules of one happening see the
     # changes of the rules before them, so in declaration order all would fire at level 1)
     chain = "\n".join(
-        f'rule "r{i}" when visits changed if visits == {i} then set visits = {i + 1}' for i in reversed(range(9)))
+        f'rule "r{i}" when visits changed if visits == {i} then set visits = {i + 1}' for i in reversed(range(9))
+    )
     engine = engine_for(CONTACT + chain)
     result = engine.emit("upsert", "ada@example.com", {"visits": 0})
     assert result.fired == tuple(f'rule "r{i}"' for i in range(9))

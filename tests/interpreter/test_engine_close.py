@@ -1,4 +1,5 @@
 """Engine.close: the engine closes the store it opened, and only that one."""
+
 from __future__ import annotations
 
 import pytest
@@ -7,10 +8,13 @@ from engine_support import CONTACT, START
 from leadflow import Engine, SimulatedClock
 from leadflow.store import SqliteStore
 
-SCRIPT = CONTACT + """
+SCRIPT = (
+    CONTACT
+    + """
 event form_submitted { form: text }
 rule "form" when form_submitted then increment score by 10
 """
+)
 
 
 def test_with_closes_a_store_opened_from_a_path(tmp_path):

@@ -1,4 +1,5 @@
 """engine.condition: a checked, compiled predicate over a plain mapping."""
+
 from __future__ import annotations
 
 import contextlib
@@ -9,11 +10,14 @@ import pytest
 from engine_support import CONTACT, START
 from leadflow import InputError, ScriptError
 
-SCRIPT = CONTACT + """
+SCRIPT = (
+    CONTACT
+    + """
 object deal { name: text, amount: number = 0, stage: enum { open, won, lost } = open, contact: contact reverse deals }
 event won { amount: number }
 when won then create deal { name: "d", amount: event.amount }
 """
+)
 
 
 @pytest.fixture
@@ -21,14 +25,17 @@ def engine(engine_for):
     return engine_for(SCRIPT)
 
 
-@pytest.mark.parametrize("text, code, words", [
-    ('score == "x"', "E204", "cannot compare number with text"),
-    ("lifecycle == leed", "E201", "`leed` is not a member of lifecycle's enum"),
-    ("score + 1", "E204", "a condition must be bool, not number"),
-    ("nope > 1", "E200", "unknown name `nope`"),
-    ("visits + 1 > 2", None, "`visits` may be null"),
-    ("lifecycle == lead and", "E100", "ends too early"),
-])
+@pytest.mark.parametrize(
+    "text, code, words",
+    [
+        ('score == "x"', "E204", "cannot compare number with text"),
+        ("lifecycle == leed", "E201", "`leed` is not a member of lifecycle's enum"),
+        ("score + 1", "E204", "a condition must be bool, not number"),
+        ("nope > 1", "E200", "unknown name `nope`"),
+        ("visits + 1 > 2", None, "`visits` may be null"),
+        ("lifecycle == lead and", "E100", "ends too early"),
+    ],
+)
 def test_type_errors_are_script_errors_with_a_diagnostic(engine, text, code, words):
     with pytest.raises(ScriptError) as caught:
         engine.condition(text)

@@ -1,4 +1,5 @@
 """Effects: emails, notifications, webhooks and created records, through the outbox."""
+
 from __future__ import annotations
 
 import email
@@ -9,7 +10,9 @@ import pytest
 from engine_support import CONTACT
 from leadflow.store import SqliteStore
 
-SCRIPT = CONTACT + """
+SCRIPT = (
+    CONTACT
+    + """
 object deal { name: text, amount: number = 0, contact: contact reverse deals }
 secret CRM_TOKEN
 secret SIGNING_KEY
@@ -35,6 +38,7 @@ rule "Won" when won then {
     headers {x_source: "leadflow"} auth bearer CRM_TOKEN sign with SIGNING_KEY timeout 5 seconds
 }
 """
+)
 
 
 @pytest.fixture
@@ -58,11 +62,14 @@ def test_send_email_renders_and_escapes_html(engine):
 
 
 def test_html_escaping_does_not_double_escape_nested_text(engine_for):
-    engine = engine_for(CONTACT + """
+    engine = engine_for(
+        CONTACT
+        + """
 event hello {}
 email e { subject: "s" body: "b" html: "<p>{first_name ?? "friend of {email ?? ""}"}</p>" }
 when hello then send email e
-""")
+"""
+    )
     engine.emit("hello", "a&b@example.com")
     assert engine.store.effects()[0].payload["html"] == "<p>friend of a&amp;b@example.com</p>"
 
@@ -142,10 +149,15 @@ def test_deliver_writes_eml_files_once(engine, tmp_path):
 
 def test_notifications_go_to_the_host_callback_after_commit(engine_for, tmp_path):
     received = []
-    engine = engine_for(CONTACT + """
+    engine = engine_for(
+        CONTACT
+        + """
 event won { amount: number }
 when won then notify "sales" "won {event.amount} for {first_name ?? "?"}"
-""", email=str(tmp_path), notify=lambda channel, message, payload: received.append((channel, message, payload["record_id"])))
+""",
+        email=str(tmp_path),
+        notify=lambda channel, message, payload: received.append((channel, message, payload["record_id"])),
+    )
     engine.emit("upsert", "ada@example.com", {"first_name": "Ada"})
     engine.emit("won", "ada@example.com", {"amount": 3})
     assert received == []  # nothing is performed while the event runs

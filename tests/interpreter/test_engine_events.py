@@ -1,4 +1,5 @@
 """Event semantics: which rules an event, a change or a list membership fires."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -8,7 +9,9 @@ import pytest
 from engine_support import CONTACT
 from leadflow import InputError
 
-SCRIPT = CONTACT + """
+SCRIPT = (
+    CONTACT
+    + """
 event form_submitted { form: text, page: url? }
 list engaged "Engaged leads"
 list trash
@@ -24,6 +27,7 @@ rule "then mql" when form_submitted if persona == buyer then set lifecycle = mql
 rule "joined trash" when added to trash then set first_name = "trashed"
 rule "left trash" when removed from trash then clear first_name
 """
+)
 
 TRASH = """
 event junk {}
@@ -51,10 +55,18 @@ def test_unknown_email_creates_the_contact_and_fires_created(engine_for):
 
 def test_upsert_sets_typed_properties(engine_for):
     engine = engine_for(SCRIPT)
-    engine.emit("upsert", "ada@example.com", {
-        "first_name": "Ada", "score": 12.5, "visits": 3, "vip": True, "persona": "partner",
-        "last_activity": "2026-11-20T10:00:00+01:00",
-    })
+    engine.emit(
+        "upsert",
+        "ada@example.com",
+        {
+            "first_name": "Ada",
+            "score": 12.5,
+            "visits": 3,
+            "vip": True,
+            "persona": "partner",
+            "last_activity": "2026-11-20T10:00:00+01:00",
+        },
+    )
     props = engine.record("ada@example.com").properties
     assert props["first_name"] == "Ada"
     assert props["score"] == 12.5
@@ -104,7 +116,11 @@ def test_event_where_filter_and_declaration_order(engine_for):
     # "demo form" runs before "then mql" (declaration order) so the `if` sees persona = buyer,
     # and the lifecycle change it causes fires the `changed` rules afterwards
     assert demo.fired == (
-        'rule "demo form"', 'rule "any form"', 'rule "then mql"', 'rule "any change"', 'rule "left subscriber"',
+        'rule "demo form"',
+        'rule "any form"',
+        'rule "then mql"',
+        'rule "any change"',
+        'rule "left subscriber"',
     )
     props = engine.record("ada@example.com").properties
     assert props["persona"] == "buyer" and props["lifecycle"] == "mql" and props["score"] == 2
@@ -129,11 +145,14 @@ def test_added_to_and_removed_from_list_triggers(engine_for):
     assert kinds == [("list_add", "engaged"), ("list_add", "trash"), ("list_remove", "trash")]
 
 
-MATCHING = CONTACT + """
+MATCHING = (
+    CONTACT
+    + """
 event bump { by: number }
 rule "hot" when matching score > 10 and lifecycle == lead then increment visits by 1
 when bump then increment score by event.by
 """
+)
 
 
 def test_matching_fires_only_on_the_false_to_true_transition(engine_for):
@@ -158,20 +177,26 @@ def test_matching_fires_only_on_the_false_to_true_transition(engine_for):
 
 
 def test_matching_fires_for_a_record_created_matching(engine_for):
-    engine = engine_for(CONTACT + """
+    engine = engine_for(
+        CONTACT
+        + """
 rule "new subscriber" when matching lifecycle == subscriber then set first_name = "new"
-""")
+"""
+    )
     result = engine.emit("upsert", "ada@example.com", {})
     assert result.fired == ('rule "new subscriber"',)
     assert engine.record("ada@example.com").properties["first_name"] == "new"
 
 
 def test_matching_watches_properties_named_through_the_record(engine_for):
-    engine = engine_for(CONTACT + """
+    engine = engine_for(
+        CONTACT
+        + """
 event bump {}
 rule "hot" when matching contact.score > 10 then set vip = true
 when bump then increment score by 20
-""")
+"""
+    )
     engine.emit("upsert", "ada@example.com", {})
     result = engine.emit("bump", "ada@example.com")
     assert 'rule "hot"' in result.fired
@@ -179,13 +204,16 @@ when bump then increment score by 20
 
 
 def test_rules_on_other_objects_do_not_fire_for_contacts(engine_for):
-    engine = engine_for(CONTACT + """
+    engine = engine_for(
+        CONTACT
+        + """
 object deal { name: text, amount: number = 0, contact: contact reverse deals }
 event open_deal { amount: number }
 rule "deal made" when deal created then set amount = 99
 rule "contact made" when created then set first_name = "c"
 when open_deal then create deal { name: "d", amount: event.amount }
-""")
+"""
+    )
     result = engine.emit("open_deal", "ada@example.com", {"amount": 5})
     assert result.fired == ('rule "contact made"', "rule at test.flow:16:1", 'rule "deal made"')
     deal = engine.record(2)
@@ -194,9 +222,12 @@ when open_deal then create deal { name: "d", amount: event.amount }
 
 
 def test_matching_with_an_if_watches_the_if_properties_too(engine_for):
-    engine = engine_for(CONTACT + """
+    engine = engine_for(
+        CONTACT
+        + """
 rule "hot vip" when matching score > 10 if vip == true then set first_name = "hot"
-""")
+"""
+    )
     engine.emit("upsert", "ada@example.com", {"score": 20})
     assert "first_name" not in engine.record("ada@example.com").properties
     # the rule becomes true through its `if`, however the two changes are ordered
@@ -206,10 +237,13 @@ rule "hot vip" when matching score > 10 if vip == true then set first_name = "ho
 
 
 def test_event_with_both_where_and_if(engine_for):
-    engine = engine_for(CONTACT + """
+    engine = engine_for(
+        CONTACT
+        + """
 event form_submitted { form: text }
 rule "demo buyers" when form_submitted where event.form == "demo" if persona == buyer then increment score by 10
-""")
+"""
+    )
     engine.emit("upsert", "ada@example.com", {"persona": "buyer"})
     assert engine.emit("form_submitted", "ada@example.com", {"form": "other"}).fired == ()
     assert engine.emit("form_submitted", "ada@example.com", {"form": "demo"}).fired == ('rule "demo buyers"',)
@@ -220,14 +254,17 @@ rule "demo buyers" when form_submitted where event.form == "demo" if persona == 
 
 
 def test_events_about_other_objects(engine_for):
-    engine = engine_for(CONTACT + """
+    engine = engine_for(
+        CONTACT
+        + """
 object deal { name: text, stage: enum { open, won } = open, contact: contact reverse deals }
 event deal_won on deal { amount: number }
 event open_deal {}
 when open_deal then create deal { name: "d" }
 rule "Won" when deal_won then set stage = won
 rule "Deal won" when deal.stage changed to won then set name = "won deal"
-""")
+"""
+    )
     engine.emit("open_deal", "ada@example.com")
     result = engine.emit("deal_won", {"id": 2}, {"amount": 5})
     assert result.record_id == 2 and result.fired == ('rule "Won"', 'rule "Deal won"')
@@ -241,12 +278,19 @@ rule "Deal won" when deal.stage changed to won then set name = "won deal"
 def test_records_stored_before_a_property_was_added_read_its_default(engine_for):
     old = engine_for(CONTACT)
     old.emit("upsert", "ada@example.com", {})
-    evolved = CONTACT.replace("  vip: bool = false\n", "  vip: bool = false\n  tier: number = 10\n  stage: enum { new, old } = new\n")
-    engine = engine_for(evolved + """
+    evolved = CONTACT.replace(
+        "  vip: bool = false\n", "  vip: bool = false\n  tier: number = 10\n  stage: enum { new, old } = new\n"
+    )
+    engine = engine_for(
+        evolved
+        + """
 event bump {}
 rule "bump" when bump then { increment tier by 1  set stage = old }
 rule "left new" when stage changed from new then set first_name = "left new"
-""", store=old.store, clock=old.clock)
+""",
+        store=old.store,
+        clock=old.clock,
+    )
     result = engine.emit("bump", "ada@example.com")
     assert result.fired == ('rule "bump"', 'rule "left new"')
     props = engine.record("ada@example.com").properties
@@ -254,11 +298,14 @@ rule "left new" when stage changed from new then set first_name = "left new"
 
 
 def test_matching_does_not_run_when_the_cascade_made_it_false_again(engine_for):
-    engine = engine_for(CONTACT + """
+    engine = engine_for(
+        CONTACT
+        + """
 list engaged
 rule "reset" when score changed if score > 100 then set score = 0
 rule "hot" when matching score > 10 then add to engaged
-""")
+"""
+    )
     # score 200 makes "hot" true, but "reset" (breadth-first, before "hot" runs) makes it false
     result = engine.emit("upsert", "ada@example.com", {"score": 200})
     assert result.fired == ('rule "reset"',)
@@ -278,8 +325,12 @@ def test_durations_of_different_units_compare_by_length():
         event check
         when check if now() - (seen ?? now()) > 30 days then add to stale
     """)
-    engine.emit("upsert", "old@example.com", {"seen": "2026-01-01T00:00:00Z"}, at=dt.datetime(2026, 11, 1, tzinfo=dt.UTC))
-    engine.emit("upsert", "new@example.com", {"seen": "2026-10-25T00:00:00Z"}, at=dt.datetime(2026, 11, 1, tzinfo=dt.UTC))
+    engine.emit(
+        "upsert", "old@example.com", {"seen": "2026-01-01T00:00:00Z"}, at=dt.datetime(2026, 11, 1, tzinfo=dt.UTC)
+    )
+    engine.emit(
+        "upsert", "new@example.com", {"seen": "2026-10-25T00:00:00Z"}, at=dt.datetime(2026, 11, 1, tzinfo=dt.UTC)
+    )
     engine.emit("check", "old@example.com", at=dt.datetime(2026, 11, 2, tzinfo=dt.UTC))
     engine.emit("check", "new@example.com", at=dt.datetime(2026, 11, 2, tzinfo=dt.UTC))
     assert engine.record("old@example.com").lists == ["stale"]
@@ -290,11 +341,15 @@ def test_now_is_the_event_time_and_naive_times_take_the_engine_zone():
     from leadflow import Engine, SimulatedClock
 
     clock = SimulatedClock(dt.datetime(2026, 11, 23, 12, 0, tzinfo=dt.UTC))
-    engine = Engine.from_source("""
+    engine = Engine.from_source(
+        """
         object contact { last_activity: datetime }
         event visit
         when visit then set last_activity = now()
-    """, clock=clock, timezone="Europe/Paris")
+    """,
+        clock=clock,
+        timezone="Europe/Paris",
+    )
     engine.emit("visit", "ada@example.com", at=dt.datetime(2020, 1, 1, 9, 0))  # back-dated and naive
     stored = engine.record("ada@example.com").properties["last_activity"]
     assert stored == dt.datetime(2020, 1, 1, 8, 0, tzinfo=dt.UTC)  # 09:00 in Paris

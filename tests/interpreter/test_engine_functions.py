@@ -1,4 +1,5 @@
 """Custom code: `fn` with let, for, if/else and match, under the step budget."""
+
 from __future__ import annotations
 
 import pytest
@@ -6,7 +7,9 @@ import pytest
 from engine_support import CONTACT
 from leadflow import BudgetExceeded
 
-SCRIPT = CONTACT + """
+SCRIPT = (
+    CONTACT
+    + """
 object deal { name: text, amount: number = 0, contact: contact reverse deals }
 event big { items: list<number> }
 event order { amount: number }
@@ -44,6 +47,7 @@ rule "Grade" when big then set first_name = grade(total(event.items))
 rule "Commission" when order then set score = commission(event.amount)
 rule "Rank" when order then set visits = stage_rank(lifecycle)
 """
+)
 
 
 def test_functions_compute_with_let_for_if_and_match(engine_for):
@@ -102,9 +106,13 @@ def test_the_budget_is_per_rule_run(engine_for):
 
 
 def test_the_budget_is_fresh_for_the_next_event_after_a_failure(engine_for):
-    engine = engine_for(SCRIPT + """
+    engine = engine_for(
+        SCRIPT
+        + """
 rule "Hot" when matching score > pairs([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]) then set vip = true
-""", step_budget=1_000)
+""",
+        step_budget=1_000,
+    )
     with pytest.raises(BudgetExceeded):
         engine.emit("big", "ada@example.com", {"items": list(range(40))})
     # the next event evaluates the `matching` condition (100 steps) before any rule runs
@@ -124,7 +132,9 @@ def test_conditions_get_a_budget_per_evaluation(engine_for):
 
 
 def test_functions_over_records_in_rules_and_conditions(engine_for):
-    engine = engine_for(CONTACT + """
+    engine = engine_for(
+        CONTACT
+        + """
 object deal { name: text, amount: number = 0, contact: contact reverse deals }
 fn deal_commission(d: deal) -> number = if d.amount > 50000 then d.amount * 0.075 else d.amount * 0.05
 fn pipeline(ds: list<deal>) -> number {
@@ -140,7 +150,8 @@ when won then {
   set score = deal_commission(d)
   set visits = pipeline(deals)
 }
-""")
+"""
+    )
     big = engine.condition("pipeline(deals) > 50000")
     engine.emit("won", "ada@example.com", {"amount": 100000}, key="1")
     assert engine.record(1).properties["score"] == 7500

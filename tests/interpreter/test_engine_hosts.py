@@ -1,4 +1,5 @@
 """Host functions: `extern fn` bound with engine.bind, checked against annotations and results."""
+
 from __future__ import annotations
 
 import pytest
@@ -6,7 +7,9 @@ import pytest
 from engine_support import CONTACT
 from leadflow import HostError, LeadflowRuntimeError
 
-SCRIPT = CONTACT.replace("  first_name: text\n", "  first_name: text\n  owner: text\n  team: text = \"sales\"\n") + """
+SCRIPT = (
+    CONTACT.replace("  first_name: text\n", '  first_name: text\n  owner: text\n  team: text = "sales"\n')
+    + """
 extern fn team_availability(team: text) -> list<{rep: text, open_leads: number}>
 extern fn lookup_company(domain: text) -> text?
 extern fn log_to_crm(address: email) -> bool
@@ -29,6 +32,7 @@ rule "Assign" when form_submitted if owner is unknown and count(team_availabilit
 then set owner = least_busy(team_availability(team))
 rule "Company" when form_submitted then set first_name = lookup_company(split(email ?? "", "@")[1] ?? "") ?? "unknown"
 """
+)
 
 
 def availability(team: str) -> list[dict]:
@@ -90,15 +94,18 @@ def test_host_arguments_and_results_are_the_declared_types(engine):
     assert seen == ["sales", "sales"]  # once in the rule's `if`, once in its action
 
 
-@pytest.mark.parametrize("name, function, words", [
-    ("team_availability", lambda team, extra: [], "it takes 2 argument(s), the script passes 1"),
-    ("team_availability", lambda: [], "it takes 0 argument(s), the script passes 1"),
-    ("lookup_company", None, "parameter `domain` is int, the script passes text"),
-    ("lookup_company", "returns", "it returns int, the script expects text?"),
-    ("log_to_crm", "bool-param", "parameter `address` is bool, the script passes email"),
-    ("team_availability", "dict-result", "it returns dict, the script expects list<"),
-    ("no_such_function", lambda: None, "the script declares no `extern fn no_such_function`"),
-])
+@pytest.mark.parametrize(
+    "name, function, words",
+    [
+        ("team_availability", lambda team, extra: [], "it takes 2 argument(s), the script passes 1"),
+        ("team_availability", lambda: [], "it takes 0 argument(s), the script passes 1"),
+        ("lookup_company", None, "parameter `domain` is int, the script passes text"),
+        ("lookup_company", "returns", "it returns int, the script expects text?"),
+        ("log_to_crm", "bool-param", "parameter `address` is bool, the script passes email"),
+        ("team_availability", "dict-result", "it returns dict, the script expects list<"),
+        ("no_such_function", lambda: None, "the script declares no `extern fn no_such_function`"),
+    ],
+)
 def test_mismatched_annotations_are_a_host_error(engine, name, function, words):
     def int_param(domain: int) -> str:
         return ""
@@ -112,8 +119,9 @@ def test_mismatched_annotations_are_a_host_error(engine, name, function, words):
     def dict_result(team: str) -> dict:
         return {}
 
-    function = {None: int_param, "returns": int_result, "bool-param": bool_param,
-                "dict-result": dict_result}.get(function, function)
+    function = {None: int_param, "returns": int_result, "bool-param": bool_param, "dict-result": dict_result}.get(
+        function, function
+    )
     with pytest.raises(HostError) as caught:
         engine.bind(name, function)
     assert words in caught.value.message
@@ -152,13 +160,16 @@ def test_an_unbound_extern_is_a_runtime_error_naming_it(engine_for):
     assert engine.store.count_records() == 0
 
 
-@pytest.mark.parametrize("result, words", [
-    ([{"rep": "ann"}], "the result of `team_availability`[0].open_leads: a value is required"),
-    ([{"rep": 1, "open_leads": 2}], "the result of `team_availability`[0].rep: expected text, got a number"),
-    ({"rep": "ann"}, "the result of `team_availability`: expected a list, got an object"),
-    (None, "the result of `team_availability`: a value is required"),
-    (["ann"], "the result of `team_availability`[0]: expected a record, got text"),
-])
+@pytest.mark.parametrize(
+    "result, words",
+    [
+        ([{"rep": "ann"}], "the result of `team_availability`[0].open_leads: a value is required"),
+        ([{"rep": 1, "open_leads": 2}], "the result of `team_availability`[0].rep: expected text, got a number"),
+        ({"rep": "ann"}, "the result of `team_availability`: expected a list, got an object"),
+        (None, "the result of `team_availability`: a value is required"),
+        (["ann"], "the result of `team_availability`[0]: expected a record, got text"),
+    ],
+)
 def test_a_host_result_of_the_wrong_shape_is_a_runtime_error(engine, result, words):
     engine.bind("team_availability", lambda team: result)
     with pytest.raises(LeadflowRuntimeError) as caught:

@@ -1,5 +1,6 @@
 """Idempotency: an event applies once, and replaying an event file after a crash
 gives the store that one clean run gives."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -12,7 +13,9 @@ from hypothesis import strategies as st
 from engine_support import CONTACT, START
 from leadflow import Engine, SimulatedClock, load
 
-SCRIPT = CONTACT + """
+SCRIPT = (
+    CONTACT
+    + """
 event form_submitted { form: text }
 list engaged
 list demo_requests
@@ -24,6 +27,7 @@ rule "demo" when form_submitted where event.form == "demo" then { add to demo_re
 rule "hot" when matching score >= 30 then { add to engaged  notify "sales" "hot: {email}" }
 rule "cooled" when lifecycle changed to subscriber then remove from engaged
 """
+)
 
 
 def test_the_same_key_applies_once(engine_for):
@@ -48,14 +52,21 @@ def test_the_same_content_without_a_key_applies_once(engine_for):
     assert engine.record("ada@example.com").properties["score"] == 10
     # different content or a different moment is another event
     assert not engine.emit("form_submitted", "ada@example.com", {"form": "y"}, at=at).duplicate
-    assert not engine.emit("form_submitted", "ada@example.com", {"form": "x"}, at=at + dt.timedelta(seconds=1)).duplicate
+    assert not engine.emit(
+        "form_submitted", "ada@example.com", {"form": "x"}, at=at + dt.timedelta(seconds=1)
+    ).duplicate
     assert engine.record("ada@example.com").properties["score"] == 30
     assert len(engine.store.effects(status="pending")) == 2  # the welcome email, and the "hot" notification
 
 
 def test_emit_many_dedupes_within_and_across_batches(engine_for):
     engine = engine_for(SCRIPT)
-    line = {"event": "form_submitted", "contact": "ada@example.com", "data": {"form": "x"}, "at": "2026-12-01T10:00:00Z"}
+    line = {
+        "event": "form_submitted",
+        "contact": "ada@example.com",
+        "data": {"form": "x"},
+        "at": "2026-12-01T10:00:00Z",
+    }
     results = engine.emit_many([line, dict(line), {**line, "id": "a"}, {**line, "id": "a"}], batch_size=1)
     assert [r.duplicate for r in results] == [False, True, False, True]
     again = engine.emit_many([line, {**line, "id": "a"}])
@@ -72,15 +83,21 @@ EMAILS = ["ada@example.com", "bob@example.com", "cy@example.com"]
 upserts = st.builds(
     lambda who, props: ("upsert", who, props),
     st.sampled_from(EMAILS),
-    st.fixed_dictionaries({}, optional={
-        "first_name": st.sampled_from(["Ada", "Bob", "<b>"]),
-        "lifecycle": st.sampled_from(["subscriber", "lead", "mql"]),
-        "score": st.integers(0, 40),
-        "vip": st.booleans(),
-    }),
+    st.fixed_dictionaries(
+        {},
+        optional={
+            "first_name": st.sampled_from(["Ada", "Bob", "<b>"]),
+            "lifecycle": st.sampled_from(["subscriber", "lead", "mql"]),
+            "score": st.integers(0, 40),
+            "vip": st.booleans(),
+        },
+    ),
 )
-forms = st.builds(lambda who, form: ("form_submitted", who, {"form": form}),
-                  st.sampled_from(EMAILS), st.sampled_from(["demo", "ebook"]))
+forms = st.builds(
+    lambda who, form: ("form_submitted", who, {"form": form}),
+    st.sampled_from(EMAILS),
+    st.sampled_from(["demo", "ebook"]),
+)
 
 
 @st.composite
@@ -103,8 +120,7 @@ def state_of(engine: Engine) -> dict:
     store = engine.store
     return {
         "records": [
-            (r.id, r.type, r.props, sorted(store.lists_of(r.id)), len(store.history(r.id)))
-            for r in store.records()
+            (r.id, r.type, r.props, sorted(store.lists_of(r.id)), len(store.history(r.id))) for r in store.records()
         ],
         "events": sorted(e.key for e in store.events()),
         "outbox": sorted(e.key for e in store.effects()),
@@ -150,7 +166,7 @@ def test_replaying_after_a_crash_gives_the_same_store(lines, data):
     with tempfile.TemporaryDirectory(dir=SCRATCH) as directory:
         clean = run_file(os.path.join(directory, "clean.db"), lines)
         crashed = os.path.join(directory, "crashed.db")
-        crash_after(crashed, lines[:crash_at], lines[crash_at:crash_at + unfinished])
+        crash_after(crashed, lines[:crash_at], lines[crash_at : crash_at + unfinished])
         # the crash kept exactly the committed prefix (the unfinished batch is gone)
         assert run_file(crashed, []) == run_file(os.path.join(directory, "prefix.db"), lines[:crash_at])
         replayed = run_file(crashed, lines)

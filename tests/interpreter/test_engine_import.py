@@ -1,4 +1,5 @@
 """import_rows: CSV-like rows of text cells become typed, idempotent upserts."""
+
 from __future__ import annotations
 
 import csv
@@ -10,10 +11,13 @@ import pytest
 from engine_support import CONTACT
 from leadflow import EmitResult, InputError
 
-SCRIPT = CONTACT.replace("  first_name: text\n", "  first_name: text\n  signed_up: date\n") + """
+SCRIPT = (
+    CONTACT.replace("  first_name: text\n", "  first_name: text\n  signed_up: date\n")
+    + """
 list imported
 rule "imported" when created then add to imported
 """
+)
 
 CSV = """email,first_name,score,vip,lifecycle,last_activity,visits,signed_up
 ada@example.com,Ada,42,yes,lead,2026-11-20T10:00:00Z,3,2026-01-31
@@ -51,18 +55,21 @@ def test_empty_cells_do_not_clear_existing_values(engine_for):
     assert engine.record("bob@example.com").properties["visits"] == 9
 
 
-@pytest.mark.parametrize("cell, value, words", [
-    ("score", "lots", "upsert.score: 'lots' is not a valid number"),
-    ("score", "nan", "upsert.score"),
-    ("score", "inf", "upsert.score"),
-    ("vip", "maybe", "upsert.vip: expected true or false, got text"),
-    ("lifecycle", "leed", "upsert.lifecycle: 'leed' is not one of subscriber, lead"),
-    ("last_activity", "yesterday", "upsert.last_activity: 'yesterday' is not a valid datetime"),
-    ("signed_up", "31/01/2026", "upsert.signed_up: '31/01/2026' is not a valid date"),
-    ("shoe_size", "42", "contact property `shoe_size` does not exist"),
-    ("email", "not-an-email", "contact: 'not-an-email' is not an email address"),
-    ("email", "", "the row has no email"),
-])
+@pytest.mark.parametrize(
+    "cell, value, words",
+    [
+        ("score", "lots", "upsert.score: 'lots' is not a valid number"),
+        ("score", "nan", "upsert.score"),
+        ("score", "inf", "upsert.score"),
+        ("vip", "maybe", "upsert.vip: expected true or false, got text"),
+        ("lifecycle", "leed", "upsert.lifecycle: 'leed' is not one of subscriber, lead"),
+        ("last_activity", "yesterday", "upsert.last_activity: 'yesterday' is not a valid datetime"),
+        ("signed_up", "31/01/2026", "upsert.signed_up: '31/01/2026' is not a valid date"),
+        ("shoe_size", "42", "contact property `shoe_size` does not exist"),
+        ("email", "not-an-email", "contact: 'not-an-email' is not an email address"),
+        ("email", "", "the row has no email"),
+    ],
+)
 def test_a_bad_cell_rejects_only_its_row(engine_for, cell, value, words):
     engine = engine_for(SCRIPT)
     table = rows(CSV)

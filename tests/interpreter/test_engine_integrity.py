@@ -1,5 +1,6 @@
 """What input must agree with in the store: a record reference names an
 existing record of its declared type, and an email belongs to one contact."""
+
 from __future__ import annotations
 
 import pytest
@@ -39,23 +40,39 @@ def engine():
     engine.emit("new_deal", "ada@example.com", {"title": "Big"})
     engine.emit("upsert", "bob@example.com", {})
     assert [(r.id, r.type) for r in engine.store.records()] == [
-        (1, "contact"), (2, "company"), (3, "partner"), (4, "deal"), (5, "contact")]
+        (1, "contact"),
+        (2, "company"),
+        (3, "partner"),
+        (4, "deal"),
+        (5, "contact"),
+    ]
     return engine
 
 
 REFERENCES = [
     # (event, record, data, words the reason must contain)
-    ("partner_attached", {"id": 4}, {"partner": 1}, ["partner_attached.partner", "record 1 is a contact, not a partner"]),
+    (
+        "partner_attached",
+        {"id": 4},
+        {"partner": 1},
+        ["partner_attached.partner", "record 1 is a contact, not a partner"],
+    ),
     ("partner_attached", {"id": 4}, {"partner": 99}, ["partner_attached.partner", "no partner with id 99"]),
     ("referred", "ada@example.com", {"by": [3, 2]}, ["referred.by[1]", "record 2 is a company, not a partner"]),
-    ("referred", "ada@example.com", {"by": [], "note": {"partner": 7, "text": "x"}},
-     ["referred.note.partner", "no partner with id 7"]),
+    (
+        "referred",
+        "ada@example.com",
+        {"by": [], "note": {"partner": 7, "text": "x"}},
+        ["referred.note.partner", "no partner with id 7"],
+    ),
     ("upsert", "ada@example.com", {"company": 3}, ["upsert.company", "record 3 is a partner, not a company"]),
     ("upsert", "new@example.com", {"company": 42}, ["upsert.company", "no company with id 42"]),
 ]
 
 
-@pytest.mark.parametrize("event, record, data, words", REFERENCES, ids=[f"{i}-{r[0]}" for i, r in enumerate(REFERENCES)])
+@pytest.mark.parametrize(
+    "event, record, data, words", REFERENCES, ids=[f"{i}-{r[0]}" for i, r in enumerate(REFERENCES)]
+)
 def test_a_reference_to_a_missing_or_other_record_is_rejected(engine, event, record, data, words):
     before = snapshot(engine)
     with pytest.raises(InputError) as caught:
@@ -78,17 +95,23 @@ def test_good_references_are_applied(engine):
 
 
 def test_emit_many_and_import_check_references_the_same_way(engine):
-    results = engine.emit_many([
-        {"event": "partner_attached", "record": {"id": 4}, "data": {"partner": 1}},
-        {"event": "new_partner", "contact": "ada@example.com", "data": {"name": "Sam"}},  # creates partner 6
-        {"event": "partner_attached", "record": {"id": 4}, "data": {"partner": 6}},  # seen within the batch
-    ])
+    results = engine.emit_many(
+        [
+            {"event": "partner_attached", "record": {"id": 4}, "data": {"partner": 1}},
+            {"event": "new_partner", "contact": "ada@example.com", "data": {"name": "Sam"}},  # creates partner 6
+            {"event": "partner_attached", "record": {"id": 4}, "data": {"partner": 6}},  # seen within the batch
+        ]
+    )
     assert isinstance(results[0], InputError) and "record 1 is a contact, not a partner" in results[0].message
     assert not isinstance(results[2], Exception)
     assert engine.record(6).properties["earned"] == 1
-    rows = engine.import_rows([{"email": "cy@example.com", "company": "2"},
-                               {"email": "di@example.com", "company": "3"},
-                               {"email": "ed@example.com", "company": "99"}])
+    rows = engine.import_rows(
+        [
+            {"email": "cy@example.com", "company": "2"},
+            {"email": "di@example.com", "company": "3"},
+            {"email": "ed@example.com", "company": "99"},
+        ]
+    )
     assert not isinstance(rows[0], Exception)
     assert engine.record("cy@example.com").properties["company"] == 2
     assert "record 3 is a partner, not a company" in rows[1].message
@@ -131,11 +154,13 @@ when clone then create contact { email: event.email }
 
 
 def test_emails_stay_unique_through_a_batch(engine):
-    results = engine.emit_many([
-        {"event": "upsert", "contact": "ada@example.com", "data": {"email": "ann@example.com"}},
-        {"event": "upsert", "contact": "bob@example.com", "data": {"email": "ada@example.com"}},  # freed just now
-        {"event": "upsert", "contact": "cy@example.com", "data": {"email": "ann@example.com"}},  # taken just now
-    ])
+    results = engine.emit_many(
+        [
+            {"event": "upsert", "contact": "ada@example.com", "data": {"email": "ann@example.com"}},
+            {"event": "upsert", "contact": "bob@example.com", "data": {"email": "ada@example.com"}},  # freed just now
+            {"event": "upsert", "contact": "cy@example.com", "data": {"email": "ann@example.com"}},  # taken just now
+        ]
+    )
     assert not isinstance(results[0], Exception) and not isinstance(results[1], Exception)
     assert "ann@example.com already belongs to contact 1" in results[2].message
     assert engine.find("ann@example.com") == 1 and engine.find("ada@example.com") == 5

@@ -6,6 +6,7 @@ Every case runs in a child process with a cap on its memory, so a crash (the
 segmentation fault text doubling used to cause) or a runaway allocation shows
 as a failed test, not a dead test runner.
 """
+
 from __future__ import annotations
 
 import json
@@ -28,53 +29,110 @@ NUMBERS_TO = lambda n: "[" + ", ".join(str(i) for i in range(1, n + 1)) + "]"  #
 CASES = {
     "text doubling": (
         f"fn grow(s: text) -> text {{\n  let t = s\n  for i in {NUMBERS_TO(40)} {{\n    t = t + t  # fails\n  }}\n  return t\n}}",
-        "set note = grow(event.s)", {"s": "ab", "k": 0}, "# fails", "over the limit of 1,000,000"),
+        "set note = grow(event.s)",
+        {"s": "ab", "k": 0},
+        "# fails",
+        "over the limit of 1,000,000",
+    ),
     "interpolation doubling": (
         f'fn grow(s: text) -> text {{\n  let t = s\n  for i in {NUMBERS_TO(40)} {{\n    t = "{{t}}-{{t}}"  # fails\n  }}\n  return t\n}}',
-        "set note = grow(event.s)", {"s": "ab", "k": 0}, "# fails", "over the limit of 1,000,000"),
+        "set note = grow(event.s)",
+        {"s": "ab", "k": 0},
+        "# fails",
+        "over the limit of 1,000,000",
+    ),
     "replace growth": (
         f'fn grow(s: text) -> text {{\n  let t = s\n  for i in {NUMBERS_TO(40)} {{\n    t = replace(t, "a", "aaa")  # fails\n  }}\n  return t\n}}',
-        "set note = grow(event.s)", {"s": "a", "k": 0}, "# fails", "over the limit of 1,000,000"),
+        "set note = grow(event.s)",
+        {"s": "a", "k": 0},
+        "# fails",
+        "over the limit of 1,000,000",
+    ),
     "integer squaring": (
         f"fn grow(k: number) -> number {{\n  let n = k\n  for i in {NUMBERS_TO(24)} {{\n    n = n * n  # fails\n  }}\n  return n\n}}",
-        "set n = grow(event.k)", {"s": "", "k": 3}, "# fails", "a number is out of range"),
+        "set n = grow(event.k)",
+        {"s": "", "k": 3},
+        "# fails",
+        "a number is out of range",
+    ),
     "integer sum growth": (
         f"fn grow(k: number) -> number {{\n  let n = k\n  for i in {NUMBERS_TO(2000)} {{\n    n = n + n * 7  # fails\n  }}\n  return n\n}}",
-        "set n = grow(event.k)", {"s": "", "k": 3}, "# fails", "a number is out of range"),
+        "set n = grow(event.k)",
+        {"s": "", "k": 3},
+        "# fails",
+        "a number is out of range",
+    ),
     "float overflow to inf": (
         f"fn grow(k: number) -> number {{\n  let n = k + 0.5\n  for i in {NUMBERS_TO(24)} {{\n    n = n * n  # fails\n  }}\n  return n\n}}",
-        "set n = grow(event.k)", {"s": "", "k": 3}, "# fails", "a number is out of range"),
+        "set n = grow(event.k)",
+        {"s": "", "k": 3},
+        "# fails",
+        "a number is out of range",
+    ),
     "increment overflow": (
-        "", "increment n by event.k * event.k * event.k  # fails", {"s": "", "k": 10 ** 103}, "# fails",
-        "a number is out of range"),
+        "",
+        "increment n by event.k * event.k * event.k  # fails",
+        {"s": "", "k": 10**103},
+        "# fails",
+        "a number is out of range",
+    ),
     "list from split": (
-        f'fn grow(s: text) -> number {{\n  let t = s\n  for i in {NUMBERS_TO(17)} {{\n    t = t + t\n  }}\n'
+        f"fn grow(s: text) -> number {{\n  let t = s\n  for i in {NUMBERS_TO(17)} {{\n    t = t + t\n  }}\n"
         f'  let parts = split(t, ",")  # fails\n  return count(parts)\n}}',
-        "set n = grow(event.s)", {"s": "a,", "k": 0}, "# fails", "over the limit of 100,000"),
+        "set n = grow(event.s)",
+        {"s": "a,", "k": 0},
+        "# fails",
+        "over the limit of 100,000",
+    ),
     "nested list written out": (
         "fn grow(s: text) -> text {\n  let a = [s, s, s, s, s, s, s, s, s, s]\n  let b = [a, a, a, a, a, a, a, a, a, a]\n"
         "  let c = [b, b, b, b, b, b, b, b, b, b]\n  let d = [c, c, c, c, c, c, c, c, c, c]\n"
         "  let e = [d, d, d, d, d, d, d, d, d, d]\n  let f = [e, e, e, e, e, e, e, e, e, e]\n"
         "  let g = [f, f, f, f, f, f, f, f, f, f]\n  let h = [g, g, g, g, g, g, g, g, g, g]\n"
         '  return "{h}"  # fails\n}',
-        "set note = grow(event.s)", {"s": "abcdef", "k": 0}, "# fails", "too large to write out"),
+        "set note = grow(event.s)",
+        {"s": "abcdef", "k": 0},
+        "# fails",
+        "too large to write out",
+    ),
     "nested list in a webhook body": (
         "fn grow(s: text) -> list<list<list<list<list<list<text>>>>>> {\n  let a = [s, s, s, s, s, s, s, s, s, s]\n"
         "  let b = [a, a, a, a, a, a, a, a, a, a]\n  let c = [b, b, b, b, b, b, b, b, b, b]\n"
         "  let d = [c, c, c, c, c, c, c, c, c, c]\n  let e = [d, d, d, d, d, d, d, d, d, d]\n"
         "  return [e, e, e, e, e, e, e, e, e, e]\n}",
-        'webhook post "https://hooks.example.com/x" with {items: grow(event.s)}  # fails', {"s": "abcdef", "k": 0},
-        "# fails", "too large to write out"),
+        'webhook post "https://hooks.example.com/x" with {items: grow(event.s)}  # fails',
+        {"s": "abcdef", "k": 0},
+        "# fails",
+        "too large to write out",
+    ),
     "date overflow": (
-        "", "set review = now() + 10000 years  # fails", {"s": "", "k": 0}, "# fails", "a date is out of range"),
+        "",
+        "set review = now() + 10000 years  # fails",
+        {"s": "", "k": 0},
+        "# fails",
+        "a date is out of range",
+    ),
     "date underflow": (
-        "", "set review = now() - days(event.k)  # fails", {"s": "", "k": 800000}, "# fails", "a date is out of range"),
+        "",
+        "set review = now() - days(event.k)  # fails",
+        {"s": "", "k": 800000},
+        "# fails",
+        "a date is out of range",
+    ),
     "duration overflow": (
-        "", "set review = now() + days(event.k)  # fails", {"s": "", "k": 10 ** 20}, "# fails",
-        "a duration is out of range"),
+        "",
+        "set review = now() + days(event.k)  # fails",
+        {"s": "", "k": 10**20},
+        "# fails",
+        "a duration is out of range",
+    ),
     "duration times a number": (
-        "", "set review = now() + event.k * 1 days  # fails", {"s": "", "k": 10 ** 300}, "# fails",
-        "a duration is out of range"),
+        "",
+        "set review = now() + event.k * 1 days  # fails",
+        {"s": "", "k": 10**300},
+        "# fails",
+        "a duration is out of range",
+    ),
 }
 
 CHILD = textwrap.dedent("""
@@ -106,8 +164,13 @@ CHILD = textwrap.dedent("""
 
 def run_child(source: str, data: dict, time_limit: float = 5.0, timeout: float = 60) -> dict:
     """Emit `go` with `data` in a fresh engine in a child process; what happened, as a dict."""
-    done = subprocess.run([sys.executable, "-c", CHILD], input=json.dumps([source, data, time_limit]),
-                          capture_output=True, text=True, timeout=timeout)
+    done = subprocess.run(
+        [sys.executable, "-c", CHILD],
+        input=json.dumps([source, data, time_limit]),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
     assert done.returncode == 0, f"the child process died ({done.returncode}): {done.stderr[-2000:]}"
     return json.loads(done.stdout)
 
@@ -132,7 +195,9 @@ def test_each_growth_shape_is_a_runtime_error_at_its_line(name):
 def test_the_time_limit_stops_a_loop_of_slow_steps():
     # each step writes half a megabyte as a slug, some 20 ms: far under the step budget, far over
     # the time limit; the clock read only every 1,024 steps let it run on for 20 s and more
-    source = BASE + f"""\
+    source = (
+        BASE
+        + f"""\
 fn slow(s: text) -> number {{
   let t = s
   for i in {NUMBERS_TO(18)} {{
@@ -146,6 +211,7 @@ fn slow(s: text) -> number {{
 }}
 rule "Grow" when go then set n = slow(event.s)
 """
+    )
     outcome = run_child(source, {"s": "ab", "k": 0}, time_limit=1.0)
     assert outcome["error"] == "BudgetExceeded", outcome
     assert "time limit of 1 s" in outcome["message"]
@@ -155,7 +221,9 @@ rule "Grow" when go then set n = slow(event.s)
 
 
 def test_values_within_the_limits_still_work():
-    source = BASE + f"""\
+    source = (
+        BASE
+        + f"""\
 fn grow(s: text) -> text {{
   let t = s
   for i in {NUMBERS_TO(18)} {{
@@ -169,21 +237,27 @@ rule "Grow" when go then {{
   set review = now() + 9 years
 }}
 """
-    outcome = run_child(source, {"s": "ab", "k": 10 ** 150})
+    )
+    outcome = run_child(source, {"s": "ab", "k": 10**150})
     assert outcome["error"] is None, outcome
     assert outcome["rolled back"] is False and outcome["pings after"] == 1
 
 
-@pytest.mark.parametrize("declared, result, message", [
-    ("text", "x" * 1_000_001, "text of 1,000,001 characters is over the limit of 1,000,000"),
-    ("list<text>", ["x"] * 100_001, "a list has 100,001 items, over the limit of 100,000"),
-    ("number", 10 ** 400, "a number is out of range"),
-])
+@pytest.mark.parametrize(
+    "declared, result, message",
+    [
+        ("text", "x" * 1_000_001, "text of 1,000,001 characters is over the limit of 1,000,000"),
+        ("list<text>", ["x"] * 100_001, "a list has 100,001 items, over the limit of 100,000"),
+        ("number", 10**400, "a number is out of range"),
+    ],
+)
 def test_a_host_result_past_a_limit_fails_the_rule_that_called_it(engine_for, declared, result, message):
     from leadflow import LimitExceeded
 
-    engine = engine_for(BASE.replace("event ping {}", f"event ping {{}}\nextern fn enrich(s: text) -> {declared}") +
-                        'rule "Grow" when go then set note = "{enrich(event.s)}"\n')
+    engine = engine_for(
+        BASE.replace("event ping {}", f"event ping {{}}\nextern fn enrich(s: text) -> {declared}")
+        + 'rule "Grow" when go then set note = "{enrich(event.s)}"\n'
+    )
     engine.bind("enrich", lambda s: result)
     with pytest.raises(LimitExceeded) as caught:
         engine.emit("go", "ada@example.com", {"s": "a", "k": 0})
@@ -194,12 +268,18 @@ def test_a_host_result_past_a_limit_fails_the_rule_that_called_it(engine_for, de
 
 def test_unique_over_many_records_takes_linear_time():
     # comparing each record with every one kept took 20,000 x 10,000 comparisons
-    source = BASE.replace("event ping {}", "event ping {}\nevent many { items: list<{id: number}> }") + \
-        'rule "Count" when many then set n = count(unique(event.items))\n'
+    source = (
+        BASE.replace("event ping {}", "event ping {}\nevent many { items: list<{id: number}> }")
+        + 'rule "Count" when many then set n = count(unique(event.items))\n'
+    )
     child = CHILD.replace('engine.emit("go", "ada@example.com", data)', 'engine.emit("many", "ada@example.com", data)')
-    done = subprocess.run([sys.executable, "-c", child],
-                          input=json.dumps([source, {"items": [{"id": i} for i in range(20_000)]}, 5.0]),
-                          capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        [sys.executable, "-c", child],
+        input=json.dumps([source, {"items": [{"id": i} for i in range(20_000)]}, 5.0]),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert done.returncode == 0, done.stderr[-2000:]
     outcome = json.loads(done.stdout)
     assert outcome["error"] is None and outcome["seconds"] < 3, outcome

@@ -1,6 +1,7 @@
 """How a tick finds its work (workflows/runs.py, engine.run_due): in due order,
 a batch at a time, until nothing is due by the moment it was asked about;
 a failing step keeps nothing of its unit, and a crash nothing of its batch."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -15,7 +16,9 @@ from leadflow.workflows import runs as runs_module
 
 from engine_support import CONTACT, START, make_engine
 
-SCRIPT = CONTACT + """
+SCRIPT = (
+    CONTACT
+    + """
 event signup { plan: text }
 list done
 email a { subject: "a", body: "a" }
@@ -30,13 +33,15 @@ workflow chain {
   add to done
 }
 """
+)
 COMPLETES = SCRIPT.replace("OFFSET", "1")
 FAILS = SCRIPT.replace("OFFSET", "0")  # score is 0: the step divides by zero
 
 
 def enroll(engine, count: int) -> None:
-    engine.emit_many([{"event": "signup", "contact": f"c{i}@x.io", "data": {"plan": "pro"}, "id": f"s{i}"}
-                      for i in range(count)])
+    engine.emit_many(
+        [{"event": "signup", "contact": f"c{i}@x.io", "data": {"plan": "pro"}, "id": f"s{i}"} for i in range(count)]
+    )
 
 
 def test_one_tick_follows_a_run_through_every_wait_that_ends_within_it(engine_for):
@@ -110,8 +115,10 @@ engine.advance(start + dt.timedelta(hours=3))
 
 def dump(path) -> dict:
     with sqlite3.connect(path) as db:
-        return {table: db.execute(f"SELECT * FROM {table} ORDER BY 1, 2").fetchall()
-                for table in ("records", "history", "list_members", "outbox", "runs", "run_log")}
+        return {
+            table: db.execute(f"SELECT * FROM {table} ORDER BY 1, 2").fetchall()
+            for table in ("records", "history", "list_members", "outbox", "runs", "run_log")
+        }
 
 
 def test_driving_again_after_a_crash_ends_as_if_there_had_been_none(tmp_path):
@@ -122,8 +129,9 @@ def test_driving_again_after_a_crash_ends_as_if_there_had_been_none(tmp_path):
     shutil.copy(crashed, clean)
 
     def drive(path, crash_after: int) -> int:
-        return subprocess.run([sys.executable, "-c", CRASHING_DRIVE, str(path), COMPLETES, str(crash_after),
-                               START.isoformat()]).returncode
+        return subprocess.run(
+            [sys.executable, "-c", CRASHING_DRIVE, str(path), COMPLETES, str(crash_after), START.isoformat()]
+        ).returncode
 
     assert drive(crashed, 6) == 3  # the first batch of 4 committed; 2 of the next were lost
     assert sum(1 for run in dump(crashed)["runs"] if run[4] == "5") == 4  # past the second wait

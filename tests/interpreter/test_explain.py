@@ -1,4 +1,5 @@
 """explain: why each rule fires or not for a record, part by part."""
+
 from __future__ import annotations
 
 import pytest
@@ -7,7 +8,9 @@ from engine_support import CONTACT
 from leadflow import InputError
 from leadflow.interpreter.explain import Check, all3, any3, explain, render
 
-SCRIPT = CONTACT + """
+SCRIPT = (
+    CONTACT
+    + """
 object deal { name: text, amount: number = 0, contact: contact reverse deals }
 event form_submitted { form: text }
 list engaged "Engaged leads"
@@ -24,6 +27,7 @@ rule "Deal made" when deal created then set amount = 1
 rule "Blocked" when form_submitted if on_blocklist(email ?? "") then set vip = false
 rule "Not a student" when form_submitted if not (persona == student) and visits is known then set vip = true
 """
+)
 
 
 @pytest.fixture
@@ -44,23 +48,26 @@ def one(engine, record_id, name):
 
 
 def test_a_matching_rule_shows_each_part_with_its_operands(engine, ada):
-    assert one(engine, ada, "Hot").render() == "\n".join([
-        '✗ rule "Hot"   test.flow:20:1',
-        "  when matching lifecycle == mql and score > 90",
-        "  does not match now; it fires when it starts to match",
-        "  ✗ matching lifecycle == mql and score > 90",
-        "    ✓ lifecycle == mql   (lifecycle = mql)",
-        "    ✗ score > 90   (score = 42)",
-        "  history: it never changed this record",
-    ])
+    assert one(engine, ada, "Hot").render() == "\n".join(
+        [
+            '✗ rule "Hot"   test.flow:20:1',
+            "  when matching lifecycle == mql and score > 90",
+            "  does not match now; it fires when it starts to match",
+            "  ✗ matching lifecycle == mql and score > 90",
+            "    ✓ lifecycle == mql   (lifecycle = mql)",
+            "    ✗ score > 90   (score = 42)",
+            "  history: it never changed this record",
+        ]
+    )
 
 
 def test_parts_that_need_the_event_are_unknown_and_a_false_part_still_decides(engine, ada):
     demo = one(engine, ada, "Demo forms")
-    (label, where), = demo.checks
+    ((label, where),) = demo.checks
     assert label == "where "
     assert [(p.text, p.verdict, p.note) for p in where.parts] == [
-        ('event.form == "demo"', None, "needs the event"), ("score > 10", True, ""),
+        ('event.form == "demo"', None, "needs the event"),
+        ("score > 10", True, ""),
     ]
     assert demo.verdict is None
     assert "if the parts that need the event hold" in demo.summary
@@ -76,7 +83,10 @@ def test_state_triggers_say_what_they_wait_for_and_the_state_now(engine, ada):
     assert promoted.summary == "fires when `lifecycle` changes to sql; its condition holds now (lifecycle = mql now)"
     assert promoted.checks[0][1].lines("", "if ") == ["✓ if vip"]
     joined = one(engine, ada, "Joined")
-    assert joined.summary == "fires when this contact is added to engaged; its condition holds now (not a member of engaged now)"
+    assert (
+        joined.summary
+        == "fires when this contact is added to engaged; its condition holds now (not a member of engaged now)"
+    )
     welcome = one(engine, ada, "Welcome")
     assert welcome.verdict is True
     assert welcome.checks[0][1].values == ("persona = buyer",)
@@ -97,16 +107,20 @@ def test_a_rule_about_another_object_does_not_apply(engine, ada):
 
 
 def test_a_part_that_fails_is_unknown_with_the_reason(engine, ada):
-    (_, check), = one(engine, ada, "Blocked").checks
+    ((_, check),) = one(engine, ada, "Blocked").checks
     assert check.verdict is None
     assert "host function `on_blocklist` is not bound" in check.note
 
 
 def test_not_and_is_known_are_explained(engine, ada):
-    (_, check), = one(engine, ada, "Not a student").checks
+    ((_, check),) = one(engine, ada, "Not a student").checks
     negation, known = check.parts
     assert (negation.text, negation.verdict, negation.parts[0].text, negation.parts[0].verdict) == (
-        "not (persona == student)", True, "persona == student", False)
+        "not (persona == student)",
+        True,
+        "persona == student",
+        False,
+    )
     assert (known.verdict, known.values) == (False, ("visits = null",))
 
 
@@ -122,7 +136,7 @@ def test_an_unknown_rule_name_suggests_the_closest(engine, ada):
 
 def test_render_heads_with_the_record_and_the_time(engine, ada):
     text = render(engine, ada, explain(engine, ada, "Hot"))
-    assert text.startswith("contact 1 (ada@example.com), at 2026-11-23T09:00Z\n\n✗ rule \"Hot\"")
+    assert text.startswith('contact 1 (ada@example.com), at 2026-11-23T09:00Z\n\n✗ rule "Hot"')
 
 
 def test_the_compiled_rules_are_untouched(engine, ada):
@@ -134,13 +148,16 @@ def test_the_compiled_rules_are_untouched(engine, ada):
     assert 'rule "Demo forms"' in result.fired and 'rule "Quiet forms"' not in result.fired
 
 
-@pytest.mark.parametrize("verdicts, conjunction, disjunction", [
-    ([True, True], True, True),
-    ([True, None], None, True),
-    ([False, None], False, None),
-    ([None, None], None, None),
-    ([False, False], False, False),
-])
+@pytest.mark.parametrize(
+    "verdicts, conjunction, disjunction",
+    [
+        ([True, True], True, True),
+        ([True, None], None, True),
+        ([False, None], False, None),
+        ([None, None], None, None),
+        ([False, False], False, False),
+    ],
+)
 def test_three_valued_logic(verdicts, conjunction, disjunction):
     assert (all3(verdicts), any3(verdicts)) == (conjunction, disjunction)
 
@@ -189,7 +206,7 @@ def test_a_workflow_shows_its_triggers_conditions_and_goal():
     engine.emit("upsert", "ada@example.com", {"score": 10})
     text = explained(engine, "ada@example.com", "onboarding")
     assert "? workflow onboarding" in text
-    assert "? trigger 1 where event.plan == \"pro\"   (needs the event)" in text
+    assert '? trigger 1 where event.plan == "pro"   (needs the event)' in text
     assert "✓ trigger 1 if score > 5   (score = 10)" in text
     assert "✗ goal score > 100   (score = 10)" in text
     assert "history: never enrolled" in text

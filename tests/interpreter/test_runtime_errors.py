@@ -1,6 +1,7 @@
 """Runtime errors point where they happen and speak the language's words:
 the action, condition or `fn` statement that failed (line and column), never
 the rule's first line with Python's message."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -73,7 +74,7 @@ def test_a_date_past_the_calendar_points_at_the_expression_of_the_action(engine_
 
 
 def test_a_duration_too_long_in_a_condition_points_at_the_condition(engine_of):
-    error = failure(engine_of("Later"), {"k": 10 ** 18, "s": ""})
+    error = failure(engine_of("Later"), {"k": 10**18, "s": ""})
     assert isinstance(error, LimitExceeded) and error.where == 'rule "Later"'
     assert "a duration is out of range" in error.message
     assert "Python" not in error.message and "OverflowError" not in error.message
@@ -81,9 +82,9 @@ def test_a_duration_too_long_in_a_condition_points_at_the_condition(engine_of):
 
 
 def test_of_a_trigger_filter_and_an_if_the_failing_one_is_pointed_at(engine_for):
-    source = only(SCRIPT, "Later").replace("when go if", "when go where event.s + event.s != \"\" if")
+    source = only(SCRIPT, "Later").replace("when go if", 'when go where event.s + event.s != "" if')
     engine = engine_for(source)
-    error = failure(engine, {"k": 10 ** 18, "s": "x"})
+    error = failure(engine, {"k": 10**18, "s": "x"})
     assert (error.span.line, error.span.column) == position(source, "days(event.k) > 1 days")
     error = failure(engine, {"k": 1, "s": "x" * 600_000})
     assert "over the limit" in error.message
@@ -92,7 +93,7 @@ def test_of_a_trigger_filter_and_an_if_the_failing_one_is_pointed_at(engine_for)
 
 def test_an_overflow_inside_a_fn_points_at_its_statement(engine_of):
     engine = engine_of("Scale")
-    error = failure(engine, {"k": 10 ** 80, "s": ""})
+    error = failure(engine, {"k": 10**80, "s": ""})
     assert isinstance(error, LimitExceeded) and error.where == 'rule "Scale"'
     assert (error.span.line, error.span.column) == position(SCRIPT, "x = x * x * x * x")
     assert engine.store.count_records() == 0  # the contact the event would have created is rolled back
@@ -101,9 +102,12 @@ def test_an_overflow_inside_a_fn_points_at_its_statement(engine_of):
 
 
 def test_a_number_written_out_in_text_is_within_the_limits(engine_for):
-    engine = engine_for(only(SCRIPT, "Scale").replace('set note = "scaling"', 'set note = "{event.k * event.k}"')
-                        .replace("set n = scaled(event.k)", ""))
-    engine.emit("go", "ada@example.com", {"k": 10 ** 150, "s": ""}, key="a")  # 301 digits: fine
+    engine = engine_for(
+        only(SCRIPT, "Scale")
+        .replace('set note = "scaling"', 'set note = "{event.k * event.k}"')
+        .replace("set n = scaled(event.k)", "")
+    )
+    engine.emit("go", "ada@example.com", {"k": 10**150, "s": ""}, key="a")  # 301 digits: fine
     assert engine.record("ada@example.com").properties["note"] == "1" + "0" * 300
 
 
@@ -122,14 +126,17 @@ def test_a_compiled_condition_fails_in_the_language_words(engine_for):
     assert condition({"id": 1, "review": dt.datetime(2026, 1, 1, tzinfo=dt.UTC)}) is True
 
 
-@pytest.mark.parametrize("error, words", [
-    (OverflowError("date value out of range"), "a date is out of range"),
-    (ValueError("year 12026 is out of range"), "a date is out of range"),
-    (OverflowError("Python int too large to convert to C int"), "a number is out of range"),
-    (ValueError("Exceeds the limit (4300 digits) for integer string conversion"), "a number is out of range"),
-    (MemoryError(), "too large to hold in memory"),
-    (ZeroDivisionError("float division by zero"), "division by zero"),
-])
+@pytest.mark.parametrize(
+    "error, words",
+    [
+        (OverflowError("date value out of range"), "a date is out of range"),
+        (ValueError("year 12026 is out of range"), "a date is out of range"),
+        (OverflowError("Python int too large to convert to C int"), "a number is out of range"),
+        (ValueError("Exceeds the limit (4300 digits) for integer string conversion"), "a number is out of range"),
+        (MemoryError(), "too large to hold in memory"),
+        (ZeroDivisionError("float division by zero"), "division by zero"),
+    ],
+)
 def test_python_errors_are_said_in_the_language_words(error, words):
     said = python_error(error)
     assert isinstance(said, LeadflowRuntimeError) and words in said.message
@@ -147,10 +154,12 @@ UNITS = st.sampled_from(["days", "weeks", "months", "years", "hours", "minutes"]
 
 def numbers(children):
     return st.one_of(
-        st.tuples(children, st.sampled_from(["+", "-", "*", "/", "%"]), children).map(lambda t: f"({t[0]} {t[1]} {t[2]})"),
+        st.tuples(children, st.sampled_from(["+", "-", "*", "/", "%"]), children).map(
+            lambda t: f"({t[0]} {t[1]} {t[2]})"
+        ),
         children.map(lambda n: f"(-{n})"),
         st.tuples(st.sampled_from(["round", "floor", "ceil", "abs"]), children).map(lambda t: f"{t[0]}({t[1]})"),
-        children.map(lambda n: f"length(pad_left(\"\", {n}))"),
+        children.map(lambda n: f'length(pad_left("", {n}))'),
         children.map(lambda n: f"sum([{n}, {n}, {n}])"),
     )
 
@@ -165,14 +174,16 @@ def texts(children):
         st.tuples(children, children).map(lambda t: f'replace({t[0]}, "a", {t[1]})'),
         children.map(lambda s: f"upper({s})"),
         st.tuples(children, NUMBER_EXPRS).map(lambda t: f'pad_right({t[0]}, {t[1]}, "-")'),
-        st.tuples(children, children).map(lambda t: f"join(split({t[0]}, \",\"), {t[1]})"),
+        st.tuples(children, children).map(lambda t: f'join(split({t[0]}, ","), {t[1]})'),
         NUMBER_EXPRS.map(lambda n: f'"{{{n}}}"'),
     )
 
 
 TEXT_EXPRS = st.recursive(TEXTS, texts, max_leaves=8)
 DURATIONS = st.one_of(
-    st.tuples(NUMBERS, UNITS).map(lambda t: f"{t[1]}({t[0]})" if t[1] in ("days", "weeks", "hours", "minutes") else f"1 {t[1]}"),
+    st.tuples(NUMBERS, UNITS).map(
+        lambda t: f"{t[1]}({t[0]})" if t[1] in ("days", "weeks", "hours", "minutes") else f"1 {t[1]}"
+    ),
     st.tuples(NUMBER_EXPRS, UNITS).map(lambda t: f"({t[0]} * 1 {t[1][:-1]})"),
 )
 DATE_EXPRS = st.one_of(
@@ -216,8 +227,10 @@ workflow w {
     engine.emit("upsert", "ada@example.com", {"k": 3_000_000})  # 8,200 years from 2026
     (run,) = engine.store.runs()
     assert run.status == "error"
-    assert run.error == ("test.flow:4:3: runtime error in workflow w, step 1: "
-                         "a date is out of range: a date or datetime must fall within years 1 to 9999")
+    assert run.error == (
+        "test.flow:4:3: runtime error in workflow w, step 1: "
+        "a date is out of range: a date or datetime must fall within years 1 to 9999"
+    )
 
 
 def test_the_limits_example_of_the_language_docs_is_what_the_engine_says():
@@ -240,5 +253,7 @@ def test_the_extremes_of_the_calendar_are_values(engine_for):
     engine = engine_for(SCRIPT)
     span = engine.expression("9999-12-31 - 0001-01-01", object_type=None).evaluate()
     assert str(span) == "3652058 days"
-    assert engine.expression("0001-01-01 + (9999-12-31 - 0001-01-01)", object_type=None).evaluate() == dt.date(9999, 12, 31)
+    assert engine.expression("0001-01-01 + (9999-12-31 - 0001-01-01)", object_type=None).evaluate() == dt.date(
+        9999, 12, 31
+    )
     assert engine.expression("2026-01-01 + 7900 years", object_type=None).evaluate() == dt.date(9926, 1, 1)

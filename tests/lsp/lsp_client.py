@@ -7,6 +7,7 @@ to its id, keeping the notifications that arrive meanwhile for
 `notification`, and answers the server's own requests (capability
 registration, progress) with null, as a minimal editor would.
 """
+
 from __future__ import annotations
 
 import json
@@ -24,8 +25,9 @@ class ServerGone(Exception):
 
 class LspClient:
     def __init__(self, command: list[str], cwd: Path | None = None):
-        self.process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                        stderr=subprocess.PIPE, cwd=cwd)
+        self.process = subprocess.Popen(
+            command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=cwd
+        )
         self.inbox: queue.Queue = queue.Queue()
         self.notifications: list[dict] = []
         self.stderr: list[str] = []

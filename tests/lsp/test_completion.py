@@ -1,5 +1,6 @@
 """Completion without the protocol: what is offered after a text, on scripts
 that parse and on scripts broken at the cursor."""
+
 from __future__ import annotations
 
 import pytest
@@ -33,30 +34,37 @@ def labels(typed: str, base: str = BASE) -> list[str]:
     return [item.label for item in complete(analysis.model, text)]
 
 
-@pytest.mark.parametrize("typed, expected", [
-    ("when form_submitted then set lifecycle = ", ["subscriber", "lead", "mql", "sql"]),
-    ("when form_submitted then set lifecycle = le", ["subscriber", "lead", "mql", "sql"]),
-    ("when form_submitted if lifecycle != ", ["subscriber", "lead", "mql", "sql"]),
-    ("when form_submitted if persona not in [student, ", ["student", "buyer"]),
-    ("when lifecycle changed from lead to ", ["subscriber", "lead", "mql", "sql"]),
-    ("when form_submitted where event.kind == ", ["demo", "ebook"]),
-    ("when deal_closed if stage == ", ["open", "won", "lost"]),
-    ("when deal created if owner.lifecycle >= ", ["subscriber", "lead", "mql", "sql"]),
-    ("object ticket { level: enum { low, high } = ", ["low", "high"]),
-    ("when form_submitted then add to ", ["engaged"]),
-    ("when form_submitted then remove from ", ["engaged"]),
-    ("when added to ", ["engaged"]),
-    ("when form_submitted then send email ", ["welcome"]),
-    ('when form_submitted then webhook post "https://x.example.com" auth bearer ', ["API_KEY"]),
-    ("when form_submitted then create ", ["contact", "deal"]),
-    ("when form_submitted then do ", ["double", "enrich"]),
-    ("when form_submitted if event.", ["form", "kind"]),
-    ("when form_submitted if score > const.", ["limit"]),
-    ("when deal_closed if owner.", ["id", "created_at", "updated_at", "email", "first_name", "lifecycle",
-                                    "persona", "score", "deals"]),
-    ("when form_submitted then {\n  create deal { stage: won } as d\n  set d.", ["id", "created_at", "updated_at",
-                                                                              "stage", "owner"]),
-])
+@pytest.mark.parametrize(
+    "typed, expected",
+    [
+        ("when form_submitted then set lifecycle = ", ["subscriber", "lead", "mql", "sql"]),
+        ("when form_submitted then set lifecycle = le", ["subscriber", "lead", "mql", "sql"]),
+        ("when form_submitted if lifecycle != ", ["subscriber", "lead", "mql", "sql"]),
+        ("when form_submitted if persona not in [student, ", ["student", "buyer"]),
+        ("when lifecycle changed from lead to ", ["subscriber", "lead", "mql", "sql"]),
+        ("when form_submitted where event.kind == ", ["demo", "ebook"]),
+        ("when deal_closed if stage == ", ["open", "won", "lost"]),
+        ("when deal created if owner.lifecycle >= ", ["subscriber", "lead", "mql", "sql"]),
+        ("object ticket { level: enum { low, high } = ", ["low", "high"]),
+        ("when form_submitted then add to ", ["engaged"]),
+        ("when form_submitted then remove from ", ["engaged"]),
+        ("when added to ", ["engaged"]),
+        ("when form_submitted then send email ", ["welcome"]),
+        ('when form_submitted then webhook post "https://x.example.com" auth bearer ', ["API_KEY"]),
+        ("when form_submitted then create ", ["contact", "deal"]),
+        ("when form_submitted then do ", ["double", "enrich"]),
+        ("when form_submitted if event.", ["form", "kind"]),
+        ("when form_submitted if score > const.", ["limit"]),
+        (
+            "when deal_closed if owner.",
+            ["id", "created_at", "updated_at", "email", "first_name", "lifecycle", "persona", "score", "deals"],
+        ),
+        (
+            "when form_submitted then {\n  create deal { stage: won } as d\n  set d.",
+            ["id", "created_at", "updated_at", "stage", "owner"],
+        ),
+    ],
+)
 def test_names_of_one_kind(typed, expected):
     assert labels(typed) == expected
 
@@ -73,7 +81,7 @@ def test_set_offers_the_properties_that_can_be_written():
 
 
 def test_in_an_expression_the_record_event_locals_constants_and_functions():
-    offered = labels("when form_submitted then {\n  let domain = \"x\"\n  notify \"sales\" \"{")
+    offered = labels('when form_submitted then {\n  let domain = "x"\n  notify "sales" "{')
     assert offered[:7] == ["id", "created_at", "updated_at", "email", "first_name", "lifecycle", "persona"]
     assert {"event", "domain", "limit", "double", "enrich", "upper", "now", "and", "true"} <= set(offered)
     assert "stage" not in offered  # a deal's property, not a contact's
@@ -118,12 +126,15 @@ def test_nothing_without_a_model():
     assert complete(None, "when ") == []
 
 
-@pytest.mark.parametrize("rule", [
-    "when form_submitted then set lifecycle = lead\n",
-    "when form_submitted if lifecycle == lead then set lifecycle = mql\n",
-    "when lifecycle changed to lead then add to engaged\n",
-    "when form_submitted if score > limit then add to engaged\n",
-])
+@pytest.mark.parametrize(
+    "rule",
+    [
+        "when form_submitted then set lifecycle = lead\n",
+        "when form_submitted if lifecycle == lead then set lifecycle = mql\n",
+        "when lifecycle changed to lead then add to engaged\n",
+        "when form_submitted if score > limit then add to engaged\n",
+    ],
+)
 def test_a_line_after_a_complete_rule_offers_declarations_not_the_word_ending_the_rule(rule):
     # the word at the end of the line above is no word being typed on this one
     assert labels(rule) == list(DECLARATIONS)

@@ -1,4 +1,5 @@
 """Hover and the per-document analysis, without the protocol."""
+
 from __future__ import annotations
 
 from leadflow.lsp.analysis import analyse_text
@@ -60,7 +61,7 @@ def test_functions_show_their_signature():
 def test_named_things_in_rules_and_declarations():
     assert "event form_submitted { form: text }" in hover_at("form_submitted if")
     assert 'list engaged "Engaged leads"' in hover_at("engaged\n")
-    assert "subject: \"Hi {first_name ?? \"there\"}\"" in hover_at("welcome\n")
+    assert 'subject: "Hi {first_name ?? "there"}"' in hover_at("welcome\n")
     assert "const limit: number = 90" in hover_at("limit)")
     assert "const limit: number = 90" in hover_at("limit = 90")
     assert "event.form: text" in hover_at("form)", offset=0)

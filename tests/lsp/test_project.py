@@ -1,5 +1,6 @@
 """A script split across files: which files a document is checked with, and
 its analysis together with them (only its own diagnostics, at its own lines)."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -32,14 +33,24 @@ def test_the_folder_is_the_project_without_a_project_file(tmp_path):
     write(tmp_path, {"model.flow": MODEL, "rules.flow": RULES, "notes.txt": "", "sub/other.flow": ""})
     assert project_files(tmp_path / "rules.flow") == [tmp_path / "model.flow", tmp_path / "rules.flow"]
     # a document not saved yet still belongs to its folder
-    assert project_files(tmp_path / "new.flow") == [tmp_path / "model.flow", tmp_path / "new.flow",
-                                                     tmp_path / "rules.flow"]
+    assert project_files(tmp_path / "new.flow") == [
+        tmp_path / "model.flow",
+        tmp_path / "new.flow",
+        tmp_path / "rules.flow",
+    ]
 
 
 def test_a_project_file_names_the_scripts_in_its_order(tmp_path):
-    write(tmp_path, {"leadflow.toml": 'scripts = ["src/model.flow", "src/rules/*.flow"]\n',
-                     "src/model.flow": MODEL, "src/rules/b.flow": RULES, "src/rules/a.flow": "",
-                     "src/scratch.flow": ""})
+    write(
+        tmp_path,
+        {
+            "leadflow.toml": 'scripts = ["src/model.flow", "src/rules/*.flow"]\n',
+            "src/model.flow": MODEL,
+            "src/rules/b.flow": RULES,
+            "src/rules/a.flow": "",
+            "src/scratch.flow": "",
+        },
+    )
     expected = [tmp_path / "src/model.flow", tmp_path / "src/rules/a.flow", tmp_path / "src/rules/b.flow"]
     assert project_files(tmp_path / "src/rules/b.flow") == expected
     assert project_files(tmp_path / "src/model.flow") == expected

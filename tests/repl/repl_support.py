@@ -1,5 +1,6 @@
 """What the REPL tests share (a module with a name of its own, so no other
 `conftest` can shadow it): the time the sessions start at."""
+
 from __future__ import annotations
 
 import datetime as dt

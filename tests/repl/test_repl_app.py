@@ -1,5 +1,6 @@
 """The REPL's prompt_toolkit application, driven by keys through a pipe as a
 terminal would send them: Enter is \\r, Tab is \\t, Up is ESC [ A."""
+
 from __future__ import annotations
 
 import pytest
@@ -23,19 +24,24 @@ def type_keys(session, keys: str, history=None) -> list[str]:
 
 
 def test_a_session_typed_at_the_prompt(session):
-    printed = type_keys(session, "".join([
-        "1 + 2\r",
-        ":contact ada@example.com\r",
-        "sco\t\r",  # Tab completes the property
-        "[score,\r score + 1]\r",  # an open bracket continues the input on the next line
-        ':emit form_sub\t {form: "demo"}\r',
-        "lifecycle\r",
-        ":advance 2 days\r",
-        "scor +\r",  # a mistake: a diagnostic, and the session goes on
-        "now()\r",
-        ":quit\r",
-        "1\r",  # not read: the session has ended
-    ]))
+    printed = type_keys(
+        session,
+        "".join(
+            [
+                "1 + 2\r",
+                ":contact ada@example.com\r",
+                "sco\t\r",  # Tab completes the property
+                "[score,\r score + 1]\r",  # an open bracket continues the input on the next line
+                ':emit form_sub\t {form: "demo"}\r',
+                "lifecycle\r",
+                ":advance 2 days\r",
+                "scor +\r",  # a mistake: a diagnostic, and the session goes on
+                "now()\r",
+                ":quit\r",
+                "1\r",  # not read: the session has ended
+            ]
+        ),
+    )
     assert printed[0].startswith("loaded ")
     assert printed[1:] == [
         "3 : number",
@@ -80,11 +86,17 @@ def test_history_file_location(monkeypatch, tmp_path):
 
 def test_lines_from_a_pipe_read_as_a_transcript(session):
     printed: list[str] = []
-    run_lines(session, iter([":contact ada@example.com\n", "[score,\n", " 1]\n", "nope\n", ":q\n", "2\n"]),
-              write=printed.append)
+    run_lines(
+        session,
+        iter([":contact ada@example.com\n", "[score,\n", " 1]\n", "nope\n", ":q\n", "2\n"]),
+        write=printed.append,
+    )
     assert printed[1:6] == [
-        "leadflow> :contact ada@example.com", "contact 1 (ada@example.com)",
-        "ada@example.com> [score,", "................  1]", "[40, 1] : list<number>",
+        "leadflow> :contact ada@example.com",
+        "contact 1 (ada@example.com)",
+        "ada@example.com> [score,",
+        "................  1]",
+        "[40, 1] : list<number>",
     ]
     assert printed[6] == "ada@example.com> nope"
     assert printed[7].startswith("<repl>:1:1: error[E200]: unknown name `nope` on contact")

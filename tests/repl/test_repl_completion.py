@@ -1,4 +1,5 @@
 """Tab completion: commands, their arguments, and names in expressions."""
+
 from __future__ import annotations
 
 from leadflow.repl.completion import complete
@@ -10,14 +11,29 @@ def texts(session, text: str) -> list[str]:
 
 def test_commands_complete_after_a_colon(session):
     assert texts(session, ":co") == [":contact"]
-    assert texts(session, ":") == [":" + name for name in ("load", "reload", "contact", "new", "emit", "advance",
-                                                             "show", "list", "type", "explain", "help", "quit")]
+    assert texts(session, ":") == [
+        ":" + name
+        for name in (
+            "load",
+            "reload",
+            "contact",
+            "new",
+            "emit",
+            "advance",
+            "show",
+            "list",
+            "type",
+            "explain",
+            "help",
+            "quit",
+        )
+    ]
     assert complete(session, ":ex")[0] == ":ex"  # the word the completion replaces
 
 
 def test_command_arguments_complete_with_what_the_command_takes(session):
     assert texts(session, ":emit fo") == ["form_submitted"]
-    assert texts(session, ":explain \"MQ") == ['"MQL to SQL"']
+    assert texts(session, ':explain "MQ') == ['"MQL to SQL"']
     assert texts(session, ":explain Qual") == ['"Qualify marketing leads"']  # quotes optional
     assert texts(session, ":contact gr") == ["grace@example.com"]
     assert texts(session, ":show li") == ["linus@example.com"]
@@ -46,7 +62,7 @@ def test_names_in_expressions(ada):
 
 def test_names_inside_command_expressions_and_event_data(ada):
     assert texts(ada, ":type sco") == ["score"]
-    assert texts(ada, ':emit form_submitted {form: fir') == ["first_name", "first"]
+    assert texts(ada, ":emit form_submitted {form: fir") == ["first_name", "first"]
     assert texts(ada, ":advance 2 da") == ["days"]  # a unit after a number
     assert texts(ada, "now() - 6 w") == ["weeks"]
 

@@ -1,5 +1,6 @@
 """The REPL session, line by line, as a user types: expressions, `let`,
 commands, and errors that never end the session."""
+
 from __future__ import annotations
 
 import pytest
@@ -28,24 +29,26 @@ def test_expressions_read_the_chosen_contact(session):
     assert session.run("persona in [buyer, other]") == "true : bool"
     assert session.run(":contact 3") == "contact 3 (linus@example.com)"
     assert session.run("company") == "null : text?"
-    assert session.run("company ?? \"none\"") == '"none" : text'
+    assert session.run('company ?? "none"') == '"none" : text'
 
 
 def test_let_binds_a_typed_value_for_later_lines(ada):
     assert ada.run("let double = score * 2") == "double = 80 : number"
     assert ada.run("double + 1") == "81 : number"
-    assert ada.run("let domain = split(email ?? \"\", \"@\")[1]") == 'domain = "example.com" : text?'
+    assert ada.run('let domain = split(email ?? "", "@")[1]') == 'domain = "example.com" : text?'
     assert ada.run(":type domain") == "text?"
     assert ada.run("let double = double * 2") == "double = 160 : number"  # a new binding replaces the old
 
 
 def test_a_type_error_prints_the_diagnostic_and_the_session_goes_on(ada):
-    assert ada.run("scor + 1") == "\n".join([
-        "<repl>:1:1: error[E200]: unknown name `scor` on contact",
-        "  |",
-        "1 | scor + 1",
-        "  | ^^^^ did you mean `score`?",
-    ])
+    assert ada.run("scor + 1") == "\n".join(
+        [
+            "<repl>:1:1: error[E200]: unknown name `scor` on contact",
+            "  |",
+            "1 | scor + 1",
+            "  | ^^^^ did you mean `score`?",
+        ]
+    )
     assert ada.run("score") == "40 : number"
 
 
@@ -79,11 +82,13 @@ def test_type_shows_the_type_without_evaluating(ada):
 
 
 def test_emit_runs_the_rules_and_says_what_they_did(ada):
-    assert ada.run(':emit form_submitted {"form": "demo"}') == "\n".join([
-        "form_submitted for contact 1 (ada@example.com) at 2026-11-23T09:00Z",
-        'fired: rule "Activity counts", rule "Any form makes a lead", rule "Qualify marketing leads"',
-        "queued email welcome to ada@example.com: Thanks for your interest, Ada",
-    ])
+    assert ada.run(':emit form_submitted {"form": "demo"}') == "\n".join(
+        [
+            "form_submitted for contact 1 (ada@example.com) at 2026-11-23T09:00Z",
+            'fired: rule "Activity counts", rule "Any form makes a lead", rule "Qualify marketing leads"',
+            "queued email welcome to ada@example.com: Thanks for your interest, Ada",
+        ]
+    )
     assert ada.run("lifecycle") == "mql : lifecycle's enum"
     # the data may be written as a Leadflow record; the same event typed twice is two events
     assert ada.run(':emit form_submitted {form: "demo"}').splitlines()[1] == 'fired: rule "Activity counts"'
@@ -92,7 +97,9 @@ def test_emit_runs_the_rules_and_says_what_they_did(ada):
 
 def test_emit_errors_name_the_problem(session, ada):
     assert ada.run(":emit form_submited") == "error: unknown event `form_submited`; did you mean `form_submitted`?"
-    assert ada.run(':emit form_submitted {"page": 1}') == "error: event `form_submitted` has no field page (it has form)"
+    assert (
+        ada.run(':emit form_submitted {"page": 1}') == "error: event `form_submitted` has no field page (it has form)"
+    )
     assert ada.run(":emit form_submitted [1]").startswith("error: event data is an object")
     assert ada.run(":emit") == "error: name the event: :emit EVENT [{data}]"
     fresh = ReplSession(session.scripts)
@@ -100,9 +107,15 @@ def test_emit_errors_name_the_problem(session, ada):
 
 
 def test_new_creates_a_contact_and_chooses_it(session):
-    assert session.run(':new zoe@example.com {first_name: "Zoe", score: 95}') == "contact 6 (zoe@example.com)\nfired: no rule"
+    assert (
+        session.run(':new zoe@example.com {first_name: "Zoe", score: 95}')
+        == "contact 6 (zoe@example.com)\nfired: no rule"
+    )
     assert session.run("first_name") == '"Zoe" : text?'
-    assert session.run(":contact nobody@example.com") == "error: no record nobody@example.com; :new EMAIL creates a contact"
+    assert (
+        session.run(":contact nobody@example.com")
+        == "error: no record nobody@example.com; :new EMAIL creates a contact"
+    )
 
 
 def test_advance_moves_the_simulated_clock(ada):
@@ -110,10 +123,12 @@ def test_advance_moves_the_simulated_clock(ada):
     assert ada.run("now()") == "2026-11-25T09:00Z : datetime"
     assert ada.run(":advance 1 month") == "now 2026-12-25T09:00Z"
     assert ada.run(":advance 2027-01-01T00:00") == "now 2027-01-01T00:00Z"
-    assert ada.run(":advance 2026-01-01T00:00").startswith("error: :advance takes a positive duration or a later datetime")
+    assert ada.run(":advance 2026-01-01T00:00").startswith(
+        "error: :advance takes a positive duration or a later datetime"
+    )
     assert ada.run(":advance score").startswith("error: :advance takes")
     # events emitted later carry the new time
-    assert ada.run(":emit page_viewed {url: \"https://example.com\"}").splitlines()[0].endswith("at 2027-01-01T00:00Z")
+    assert ada.run(':emit page_viewed {url: "https://example.com"}').splitlines()[0].endswith("at 2027-01-01T00:00Z")
 
 
 def test_show_lists_properties_lists_and_history(session):
@@ -184,22 +199,25 @@ def test_help_unknown_commands_and_quit(session):
     assert session.finished
 
 
-@pytest.mark.parametrize("text, more", [
-    ("score > 1", False),
-    ("[1,", True),
-    ("[1,\n 2]", False),
-    ("{a: [1, 2", True),
-    ('"open', True),
-    ('"a ( b"', False),
-    ('"esc \\" ("', False),
-    ('"{first_name ?? "x"}" + (', True),
-    ('"{first_name ?? "("}"', False),  # the string in the `{...}` holds the bracket
-    ('"{first_name ?? "#"}" + (', True),  # and the `#`: no comment
-    ("f( # a comment (", True),
-    ("1 # ) (", False),
-    ("f( # it's \"x\"\n", True),
-    (":emit form_submitted {", True),
-])
+@pytest.mark.parametrize(
+    "text, more",
+    [
+        ("score > 1", False),
+        ("[1,", True),
+        ("[1,\n 2]", False),
+        ("{a: [1, 2", True),
+        ('"open', True),
+        ('"a ( b"', False),
+        ('"esc \\" ("', False),
+        ('"{first_name ?? "x"}" + (', True),
+        ('"{first_name ?? "("}"', False),  # the string in the `{...}` holds the bracket
+        ('"{first_name ?? "#"}" + (', True),  # and the `#`: no comment
+        ("f( # a comment (", True),
+        ("1 # ) (", False),
+        ('f( # it\'s "x"\n', True),
+        (":emit form_submitted {", True),
+    ],
+)
 def test_input_continues_while_a_bracket_or_string_is_open(text, more):
     assert ReplSession.needs_more(text) is more
 
@@ -213,7 +231,11 @@ def test_the_banner_says_what_is_loaded(session):
 
 def test_command_arguments_may_span_lines(ada):
     assert ada.needs_more(":emit form_submitted {")
-    assert ada.run(':emit form_submitted\n{\n  form: "demo"\n}').splitlines()[1].startswith('fired: rule "Activity counts"')
+    assert (
+        ada.run(':emit form_submitted\n{\n  form: "demo"\n}')
+        .splitlines()[1]
+        .startswith('fired: rule "Activity counts"')
+    )
 
 
 def test_an_empty_program_still_has_contacts_and_says_it_has_no_rules():
@@ -245,8 +267,10 @@ def test_advance_runs_the_workflow_steps_that_fall_due(tmp_path):
 
 def test_loading_a_script_without_the_chosen_records_type_lets_the_record_go(session, tmp_path):
     with_deals = tmp_path / "deals.flow"
-    with_deals.write_text("object contact { score: number = 0 }\nobject deal { amount: number = 0 }\n"
-                          "event open_deal {}\nwhen open_deal then create deal { amount: 5 }\n")
+    with_deals.write_text(
+        "object contact { score: number = 0 }\nobject deal { amount: number = 0 }\n"
+        "event open_deal {}\nwhen open_deal then create deal { amount: 5 }\n"
+    )
     without = tmp_path / "plain.flow"
     without.write_text("object contact { score: number = 0 }\nevent ping {}\n")
     session.run(f":load {with_deals}")
@@ -257,9 +281,11 @@ def test_loading_a_script_without_the_chosen_records_type_lets_the_record_go(ses
     assert session.run("amount") == "5 : number"
 
     loaded = session.run(f":load {without}").splitlines()
-    assert loaded == [f"loaded {without}: 0 rule(s), 1 event(s)",
-                      f"deal {deal} is a deal, which the script does not declare: no record chosen now; "
-                      ":contact EMAIL|ID chooses one"]
+    assert loaded == [
+        f"loaded {without}: 0 rule(s), 1 event(s)",
+        f"deal {deal} is a deal, which the script does not declare: no record chosen now; "
+        ":contact EMAIL|ID chooses one",
+    ]
     assert session.prompt == "leadflow> "
     assert session.run("amount + 1").startswith("<repl>:1:1: error[E200]: unknown name `amount`")
     assert session.run("score").startswith("error: this reads a record's properties")

@@ -1,4 +1,5 @@
 """A call context for builtin tests: a fixed clock, a chosen zone, a seeded generator."""
+
 from __future__ import annotations
 
 import datetime as dt

@@ -1,4 +1,5 @@
 """Date builtins: calendar parts in the context's time zone, parsing, formatting."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -74,8 +75,14 @@ def test_format_date():
 
 @pytest.mark.parametrize(
     "source, expected",
-    [("2026-12-10", dt.date(2026, 12, 10)), (" 2026-02-28 ", dt.date(2026, 2, 28)),
-     ("2026-02-30", None), ("10/12/2026", None), ("", None), ("tomorrow", None)],
+    [
+        ("2026-12-10", dt.date(2026, 12, 10)),
+        (" 2026-02-28 ", dt.date(2026, 2, 28)),
+        ("2026-02-30", None),
+        ("10/12/2026", None),
+        ("", None),
+        ("tomorrow", None),
+    ],
 )
 def test_parse_date(source, expected):
     assert dates.parse_date(source) == expected

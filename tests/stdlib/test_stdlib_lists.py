@@ -1,4 +1,5 @@
 """List and record builtins: generic helpers that never change their argument."""
+
 from __future__ import annotations
 
 import datetime as dt

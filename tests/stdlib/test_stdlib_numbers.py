@@ -1,4 +1,5 @@
 """Number builtins: rounding, bounds, totals and seeded random draws."""
+
 from __future__ import annotations
 
 import pytest
@@ -10,9 +11,19 @@ from leadflow.stdlib import numbers
 
 @pytest.mark.parametrize(
     "n, digits, expected",
-    [(2.5, 0, 3), (-2.5, 0, -3), (3.5, 0, 4), (2.675, 2, 2.68), (1.005, 2, 1.01),
-     (1234, -2, 1200), (1250, -2, 1300), (7, 2, 7), (0.1 + 0.2, 1, 0.3), (1e300, 2, 1e300),
-     (2.4, 0.0, 2)],
+    [
+        (2.5, 0, 3),
+        (-2.5, 0, -3),
+        (3.5, 0, 4),
+        (2.675, 2, 2.68),
+        (1.005, 2, 1.01),
+        (1234, -2, 1200),
+        (1250, -2, 1300),
+        (7, 2, 7),
+        (0.1 + 0.2, 1, 0.3),
+        (1e300, 2, 1e300),
+        (2.4, 0.0, 2),
+    ],
 )
 def test_round_half_away_from_zero(n, digits, expected):
     rounded = numbers.round_(n, digits)

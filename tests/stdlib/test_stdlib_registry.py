@@ -1,4 +1,5 @@
 """The registry itself: every builtin is callable, documented and described."""
+
 from __future__ import annotations
 
 import datetime as dt

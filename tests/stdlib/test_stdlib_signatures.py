@@ -1,4 +1,5 @@
 """signature_result: arity, argument types, nullability, type variables, text kinds."""
+
 from __future__ import annotations
 
 import pytest

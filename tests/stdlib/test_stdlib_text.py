@@ -1,4 +1,5 @@
 """Text builtins: edge cases and the errors they raise for bad data."""
+
 from __future__ import annotations
 
 import pytest
@@ -9,8 +10,16 @@ from leadflow.stdlib import text
 
 @pytest.mark.parametrize(
     "start, end, expected",
-    [(0, None, "hello"), (1, None, "ello"), (-3, None, "llo"), (2, 100, "llo"),
-     (10, 20, ""), (-100, 2, "he"), (3, 1, ""), (1.0, 3.0, "el")],
+    [
+        (0, None, "hello"),
+        (1, None, "ello"),
+        (-3, None, "llo"),
+        (2, 100, "llo"),
+        (10, 20, ""),
+        (-100, 2, "he"),
+        (3, 1, ""),
+        (1.0, 3.0, "el"),
+    ],
 )
 def test_substring_clamps_instead_of_failing(start, end, expected):
     assert text.substring("hello", start, end) == expected
@@ -53,9 +62,17 @@ def test_padding():
 
 @pytest.mark.parametrize(
     "candidate, expected",
-    [("ann@acme.com", True), (" ann@acme.com ", True), ("a.b+tag@sub.acme.co.uk", True),
-     ("ann@acme", False), ("ann acme.com", False), ("@acme.com", False),
-     ("ann@@acme.com", False), ("ann@acme.", False), ("", False)],
+    [
+        ("ann@acme.com", True),
+        (" ann@acme.com ", True),
+        ("a.b+tag@sub.acme.co.uk", True),
+        ("ann@acme", False),
+        ("ann acme.com", False),
+        ("@acme.com", False),
+        ("ann@@acme.com", False),
+        ("ann@acme.", False),
+        ("", False),
+    ],
 )
 def test_is_email(candidate, expected):
     assert text.is_email(candidate) is expected
@@ -70,8 +87,12 @@ def test_email_domain():
 
 @pytest.mark.parametrize(
     "source, expected",
-    [("Hello, World", "hello-world"), ("  --Ünïcödé--  ", "unicode"), ("日本", ""),
-     ("Q3 2026: Big Sale!!", "q3-2026-big-sale")],
+    [
+        ("Hello, World", "hello-world"),
+        ("  --Ünïcödé--  ", "unicode"),
+        ("日本", ""),
+        ("Q3 2026: Big Sale!!", "q3-2026-big-sale"),
+    ],
 )
 def test_slug(source, expected):
     assert text.slug(source) == expected
@@ -79,9 +100,24 @@ def test_slug(source, expected):
 
 @pytest.mark.parametrize(
     "source, expected",
-    [("42", 42), ("+7", 7), ("-0.5", -0.5), (".5", 0.5), ("3.", 3.0), ("1e3", 1000.0),
-     (" 12 ", 12), ("", None), ("abc", None), ("1,5", None), ("1_000", None),
-     ("nan", None), ("inf", None), ("1e999", None), ("١٢", None), ("9" * 5000, None)],
+    [
+        ("42", 42),
+        ("+7", 7),
+        ("-0.5", -0.5),
+        (".5", 0.5),
+        ("3.", 3.0),
+        ("1e3", 1000.0),
+        (" 12 ", 12),
+        ("", None),
+        ("abc", None),
+        ("1,5", None),
+        ("1_000", None),
+        ("nan", None),
+        ("inf", None),
+        ("1e999", None),
+        ("١٢", None),
+        ("9" * 5000, None),
+    ],
 )
 def test_parse_number(source, expected):
     parsed = text.parse_number(source)

@@ -1,4 +1,5 @@
 """Shared by the store tests: a fixed clock and a store on memory and on file."""
+
 from __future__ import annotations
 
 import pytest

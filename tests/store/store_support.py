@@ -1,4 +1,5 @@
 """Helpers the store tests import: a fixed start time and an error to fail units with."""
+
 from __future__ import annotations
 
 import datetime as dt

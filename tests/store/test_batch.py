@@ -5,6 +5,7 @@ failing unit must leave no trace of them, a unit that had to flush must not
 take earlier units down with it, and whatever reaches SQL must reach it in
 the order it happened. (Committing, crashes and event keys: test_batch_commit.py.)
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -90,9 +91,13 @@ def test_many_units_flush_with_a_few_statements(store):
                 store.update_record(record_id, {"n": i + 1, "seen": True}, at(1), "rule")
     writes = [sql.split(" (")[0] for sql in seen if not sql.startswith(("SELECT", "PRAGMA"))]
     assert writes == [
-        "BEGIN IMMEDIATE", "SAVEPOINT flush", "UPDATE records SET props = ?, updated_at = ? WHERE id = ?",
+        "BEGIN IMMEDIATE",
+        "SAVEPOINT flush",
+        "UPDATE records SET props = ?, updated_at = ? WHERE id = ?",
         "INSERT INTO history(record_id, at, kind, field, old, new, cause) VALUES",
-        "INSERT INTO events(key, name, record_id, at, data) VALUES", "RELEASE flush", "COMMIT",
+        "INSERT INTO events(key, name, record_id, at, data) VALUES",
+        "RELEASE flush",
+        "COMMIT",
     ]
     assert [store.get_record(i).props for i in ids] == [{"n": i + 1, "seen": True} for i in range(50)]
     assert sql_rows(store, "history") == 50 + 100 and sql_rows(store, "events") == 50
@@ -143,7 +148,9 @@ def test_find_by_email_follows_an_email_changed_in_the_batch(store):
     assert store.find_by("partner", "email", "ann@new.io").id == ann.id
     assert store.find_by("partner", "email", "ann@x.io").id == bob.id
     assert store._conn.execute("SELECT email FROM records ORDER BY id").fetchall() == [
-        ("ann@new.io",), (None,), ("ann@x.io",)
+        ("ann@new.io",),
+        (None,),
+        ("ann@x.io",),
     ]
 
 
@@ -300,8 +307,11 @@ def test_a_flush_in_a_failing_unit_does_not_undo_earlier_units(tmp_path):
             assert any(sql.startswith("INSERT INTO events") for sql in seen[:first_savepoint])
             assert store.get_record(ann.id).props == {"email": "ann@x.io", "score": 2}
         assert [e.key for e in store.events()] == ["e0", "e1", "e2"]
-        assert history_of(store, ann.id)[1:] == [("set", "score", None, 0), ("set", "score", 0, 1),
-                                                 ("set", "score", 1, 2)]
+        assert history_of(store, ann.id)[1:] == [
+            ("set", "score", None, 0),
+            ("set", "score", 0, 1),
+            ("set", "score", 1, 2),
+        ]
         assert store.effects() == []
 
 
@@ -397,7 +407,9 @@ def test_a_workflow_step_writes_nothing_until_the_batch_ends(store):
         assert store.get_run(run.id).position == "3"  # a read of runs flushes
     assert store.get_run(run.id) == attrs.evolve(due, position="3", due=at(5), updated_at=at(1))
     assert [(e.step, e.kind, e.detail) for e in store.run_log(run.id)] == [
-        ("1", "step", {"step": "send email followup_1"}), ("2", "waiting", {"until": at(5)})]
+        ("1", "step", {"step": "send email followup_1"}),
+        ("2", "waiting", {"until": at(5)}),
+    ]
     assert [(e.key, e.payload) for e in store.effects()] == [("run:1:0:1", {"to": "ann@x.io"})]
 
 
@@ -472,8 +484,12 @@ def test_list_changes_wait_with_the_rest(store):
         assert not store.add_to_list(str(ann.id), "vip", at(5), "e")  # "1": as SQL converts it
     assert store.lists_of(ann.id) == {"vip"}
     assert [(h.kind, h.field, h.cause) for h in store.history(ann.id)][1:] == [
-        ("list_add", "vip", "a"), ("list_remove", "vip", "b"), ("list_add", "vip", "c"), ("list_add", "news", "c"),
-        ("list_remove", "news", "d")]
+        ("list_add", "vip", "a"),
+        ("list_remove", "vip", "b"),
+        ("list_add", "vip", "c"),
+        ("list_add", "news", "c"),
+        ("list_remove", "news", "d"),
+    ]
 
 
 def test_preloaded_records_are_read_with_one_query(store):

@@ -1,4 +1,5 @@
 """A batch SQLite gave up on (disk full, I/O error) lets the error through."""
+
 from __future__ import annotations
 
 import sqlite3

@@ -1,6 +1,7 @@
 """SqliteStore.batch(): committed all at once, safe to re-run after a crash,
 and sure of which event keys it has already seen (store/batch.py, overlay.py).
 """
+
 from __future__ import annotations
 
 import sqlite3

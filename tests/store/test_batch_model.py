@@ -8,6 +8,7 @@ its own committed transaction, and against a plain Python model. Every read
 must agree with the model as it goes, and the two stores must end identical:
 records, lists, each record's history, events, effects, runs and run logs.
 """
+
 from __future__ import annotations
 
 import copy
@@ -49,8 +50,14 @@ simple_ops = st.one_of(
     *[st.tuples(st.just("write"), record_ref, changes)] * 3,
     *[st.tuples(st.just("find"), st.sampled_from(TYPES), st.sampled_from(EMAILS))] * 3,
     *[st.tuples(st.just("log"), st.integers(0, 8), st.one_of(st.none(), record_ref))] * 2,
-    *[st.tuples(st.just("create"), st.sampled_from(TYPES),
-                st.tuples(st.sampled_from(EMAILS), changes).map(lambda c: {"email": c[0], **c[1]}))] * 2,
+    *[
+        st.tuples(
+            st.just("create"),
+            st.sampled_from(TYPES),
+            st.tuples(st.sampled_from(EMAILS), changes).map(lambda c: {"email": c[0], **c[1]}),
+        )
+    ]
+    * 2,
     st.tuples(st.just("get"), record_ref, st.none()),
     st.tuples(st.just("add"), record_ref, st.sampled_from(LISTS)),
     st.tuples(st.just("remove"), record_ref, st.sampled_from(LISTS)),
@@ -98,8 +105,11 @@ class Model:
         self.run_logs: dict[int, int] = {}  # run id -> how many log rows
 
     def find(self, type_: str, email) -> int | None:
-        matches = [i for i, (t, props) in self.records.items()
-                   if t == type_ and "email" in props and _scalar(props["email"]) and props["email"] == email]
+        matches = [
+            i
+            for i, (t, props) in self.records.items()
+            if t == type_ and "email" in props and _scalar(props["email"]) and props["email"] == email
+        ]
         return min(matches) if matches else None
 
     def email_taken(self, type_: str, email, record_id: int | None) -> bool:
@@ -113,8 +123,9 @@ def _scalar(value) -> bool:
 
 def real_changes(props: dict, updates: dict) -> dict:
     """update_record's notion of a change: equal values of the same type are none."""
-    return {f: (props.get(f), v) for f, v in updates.items()
-            if not (props.get(f) == v and type(props.get(f)) is type(v))}
+    return {
+        f: (props.get(f), v) for f, v in updates.items() if not (props.get(f) == v and type(props.get(f)) is type(v))
+    }
 
 
 def run_op(store: SqliteStore, model: Model, op, step: int) -> None:
@@ -165,14 +176,17 @@ def run_op(store: SqliteStore, model: Model, op, step: int) -> None:
         assert store.history(record_id)[-1].record_id == record_id
     elif kind in ("update", "write"):
         expected = real_changes(props, arg)
-        new_props = {k: v for k, v in {**props, **{f: new for f, (_, new) in expected.items()}}.items()
-                     if v is not None}
+        new_props = {
+            k: v for k, v in {**props, **{f: new for f, (_, new) in expected.items()}}.items() if v is not None
+        }
         if "email" in expected and model.email_taken(type_, new_props.get("email"), record_id):
             with pytest.raises(InputError, match="already belongs to contact"):
                 if kind == "update":
                     store.update_record(record_id, arg, moment, "test")
                 else:
-                    store.write_changes(record_id, [(f, old, new, "test") for f, (old, new) in expected.items()], moment)
+                    store.write_changes(
+                        record_id, [(f, old, new, "test") for f, (old, new) in expected.items()], moment
+                    )
             return
         if kind == "update":
             assert store.update_record(record_id, arg, moment, "test") == expected
@@ -197,8 +211,14 @@ def workflow_op(store: SqliteStore, model: Model, op, moment: dt.datetime, step:
         return
     run_id = sorted(model.runs)[target % len(model.runs)]
     if kind == "save":
-        run = attrs.evolve(model.runs[run_id], status=arg, position=str(step), vars={"step": step},
-                           due=moment + dt.timedelta(days=step % 3) if arg == "active" else None, updated_at=moment)
+        run = attrs.evolve(
+            model.runs[run_id],
+            status=arg,
+            position=str(step),
+            vars={"step": step},
+            due=moment + dt.timedelta(days=step % 3) if arg == "active" else None,
+            updated_at=moment,
+        )
         store.save_run(run)
         model.runs[run_id] = run
     elif kind == "log_run":
@@ -251,12 +271,15 @@ def snapshot(store: SqliteStore) -> dict:
     return {
         "records": records,
         "lists": {r.id: store.lists_of(r.id) for r in records},
-        "history": {r.id: [(h.at, h.kind, h.field, h.old, h.new, h.cause) for h in store.history(r.id)]
-                    for r in records},
+        "history": {
+            r.id: [(h.at, h.kind, h.field, h.old, h.new, h.cause) for h in store.history(r.id)] for r in records
+        },
         "events": store.events(),
         "effects": store.effects(),
         "runs": store.runs(),
-        "run_log": [(e.id, e.run_id, e.at, e.step, e.kind, e.detail) for r in store.runs() for e in store.run_log(r.id)],
+        "run_log": [
+            (e.id, e.run_id, e.at, e.step, e.kind, e.detail) for r in store.runs() for e in store.run_log(r.id)
+        ],
         "emails": store._conn.execute("SELECT id, email FROM records ORDER BY id").fetchall(),
     }
 

@@ -1,4 +1,5 @@
 """The checkpoint thread: batches' pages reach the database file without the writer's help."""
+
 from __future__ import annotations
 
 import os

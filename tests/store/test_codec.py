@@ -1,4 +1,5 @@
 """codec.py: the shortcuts taken for speed give what the general path gives."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -14,13 +15,20 @@ from leadflow.store.codec import _ENCODER as STANDARD_ENCODER
 from leadflow.values import Duration, to_json_value
 
 scalars = st.one_of(
-    st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False, allow_infinity=False), st.text(),
+    st.none(),
+    st.booleans(),
+    st.integers(),
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.text(),
     st.datetimes(timezones=st.sampled_from([dt.UTC, dt.timezone(dt.timedelta(hours=-5))])),
-    st.dates(), st.builds(Duration, days=st.integers(0, 9)),
+    st.dates(),
+    st.builds(Duration, days=st.integers(0, 9)),
 )
-values = st.recursive(scalars, lambda inner: st.one_of(st.lists(inner, max_size=3),
-                                                       st.dictionaries(st.text(max_size=3), inner, max_size=3)),
-                      max_leaves=6)
+values = st.recursive(
+    scalars,
+    lambda inner: st.one_of(st.lists(inner, max_size=3), st.dictionaries(st.text(max_size=3), inner, max_size=3)),
+    max_leaves=6,
+)
 
 
 @given(values)
@@ -80,8 +88,7 @@ def test_equal_instants_in_two_zones_keep_their_own_offsets():
 # What encode_json must agree with: the standard library's encoder, which it falls back on.
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats() | st.text(st.characters(codec="utf-8")),
-    lambda inner: st.lists(inner, max_size=3)
-    | st.dictionaries(st.text(max_size=3) | st.integers(), inner, max_size=3),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=3) | st.integers(), inner, max_size=3),
     max_leaves=8,
 )
 
@@ -96,7 +103,7 @@ def standard_or_error(value):
 @given(json_values)
 @example(float("nan")).via("orjson writes null")
 @example({"x": [1.5, float("inf")]}).via("orjson writes null")
-@example({"x": [2 ** 70, "\ud800"]}).via("orjson refuses")
+@example({"x": [2**70, "\ud800"]}).via("orjson refuses")
 def test_encode_json_writes_what_the_standard_encoder_writes_and_refuses_what_it_refuses(value):
     expected = standard_or_error(value)  # NaN and infinities refused, even where orjson writes null
     if expected is None:
@@ -106,8 +113,16 @@ def test_encode_json_writes_what_the_standard_encoder_writes_and_refuses_what_it
         assert json.loads(encode_json(value)) == json.loads(expected)
 
 
-@pytest.mark.parametrize("value", [
-    {"big": 2 ** 80}, [-(2 ** 64)], {1: "one"}, {"s": "\ud800"}, {"text": "null and none"}, [None],
-])
+@pytest.mark.parametrize(
+    "value",
+    [
+        {"big": 2**80},
+        [-(2**64)],
+        {1: "one"},
+        {"s": "\ud800"},
+        {"text": "null and none"},
+        [None],
+    ],
+)
 def test_what_orjson_cannot_write_takes_the_standard_path(value):
     assert encode_json(value) == STANDARD_ENCODER.encode(value)

@@ -1,6 +1,7 @@
 """Each contact has its own email: the store refuses a second contact with one,
 in a unit, in a batch and in SQL itself (a unique index), and an old database
 that already holds duplicates is not upgraded but told which contacts share one."""
+
 from __future__ import annotations
 
 import sqlite3
@@ -56,19 +57,26 @@ def test_in_a_batch_a_freed_email_can_be_taken(store):
             store.update_record(bob.id, {"email": "ann@x.io"}, at(2), "rule")
         with store.transaction():  # and a new contact takes what bob left
             cy = store.create_record("contact", {"email": "bob@x.io"}, at(3), "import")
-    assert emails(store) == [(bob.id, "contact", "ann@x.io"), (ann.id, "contact", "ann@new.io"),
-                             (cy.id, "contact", "bob@x.io")]
+    assert emails(store) == [
+        (bob.id, "contact", "ann@x.io"),
+        (ann.id, "contact", "ann@new.io"),
+        (cy.id, "contact", "bob@x.io"),
+    ]
 
 
 def test_sql_itself_refuses_a_duplicate(store):
     store.create_record("contact", {"email": "ann@x.io"}, at(0), "import")
     with pytest.raises(sqlite3.IntegrityError):
-        store._conn.execute("INSERT INTO records(type, props, email, created_at, updated_at)"
-                            " VALUES ('contact', '{}', 'ann@x.io', 'x', 'x')")
-    store._conn.execute("INSERT INTO records(type, props, email, created_at, updated_at)"
-                        " VALUES ('contact', '{}', NULL, 'x', 'x')")  # contacts without an email: any number
-    store._conn.execute("INSERT INTO records(type, props, email, created_at, updated_at)"
-                        " VALUES ('contact', '{}', NULL, 'x', 'x')")
+        store._conn.execute(
+            "INSERT INTO records(type, props, email, created_at, updated_at)"
+            " VALUES ('contact', '{}', 'ann@x.io', 'x', 'x')"
+        )
+    store._conn.execute(
+        "INSERT INTO records(type, props, email, created_at, updated_at) VALUES ('contact', '{}', NULL, 'x', 'x')"
+    )  # contacts without an email: any number
+    store._conn.execute(
+        "INSERT INTO records(type, props, email, created_at, updated_at) VALUES ('contact', '{}', NULL, 'x', 'x')"
+    )
 
 
 def old_database(path, monkeypatch, *contacts: str) -> None:

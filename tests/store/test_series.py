@@ -7,6 +7,7 @@ instant between two batches must not have its write lost. (That a series of
 batches gives what the events give one by one, creates and email changes
 included: tests/interpreter/test_engine_batches.py.)
 """
+
 from __future__ import annotations
 
 import gc
@@ -36,8 +37,10 @@ rule "score" when visit then increment score by event.points
 
 
 def visits(*who_points: tuple[str, int]) -> list[dict]:
-    return [{"event": "visit", "contact": who, "data": {"points": points}, "id": f"v{i}"}
-            for i, (who, points) in enumerate(who_points)]
+    return [
+        {"event": "visit", "contact": who, "data": {"points": points}, "id": f"v{i}"}
+        for i, (who, points) in enumerate(who_points)
+    ]
 
 
 def engine_on(path) -> Engine:
@@ -199,8 +202,11 @@ def test_a_failing_report_at_the_end_still_ends_the_series(tmp_path):
             raise RuntimeError("the caller's bug")
 
     with pytest.raises(RuntimeError, match="the caller's bug"):
-        engine.emit_many(visits(("ann@x.io", 1), ("ann@x.io", 2), ("bob@x.io", 5), ("bob@x.io", 7)),
-                         batch_size=2, on_result=on_result)
+        engine.emit_many(
+            visits(("ann@x.io", 1), ("ann@x.io", 2), ("bob@x.io", 5), ("bob@x.io", 7)),
+            batch_size=2,
+            on_result=on_result,
+        )
     store = engine.store
     assert not store._conn.in_transaction and store._batch is None and store._depth == 0
     assert sys.getswitchinterval() == before and gc.isenabled()
@@ -219,6 +225,7 @@ def reads_by_thread(monkeypatch) -> list[str]:
         def read_emails(conn, type, emails):
             threads.append(threading.current_thread().name)
             return read(conn, type, emails)
+
         return read_emails
 
     monkeypatch.setattr(series_module, "read_emails", spied(series_module.read_emails))
@@ -257,8 +264,11 @@ def test_contacts_read_ahead_are_read_again_if_the_overlay_forgot_since(store, m
 
 
 stored_json = st.recursive(
-    st.none() | st.booleans() | st.integers(min_value=-2**80, max_value=2**80)
-    | st.floats(allow_nan=False, allow_infinity=False) | st.text(),
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(2**80), max_value=2**80)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(),
     lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3),
     max_leaves=8,
 )
@@ -285,26 +295,34 @@ def test_a_table_rows_go_in_one_statement_padded_to_a_fixed_size():
     rows = [(f"k{i}", "visit", i, "2026-11-23T08:00:00.000000+00:00", "{}") for i in range(1500)]
     out = series_module.statements(series_module.EVENT_ROWS, rows)
     assert [len(params) // 5 for _, params in out] == [1024, 512]  # 476 rows and 36 of padding
-    assert out[1][1][476 * 5:] == [series_module.PADDING] * (36 * 5)
+    assert out[1][1][476 * 5 :] == [series_module.PADDING] * (36 * 5)
     for sql, params in out:
         conn.execute(sql, params)
     assert conn.execute("SELECT id, key, name, record_id, at, data FROM events").fetchall() == [
-        (i + 1, *row) for i, row in enumerate(rows)  # in order, and no padding row
+        (i + 1, *row)
+        for i, row in enumerate(rows)  # in order, and no padding row
     ]
 
 
 def test_padding_rows_update_and_insert_nothing():
     conn = sqlite3.connect(":memory:")
     conn.execute("CREATE TABLE records (id INTEGER PRIMARY KEY, props TEXT NOT NULL, updated_at TEXT NOT NULL)")
-    conn.execute("CREATE TABLE history (id INTEGER PRIMARY KEY, record_id INT NOT NULL, at TEXT NOT NULL,"
-                 " kind, field, old, new, cause)")
+    conn.execute(
+        "CREATE TABLE history (id INTEGER PRIMARY KEY, record_id INT NOT NULL, at TEXT NOT NULL,"
+        " kind, field, old, new, cause)"
+    )
     conn.executemany("INSERT INTO records VALUES (?, '{}', 'then')", [(0,), (1,), (2,), (3,)])
     stamp = "2026-11-23T08:00:00.000000+00:00"
-    [(sql, params)] = series_module.statements(series_module.UPDATE_ROWS, [('{"a":1}', stamp, 1), ('{"a":3}', stamp, 3)])
+    [(sql, params)] = series_module.statements(
+        series_module.UPDATE_ROWS, [('{"a":1}', stamp, 1), ('{"a":3}', stamp, 3)]
+    )
     assert len(params) == 8 * 3  # six rows of padding
     conn.execute(sql, params)
     assert conn.execute("SELECT id, props, updated_at FROM records").fetchall() == [
-        (0, "{}", "then"), (1, '{"a":1}', stamp), (2, "{}", "then"), (3, '{"a":3}', stamp),
+        (0, "{}", "then"),
+        (1, '{"a":1}', stamp),
+        (2, "{}", "then"),
+        (3, '{"a":3}', stamp),
     ]
     history = [(1, stamp, "set", "a", "null", "1", "rule"), (3, stamp, "set", "a", "null", "3", "rule")]
     [(sql, params)] = series_module.statements(series_module.HISTORY_ROWS, history)

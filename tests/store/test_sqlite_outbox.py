@@ -1,4 +1,5 @@
 """SqliteStore's outbox: idempotent enqueue, due order, retry, dead, replay."""
+
 from __future__ import annotations
 
 import datetime as dt

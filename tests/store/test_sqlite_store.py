@@ -1,4 +1,5 @@
 """SqliteStore: records, values, transactions, lists, events, meta, reopening."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -122,8 +123,10 @@ def test_values_round_trip(store):
     assert loaded == props
     assert loaded["seen"].utcoffset() == dt.timedelta(hours=2)
     store.update_record(rec.id, {"tags": None, "cooldown": Duration(days=4)}, at(1), "x")
-    assert store.get_record(rec.id).props == {**{k: v for k, v in props.items() if k != "tags"},
-                                              "cooldown": Duration(days=4)}
+    assert store.get_record(rec.id).props == {
+        **{k: v for k, v in props.items() if k != "tags"},
+        "cooldown": Duration(days=4),
+    }
 
 
 def test_timestamps_compare_across_zones(store):
@@ -372,11 +375,14 @@ def test_migration_2_keeps_every_row_and_every_check(tmp_path, monkeypatch):
         with pytest.raises(sqlite3.IntegrityError):
             store._conn.execute(
                 "INSERT INTO history(record_id, at, kind, old, new, cause) VALUES (?, 'x', 'typo', 'null', 'null', 'c')",
-                (record_id,))
+                (record_id,),
+            )
         with pytest.raises(sqlite3.IntegrityError):
             store._conn.execute("UPDATE outbox SET status = 'lost'")
         with pytest.raises(sqlite3.IntegrityError):  # still a child of records
-            store._conn.execute("INSERT INTO history(record_id, at, kind, old, new, cause) VALUES (999, 'x', 'set', 'null', 'null', 'c')")
+            store._conn.execute(
+                "INSERT INTO history(record_id, at, kind, old, new, cause) VALUES (999, 'x', 'set', 'null', 'null', 'c')"
+            )
         store.add_to_list(record_id, "vip", at(5), "test")
         assert store.history(record_id)[-1].kind == "list_add"
         plan = plan_of(store, lambda: store.history(record_id))

@@ -5,6 +5,7 @@ a unit that then fails, are applied both to a store and to dicts. Afterwards
 the props, list memberships, email lookups and the history (replayed from
 scratch) must all agree with the model.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -69,8 +70,13 @@ def email_taken(model_props, types, ids, record_type, record_id, email) -> bool:
     """Whether another contact has this email: the store must refuse it (unique index)."""
     if record_type != "contact" or not isinstance(email, (str, int, float)):
         return False
-    return any(types.get(i) == "contact" and i != record_id and model_props[i].get("email") == email
-               and isinstance(model_props[i].get("email"), (str, int, float)) for i in ids)
+    return any(
+        types.get(i) == "contact"
+        and i != record_id
+        and model_props[i].get("email") == email
+        and isinstance(model_props[i].get("email"), (str, int, float))
+        for i in ids
+    )
 
 
 def apply(store, model_props, model_lists, ids, op, step, types):
@@ -147,8 +153,11 @@ def test_store_agrees_with_dict_model(ops):
                 if op[0] != "create" and not ids:
                     continue
                 if aborted:  # run it against a throwaway copy of the model, then fail the unit
-                    copies = ({k: dict(v) for k, v in model_props.items()},
-                              {k: set(v) for k, v in model_lists.items()}, list(ids))
+                    copies = (
+                        {k: dict(v) for k, v in model_props.items()},
+                        {k: set(v) for k, v in model_lists.items()},
+                        list(ids),
+                    )
                     try:
                         with store.transaction():
                             assert apply(store, *copies, op, step, types)

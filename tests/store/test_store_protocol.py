@@ -1,4 +1,5 @@
 """SqliteStore implements every method of the Store protocol, with the same signature."""
+
 from __future__ import annotations
 
 import inspect
@@ -17,6 +18,6 @@ def test_sqlite_store_matches_protocol():
         expected = inspect.signature(getattr(Store, name))
         actual = inspect.signature(getattr(SqliteStore, name))
         assert list(actual.parameters) == list(expected.parameters), name
-        assert [p.default for p in actual.parameters.values()] == [
-            p.default for p in expected.parameters.values()
-        ], name
+        assert [p.default for p in actual.parameters.values()] == [p.default for p in expected.parameters.values()], (
+            name
+        )

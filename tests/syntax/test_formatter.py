@@ -6,6 +6,7 @@ programs and on text derived from the grammar with comments sprinkled in,
 that formatting keeps the AST, keeps every comment in its declaration, and
 changes nothing the second time.
 """
+
 from __future__ import annotations
 
 import textwrap
@@ -450,16 +451,24 @@ def test_formatting_scripts_from_the_grammar_with_comments(source):
 
 # ---- long expressions, wrapped at `and`/`or` -----------------------------------------------
 long_names = st.from_regex(r"p_[a-z_]{6,24}", fullmatch=True)
-comparisons = st.builds(lambda name, op, value: f"{name} {op} {value}", long_names,
-                        st.sampled_from(["==", "!=", "<", ">=", "in"]),
-                        st.sampled_from(["lead", "42", '"and or"', "now() - 6 weeks", "[a, b]", "null"]))
+comparisons = st.builds(
+    lambda name, op, value: f"{name} {op} {value}",
+    long_names,
+    st.sampled_from(["==", "!=", "<", ">=", "in"]),
+    st.sampled_from(["lead", "42", '"and or"', "now() - 6 weeks", "[a, b]", "null"]),
+)
 
 
 @st.composite
 def conditions(draw, operands: st.SearchStrategy, depth: int = 2) -> str:
     """Operands joined by `and`/`or`, some of them parenthesized groups of the same kind."""
-    parts = draw(st.lists(operands if depth == 0 else operands | conditions(operands, depth - 1).map("({})".format),
-                          min_size=2, max_size=6))
+    parts = draw(
+        st.lists(
+            operands if depth == 0 else operands | conditions(operands, depth - 1).map("({})".format),
+            min_size=2,
+            max_size=6,
+        )
+    )
     text = parts[0]
     for part in parts[1:]:
         text += f" {draw(st.sampled_from(['and', 'or']))} {part}"

@@ -1,5 +1,6 @@
 """The Pygments lexer: every keyword of the design, literals, strings with
 interpolation, and no error token on any script the project ships."""
+
 from __future__ import annotations
 
 import re
@@ -64,7 +65,88 @@ bot qualify {
 }
 """
 
-KEYWORDS = ["object", "event", "list", "secret", "email", "const", "type", "extern", "fn", "rule", "workflow", "bot", "when", "if", "then", "else", "where", "and", "or", "not", "in", "is", "match", "return", "for", "created", "changed", "from", "to", "added", "removed", "matching", "every", "at", "on", "yearly", "before", "after", "set", "clear", "increment", "decrement", "by", "add", "remove", "send", "notify", "create", "as", "let", "do", "enroll", "unenroll", "webhook", "with", "headers", "auth", "bearer", "sign", "timeout", "reverse", "reenroll", "never", "goal", "suppress", "window", "timezone", "wait", "until", "up", "split", "random", "branch", "stop", "say", "ask", "choices", "into", "handoff", "weekdays"]
+KEYWORDS = [
+    "object",
+    "event",
+    "list",
+    "secret",
+    "email",
+    "const",
+    "type",
+    "extern",
+    "fn",
+    "rule",
+    "workflow",
+    "bot",
+    "when",
+    "if",
+    "then",
+    "else",
+    "where",
+    "and",
+    "or",
+    "not",
+    "in",
+    "is",
+    "match",
+    "return",
+    "for",
+    "created",
+    "changed",
+    "from",
+    "to",
+    "added",
+    "removed",
+    "matching",
+    "every",
+    "at",
+    "on",
+    "yearly",
+    "before",
+    "after",
+    "set",
+    "clear",
+    "increment",
+    "decrement",
+    "by",
+    "add",
+    "remove",
+    "send",
+    "notify",
+    "create",
+    "as",
+    "let",
+    "do",
+    "enroll",
+    "unenroll",
+    "webhook",
+    "with",
+    "headers",
+    "auth",
+    "bearer",
+    "sign",
+    "timeout",
+    "reverse",
+    "reenroll",
+    "never",
+    "goal",
+    "suppress",
+    "window",
+    "timezone",
+    "wait",
+    "until",
+    "up",
+    "split",
+    "random",
+    "branch",
+    "stop",
+    "say",
+    "ask",
+    "choices",
+    "into",
+    "handoff",
+    "weekdays",
+]
 
 
 def tokens(text: str) -> list[tuple[object, str]]:
@@ -83,39 +165,75 @@ def test_every_keyword_of_the_design_is_a_keyword_token(word):
 
 def test_soft_keywords_are_names_where_they_are_names():
     found = tokens('object contact { email: email }  when created then let d = split(email, "@")')
-    assert found[:6] == [(Keyword.Declaration, "object"), (Name.Class, "contact"), (Punctuation, "{"),
-                         (Name, "email"), (Punctuation, ":"), (Keyword.Type, "email")]
-    assert found[-8:] == [(Name.Function, "split"), (Punctuation, "("), (Name, "email"), (Punctuation, ","),
-                          (String.Double, '"'), (String.Double, "@"), (String.Double, '"'), (Punctuation, ")")]
+    assert found[:6] == [
+        (Keyword.Declaration, "object"),
+        (Name.Class, "contact"),
+        (Punctuation, "{"),
+        (Name, "email"),
+        (Punctuation, ":"),
+        (Keyword.Type, "email"),
+    ]
+    assert found[-8:] == [
+        (Name.Function, "split"),
+        (Punctuation, "("),
+        (Name, "email"),
+        (Punctuation, ","),
+        (String.Double, '"'),
+        (String.Double, "@"),
+        (String.Double, '"'),
+        (Punctuation, ")"),
+    ]
 
 
-@pytest.mark.parametrize("text, kind", [
-    ("2026-12-10T09:00", Number.Date),
-    ("2026-12-10T09:00:30+02:00", Number.Date),
-    ("2026-12-10T09:00Z", Number.Date),
-    ("2026-12-10", Number.Date),
-    ("09:00", Number.Date),
-    ("1_000", Number.Integer),
-    ("3.5", Number.Float),
-    ("25%", Number),
-])
+@pytest.mark.parametrize(
+    "text, kind",
+    [
+        ("2026-12-10T09:00", Number.Date),
+        ("2026-12-10T09:00:30+02:00", Number.Date),
+        ("2026-12-10T09:00Z", Number.Date),
+        ("2026-12-10", Number.Date),
+        ("09:00", Number.Date),
+        ("1_000", Number.Integer),
+        ("3.5", Number.Float),
+        ("25%", Number),
+    ],
+)
 def test_literals_are_one_token(text, kind):
     assert tokens(text) == [(kind, text)]
 
 
 def test_durations_are_numbers():
-    assert tokens("now() - 6 weeks") == [(Name.Function, "now"), (Punctuation, "("), (Punctuation, ")"),
-                                         (Operator, "-"), (Number, "6"), (Number, "weeks")]
+    assert tokens("now() - 6 weeks") == [
+        (Name.Function, "now"),
+        (Punctuation, "("),
+        (Punctuation, ")"),
+        (Operator, "-"),
+        (Number, "6"),
+        (Number, "weeks"),
+    ]
 
 
 def test_strings_interpolate_expressions_and_escape_braces():
     found = tokens(r'"Hi {first_name ?? "there"}, {{literal}} \" done" # note')
     assert found == [
-        (String.Double, '"'), (String.Double, "Hi "), (String.Interpol, "{"), (Name, "first_name"),
-        (Operator, "??"), (String.Double, '"'), (String.Double, "there"), (String.Double, '"'),
-        (String.Interpol, "}"), (String.Double, ", "), (String.Escape, "{{"), (String.Double, "literal"),
-        (String.Escape, "}}"), (String.Double, " "), (String.Escape, r"\""), (String.Double, " done"),
-        (String.Double, '"'), (Comment.Single, "# note"),
+        (String.Double, '"'),
+        (String.Double, "Hi "),
+        (String.Interpol, "{"),
+        (Name, "first_name"),
+        (Operator, "??"),
+        (String.Double, '"'),
+        (String.Double, "there"),
+        (String.Double, '"'),
+        (String.Interpol, "}"),
+        (String.Double, ", "),
+        (String.Escape, "{{"),
+        (String.Double, "literal"),
+        (String.Escape, "}}"),
+        (String.Double, " "),
+        (String.Escape, r"\""),
+        (String.Double, " done"),
+        (String.Double, '"'),
+        (Comment.Single, "# note"),
     ]
 
 
@@ -125,8 +243,11 @@ def test_no_example_script_has_an_error_token(path):
 
 
 def test_no_leadflow_block_of_the_docs_has_an_error_token():
-    blocks = [block for doc in [ROOT / "README.md", *ROOT.glob("docs/*.md")]
-              for block in re.findall(r"```leadflow\n(.*?)```", doc.read_text("utf-8"), re.S)]
+    blocks = [
+        block
+        for doc in [ROOT / "README.md", *ROOT.glob("docs/*.md")]
+        for block in re.findall(r"```leadflow\n(.*?)```", doc.read_text("utf-8"), re.S)
+    ]
     assert blocks
     assert [value for block in blocks for kind, value in tokens(block) if kind in Error] == []
 

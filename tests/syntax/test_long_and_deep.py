@@ -7,6 +7,7 @@ operator must parse, check, compile, run and print back to itself; nesting
 of any kind either fits the limit or is one E102, never an exception of
 Python's own.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -65,12 +66,24 @@ def test_a_long_chain_prints_back_to_itself(terms):
     assert parse_expr(format_expr(indexed)) == indexed
 
 
-OPENERS = [("(", ")"), ("-", ""), ("not ", ""), ("[", "]"), ("if b then ", " else 1"), ("f(", ")"),
-           ("match 1 { 1 => ", " }"), ('"{', '}"'), ("{a: ", "}"), ("a ?? ", "")]
+OPENERS = [
+    ("(", ")"),
+    ("-", ""),
+    ("not ", ""),
+    ("[", "]"),
+    ("if b then ", " else 1"),
+    ("f(", ")"),
+    ("match 1 { 1 => ", " }"),
+    ('"{', '}"'),
+    ("{a: ", "}"),
+    ("a ?? ", ""),
+]
 
 
 @SLOW
-@given(layers=st.lists(st.sampled_from(OPENERS), min_size=1, max_size=400), core=st.sampled_from(["1", "a + a", "x[0]"]))
+@given(
+    layers=st.lists(st.sampled_from(OPENERS), min_size=1, max_size=400), core=st.sampled_from(["1", "a + a", "x[0]"])
+)
 def test_nesting_of_any_kind_fits_or_is_one_e102(layers, core):
     text = "".join(o for o, _ in layers) + core + "".join(c for _, c in reversed(layers))
     source = HEAD + f"const deep = {text}\n"
@@ -85,9 +98,13 @@ def test_nesting_of_any_kind_fits_or_is_one_e102(layers, core):
         check(program, {"deep.flow": source})
 
 
-@pytest.mark.parametrize("shape", ["a and " * 400 + "a", "1 + " * 400 + "1", '"a" + ' * 400 + '"a"', "xs" + "[0]" * 400])
+@pytest.mark.parametrize(
+    "shape", ["a and " * 400 + "a", "1 + " * 400 + "1", '"a" + ' * 400 + '"a"', "xs" + "[0]" * 400]
+)
 def test_the_fuzzed_shapes_check_without_recursion_errors(shape):
-    source = "object contact { a: bool, xs: list<number> }\nconst c = 1\nwhen created if true then set a = " + shape + "\n"
+    source = (
+        "object contact { a: bool, xs: list<number> }\nconst c = 1\nwhen created if true then set a = " + shape + "\n"
+    )
     try:
         check(parse(source, "f.flow"), {"f.flow": source})
     except ScriptError as error:

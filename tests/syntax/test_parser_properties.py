@@ -10,6 +10,7 @@
    ScriptError, nothing else; and text derived from the grammar itself
    (`hypothesis.extra.lark.from_lark`) parses.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -37,9 +38,7 @@ paths = st.lists(names, min_size=1, max_size=3).map(tuple)
 UNITS = ("minute", "hour", "day", "week", "month", "year", "second")
 BINARY_OPS = ("or", "and", "==", "!=", "<", "<=", ">", ">=", "??", "+", "-", "*", "/", "%")
 
-numbers = st.integers(min_value=0, max_value=10**30) | st.floats(
-    min_value=0.0, allow_nan=False, allow_infinity=False
-)
+numbers = st.integers(min_value=0, max_value=10**30) | st.floats(min_value=0.0, allow_nan=False, allow_infinity=False)
 offsets = st.integers(min_value=-(23 * 60 + 59), max_value=23 * 60 + 59).map(
     lambda minutes: dt.timezone(dt.timedelta(minutes=minutes))
 )
@@ -124,7 +123,9 @@ def match(subject, cases, default) -> ast.Match:
 def records(values: st.SearchStrategy) -> st.SearchStrategy:
     """Record literals; a field name that is no identifier is written quoted."""
     field_names = names | st.text(max_size=5)
-    return st.lists(st.builds(ast.RecordField, field_names, values), max_size=3).map(lambda fs: ast.RecordLit(tuple(fs)))
+    return st.lists(st.builds(ast.RecordField, field_names, values), max_size=3).map(
+        lambda fs: ast.RecordLit(tuple(fs))
+    )
 
 
 @functools.cache
@@ -149,19 +150,29 @@ clock_times = st.times().map(lambda t: t.replace(second=0, microsecond=0))
 triggers = st.one_of(
     st.builds(ast.EventTrigger, names, maybe(SMALL_EXPR)),
     st.builds(ast.CreatedTrigger, st.just("contact") | names),
-    st.builds(ast.ChangedTrigger, st.lists(names, min_size=1, max_size=2).map(tuple), maybe(SMALL_EXPR), maybe(SMALL_EXPR)),
+    st.builds(
+        ast.ChangedTrigger, st.lists(names, min_size=1, max_size=2).map(tuple), maybe(SMALL_EXPR), maybe(SMALL_EXPR)
+    ),
     st.builds(ast.ListTrigger, names, st.booleans()),
     st.builds(ast.MatchingTrigger, SMALL_EXPR),
     st.builds(ast.ScheduleTrigger, names, maybe(st.integers(1, 31)), clock_times, maybe(SMALL_EXPR)),
     st.builds(ast.FixedDateTrigger, datetimes, maybe(SMALL_EXPR)),
     st.builds(
         lambda prop, offset, before, at, where: ast.DateTrigger(prop, offset, before and offset is not None, at, where),
-        names, maybe(st.builds(ast.DurationLit, st.integers(0, 400), st.sampled_from(UNITS))),
-        st.booleans(), clock_times, maybe(SMALL_EXPR),
+        names,
+        maybe(st.builds(ast.DurationLit, st.integers(0, 400), st.sampled_from(UNITS))),
+        st.booleans(),
+        clock_times,
+        maybe(SMALL_EXPR),
     ),
 )
 
-calls = st.builds(ast.Call, names, st.lists(SMALL_EXPR, max_size=2).map(tuple), st.lists(st.builds(ast.KeywordArg, names, SMALL_EXPR), max_size=1).map(tuple))
+calls = st.builds(
+    ast.Call,
+    names,
+    st.lists(SMALL_EXPR, max_size=2).map(tuple),
+    st.lists(st.builds(ast.KeywordArg, names, SMALL_EXPR), max_size=1).map(tuple),
+)
 
 
 def webhook(method, url, body, headers, auth, sign, timeout, response):
@@ -209,9 +220,11 @@ def actions(depth: int) -> st.SearchStrategy:
         st.builds(ast.WaitFor, names, maybe(SMALL_EXPR), SMALL_EXPR, maybe(block)),
         st.builds(ast.Split, st.lists(st.builds(ast.SplitArm, shares, block), min_size=1, max_size=3).map(tuple)),
         st.builds(
-            ast.Branch, SMALL_EXPR,
-            st.lists(st.builds(ast.BranchArm, st.lists(SMALL_EXPR, min_size=1, max_size=2).map(tuple), block),
-                     max_size=2).map(tuple),
+            ast.Branch,
+            SMALL_EXPR,
+            st.lists(
+                st.builds(ast.BranchArm, st.lists(SMALL_EXPR, min_size=1, max_size=2).map(tuple), block), max_size=2
+            ).map(tuple),
             maybe(block),
         ),
         st.builds(ast.Stop),
@@ -237,9 +250,7 @@ def stmts(depth: int) -> st.SearchStrategy:
         return simple
     body = st.lists(stmts(depth - 1), max_size=2).map(tuple)
     return (
-        simple
-        | st.builds(ast.ForStmt, names, SMALL_EXPR, body)
-        | st.builds(ast.IfStmt, SMALL_EXPR, body, maybe(body))
+        simple | st.builds(ast.ForStmt, names, SMALL_EXPR, body) | st.builds(ast.IfStmt, SMALL_EXPR, body, maybe(body))
     )
 
 
@@ -251,11 +262,19 @@ clauses = st.one_of(
     st.builds(ast.Goal, SMALL_EXPR),
     st.builds(ast.Suppress, names),
     st.builds(ast.UnenrollWhen, SMALL_EXPR),
-    st.builds(ast.Window, st.lists(names, min_size=1, max_size=3).map(tuple), clock_times, clock_times,
-              maybe(st.text(max_size=8))),
+    st.builds(
+        ast.Window,
+        st.lists(names, min_size=1, max_size=3).map(tuple),
+        clock_times,
+        clock_times,
+        maybe(st.text(max_size=8)),
+    ),
 )
 workflows = st.builds(
-    ast.Workflow, names, names | st.just("contact"), st.lists(clauses, max_size=4).map(tuple),
+    ast.Workflow,
+    names,
+    names | st.just("contact"),
+    st.lists(clauses, max_size=4).map(tuple),
     st.lists(actions(2), max_size=3).map(tuple),
 )
 params = st.lists(st.builds(ast.Param, names, TYPE), max_size=3).map(tuple)
@@ -319,22 +338,137 @@ def test_any_text_parses_or_is_a_script_error(source):
 
 FRAGMENTS = [
     # keywords, soft and hard
-    "object", "event", "on", "list", "secret", "email", "const", "type", "extern", "fn", "return",
-    "let", "for", "in", "if", "else", "then", "rule", "when", "where", "from", "to", "created",
-    "changed", "added", "removed", "matching", "set", "clear", "increment", "decrement", "by", "add",
-    "remove", "send", "notify", "create", "as", "do", "enroll", "unenroll", "webhook", "with",
-    "headers", "auth", "bearer", "sign", "timeout", "or", "and", "not", "is", "known", "unknown",
-    "true", "false", "null", "match", "enum", "reverse",
+    "object",
+    "event",
+    "on",
+    "list",
+    "secret",
+    "email",
+    "const",
+    "type",
+    "extern",
+    "fn",
+    "return",
+    "let",
+    "for",
+    "in",
+    "if",
+    "else",
+    "then",
+    "rule",
+    "when",
+    "where",
+    "from",
+    "to",
+    "created",
+    "changed",
+    "added",
+    "removed",
+    "matching",
+    "set",
+    "clear",
+    "increment",
+    "decrement",
+    "by",
+    "add",
+    "remove",
+    "send",
+    "notify",
+    "create",
+    "as",
+    "do",
+    "enroll",
+    "unenroll",
+    "webhook",
+    "with",
+    "headers",
+    "auth",
+    "bearer",
+    "sign",
+    "timeout",
+    "or",
+    "and",
+    "not",
+    "is",
+    "known",
+    "unknown",
+    "true",
+    "false",
+    "null",
+    "match",
+    "enum",
+    "reverse",
     # punctuation
-    "{", "}", "(", ")", "[", "]", "<", ">", ",", ":", ".", "=", "==", "!=", "<=", ">=", "=>", "->",
-    "??", "?", "+", "-", "*", "/", "%", ";", "#", "&&", "'", "\\", "@",
+    "{",
+    "}",
+    "(",
+    ")",
+    "[",
+    "]",
+    "<",
+    ">",
+    ",",
+    ":",
+    ".",
+    "=",
+    "==",
+    "!=",
+    "<=",
+    ">=",
+    "=>",
+    "->",
+    "??",
+    "?",
+    "+",
+    "-",
+    "*",
+    "/",
+    "%",
+    ";",
+    "#",
+    "&&",
+    "'",
+    "\\",
+    "@",
     # names, numbers, units, calendar literals (some invalid)
-    "a", "contact", "score", "x_1", "_", "0", "42", "1_000", "3.5", "1.", "007", "days", "week",
-    "2026-12-10", "2026-13-45", "2026-12-10T09:00", "2026-02-30T10:00Z", "2026-01-01T10:00+05:30",
-    "09:00", "25:99", "12:3",
+    "a",
+    "contact",
+    "score",
+    "x_1",
+    "_",
+    "0",
+    "42",
+    "1_000",
+    "3.5",
+    "1.",
+    "007",
+    "days",
+    "week",
+    "2026-12-10",
+    "2026-13-45",
+    "2026-12-10T09:00",
+    "2026-02-30T10:00Z",
+    "2026-01-01T10:00+05:30",
+    "09:00",
+    "25:99",
+    "12:3",
     # strings, well and badly formed
-    '""', '"x"', '"{a}"', '"{{"', '"}}"', '"{"', '"{}"', '"{a"', '"\\"', '"a\\q"', '"{"x"}"',
-    '"{f("{{")}"', '"{ {} }"', '"{1 +}"', '"\n"', '"',
+    '""',
+    '"x"',
+    '"{a}"',
+    '"{{"',
+    '"}}"',
+    '"{"',
+    '"{}"',
+    '"{a"',
+    '"\\"',
+    '"a\\q"',
+    '"{"x"}"',
+    '"{f("{{")}"',
+    '"{ {} }"',
+    '"{1 +}"',
+    '"\n"',
+    '"',
 ]
 
 

@@ -1,5 +1,6 @@
 """The printer: canonical layout, minimal parentheses, string escapes, and
 `parse(format_program(parse(src))) == parse(src)` on realistic scripts."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -105,7 +106,7 @@ def test_parentheses_are_minimal(source, expected):
         "f(1, k: 2)",
         "{}",
         "[]",
-        "{name: \"x\", size: 3}",
+        '{name: "x", size: 3}',
         "now() - 6 weeks",
     ],
 )
@@ -181,7 +182,10 @@ def test_a_negative_literal_prints_as_a_negation():
         (("{braces}",), '"{{braces}}"'),
         (("}{",), '"}}{{"'),
         (("a {{ b",), '"a {{{{ b"'),
-        (("New SQL: ", ast.Binary("??", ast.Name("first_name"), ast.Name("email"))), '"New SQL: {first_name ?? email}"'),
+        (
+            ("New SQL: ", ast.Binary("??", ast.Name("first_name"), ast.Name("email"))),
+            '"New SQL: {first_name ?? email}"',
+        ),
         ((ast.Name("a"), ast.Name("b")), '"{a}{b}"'),
         ((ast.Name("a"), "{", ast.Name("b"), "}"), '"{a}{{{b}}}"'),
         (
@@ -218,7 +222,9 @@ def test_unprintable_expressions_raise_value_error(node):
 
 
 def test_record_fields_that_are_not_identifiers_are_quoted():
-    node = ast.RecordLit((ast.RecordField("X-Source", ast.TextLit(("leadflow",))), ast.RecordField("if", ast.NumberLit(1))))
+    node = ast.RecordLit(
+        (ast.RecordField("X-Source", ast.TextLit(("leadflow",))), ast.RecordField("if", ast.NumberLit(1)))
+    )
     assert format_expr(node) == '{"X-Source": "leadflow", if: 1}'
     assert parse_expr(format_expr(node)) == node
 
@@ -253,7 +259,7 @@ def test_a_nullable_type_cannot_be_nullable_again():
     "source, expected",
     [
         ("form_submitted", "form_submitted"),
-        ("form_submitted where event.form == \"demo\"", "form_submitted where event.form == \"demo\""),
+        ('form_submitted where event.form == "demo"', 'form_submitted where event.form == "demo"'),
         ("created", "created"),
         ("contact created", "created"),
         ("deal created", "deal created"),
@@ -381,9 +387,21 @@ def test_else_if_chains_are_flattened_and_an_else_block_holding_an_if_is_not():
         (ast.TextLit(("s",)), ast.Unary("-", ast.Name("b")), 'notify "s" (-b)'),
         (ast.Name("a"), ast.ListLit(()), "notify (a) ([])"),
         (ast.Name("a"), ast.Unary("not", ast.Name("b")), "notify (a) (not b)"),
-        (ast.TextLit(("s",)), ast.Binary("and", ast.Unary("not", ast.Name("b")), ast.Name("c")), 'notify "s" (not b and c)'),
-        (ast.Name("a"), ast.Binary("*", ast.Binary("+", ast.Name("b"), ast.Name("c")), ast.Name("d")), "notify (a) (b + c) * d"),
-        (ast.Call("f", ()), ast.Binary("*", ast.Binary("+", ast.Name("b"), ast.Name("c")), ast.Name("d")), "notify f() (b + c) * d"),
+        (
+            ast.TextLit(("s",)),
+            ast.Binary("and", ast.Unary("not", ast.Name("b")), ast.Name("c")),
+            'notify "s" (not b and c)',
+        ),
+        (
+            ast.Name("a"),
+            ast.Binary("*", ast.Binary("+", ast.Name("b"), ast.Name("c")), ast.Name("d")),
+            "notify (a) (b + c) * d",
+        ),
+        (
+            ast.Call("f", ()),
+            ast.Binary("*", ast.Binary("+", ast.Name("b"), ast.Name("c")), ast.Name("d")),
+            "notify f() (b + c) * d",
+        ),
         (ast.NumberLit(5), ast.Name("days"), "notify 5 (days)"),
         (ast.NumberLit(5), ast.Name("b"), "notify 5 (b)"),
         (ast.Name("a"), ast.Name("b"), "notify a b"),
@@ -401,7 +419,10 @@ def test_match_arms_are_always_separated_by_commas():
     """Without the comma, an arm starting with `-` would continue the previous arm's value."""
     node = ast.Match(
         ast.Name("x"),
-        (ast.MatchCase((ast.NumberLit(1),), ast.Name("a")), ast.MatchCase((ast.Unary("-", ast.NumberLit(1)),), ast.Name("b"))),
+        (
+            ast.MatchCase((ast.NumberLit(1),), ast.Name("a")),
+            ast.MatchCase((ast.Unary("-", ast.NumberLit(1)),), ast.Name("b")),
+        ),
         ast.ListLit(()),
     )
     assert format_expr(node) == "match x { 1 => a, -1 => b, else => [] }"
@@ -697,8 +718,9 @@ def test_formatting_is_idempotent():
 
 def test_the_sample_in_canonical_form():
     text = format_program(parse(SAMPLE))
-    assert dedent(
-        """
+    assert (
+        dedent(
+            """
         rule "MQL to SQL"
         when matching lifecycle == mql and score > 90 and last_activity > now() - 6 weeks
         then {
@@ -707,6 +729,8 @@ def test_the_sample_in_canonical_form():
           notify "sales" "New SQL: {first_name ?? email}"
         }
         """
-    ) in text
+        )
+        in text
+    )
     assert 'when deal created\nthen set deal.name = "Deal {deal.id}: {{draft}}"\n' in text
     assert "when matching last_activity < 2026-12-10T09:00Z - 2 years and 09:30 > time_of(now())\n" in text

@@ -1,4 +1,5 @@
 """`leadflow test` as a user runs it: paths, options, output and exit codes."""
+
 from __future__ import annotations
 
 import shutil

@@ -1,10 +1,11 @@
 """`--coverage`: the rules, workflow steps and branches no test reached."""
+
 from __future__ import annotations
 
 from leadflow import Engine
 from testrunner_support import FIXTURES, leadflow_test, write_test
 
-RULES = '''
+RULES = """
 object contact { score: number = 0, tier: enum { gold, silver, bronze } = bronze }
 event bought { amount: number }
 list vip
@@ -39,15 +40,15 @@ workflow vip_welcome {
     silver { stop }
   }
 }
-'''
+"""
 
-BIG_PURCHASE = '''
+BIG_PURCHASE = """
 [[test]]
 name = "a big purchase makes a gold VIP by the next night"
 seed = 3
 steps = [{ event = "bought", contact = "ada@example.com", data = { amount = 6000 } }, { advance = "1 day" }]
 expect."ada@example.com" = { properties = { tier = "gold" }, lists = ["vip"], enrolled.vip_welcome = "completed" }
-'''
+"""
 
 
 def test_the_report_lists_what_no_test_reached_by_line(tmp_path):
@@ -55,8 +56,10 @@ def test_the_report_lists_what_no_test_reached_by_line(tmp_path):
     assert result.code == 0, result.stdout
     lines = result.stdout.splitlines()
     start = next(i for i, line in enumerate(lines) if " coverage " in line)
-    report = "\n".join(lines[start + 1:-1])
-    assert report == f"""\
+    report = "\n".join(lines[start + 1 : -1])
+    assert (
+        report
+        == f"""\
 {tmp_path}/script.flow   52%  2/3 rules fired, 4/6 steps reached, 3/8 branches taken
     line 10: rule "Purchases score": the unwritten `else` of `if event.amount > 1000` never taken
     line 12: rule "Purchases score": the `else if event.amount > 100` branch never taken
@@ -66,18 +69,22 @@ def test_the_report_lists_what_no_test_reached_by_line(tmp_path):
     line 31: workflow vip_welcome, step 2 `branch on tier`: the `else` arm never taken
     line 33: workflow vip_welcome, step 2 `branch on tier`: the arm for "silver" never taken
     line 33: workflow vip_welcome, step 2/arm2/1 `stop` never reached
-total{' ' * (len(str(tmp_path)) + len("/script.flow") - len("total"))}   52%"""
+total{" " * (len(str(tmp_path)) + len("/script.flow") - len("total"))}   52%"""
+    )
 
 
 def test_coverage_adds_up_over_the_tests_of_a_script(tmp_path):
-    more = BIG_PURCHASE + '''
+    more = (
+        BIG_PURCHASE
+        + """
 [[test]]
 name = "small purchases"
 steps = [
   { event = "bought", contact = "bob@example.com", data = { amount = 500 } },
   { event = "bought", contact = "bob@example.com", data = { amount = 5 } },
 ]
-'''
+"""
+    )
     result = leadflow_test(write_test(tmp_path, more, script=RULES), "--coverage")
     assert "2/3 rules fired, 4/6 steps reached, 5/8 branches taken" in result.stdout
     assert "Purchases score" not in result.stdout
@@ -88,10 +95,14 @@ def test_the_fixture_reaches_everything_and_one_test_does_not(tmp_path):
     assert "nurture.flow  100%  1/1 rule fired, 12/12 steps reached, 4/4 branches taken" in full.stdout
     one = leadflow_test(FIXTURES, "--coverage", "-k", "goal")
     assert "1/1 rule fired, 5/12 steps reached, 1/4 branches taken" in one.stdout
-    assert "line 48: workflow nurturing, step 7 `wait for ebook_downloaded where event.ebook == \"part-2\" up to 5 days`: " \
-           "the branch where ebook_downloaded arrives never taken" in one.stdout
-    assert "line 44: workflow nurturing, step 7 `wait for ebook_downloaded where event.ebook == \"part-2\" up to 5 days`: " \
-           "the timeout branch never taken" in one.stdout
+    assert (
+        'line 48: workflow nurturing, step 7 `wait for ebook_downloaded where event.ebook == "part-2" up to 5 days`: '
+        "the branch where ebook_downloaded arrives never taken" in one.stdout
+    )
+    assert (
+        'line 44: workflow nurturing, step 7 `wait for ebook_downloaded where event.ebook == "part-2" up to 5 days`: '
+        "the timeout branch never taken" in one.stdout
+    )
     assert "line 46: workflow nurturing, step 7/else/3 `stop` never reached" in one.stdout
 
 

@@ -4,6 +4,7 @@ and running `leadflow test` in-process or as a process.
 Named uniquely (not conftest) so test modules can import it. Every run is
 checked for a Python traceback: `leadflow test` must never show one.
 """
+
 from __future__ import annotations
 
 import os
@@ -34,13 +35,21 @@ def leadflow_test(*args) -> Outcome:
 def leadflow_process(*args, cwd: Path | None = None) -> Outcome:
     """`python -m leadflow ARGS` as a separate process, as a user's shell runs it."""
     env = dict(os.environ, NO_COLOR="1", PYTHONIOENCODING="utf-8")
-    done = subprocess.run([sys.executable, "-m", "leadflow", *map(str, args)], capture_output=True, text=True,
-                          encoding="utf-8", timeout=120, cwd=cwd, env=env)
+    done = subprocess.run(
+        [sys.executable, "-m", "leadflow", *map(str, args)],
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        timeout=120,
+        cwd=cwd,
+        env=env,
+    )
     return _checked(Outcome(done.returncode, done.stdout, done.stderr))
 
 
-def write_test(folder: Path, body: str, *, script: str | Path = NURTURE, name: str = "case.test.toml",
-               header: str = "") -> Path:
+def write_test(
+    folder: Path, body: str, *, script: str | Path = NURTURE, name: str = "case.test.toml", header: str = ""
+) -> Path:
     """A test file in `folder` for `script` (a path to copy, or the script's text)."""
     script_path = folder / "script.flow"
     text = script.read_text("utf-8") if isinstance(script, Path) else script

@@ -5,6 +5,7 @@ public signature or result type that would break a typed embedding program
 fails there; `assert_type` pins what each call returns. It also runs:
 tests/docs/test_public_api.py calls `main()`.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -14,7 +15,13 @@ from typing import Any, assert_type
 
 import leadflow
 from leadflow import (
-    EmitResult, Engine, HostError, LeadflowError, LeadflowRuntimeError, RecordView, ScriptError,
+    EmitResult,
+    Engine,
+    HostError,
+    LeadflowError,
+    LeadflowRuntimeError,
+    RecordView,
+    ScriptError,
     SimulatedClock,
 )
 from leadflow.check.program import CheckedProgram

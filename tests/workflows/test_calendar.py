@@ -1,4 +1,5 @@
 """Wall-clock arithmetic (workflows/calendar.py): zones, DST, month ends, leap days."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -25,7 +26,9 @@ def test_a_wall_time_in_the_spring_gap_lands_an_hour_later():
 
 def test_a_wall_time_that_happens_twice_is_its_first_occurrence():
     # 25 October 2026: 02:30 happens at 00:30 UTC and again at 01:30 UTC
-    assert calendar.at_local(dt.date(2026, 10, 25), dt.time(2, 30), PARIS) == dt.datetime(2026, 10, 25, 0, 30, tzinfo=UTC)
+    assert calendar.at_local(dt.date(2026, 10, 25), dt.time(2, 30), PARIS) == dt.datetime(
+        2026, 10, 25, 0, 30, tzinfo=UTC
+    )
 
 
 def test_a_daily_schedule_keeps_its_wall_time_across_dst():
@@ -45,8 +48,12 @@ def test_monthly_on_day_31_fires_on_the_last_day_of_short_months():
 
 def test_weekday_schedules_skip_weekends():
     friday_noon = dt.datetime(2026, 11, 27, 12, tzinfo=UTC)
-    assert calendar.next_occurrence("weekday", None, dt.time(9), friday_noon, UTC) == dt.datetime(2026, 11, 30, 9, tzinfo=UTC)
-    assert calendar.next_occurrence("sunday", None, dt.time(9), friday_noon, UTC) == dt.datetime(2026, 11, 29, 9, tzinfo=UTC)
+    assert calendar.next_occurrence("weekday", None, dt.time(9), friday_noon, UTC) == dt.datetime(
+        2026, 11, 30, 9, tzinfo=UTC
+    )
+    assert calendar.next_occurrence("sunday", None, dt.time(9), friday_noon, UTC) == dt.datetime(
+        2026, 11, 29, 9, tzinfo=UTC
+    )
 
 
 def test_a_window_opens_at_its_start_on_its_next_day():
@@ -75,7 +82,8 @@ def test_offsets_before_and_after_a_date():
 
 
 moments = st.datetimes(min_value=dt.datetime(2020, 1, 1), max_value=dt.datetime(2035, 1, 1)).map(
-    lambda d: d.replace(tzinfo=UTC))
+    lambda d: d.replace(tzinfo=UTC)
+)
 
 
 @given(moments, st.integers(0, 400), st.sampled_from(["Europe/Paris", "America/New_York", "UTC", "Asia/Kolkata"]))
@@ -91,7 +99,9 @@ def test_adding_days_keeps_the_wall_time_unless_it_does_not_exist(moment, days, 
     assert result > moment or days == 0
 
 
-@given(moments, st.sampled_from(calendar.SCHEDULE_UNITS[:-1]), st.times().map(lambda t: t.replace(second=0, microsecond=0)))
+@given(
+    moments, st.sampled_from(calendar.SCHEDULE_UNITS[:-1]), st.times().map(lambda t: t.replace(second=0, microsecond=0))
+)
 def test_the_next_occurrence_is_after_and_on_an_allowed_day(moment, every, time):
     nxt = calendar.next_occurrence(every, None, time, moment, PARIS)
     assert nxt > moment

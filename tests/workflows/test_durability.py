@@ -6,6 +6,7 @@ several moments while it works through events, waits, a split and email
 delivery; then the same command again, to completion. The database and the
 email folder must end exactly as after one uninterrupted run.
 """
+
 from __future__ import annotations
 
 import json
@@ -49,16 +50,38 @@ def events() -> str:
     lines = []
     for i in range(CONTACTS):
         hour, minute = divmod(i, 60)
-        lines.append(json.dumps({"event": "signed_up", "contact": f"c{i}@example.com",
-                                 "at": f"2026-11-23T{hour % 24:02d}:{minute:02d}:00Z", "data": {"plan": "pro"},
-                                 "id": f"e{i}"}))
+        lines.append(
+            json.dumps(
+                {
+                    "event": "signed_up",
+                    "contact": f"c{i}@example.com",
+                    "at": f"2026-11-23T{hour % 24:02d}:{minute:02d}:00Z",
+                    "data": {"plan": "pro"},
+                    "id": f"e{i}",
+                }
+            )
+        )
     return "\n".join(lines) + "\n"
 
 
 def command(folder: Path) -> list[str]:
-    return [sys.executable, "-m", "leadflow", "run", str(folder / "s.flow"), "--db", str(folder / "crm.db"),
-            "--events", str(folder / "events.jsonl"), "--until", "2026-12-15T00:00", "--email", str(folder / "mail"),
-            "--timezone", "UTC"]
+    return [
+        sys.executable,
+        "-m",
+        "leadflow",
+        "run",
+        str(folder / "s.flow"),
+        "--db",
+        str(folder / "crm.db"),
+        "--events",
+        str(folder / "events.jsonl"),
+        "--until",
+        "2026-12-15T00:00",
+        "--email",
+        str(folder / "mail"),
+        "--timezone",
+        "UTC",
+    ]
 
 
 def prepare(folder: Path) -> Path:
@@ -105,7 +128,11 @@ def clean(tmp_path_factory) -> dict:
 def test_a_clean_run_does_what_the_script_says(clean):
     assert len(clean["runs"]) == CONTACTS
     assert {status for _, _, status, _, _ in clean["runs"]} == {"completed"}
-    assert len(clean["mail"]) == len(clean["outbox"]) == 2 * CONTACTS + len([m for m in clean["lists"] if m[0] == "engaged"])
+    assert (
+        len(clean["mail"])
+        == len(clean["outbox"])
+        == 2 * CONTACTS + len([m for m in clean["lists"] if m[0] == "engaged"])
+    )
     assert 0.4 < len([m for m in clean["lists"] if m[0] == "engaged"]) / CONTACTS < 0.6
 
 

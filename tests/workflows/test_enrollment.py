@@ -1,4 +1,5 @@
 """Who gets enrolled, when, and how often (issue #3, item 1)."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -84,7 +85,7 @@ def test_meeting_the_goal_leaves_before_the_next_step(engine_for):
     engine.emit("form_submitted", "ada@example.com", {"form": "demo"})
     engine.emit("upsert", "ada@example.com", {"lifecycle": "customer"}, at=at(24))
     engine.advance(dt.timedelta(days=5))
-    (run, log), = engine.record("ada@example.com").runs
+    ((run, log),) = engine.record("ada@example.com").runs
     assert run.status == "goal"
     assert "done" not in engine.record("ada@example.com").lists
     assert engine.stats("nurture")["goal_rate"] == 1.0
@@ -95,7 +96,7 @@ def test_unenroll_when_a_condition_holds(engine_for):
     engine.emit("form_submitted", "ada@example.com", {"form": "demo"})
     engine.emit("upsert", "ada@example.com", {"score": 20}, at=at(24))
     engine.advance(dt.timedelta(days=5))
-    (run, _), = engine.record("ada@example.com").runs
+    ((run, _),) = engine.record("ada@example.com").runs
     assert run.status == "unenrolled"
 
 
@@ -112,7 +113,7 @@ def test_rules_enroll_and_unenroll_by_hand(engine_for):
     engine.emit("form_submitted", "ada@example.com", {"form": "in"})
     engine.emit("form_submitted", "ada@example.com", {"form": "out"}, at=at(24))
     engine.advance(dt.timedelta(days=5))
-    (run, log), = engine.record("ada@example.com").runs
+    ((run, log),) = engine.record("ada@example.com").runs
     assert run.status == "unenrolled"
     assert emails(engine) == [("ada@example.com", "hello")]
 
@@ -155,7 +156,7 @@ def test_a_waiting_run_leaves_as_soon_as_the_goal_is_met(engine_for):
     engine = engine_for(NURTURE % "goal lifecycle == customer")
     engine.emit("form_submitted", "ada@example.com", {"form": "demo"}, at=at(23))
     engine.emit("upsert", "ada@example.com", {"lifecycle": "customer"}, at=at(24))
-    (run, log), = engine.record("ada@example.com").runs
+    ((run, log),) = engine.record("ada@example.com").runs
     assert run.status == "goal" and log[-1].at == at(24)  # not on the 26th when the wait ends
     assert engine.store.next_due() is None
 
@@ -164,7 +165,7 @@ def test_a_run_does_not_leave_for_a_change_that_does_not_meet_the_goal(engine_fo
     engine = engine_for(NURTURE % "goal lifecycle == customer")
     engine.emit("form_submitted", "ada@example.com", {"form": "demo"})
     engine.emit("upsert", "ada@example.com", {"lifecycle": "lead"}, at=at(24))
-    (run, _), = engine.record("ada@example.com").runs
+    ((run, _),) = engine.record("ada@example.com").runs
     assert run.status == "active"
 
 

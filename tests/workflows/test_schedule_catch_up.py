@@ -1,6 +1,7 @@
 """Catching up on schedules (issue 13, items 14 and 15): a clock moved on fires
 every occurrence it passed, up to CATCH_UP_LIMIT of one trigger; past that,
 once, at the latest, with a note; and the clock stays within its range."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -18,8 +19,8 @@ from leadflow.store import open_store
 from leadflow.workflows import calendar, schedules
 
 UTC = dt.UTC
-NIGHTLY = "rule \"Nightly\" when every day at 02:00 then increment score\n"
-MONTHLY = "rule \"Monthly\" when every month on day 31 at 08:00 then increment score\n"
+NIGHTLY = 'rule "Nightly" when every day at 02:00 then increment score\n'
+MONTHLY = 'rule "Monthly" when every month on day 31 at 08:00 then increment score\n'
 
 
 def _score(engine, email="ada@example.com") -> int:
@@ -52,8 +53,10 @@ def test_more_than_the_limit_fires_once_at_the_latest_occurrence_with_a_note(eng
     engine.advance(dt.datetime(2026, 4, 11, 12, tzinfo=UTC))  # 51 nights: once, on the last
     assert _score(engine) == 51
     [note] = engine.scheduler.skipped
-    assert note == ('rule "Nightly" (`every day at 02:00`) owed more than 50 occurrences, '
-                    "from 2026-02-20T02:00:00+00:00 to 2026-04-11T02:00:00+00:00; it fired once, at the last")
+    assert note == (
+        'rule "Nightly" (`every day at 02:00`) owed more than 50 occurrences, '
+        "from 2026-02-20T02:00:00+00:00 to 2026-04-11T02:00:00+00:00; it fired once, at the last"
+    )
     assert engine.store.schedule_fired("rule 0") == dt.datetime(2026, 4, 11, 2, tzinfo=UTC)
     engine.advance(dt.datetime(2026, 4, 13, 12, tzinfo=UTC))  # and then night by night again
     assert _score(engine) == 53
@@ -72,7 +75,9 @@ def test_an_event_at_the_end_of_the_range_costs_the_limit_not_the_centuries(engi
 @pytest.mark.parametrize("moment", ["9999-12-31T23:59:59Z", "3000-01-01T00:00:00Z", "1899-12-31T23:59:59Z"])
 def test_an_event_time_outside_the_range_is_rejected(engine_for, moment):
     engine = engine_for(NIGHTLY + "event ping\n")
-    with pytest.raises(InputError, match=r"^at .* is outside the clock's range \(1900-01-01T00:00Z to 2999-12-31T23:59:59Z\)"):
+    with pytest.raises(
+        InputError, match=r"^at .* is outside the clock's range \(1900-01-01T00:00Z to 2999-12-31T23:59:59Z\)"
+    ):
         engine.emit_record({"event": "ping", "contact": "ada@example.com", "at": moment})
     assert engine.find("ada@example.com") is None
 
@@ -130,8 +135,13 @@ def _occurrences(every, day, at, after, until, zone) -> int:
 
 
 @settings(max_examples=25, deadline=None)
-@given(st.sampled_from(["day", "weekday", "friday", "month"]), st.integers(28, 31),
-       st.sampled_from(["Europe/Paris", "America/New_York"]), st.integers(0, 400), st.integers(0, 24 * 60))
+@given(
+    st.sampled_from(["day", "weekday", "friday", "month"]),
+    st.integers(28, 31),
+    st.sampled_from(["Europe/Paris", "America/New_York"]),
+    st.integers(0, 400),
+    st.integers(0, 24 * 60),
+)
 def test_one_move_fires_each_occurrence_it_passes_up_to_the_limit_then_one(every, day, zone, days, minutes):
     """Against a plain count of the calendar's occurrences, with the limit at 40."""
     schedule = f"every {every}" + (f" on day {day}" if every == "month" else "") + " at 02:30"
@@ -141,7 +151,7 @@ def test_one_move_fires_each_occurrence_it_passes_up_to_the_limit_then_one(every
     original = schedules.CATCH_UP_LIMIT
     schedules.CATCH_UP_LIMIT = 40
     try:
-        engine = make_engine(f"rule \"R\" when {schedule} then increment score\n", start=start, timezone=zone)
+        engine = make_engine(f'rule "R" when {schedule} then increment score\n', start=start, timezone=zone)
         engine.emit("upsert", "ada@example.com", {})
         engine.advance(until)
         assert _score(engine) == (owed if owed <= 40 else 1)

@@ -1,5 +1,6 @@
 """Timed triggers (issue #3, item 1): schedules, fixed dates and date properties,
 for workflows and rules, fired once per occurrence even across restarts."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -80,7 +81,11 @@ def test_yearly_on_a_date_property_and_days_before_a_date(engine_for):
     engine.advance(at(25, 9))
     assert sorted(emails(engine)) == [("a@example.com", "hello"), ("a@example.com", "later")]
     engine.advance(at(27, 9))
-    assert sorted(emails(engine)) == [("a@example.com", "hello"), ("a@example.com", "later"), ("b@example.com", "hello")]
+    assert sorted(emails(engine)) == [
+        ("a@example.com", "hello"),
+        ("a@example.com", "later"),
+        ("b@example.com", "hello"),
+    ]
 
 
 def test_one_records_failure_does_not_stop_a_firing(engine_for):

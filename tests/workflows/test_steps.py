@@ -1,4 +1,5 @@
 """What each step does (issue #3, item 2), run by the real engine on a simulated clock."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -19,7 +20,7 @@ def wf(steps: str, clauses: str = "") -> str:
 
 
 def log(engine):
-    (run, entries), = engine.record("ada@example.com").runs
+    ((run, entries),) = engine.record("ada@example.com").runs
     return run, entries
 
 
@@ -39,7 +40,9 @@ def test_variables_survive_a_wait(engine_for):
 
 
 def test_wait_until_a_datetime_and_past_datetimes_do_not_wait(engine_for):
-    engine = enroll_ada(engine_for(wf("wait until 2026-11-30T12:00Z\n add to done\n wait until 2026-01-01T00:00Z\n add to engaged")))
+    engine = enroll_ada(
+        engine_for(wf("wait until 2026-11-30T12:00Z\n add to done\n wait until 2026-01-01T00:00Z\n add to engaged"))
+    )
     engine.advance(at(30, 11))
     assert engine.record("ada@example.com").lists == []
     engine.advance(at(30, 12))
@@ -87,7 +90,7 @@ def test_wait_for_an_event_that_arrives(engine_for):
 
 
 def test_wait_for_an_event_that_does_not_arrive(engine_for):
-    source = wf('wait for ebook_downloaded up to 3 days else { add to trash }\n add to done')
+    source = wf("wait for ebook_downloaded up to 3 days else { add to trash }\n add to done")
     engine = enroll_ada(engine_for(source))
     engine.advance(at(26, 8))
     assert engine.record("ada@example.com").lists == []
@@ -103,7 +106,10 @@ def test_if_else_if_else(engine_for):
         engine.emit("upsert", email, {"score": score})
         engine.emit("form_submitted", email, {"form": "x"})
     assert [engine.record(e).lists for e in ("a@example.com", "b@example.com", "c@example.com")] == [
-        ["done"], ["engaged"], ["trash"]]
+        ["done"],
+        ["engaged"],
+        ["trash"],
+    ]
 
 
 def test_branch_on_an_enum_with_an_else(engine_for):
@@ -113,7 +119,10 @@ def test_branch_on_an_enum_with_an_else(engine_for):
         engine.emit("upsert", email, {"tier": tier})
         engine.emit("form_submitted", email, {"form": "x"})
     assert [engine.record(e).lists for e in ("a@example.com", "b@example.com", "c@example.com")] == [
-        ["done"], ["done"], ["engaged"]]
+        ["done"],
+        ["done"],
+        ["engaged"],
+    ]
 
 
 def test_stop_ends_the_run(engine_for):
@@ -128,8 +137,9 @@ SPLIT = wf("split random { 25% { add to done } 25% { add to engaged } 50% { add 
 
 def split_choices(seed: int, n: int = 400) -> list[str]:
     engine = make_engine(SPLIT, seed=seed)
-    engine.emit_many([{"event": "form_submitted", "contact": f"c{i}@example.com", "data": {"form": "x"}}
-                      for i in range(n)])
+    engine.emit_many(
+        [{"event": "form_submitted", "contact": f"c{i}@example.com", "data": {"form": "x"}} for i in range(n)]
+    )
     return [engine.record(f"c{i}@example.com").lists[0] for i in range(n)]
 
 
@@ -145,7 +155,9 @@ def test_split_draws_are_reproducible_under_a_seed_and_logged():
 
 
 def test_a_failing_step_parks_the_run_and_retry_resumes_it(engine_for):
-    source = "extern fn crm(email: email?) -> text\n" + wf("add to engaged\n wait 1 day\n add to done\n do crm(email)\n add to trash")
+    source = "extern fn crm(email: email?) -> text\n" + wf(
+        "add to engaged\n wait 1 day\n add to done\n do crm(email)\n add to trash"
+    )
     engine = enroll_ada(engine_for(source))
     engine.advance(dt.timedelta(days=2))
     run, entries = log(engine)
@@ -160,7 +172,13 @@ def test_a_failing_step_parks_the_run_and_retry_resumes_it(engine_for):
     assert run.status == "completed"
     assert engine.record("ada@example.com").lists == ["done", "engaged", "trash"]
     assert [(e.kind, e.step) for e in entries][3:] == [
-        ("step", "3"), ("error", "4"), ("retried", "4"), ("step", "4"), ("step", "5"), ("completed", None)]
+        ("step", "3"),
+        ("error", "4"),
+        ("retried", "4"),
+        ("step", "4"),
+        ("step", "5"),
+        ("completed", None),
+    ]
 
 
 def test_a_run_whose_step_left_the_script_is_parked(tmp_path):
@@ -175,7 +193,9 @@ def test_a_run_whose_step_left_the_script_is_parked(tmp_path):
 
 
 def test_happened_since_enrollment(engine_for):
-    source = wf('wait 2 days\n if happened(ebook_downloaded where event.ebook == "b", since: enrolled_at) { add to done }')
+    source = wf(
+        'wait 2 days\n if happened(ebook_downloaded where event.ebook == "b", since: enrolled_at) { add to done }'
+    )
     engine = engine_for(source)
     engine.emit("ebook_downloaded", "ada@example.com", {"ebook": "b"}, at=at(22))  # before enrollment
     enroll_ada(engine, at(23))

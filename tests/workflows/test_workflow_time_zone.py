@@ -1,6 +1,7 @@
 """A workflow's steps run in the workflow's time zone (its window's `timezone`),
 as its waits and timed triggers do: the date builtins, and datetime literals
 written without an offset (design section 2)."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -46,9 +47,15 @@ def test_a_datetime_literal_without_offset_is_in_the_workflow_time_zone():
 
 
 def test_rules_keep_the_engine_time_zone():
-    e = Engine.from_source(SCRIPT + """
+    e = Engine.from_source(
+        SCRIPT
+        + """
 rule "stamp" when go then set day = format_date(now(), "%Y-%m-%d")
-""", "tz.flow", clock=SimulatedClock(START), timezone="UTC")
+""",
+        "tz.flow",
+        clock=SimulatedClock(START),
+        timezone="UTC",
+    )
     e.emit("go", "bob@example.com")
     history = [h for h in e.record("bob@example.com").history if h.field == "day"]
     assert [(h.new, h.cause) for h in history] == [("2026-11-27", 'rule "stamp"'), ("2026-11-28", "workflow w")]

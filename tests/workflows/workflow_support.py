@@ -1,5 +1,6 @@
 """Helpers for the workflow tests: an engine on a simulated clock, and a way
 to read a record's runs. (Named uniquely so test modules can import it.)"""
+
 from __future__ import annotations
 
 import datetime as dt

@@ -4,6 +4,7 @@ workflow steps. Each action is checked in the rule's scope; `let`,
 actions after them. The steps only a workflow may hold are checked in
 workflows.py; in a rule they are an error (E313).
 """
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -43,8 +44,12 @@ def check_action(c: Checker, action: ast.Action, scope: Scope) -> None:
         where = action.target_span.or_else(action.span)
         prop = writable_property(c, action.target, scope, where)
         if prop is not None and not T.is_nullable(prop.type) and prop.type != T.ANY:
-            c.error("E209", f"`{prop.name}` has a default, so it cannot be cleared", where,
-                    f"set it instead: `set {prop.name} = ...`")
+            c.error(
+                "E209",
+                f"`{prop.name}` has a default, so it cannot be cleared",
+                where,
+                f"set it instead: `set {prop.name} = ...`",
+            )
     elif isinstance(action, ast.IncrementAction):
         where = action.target_span.or_else(action.span)
         prop = writable_property(c, action.target, scope, where)
@@ -57,13 +62,19 @@ def check_action(c: Checker, action: ast.Action, scope: Scope) -> None:
         c.check_list(action.list_name, action.name_span.or_else(action.span))
     elif isinstance(action, ast.SendEmail):
         if action.template not in c.emails:
-            c.error("E212", f"unknown email `{action.template}`", action.name_span.or_else(action.span),
-                    suggestion_label(action.template, c.emails),
-                    notes=(f"declare it: `email {action.template} {{ subject: \"...\" body: \"...\" }}`",))
+            c.error(
+                "E212",
+                f"unknown email `{action.template}`",
+                action.name_span.or_else(action.span),
+                suggestion_label(action.template, c.emails),
+                notes=(f'declare it: `email {action.template} {{ subject: "..." body: "..." }}`',),
+            )
         if action.to is not None:
             x.expect_value(action.to, scope, T.EMAIL, "the recipient")
         elif scope.subject != "contact":
-            c.error("E204", f"a {scope.subject} has no email address", action.span, "say whom: `send email NAME to ADDRESS`")
+            c.error(
+                "E204", f"a {scope.subject} has no email address", action.span, "say whom: `send email NAME to ADDRESS`"
+            )
     elif isinstance(action, ast.Notify):
         x.expect_value(action.channel, scope, T.TEXT, "the channel")
         x.expect_value(action.message, scope, T.TEXT, "the message")
@@ -85,10 +96,18 @@ def check_action(c: Checker, action: ast.Action, scope: Scope) -> None:
             check_actions(c, action.otherwise, scope.child())
     elif isinstance(action, ast.WORKFLOW_STEPS):
         if scope.workflow is None:
-            word = {ast.WaitUntil: "wait until", ast.WaitFor: "wait for", ast.Split: "split random",
-                    ast.Branch: "branch on"}.get(type(action), type(action).__name__.lower())
-            c.error("E313", f"`{word}` is a workflow step; a rule's actions run at once", action.span,
-                    "put the steps in a `workflow NAME { enroll when ... }` and `enroll in` it from the rule")
+            word = {
+                ast.WaitUntil: "wait until",
+                ast.WaitFor: "wait for",
+                ast.Split: "split random",
+                ast.Branch: "branch on",
+            }.get(type(action), type(action).__name__.lower())
+            c.error(
+                "E313",
+                f"`{word}` is a workflow step; a rule's actions run at once",
+                action.span,
+                "put the steps in a `workflow NAME { enroll when ... }` and `enroll in` it from the rule",
+            )
         else:
             check_step(c, action, scope)
 
@@ -98,8 +117,13 @@ def enroll_action(c: Checker, action: ast.EnrollAction, scope: Scope) -> None:
     where = action.name_span.or_else(action.span)
     target = c.workflow_decls.get(action.workflow)
     if target is None:
-        c.error("E304", f"unknown workflow `{action.workflow}`", where, suggestion_label(action.workflow, c.workflow_decls),
-                notes=(f"`{verb}` names a `workflow` declared in the script",))
+        c.error(
+            "E304",
+            f"unknown workflow `{action.workflow}`",
+            where,
+            suggestion_label(action.workflow, c.workflow_decls),
+            notes=(f"`{verb}` names a `workflow` declared in the script",),
+        )
     elif scope.subject is not None and target.object_type != scope.subject:
         c.error("E310", f"workflow {action.workflow} enrolls {target.object_type}s, not {scope.subject}s", where)
 
@@ -122,8 +146,12 @@ def writable_property(c: Checker, target: tuple[str, ...], scope: Scope, span: S
         elif owner == scope.subject:
             object_type = owner
         else:
-            c.error("E200", f"`{owner}` is not a record here", span,
-                    "write the current record's property alone, or a record bound with `create ... as`")
+            c.error(
+                "E200",
+                f"`{owner}` is not a record here",
+                span,
+                "write the current record's property alone, or a record bound with `create ... as`",
+            )
             return None
         if len(target) > 2:
             c.error("E202", "only a property of a record can be set: `record.property`", span)
@@ -133,9 +161,13 @@ def writable_property(c: Checker, target: tuple[str, ...], scope: Scope, span: S
     name = target[-1]
     prop = c.objects[object_type].properties.get(name)
     if prop is None:
-        c.error("E202", f"{object_type} has no property `{name}`", span,
-                suggestion_label(name, c.objects[object_type].properties),
-                notes=(f"declare it in `object {object_type} {{ ... }}`",))
+        c.error(
+            "E202",
+            f"{object_type} has no property `{name}`",
+            span,
+            suggestion_label(name, c.objects[object_type].properties),
+            notes=(f"declare it in `object {object_type} {{ ... }}`",),
+        )
         return None
     if prop.readonly:
         if prop.reverse_of is not None:
@@ -151,9 +183,13 @@ def writable_property(c: Checker, target: tuple[str, ...], scope: Scope, span: S
 def create_record(c: Checker, action: ast.CreateRecord, scope: Scope) -> None:
     schema = c.objects.get(action.object_type)
     if schema is None:
-        c.error("E213", f"unknown object type `{action.object_type}`", action.name_span.or_else(action.span),
-                suggestion_label(action.object_type, c.objects),
-                notes=(f"declare it: `object {action.object_type} {{ ... }}`",))
+        c.error(
+            "E213",
+            f"unknown object type `{action.object_type}`",
+            action.name_span.or_else(action.span),
+            suggestion_label(action.object_type, c.objects),
+            notes=(f"declare it: `object {action.object_type} {{ ... }}`",),
+        )
         for f in action.fields.fields:
             c.exprs.check(f.value, scope, T.ANY)
         if action.alias:
@@ -163,7 +199,12 @@ def create_record(c: Checker, action: ast.CreateRecord, scope: Scope) -> None:
         prop = schema.properties.get(f.name)
         if prop is None or prop.readonly:
             why = "is read-only" if prop else "does not exist"
-            c.error("E202", f"property `{f.name}` of {schema.name} {why}", f.span, suggestion_label(f.name, schema.properties))
+            c.error(
+                "E202",
+                f"property `{f.name}` of {schema.name} {why}",
+                f.span,
+                suggestion_label(f.name, schema.properties),
+            )
             c.exprs.check(f.value, scope, T.ANY)
             continue
         c.exprs.expect(f.value, scope, prop.type, f"`{f.name}`")
@@ -175,14 +216,23 @@ def create_record(c: Checker, action: ast.CreateRecord, scope: Scope) -> None:
 def webhook(c: Checker, action: ast.Webhook, scope: Scope) -> None:
     x = c.exprs
     if action.method not in WEBHOOK_METHODS:
-        c.error("E306", f"`{action.method}` is not an HTTP method a webhook can use", action.method_span.or_else(action.span),
-                suggestion_label(action.method, WEBHOOK_METHODS), notes=("use one of " + ", ".join(WEBHOOK_METHODS),))
+        c.error(
+            "E306",
+            f"`{action.method}` is not an HTTP method a webhook can use",
+            action.method_span.or_else(action.span),
+            suggestion_label(action.method, WEBHOOK_METHODS),
+            notes=("use one of " + ", ".join(WEBHOOK_METHODS),),
+        )
     x.expect_value(action.url, scope, T.URL, "the webhook's URL")
     if isinstance(action.url, ast.TextLit) and len(action.url.parts) == 1:
         url = action.url.parts[0]
         if isinstance(url, str) and not url.startswith(("http://", "https://")):
-            c.error("E306", "a webhook URL starts with https:// or http://", action.url.span,
-                    "write the whole address: \"https://api.example.com/...\"")
+            c.error(
+                "E306",
+                "a webhook URL starts with https:// or http://",
+                action.url.span,
+                'write the whole address: "https://api.example.com/..."',
+            )
     if action.body is not None:
         body = x.value(action.body, scope, "the webhook's body")
         if not isinstance(body, (T.RecordType, T.ListType)) and body != T.ANY:
@@ -197,20 +247,33 @@ def webhook(c: Checker, action: ast.Webhook, scope: Scope) -> None:
             c.error("E204", f"headers are a record of text, not {headers}", action.headers.span)
     for secret, where in ((action.auth_secret, action.auth_span), (action.sign_secret, action.sign_span)):
         if secret is not None and secret not in c.secrets:
-            c.error("E214", f"unknown secret `{secret}`", where.or_else(action.span), suggestion_label(secret, c.secrets),
-                    notes=(f"declare it: `secret {secret}`",))
+            c.error(
+                "E214",
+                f"unknown secret `{secret}`",
+                where.or_else(action.span),
+                suggestion_label(secret, c.secrets),
+                notes=(f"declare it: `secret {secret}`",),
+            )
     if action.timeout is not None:
         x.expect_value(action.timeout, scope, T.DURATION, "the timeout")
     if action.alias is None:
         return
     if scope.workflow is None:
-        c.error("E305", "a webhook's answer (`as`) can be used only in a workflow step", action.span,
-                "in a rule, a webhook is sent after the event commits; drop `as ...`")
+        c.error(
+            "E305",
+            "a webhook's answer (`as`) can be used only in a workflow step",
+            action.span,
+            "in a rule, a webhook is sent after the event commits; drop `as ...`",
+        )
         return
     assert action.response_type is not None  # the printer and parser give `as` both parts
     answer = c.resolve_type(action.response_type)
     if not isinstance(answer, T.RecordType) and answer != T.ANY:
-        c.error("E204", f"a webhook's answer is a JSON object: declare it as a record, not {answer}",
-                action.response_type.span, "for example `as info: {company: text?}`")
+        c.error(
+            "E204",
+            f"a webhook's answer is a JSON object: declare it as a record, not {answer}",
+            action.response_type.span,
+            "for example `as info: {company: text?}`",
+        )
     c.types[id(action)] = answer
     scope.locals[action.alias] = answer

@@ -8,6 +8,7 @@ Errors are Diagnostics with stable codes; if any is an error, `check` raises
 ScriptError carrying all of them. A program without errors is then linted
 (`check.lints`), which only adds warnings.
 """
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -19,7 +20,12 @@ from leadflow.check.actions import check_actions
 from leadflow.check.expressions import ExprChecker
 from leadflow.check.lints import lint
 from leadflow.check.program import (
-    CheckedProgram, EventSchema, FunctionSignature, ObjectSchema, Property, RuleInfo,
+    CheckedProgram,
+    EventSchema,
+    FunctionSignature,
+    ObjectSchema,
+    Property,
+    RuleInfo,
 )
 from leadflow.check.scope import Scope
 from leadflow.check.workflows import check_timed_trigger, check_workflow
@@ -144,10 +150,20 @@ class Checker:
                 self.workflows[decl.name] = check_workflow(self, decl)
         self._no_recursion()
         return CheckedProgram(
-            program=self.program, sources=self.sources, objects=self.objects, events=self.events,
-            lists=self.lists, secrets=self.secrets, emails=self.emails, consts=self.consts,
-            externs=self.externs, functions=self.functions, rules=self.rules, types=self.types,
-            names=self.names, warnings=[d for d in self.diagnostics if d.severity == "warning"],
+            program=self.program,
+            sources=self.sources,
+            objects=self.objects,
+            events=self.events,
+            lists=self.lists,
+            secrets=self.secrets,
+            emails=self.emails,
+            consts=self.consts,
+            externs=self.externs,
+            functions=self.functions,
+            rules=self.rules,
+            types=self.types,
+            names=self.names,
+            warnings=[d for d in self.diagnostics if d.severity == "warning"],
             workflows=self.workflows,
         )
 
@@ -156,8 +172,12 @@ class Checker:
             # Runtime errors and logs name a rule: two of one name could not be told apart.
             key = f"rule {decl.name}"
             if decl.name is not None and key in self._declared:
-                self.error("E300", f'rule "{decl.name}" is declared twice (first at {self._declared[key]})', decl.span,
-                           "rename one of them")
+                self.error(
+                    "E300",
+                    f'rule "{decl.name}" is declared twice (first at {self._declared[key]})',
+                    decl.span,
+                    "rename one of them",
+                )
             elif decl.name is not None:
                 self._declared[key] = decl.span
             return
@@ -165,8 +185,12 @@ class Checker:
         if isinstance(decl, ast.ObjectDecl) and decl.name == "contact":
             if "object contact" in self._declared:
                 first = self._declared["object contact"]
-                self.error("E300", f"`contact` is declared twice (first at {first})", where,
-                           "declare all of contact's properties in one `object contact { ... }`")
+                self.error(
+                    "E300",
+                    f"`contact` is declared twice (first at {first})",
+                    where,
+                    "declare all of contact's properties in one `object contact { ... }`",
+                )
                 self._duplicates.add(id(decl))
             self._declared.setdefault("object contact", decl.span)
             return
@@ -175,8 +199,12 @@ class Checker:
         if key in self._declared or (kind == "event" and decl.name in BUILTIN_EVENTS):
             earlier = self._declared.get(key)
             why = f" (first at {earlier})" if earlier else " (it is built in)"
-            self.error("E300", f"`{decl.name}` is declared twice{why}", where,
-                       "rename one of them" if earlier else "rename yours")
+            self.error(
+                "E300",
+                f"`{decl.name}` is declared twice{why}",
+                where,
+                "rename one of them" if earlier else "rename yours",
+            )
             self._duplicates.add(id(decl))
             return
         self._declared[key] = decl.span
@@ -215,7 +243,7 @@ class Checker:
             return T.ObjectType(name)
         if name in self.type_aliases:
             if name in self._resolving_aliases:
-                cycle = " -> ".join(self._resolving_aliases[self._resolving_aliases.index(name):] + [name])
+                cycle = " -> ".join(self._resolving_aliases[self._resolving_aliases.index(name) :] + [name])
                 self.error("E302", f"type `{name}` is defined in terms of itself: {cycle}", expr.span)
                 return T.ANY
             return self._alias_type(name)
@@ -242,13 +270,19 @@ class Checker:
             declared = self.resolve_type(prop.type)
             if isinstance(declared, T.EnumType) and declared.name is None:
                 declared = T.EnumType(declared.members, f"{prop.name}'s enum")
-            if existing is not None and not (existing.builtin and prop.name == "email" and T.strip_null(declared) == T.EMAIL):
+            if existing is not None and not (
+                existing.builtin and prop.name == "email" and T.strip_null(declared) == T.EMAIL
+            ):
                 why = "is built in" if existing.builtin else "is declared twice"
                 self.error("E300", f"property `{prop.name}` of {decl.name} {why}", prop.span)
                 continue
             if prop.reverse and not isinstance(T.strip_null(declared), T.ObjectType):
-                self.error("E309", "only an association (a property of object type) can have `reverse`", prop.span,
-                           "`reverse` names the list on the other object: `owner: contact reverse deals`")
+                self.error(
+                    "E309",
+                    "only an association (a property of object type) can have `reverse`",
+                    prop.span,
+                    "`reverse` names the list on the other object: `owner: contact reverse deals`",
+                )
             value_type = declared if prop.default is not None else T.nullable(declared)
             schema.properties[prop.name] = Property(prop.name, value_type, prop.default)
 
@@ -264,7 +298,9 @@ class Checker:
                         self.error("E300", f"{target.name} already has a property `{prop.reverse}`", prop.span)
                         continue
                     other.properties[prop.reverse] = Property(
-                        prop.reverse, T.ListType(T.ObjectType(decl.name)), readonly=True,
+                        prop.reverse,
+                        T.ListType(T.ObjectType(decl.name)),
+                        readonly=True,
                         reverse_of=(decl.name, prop.name),
                     )
 
@@ -275,15 +311,24 @@ class Checker:
             target = self.objects[decl.name].properties.get(prop.name)
             if target is None or target.builtin:
                 continue
-            self.exprs.expect(prop.default, Scope(None, where=f"default of {prop.name}"), target.type, f"the default of `{prop.name}`")
+            self.exprs.expect(
+                prop.default, Scope(None, where=f"default of {prop.name}"), target.type, f"the default of `{prop.name}`"
+            )
             if not is_constant(prop.default):
-                self.error("E308", "a default must be a constant value", prop.default.span, "use a literal or a `const`")
+                self.error(
+                    "E308", "a default must be a constant value", prop.default.span, "use a literal or a `const`"
+                )
 
     def _event(self, decl: ast.EventDecl) -> None:
         object_type = decl.on_object or "contact"
         if object_type not in self.objects:
-            self.error("E213", f"unknown object type `{object_type}`", decl.on_span.or_else(decl.span),
-                       suggestion_label(object_type, self.objects), notes=(f"declare it: `object {object_type} {{ ... }}`",))
+            self.error(
+                "E213",
+                f"unknown object type `{object_type}`",
+                decl.on_span.or_else(decl.span),
+                suggestion_label(object_type, self.objects),
+                notes=(f"declare it: `object {object_type} {{ ... }}`",),
+            )
             object_type = "contact"
         fields: dict[str, T.Type] = {}
         for f in decl.fields:
@@ -307,9 +352,10 @@ class Checker:
             return self._const_types[name]
         decl = self.consts[name]
         if name in self._resolving_consts:
-            cycle = " -> ".join(self._resolving_consts[self._resolving_consts.index(name):] + [name])
-            self.error("E302", f"constant `{name}` is defined in terms of itself: {cycle}",
-                       decl.name_span.or_else(decl.span))
+            cycle = " -> ".join(self._resolving_consts[self._resolving_consts.index(name) :] + [name])
+            self.error(
+                "E302", f"constant `{name}` is defined in terms of itself: {cycle}", decl.name_span.or_else(decl.span)
+            )
             return T.ANY
         self._resolving_consts.append(name)
         result = self.exprs.check(decl.value, Scope(None, where=f"const {name}"))
@@ -324,15 +370,24 @@ class Checker:
         given = set()
         for f in decl.fields:
             if f.name not in EMAIL_FIELDS:
-                self.error("E303", f"an email has no field `{f.name}`", f.span, suggestion_label(f.name, EMAIL_FIELDS),
-                           notes=("an email has " + ", ".join(EMAIL_FIELDS),))
+                self.error(
+                    "E303",
+                    f"an email has no field `{f.name}`",
+                    f.span,
+                    suggestion_label(f.name, EMAIL_FIELDS),
+                    notes=("an email has " + ", ".join(EMAIL_FIELDS),),
+                )
                 continue
             given.add(f.name)
             self.exprs.expect(f.value, scope, T.TEXT, f"the email's `{f.name}`")
         for name, required in EMAIL_FIELDS.items():
             if required and name not in given:
-                self.error("E303", f"email `{decl.name}` has no `{name}`", decl.name_span.or_else(decl.span),
-                           f'add `{name}: "..."`')
+                self.error(
+                    "E303",
+                    f"email `{decl.name}` has no `{name}`",
+                    decl.name_span.or_else(decl.span),
+                    f'add `{name}: "..."`',
+                )
 
     def _fn_body(self, decl: ast.FnDecl) -> None:
         signature = self.functions[decl.name]
@@ -350,7 +405,12 @@ class Checker:
                 scope.locals[stmt.name] = self.exprs.check(stmt.value, scope)
             elif isinstance(stmt, ast.AssignStmt):
                 if stmt.name not in scope.locals:
-                    self.error("E200", f"`{stmt.name}` is not a local variable", stmt.span, f"declare it first: `let {stmt.name} = ...`")
+                    self.error(
+                        "E200",
+                        f"`{stmt.name}` is not a local variable",
+                        stmt.span,
+                        f"declare it first: `let {stmt.name} = ...`",
+                    )
                     continue
                 self.exprs.expect(stmt.value, scope, scope.locals[stmt.name], f"`{stmt.name}`")
             elif isinstance(stmt, ast.ForStmt):
@@ -378,12 +438,16 @@ class Checker:
         def visit(name: str, path: list[str]) -> None:
             for callee, span in graph.get(name, []):
                 if callee in path:
-                    cycle = path[path.index(callee):] + [callee]
+                    cycle = path[path.index(callee) :] + [callee]
                     key = frozenset(cycle)
                     if key not in reported:
                         reported.add(key)
-                        self.error("E301", "recursion is not allowed: " + " -> ".join(cycle), span,
-                                   "every evaluation must terminate; use `for` over a list instead")
+                        self.error(
+                            "E301",
+                            "recursion is not allowed: " + " -> ".join(cycle),
+                            span,
+                            "every evaluation must terminate; use `for` over a list instead",
+                        )
                     continue
                 visit(callee, path + [callee])
 
@@ -393,9 +457,7 @@ class Checker:
     def name_is_bound(self, name: str, scope: Scope) -> bool:
         if name in scope.locals or name in self.consts or (name == "event" and scope.event):
             return True
-        return scope.subject is not None and (
-            name in self.objects[scope.subject].properties or name == scope.subject
-        )
+        return scope.subject is not None and (name in self.objects[scope.subject].properties or name == scope.subject)
 
     def source_text(self, span: Span, longest: int = 40) -> str | None:
         """The source an expression is written as, to quote it in a message:
@@ -428,11 +490,20 @@ class Checker:
             if schema is None:
                 where = trigger.name_span.or_else(trigger.span)
                 if trigger.event in self.objects:
-                    self.error("E210", f"`{trigger.event}` is an object, not an event", where,
-                               f"write `{trigger.event} created` or `{trigger.event}.PROPERTY changed`")
+                    self.error(
+                        "E210",
+                        f"`{trigger.event}` is an object, not an event",
+                        where,
+                        f"write `{trigger.event} created` or `{trigger.event}.PROPERTY changed`",
+                    )
                 else:
-                    self.error("E210", f"unknown event `{trigger.event}`", where, suggestion_label(trigger.event, self.events),
-                               notes=("declare it: `event " + trigger.event + " { ... }`",))
+                    self.error(
+                        "E210",
+                        f"unknown event `{trigger.event}`",
+                        where,
+                        suggestion_label(trigger.event, self.events),
+                        notes=("declare it: `event " + trigger.event + " { ... }`",),
+                    )
                 scope.locals["event"] = T.ANY  # so `event.x` in the rule is not reported again
                 return
             scope.subject, scope.event = schema.object_type, schema
@@ -440,8 +511,12 @@ class Checker:
                 self.exprs.expect_condition(trigger.where, scope)
         elif isinstance(trigger, ast.CreatedTrigger):
             if trigger.object_type not in self.objects:
-                self.error("E213", f"unknown object type `{trigger.object_type}`", trigger.name_span.or_else(trigger.span),
-                           suggestion_label(trigger.object_type, self.objects))
+                self.error(
+                    "E213",
+                    f"unknown object type `{trigger.object_type}`",
+                    trigger.name_span.or_else(trigger.span),
+                    suggestion_label(trigger.object_type, self.objects),
+                )
                 return
             scope.subject = trigger.object_type
         elif isinstance(trigger, ast.ChangedTrigger):
@@ -449,15 +524,22 @@ class Checker:
             if len(path) == 2 and path[0] in self.objects:
                 scope.subject = path[0]
             elif len(path) != 1:
-                self.error("E202", "write `PROPERTY changed` or `OBJECT.PROPERTY changed`",
-                           trigger.path_span.or_else(trigger.span))
+                self.error(
+                    "E202",
+                    "write `PROPERTY changed` or `OBJECT.PROPERTY changed`",
+                    trigger.path_span.or_else(trigger.span),
+                )
                 return
             assert scope.subject is not None  # a rule's scope starts at "contact"
             prop = self.objects[scope.subject].properties.get(path[-1])
             if prop is None:
                 names = self.objects[scope.subject].properties
-                self.error("E202", f"{scope.subject} has no property `{path[-1]}`", trigger.path_span.or_else(trigger.span),
-                           suggestion_label(path[-1], names))
+                self.error(
+                    "E202",
+                    f"{scope.subject} has no property `{path[-1]}`",
+                    trigger.path_span.or_else(trigger.span),
+                    suggestion_label(path[-1], names),
+                )
                 return
             for value in (trigger.from_value, trigger.to_value):
                 if value is not None:
@@ -471,13 +553,31 @@ class Checker:
 
     def check_list(self, name: str, span: Span) -> None:
         if name not in self.lists:
-            self.error("E211", f"unknown list `{name}`", span, suggestion_label(name, self.lists),
-                       notes=(f"declare it: `list {name}`",))
+            self.error(
+                "E211",
+                f"unknown list `{name}`",
+                span,
+                suggestion_label(name, self.lists),
+                notes=(f"declare it: `list {name}`",),
+            )
 
 
 CONSTANT_NODES = (
-    ast.NumberLit, ast.BoolLit, ast.NullLit, ast.DateLit, ast.DateTimeLit, ast.TimeLit, ast.DurationLit,
-    ast.TextLit, ast.ListLit, ast.RecordLit, ast.RecordField, ast.Name, ast.Binary, ast.Unary, ast.IfExpr,
+    ast.NumberLit,
+    ast.BoolLit,
+    ast.NullLit,
+    ast.DateLit,
+    ast.DateTimeLit,
+    ast.TimeLit,
+    ast.DurationLit,
+    ast.TextLit,
+    ast.ListLit,
+    ast.RecordLit,
+    ast.RecordField,
+    ast.Name,
+    ast.Binary,
+    ast.Unary,
+    ast.IfExpr,
 )
 
 

@@ -6,6 +6,7 @@ every command with a runtime error that names no line. So a checked program
 without errors has its constants computed here, by the same compiled code
 the engine will run, and a failure is a diagnostic at the expression.
 """
+
 from __future__ import annotations
 
 from zoneinfo import ZoneInfo
@@ -57,5 +58,6 @@ def _reads(expr: ast.Expr, failed: set[str], checked: CheckedProgram) -> bool:
 
 def _cannot(what: str, expr: ast.Expr, error: Exception) -> Diagnostic:
     reason = error.message if isinstance(error, LeadflowRuntimeError) else "the value is out of range"
-    return Diagnostic("E318", f"{what} cannot be computed: {reason}", expr.span,
-                      "constants are computed before the script runs")
+    return Diagnostic(
+        "E318", f"{what} cannot be computed: {reason}", expr.span, "constants are computed before the script runs"
+    )

@@ -10,6 +10,7 @@ Null rules (design section 3): comparisons accept nullable operands and are
 false on null; arithmetic, text operations and function arguments need
 values, and the error suggests `x ?? default`.
 """
+
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
@@ -99,8 +100,12 @@ class ExprChecker:
             if T.assignable(T.strip_null(actual), target):
                 self.null_error(expr, what)
             else:
-                self.c.error("E204", f"{what} must be {target}, not {actual}", expr.span,
-                             quoted_member_hint(expr, T.strip_null(target)))
+                self.c.error(
+                    "E204",
+                    f"{what} must be {target}, not {actual}",
+                    expr.span,
+                    quoted_member_hint(expr, T.strip_null(target)),
+                )
         return actual
 
     def _expect_record(self, e: ast.RecordLit, scope: Scope, shape: T.RecordType, what: str) -> T.Type:
@@ -113,8 +118,13 @@ class ExprChecker:
             field_type = shape.field(f.name)
             if field_type is None:
                 names = [n for n, _ in shape.fields]
-                self.c.error("E202", f"{what} has no field `{f.name}`", f.span, suggestion_label(f.name, names),
-                             notes=(f"{what} is {shape}",))
+                self.c.error(
+                    "E202",
+                    f"{what} has no field `{f.name}`",
+                    f.span,
+                    suggestion_label(f.name, names),
+                    notes=(f"{what} is {shape}",),
+                )
                 fields.append((f.name, self.check(f.value, scope)))
                 continue
             fields.append((f.name, self.expect(f.value, scope, field_type, f"field `{f.name}` of {what}")))
@@ -122,8 +132,7 @@ class ExprChecker:
         absent = [n for n, _ in shape.fields if n not in given]
         misspelt = {did_you_mean(n, absent) for n in given if shape.field(n) is None}
         missing = [
-            n for n, t in shape.fields
-            if n not in given and n not in misspelt and not T.is_nullable(t) and t != T.ANY
+            n for n, t in shape.fields if n not in given and n not in misspelt and not T.is_nullable(t) and t != T.ANY
         ]
         if missing:
             needed = ", ".join(f"`{n}`" for n in missing)
@@ -143,7 +152,9 @@ class ExprChecker:
         name = f"`{text}`" if text else describe(expr)
         example = text or (expr.name if isinstance(expr, (ast.Name, ast.Field)) else "x")
         self.c.error(
-            "E205", f"{name} may be null, but {what} needs a value", expr.span,
+            "E205",
+            f"{name} may be null, but {what} needs a value",
+            expr.span,
             f"give a default: `{example} ?? ...`",
         )
 
@@ -168,8 +179,12 @@ class ExprChecker:
 
     def _DurationLit(self, e, scope, expected):
         if e.unit in ("month", "year") and e.amount != int(e.amount):
-            self.c.error("E219", f"{e.unit}s are calendar units and must be whole: `{e.amount:g} {e.unit}s`", e.span,
-                         "write whole months, or days: `45 days`")
+            self.c.error(
+                "E219",
+                f"{e.unit}s are calendar units and must be whole: `{e.amount:g} {e.unit}s`",
+                e.span,
+                "write whole months, or days: `45 days`",
+            )
         return T.DURATION
 
     def _TextLit(self, e, scope, expected):
@@ -233,14 +248,19 @@ class ExprChecker:
             return self.c.const_type(name)
         if name in self.c.secrets:
             self.c.error(
-                "E214", f"secret `{name}` cannot be used as a value", e.span,
+                "E214",
+                f"secret `{name}` cannot be used as a value",
+                e.span,
                 f"secrets go only in `auth bearer {name}` or `sign with {name}`, so they never reach logs",
             )
             return T.ANY
         if isinstance(enum, T.EnumType):
             label = suggestion_label(name, enum.members)
             self.c.error(
-                "E201", f"`{name}` is not a member of {enum}", e.span, label,
+                "E201",
+                f"`{name}` is not a member of {enum}",
+                e.span,
+                label,
                 notes=("members are " + ", ".join(enum.members),),
             )
             return T.ANY
@@ -289,7 +309,9 @@ class ExprChecker:
             prop = self.c.objects[subject.name].properties.get(e.name)
             if prop is None:
                 names = list(self.c.objects[subject.name].properties)
-                self.c.error("E202", f"{subject.name} has no property `{e.name}`", where, suggestion_label(e.name, names))
+                self.c.error(
+                    "E202", f"{subject.name} has no property `{e.name}`", where, suggestion_label(e.name, names)
+                )
                 return T.ANY
             result = prop.type
         else:
@@ -328,18 +350,26 @@ class ExprChecker:
             self.c.calls.append((scope.where, e.func, e.span))
         if e.kwargs and (signature is not None or e.func in REGISTRY):
             # Said once; counting or typing the arguments would only repeat it.
-            self.c.error("E216", f"`{e.func}` takes no named arguments", e.kwargs[0].span,
-                         f"pass `{e.kwargs[0].name}` by position")
+            self.c.error(
+                "E216",
+                f"`{e.func}` takes no named arguments",
+                e.kwargs[0].span,
+                f"pass `{e.kwargs[0].name}` by position",
+            )
             for arg in (*e.args, *(k.value for k in e.kwargs)):
                 self.check(arg, scope)
             return signature.result if signature is not None else T.ANY
         if signature is not None:
             if len(e.args) != len(signature.params):
                 self.c.error(
-                    "E206", f"`{e.func}` takes {len(signature.params)} argument(s), got {len(e.args)}", e.span,
+                    "E206",
+                    f"`{e.func}` takes {len(signature.params)} argument(s), got {len(e.args)}",
+                    e.span,
                     "signature: " + signature.text(),
                 )
-            for arg, (pname, ptype) in zip(e.args, signature.params, strict=False):  # E206 above for a count that differs
+            for arg, (pname, ptype) in zip(
+                e.args, signature.params, strict=False
+            ):  # E206 above for a count that differs
                 what = f"argument `{pname}` of `{e.func}`"
                 if T.is_nullable(ptype):
                     self.expect(arg, scope, ptype, what)
@@ -349,8 +379,13 @@ class ExprChecker:
         builtin = REGISTRY.get(e.func)
         if builtin is None:
             known = list(REGISTRY) + list(self.c.externs) + list(self.c.functions)
-            self.c.error("E203", f"unknown function `{e.func}`", e.span, suggestion_label(e.func, known),
-                         notes=(f"a host function is declared with `extern fn {e.func}(...) -> TYPE`",))
+            self.c.error(
+                "E203",
+                f"unknown function `{e.func}`",
+                e.span,
+                suggestion_label(e.func, known),
+                notes=(f"a host function is declared with `extern fn {e.func}(...) -> TYPE`",),
+            )
             for arg in e.args:
                 self.check(arg, scope)
             return T.ANY
@@ -358,8 +393,10 @@ class ExprChecker:
         for position, arg in enumerate(e.args, 1):
             param = builtin.params[min(position, len(builtin.params)) - 1] if builtin.params else None
             actual = self.check(arg, scope, param.type if param else None)
-            if param is not None and isinstance(actual, T.Nullable) and not all(
-                isinstance(t, T.Nullable) for t in param.types
+            if (
+                param is not None
+                and isinstance(actual, T.Nullable)
+                and not all(isinstance(t, T.Nullable) for t in param.types)
             ):
                 # Said here, as for every other null mistake, naming the value;
                 # the registry then checks the rest with the value's own type.
@@ -391,16 +428,28 @@ class ExprChecker:
         event_scope.locals.pop("event", None)
         schema = self.c.events.get(e.event)
         if scope.subject is None:
-            self.c.error("E215", "`happened` asks about the current record's events; a function has none", e.span,
-                         "pass what you need as a parameter")
+            self.c.error(
+                "E215",
+                "`happened` asks about the current record's events; a function has none",
+                e.span,
+                "pass what you need as a parameter",
+            )
         if schema is None:
-            self.c.error("E210", f"unknown event `{e.event}`", e.name_span.or_else(e.span),
-                         suggestion_label(e.event, self.c.events), notes=(f"declare it: `event {e.event} {{ ... }}`",))
+            self.c.error(
+                "E210",
+                f"unknown event `{e.event}`",
+                e.name_span.or_else(e.span),
+                suggestion_label(e.event, self.c.events),
+                notes=(f"declare it: `event {e.event} {{ ... }}`",),
+            )
             event_scope.locals["event"] = T.ANY
         else:
             if scope.subject is not None and schema.object_type != scope.subject:
-                self.c.error("E310", f"`{e.event}` events are about {schema.object_type} records, not {scope.subject}s",
-                             e.name_span.or_else(e.span))
+                self.c.error(
+                    "E310",
+                    f"`{e.event}` events are about {schema.object_type} records, not {scope.subject}s",
+                    e.name_span.or_else(e.span),
+                )
             event_scope.event = schema
         if e.where is not None:
             self.expect_condition(e.where, event_scope)
@@ -411,8 +460,12 @@ class ExprChecker:
     def expect_condition(self, expr, scope) -> None:
         actual = self.check(expr, scope, T.BOOL)
         if T.strip_null(actual) not in (T.BOOL, T.ANY):
-            self.c.error("E204", f"a condition must be bool, not {actual}", expr.span,
-                         "compare the value: `score > 0`, `name is known`, `stage == won`")
+            self.c.error(
+                "E204",
+                f"a condition must be bool, not {actual}",
+                expr.span,
+                "compare the value: `score > 0`, `name is known`, `stage == won`",
+            )
 
     def _Binary(self, e, scope, expected):
         op = e.op
@@ -425,7 +478,9 @@ class ExprChecker:
             right = self.check(e.right, scope, T.strip_null(left) if left not in (T.NULL, T.ANY) else expected)
             joined = T.join(T.strip_null(left), right)
             if joined is None:
-                self.c.error("E204", f"`??` needs a default of the same type: {T.strip_null(left)}, not {right}", e.right.span)
+                self.c.error(
+                    "E204", f"`??` needs a default of the same type: {T.strip_null(left)}, not {right}", e.right.span
+                )
                 return T.ANY
             if not T.is_nullable(left) and left != T.ANY:
                 text = self.c.source_text(e.left.span)
@@ -445,7 +500,9 @@ class ExprChecker:
         unbound = [self._yields_unbound_name(x, scope) for x in (left_expr, right_expr)]
         if all(unbound) and isinstance(left_expr, ast.Name) and isinstance(right_expr, ast.Name):
             known = self._known_names(scope)
-            unbound[0] = did_you_mean(left_expr.name, known) is None and did_you_mean(right_expr.name, known) is not None
+            unbound[0] = (
+                did_you_mean(left_expr.name, known) is None and did_you_mean(right_expr.name, known) is not None
+            )
         if unbound[0]:
             right = self.check(right_expr, scope)
             left = self.check(left_expr, scope, right)
@@ -493,7 +550,9 @@ class ExprChecker:
         right = self.value(e.right, scope, what)
         result = arithmetic_result(e.op, left, right)
         if result is None:
-            self.c.error("E207", f"cannot apply `{e.op}` to {left} and {right}", e.span, arithmetic_hint(e.op, left, right))
+            self.c.error(
+                "E207", f"cannot apply `{e.op}` to {left} and {right}", e.span, arithmetic_hint(e.op, left, right)
+            )
             return T.ANY
         return result
 
@@ -531,8 +590,12 @@ class ExprChecker:
         otherwise = self.check(e.otherwise, scope, expected or then)
         joined = T.join(then, otherwise)
         if joined is None:
-            self.c.error("E204", f"both branches must have one type: {then} and {otherwise}", e.otherwise.span,
-                         f"the `then` branch is {then}")
+            self.c.error(
+                "E204",
+                f"both branches must have one type: {then} and {otherwise}",
+                e.otherwise.span,
+                f"the `then` branch is {then}",
+            )
             return T.ANY
         return joined
 
@@ -549,10 +612,14 @@ class ExprChecker:
                 if resolution and resolution.kind == "enum":
                     covered.add(resolution.name)
             value = self.check(case.value, scope, expected or result)
-            result = value if result is None else (T.join(result, value) or self._branch_error(case.value, result, value))
+            result = (
+                value if result is None else (T.join(result, value) or self._branch_error(case.value, result, value))
+            )
         if e.default is not None:
             value = self.check(e.default, scope, expected or result)
-            result = value if result is None else (T.join(result, value) or self._branch_error(e.default, result, value))
+            result = (
+                value if result is None else (T.join(result, value) or self._branch_error(e.default, result, value))
+            )
         elif subject != T.ANY:  # an unknown subject was reported; its arms cannot be judged
             enum = T.strip_null(subject)
             missing = [m for m in enum.members if m not in covered] if isinstance(enum, T.EnumType) else None
@@ -568,7 +635,12 @@ class ExprChecker:
 
 def quoted_member_hint(expr: ast.Expr, enum: T.Type) -> str:
     """`set lifecycle = "lead"`: the member is written bare."""
-    if isinstance(enum, T.EnumType) and isinstance(expr, ast.TextLit) and len(expr.parts) == 1 and expr.parts[0] in enum.members:
+    if (
+        isinstance(enum, T.EnumType)
+        and isinstance(expr, ast.TextLit)
+        and len(expr.parts) == 1
+        and expr.parts[0] in enum.members
+    ):
         return f"write the member without quotes: `{expr.parts[0]}`"
     return ""
 

@@ -18,6 +18,7 @@ Null follows the language's rule (design section 3): a comparison with null
 is false and only `== null` / `is unknown` hold for it. So `x != 3` needs a
 value, while its complement `not (x != 3)` holds for 3 and for null.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -31,8 +32,18 @@ from leadflow.syntax import ast
 from leadflow.syntax.printer import format_expr
 
 COMPARISONS = ("==", "!=", "<", "<=", ">", ">=")
-COMPLEMENT = {"==": "!=", "!=": "==", "<": ">=", "<=": ">", ">": "<=", ">=": "<", "in": "not in",
-              "not in": "in", "known": "unknown", "unknown": "known"}
+COMPLEMENT = {
+    "==": "!=",
+    "!=": "==",
+    "<": ">=",
+    "<=": ">",
+    ">": "<=",
+    ">=": "<",
+    "in": "not in",
+    "not in": "in",
+    "known": "unknown",
+    "unknown": "known",
+}
 MIRRORED = {"==": "==", "!=": "!=", "<": ">", "<=": ">=", ">": "<", ">=": "<="}
 MAX_ALTERNATIVES = 64
 NOT_CONSTANT = object()

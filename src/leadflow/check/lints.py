@@ -13,6 +13,7 @@ A declaration whose name starts with `_` is never reported as unused: that
 is how a script keeps one on purpose. Properties and objects are never
 reported: records come from imports and event files as well as from rules.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
@@ -31,8 +32,13 @@ from leadflow.check.url_lints import unencoded_url_queries
 
 def lint(checked: CheckedProgram) -> list[Diagnostic]:
     conditions = Conditions(checked)
-    return (unused_declarations(checked) + never_true_conditions(conditions) + rearming_writes(conditions)
-            + workflow_lints(checked.program, warning) + unencoded_url_queries(checked, warning))
+    return (
+        unused_declarations(checked)
+        + never_true_conditions(conditions)
+        + rearming_writes(conditions)
+        + workflow_lints(checked.program, warning)
+        + unencoded_url_queries(checked, warning)
+    )
 
 
 def warning(code: str, message: str, span: Span, label: str = "", notes: tuple[str, ...] = ()) -> Diagnostic:
@@ -42,9 +48,16 @@ def warning(code: str, message: str, span: Span, label: str = "", notes: tuple[s
 # ---- W301: declarations never used ------------------------------------------------
 # kind shown, why it counts as unused, what to do
 UNUSED = {
-    ast.ListDecl: ("list", "no rule or workflow adds to it, removes from it or listens to it", "use it (`add to {name}`) or remove it"),
-    ast.EventDecl: ("event", "no rule is triggered by it, so its events change nothing",
-                    "add a rule (`when {name} then ...`) or remove it"),
+    ast.ListDecl: (
+        "list",
+        "no rule or workflow adds to it, removes from it or listens to it",
+        "use it (`add to {name}`) or remove it",
+    ),
+    ast.EventDecl: (
+        "event",
+        "no rule is triggered by it, so its events change nothing",
+        "add a rule (`when {name} then ...`) or remove it",
+    ),
     ast.EmailDecl: ("email", "no rule sends it", "send it (`send email {name}`) or remove it"),
     ast.ConstDecl: ("const", "nothing reads it", "remove it"),
     ast.FnDecl: ("fn", "nothing calls it", "remove it"),
@@ -63,8 +76,15 @@ def unused_declarations(checked: CheckedProgram) -> list[Diagnostic]:
         if entry is None or isinstance(decl, ast.Rule) or decl.name.startswith("_") or (type(decl), decl.name) in used:
             continue
         kind, why, todo = entry
-        found.append(warning("W301", f"{kind} `{decl.name}` is never used", decl.name_span.or_else(decl.span), why,
-                             (todo.format(name=decl.name) + "; " + KEEP_UNUSED,)))
+        found.append(
+            warning(
+                "W301",
+                f"{kind} `{decl.name}` is never used",
+                decl.name_span.or_else(decl.span),
+                why,
+                (todo.format(name=decl.name) + "; " + KEEP_UNUSED,),
+            )
+        )
     return found
 
 
@@ -106,8 +126,14 @@ def never_true_conditions(conditions: Conditions) -> list[Diagnostic]:
         _rule_conditions(conditions, info.rule, check)
     program = conditions.checked.program
     _chains(program, ast.IfExpr, lambda e: e.condition, lambda e: e.otherwise, conditions, check)
-    _chains(program, ast.IfStmt, lambda s: s.condition,
-            lambda s: s.otherwise[0] if s.otherwise and len(s.otherwise) == 1 else None, conditions, check)
+    _chains(
+        program,
+        ast.IfStmt,
+        lambda s: s.condition,
+        lambda s: s.otherwise[0] if s.otherwise and len(s.otherwise) == 1 else None,
+        conditions,
+        check,
+    )
     return found
 
 
@@ -128,8 +154,14 @@ def _rule_conditions(conditions: Conditions, rule: ast.Rule, check: Callable[...
             check(step.node, known, "this branch's condition")
 
 
-def _chains(program: ast.Program, kind: type[Any], condition_of: Callable[[Any], ast.Expr],
-            next_of: Callable[[Any], Any], conditions: Conditions, check: Callable[..., bool]) -> None:
+def _chains(
+    program: ast.Program,
+    kind: type[Any],
+    condition_of: Callable[[Any], ast.Expr],
+    next_of: Callable[[Any], Any],
+    conditions: Conditions,
+    check: Callable[..., bool],
+) -> None:
     """`if a ... else if b ...` expressions and statements: b is read knowing a failed."""
     nodes = [n for n in walk(program) if isinstance(n, kind)]
     continued = {id(next_of(n)) for n in nodes if isinstance(next_of(n), kind)}
@@ -162,6 +194,7 @@ def _written_keys(actions: Iterable[ast.Action]) -> set[tuple[str, ...]]:
 
 def _forget(states: list[dict[Any, Any]], written: set[tuple[str, ...]]) -> list[dict[Any, Any]]:
     """The alternatives without what they say about subjects that may have been written."""
+
     def stale(key: tuple[str, ...]) -> bool:
         return any(key[: len(w)] == w for w in written)
 

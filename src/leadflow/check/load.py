@@ -1,6 +1,7 @@
 """Source files to a checked program: the front half of the pipeline, without
 the engine, so `leadflow check` and editors load no store, no compiler and no
 effects."""
+
 from __future__ import annotations
 
 from collections.abc import Mapping

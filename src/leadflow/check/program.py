@@ -5,6 +5,7 @@ keyed by node identity (`id(node)`): the type of every expression and what
 every bare name refers to. The compiler reads these instead of re-deriving
 them, so compiled code needs no name lookups at run time.
 """
+
 from __future__ import annotations
 
 import attrs

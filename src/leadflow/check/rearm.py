@@ -20,6 +20,7 @@ Whether COND can turn true again depends on the property:
   wrote. Writes from outside the script (imports, `upsert`) are data, not
   automation, and are not followed.
 """
+
 from __future__ import annotations
 
 from collections import Counter
@@ -77,12 +78,16 @@ def rearming_writes(conditions: Conditions) -> list[Diagnostic]:
                 back, value = way_back
                 label = f"{back.rule.title} can set `{write.prop}` back to `{_show(value)}`"
             reported.add(write.prop)
-            found.append(Diagnostic(
-                "W402", "this write makes the rule's `matching` condition false, so the rule can fire again",
-                write.action.span, label,
-                ("to act once per record, keep that in another property (`set alerted = true`) and match on it",),
-                severity="warning",
-            ))
+            found.append(
+                Diagnostic(
+                    "W402",
+                    "this write makes the rule's `matching` condition false, so the rule can fire again",
+                    write.action.span,
+                    label,
+                    ("to act once per record, keep that in another property (`set alerted = true`) and match on it",),
+                    severity="warning",
+                )
+            )
     return found
 
 
@@ -99,16 +104,26 @@ def _writes(conditions: Conditions) -> list[Write]:
             target = written_object(checked, info, node.target)
             if target is not None:
                 object_type, on_subject = target
-                found.append(Write(info, node, object_type, node.target[-1],
-                                   _written(conditions, node), filters + step.outer, on_subject))
+                found.append(
+                    Write(
+                        info,
+                        node,
+                        object_type,
+                        node.target[-1],
+                        _written(conditions, node),
+                        filters + step.outer,
+                        on_subject,
+                    )
+                )
     # After a rule's first write of a property, its conditions no longer describe
     # the value a second write replaces: such writes count as coming from anywhere.
     twice = Counter((id(w.rule), w.object_type, w.prop) for w in found)
-    return [attrs.evolve(w, on_subject=w.on_subject and twice[(id(w.rule), w.object_type, w.prop)] == 1)
-            for w in found]
+    return [attrs.evolve(w, on_subject=w.on_subject and twice[(id(w.rule), w.object_type, w.prop)] == 1) for w in found]
 
 
-def _written(conditions: Conditions, action: ast.SetAction | ast.ClearAction | ast.IncrementAction) -> frozenset[Any] | None:
+def _written(
+    conditions: Conditions, action: ast.SetAction | ast.ClearAction | ast.IncrementAction
+) -> frozenset[Any] | None:
     if isinstance(action, ast.ClearAction):
         return frozenset({None})
     if isinstance(action, ast.IncrementAction):
@@ -146,16 +161,18 @@ def _finite_domain(t: T.Type) -> tuple[Any, ...] | None:
     return members + ((None,) if T.is_nullable(t) else ())
 
 
-def _holds_with(conditions: Conditions, said: Iterable[tuple[ast.Expr, bool]], prop: str, prop_type: T.Type,
-                value: Any) -> bool:
+def _holds_with(
+    conditions: Conditions, said: Iterable[tuple[ast.Expr, bool]], prop: str, prop_type: T.Type, value: Any
+) -> bool:
     """Whether the conditions in `said`, each (expr, holds), may all turn out so while `prop` is `value`."""
     facts = Facts.of_type(prop_type)
     facts = facts.narrowed("unknown", None, False) if value is None else facts.narrowed("==", value, True)
     return bool(conditions.assume_all(said, [{("prop", prop): facts}]))
 
 
-def _way_back(conditions: Conditions, writes: list[Write], info: RuleInfo, matching: Any, rearming: Write,
-              domain: Any) -> tuple[Write, Any] | None:
+def _way_back(
+    conditions: Conditions, writes: list[Write], info: RuleInfo, matching: Any, rearming: Write, domain: Any
+) -> tuple[Write, Any] | None:
     """(a write, the value it gives) that brings the property back to matching, or None."""
     prop_type = conditions.checked.objects[info.subject].properties[rearming.prop].type
 
@@ -172,7 +189,7 @@ def _way_back(conditions: Conditions, writes: list[Write], info: RuleInfo, match
         for write in relevant:
             if not may_run_from(write, value):
                 continue
-            for new in (write.values if write.values is not None else domain):
+            for new in write.values if write.values is not None else domain:
                 if new in reached:
                     continue
                 if _holds_with(conditions, matching, rearming.prop, prop_type, new):

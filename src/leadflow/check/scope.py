@@ -4,6 +4,7 @@ A scope knows the record being acted on (its object type), the triggering
 event if any, and local bindings (`let`, `create ... as`, function
 parameters). Blocks copy their parent's scope, so bindings never leak out.
 """
+
 from __future__ import annotations
 
 import attrs

@@ -8,6 +8,7 @@ looked up in the order the checker uses: a record bound in the rule
 record (`set contact.lifecycle` in a deal rule), or the record itself
 (`set contact.p` in a contact rule).
 """
+
 from __future__ import annotations
 
 from leadflow.check import types as T

@@ -5,6 +5,7 @@ a declared property without a default is nullable. `ANY` stands where an
 error was already reported, so one mistake does not cascade into many.
 Text kinds (email, phone, url) are subtypes of text: usable wherever text is.
 """
+
 from __future__ import annotations
 
 import attrs
@@ -134,9 +135,7 @@ def assignable(value: Type, target: Type) -> bool:
         return value.element == ANY or assignable(value.element, target.element)
     if isinstance(value, RecordType) and isinstance(target, RecordType):
         given = dict(value.fields)
-        return all(
-            assignable(given.get(name, NULL), field_type) for name, field_type in target.fields
-        )
+        return all(assignable(given.get(name, NULL), field_type) for name, field_type in target.fields)
     return False
 
 

@@ -11,6 +11,7 @@ local is taken as encoded when every `let` of its name in the script is such
 a call (`let q = url_query({...})` then `"...?{q}"`); locals are not tracked
 further, so a name given both kinds of value is reported.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -34,11 +35,15 @@ def unencoded_url_queries(checked: CheckedProgram, warning: Callable[..., Diagno
                 if isinstance(part, str):
                     in_query = in_query or "?" in part
                 elif in_query and _needs_encoding(checked, part, encoded):
-                    found.append(warning(
-                        "W405", "text in a URL's query is not encoded", part.span,
-                        "`+`, `&`, `#` and spaces in it would change the request",
-                        ("wrap it: `url_encode(...)`, or build the whole query with `url_query({...})`",),
-                    ))
+                    found.append(
+                        warning(
+                            "W405",
+                            "text in a URL's query is not encoded",
+                            part.span,
+                            "`+`, `&`, `#` and spaces in it would change the request",
+                            ("wrap it: `url_encode(...)`, or build the whole query with `url_query({...})`",),
+                        )
+                    )
     return found
 
 

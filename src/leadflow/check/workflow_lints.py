@@ -15,6 +15,7 @@ mark at the end of the arm would do for them too.
 W404, unreachable. A step after a branching step whose every arm ends in
 `stop`. (A step right after `stop` in the same block is error E315.)
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
@@ -41,8 +42,7 @@ def workflow_lints(program: ast.Program, warning: Callable[..., Diagnostic]) -> 
 def _arms(step: ast.Action) -> Sequence[tuple[tuple[Any, ...], Span, str]]:
     """(steps, where the arm starts, what the arm is) for each way through a branching step."""
     if isinstance(step, ast.IfAction):
-        arms = [(block, condition.span, f"the branch `if {_short(condition)}`")
-                for condition, block in step.branches]
+        arms = [(block, condition.span, f"the branch `if {_short(condition)}`") for condition, block in step.branches]
         otherwise = step.otherwise if step.otherwise is not None else ()
         return arms + [(otherwise, otherwise[0].span if otherwise else step.span, "the `else` (written or not)")]
     if isinstance(step, ast.Split):
@@ -52,8 +52,10 @@ def _arms(step: ast.Action) -> Sequence[tuple[tuple[Any, ...], Span, str]]:
         otherwise = step.otherwise if step.otherwise is not None else ()
         return arms + [(otherwise, otherwise[0].span if otherwise else step.span, "the `else` (written or not)")]
     if isinstance(step, ast.WaitFor) and step.otherwise is not None:  # the event arrived, or it timed out
-        return [((), step.span, "the way on when the event arrives"),
-                (step.otherwise, step.span, "the `else` when the wait times out")]
+        return [
+            ((), step.span, "the way on when the event arrives"),
+            (step.otherwise, step.span, "the `else` when the wait times out"),
+        ]
     return []
 
 
@@ -86,13 +88,18 @@ def always_stops(steps: Sequence[ast.Action]) -> bool:
     return False
 
 
-def _lost(steps: Sequence[ast.Action], marked_after: bool, object_type: str, warning: Callable[..., Diagnostic],
-          found: list[Diagnostic]) -> None:
+def _lost(
+    steps: Sequence[ast.Action],
+    marked_after: bool,
+    object_type: str,
+    warning: Callable[..., Diagnostic],
+    found: list[Diagnostic],
+) -> None:
     for i, step in enumerate(steps):
         arms = _arms(step)
         if not arms:
             continue
-        after = marked_after or surely_marks(steps[i + 1:])
+        after = marked_after or surely_marks(steps[i + 1 :])
         lost: list[tuple[Span, str]] = []
         for arm, span, what in arms:
             arm_after = after and not always_stops(arm)
@@ -101,11 +108,18 @@ def _lost(steps: Sequence[ast.Action], marked_after: bool, object_type: str, war
             else:
                 _lost(arm, arm_after, object_type, warning, found)
         if lost:
-            found.append(warning(
-                "W403", f"{_a(object_type)} can leave the workflow here without a list or a property to show for it",
-                _keyword_span(step), f"{_arm_names(lost, step.span.line)} with nothing that marks the {object_type}",
-                (f"end every way through a workflow with `add to LIST` or `set PROPERTY = ...`,"
-                 f" so no {object_type} is lost",)))
+            found.append(
+                warning(
+                    "W403",
+                    f"{_a(object_type)} can leave the workflow here without a list or a property to show for it",
+                    _keyword_span(step),
+                    f"{_arm_names(lost, step.span.line)} with nothing that marks the {object_type}",
+                    (
+                        f"end every way through a workflow with `add to LIST` or `set PROPERTY = ...`,"
+                        f" so no {object_type} is lost",
+                    ),
+                )
+            )
 
 
 def _a(noun: str) -> str:
@@ -130,8 +144,11 @@ def _keyword_span(step: ast.Action) -> Span:
 def _unreachable(steps: Sequence[ast.Action], warning: Callable[..., Diagnostic], found: list[Diagnostic]) -> None:
     for before, after in zip(steps, steps[1:], strict=False):
         if not isinstance(before, ast.Stop) and isinstance(before, BRANCHING) and always_stops([before]):
-            found.append(warning("W404", "no run reaches this step", after.span,
-                                 "every way through the step before ends in `stop`"))
+            found.append(
+                warning(
+                    "W404", "no run reaches this step", after.span, "every way through the step before ends in `stop`"
+                )
+            )
             break
     for step in steps:
         for block in nested_blocks(step):

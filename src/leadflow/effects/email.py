@@ -12,6 +12,7 @@ relays drop a second message with an ID they have seen; the key is also in
 ``X-Leadflow-Key``. The file sender names each file after the key and
 replaces it atomically, so a re-delivery overwrites rather than duplicates.
 """
+
 from __future__ import annotations
 
 import hashlib

@@ -18,6 +18,7 @@ because a check of inputs can only be as good as its author's imagination,
 :func:`check_serialised` parses the bytes that will be sent and refuses the
 message unless they hold exactly the headers that were set, in order.
 """
+
 from __future__ import annotations
 
 import re

@@ -23,6 +23,7 @@ the dead-letter view where a person can replay them. A sender that raises is
 treated as a transient failure; nothing raised by a sender escapes
 :meth:`Deliverer.deliver`, and recorded errors are scrubbed of secret values.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
@@ -129,9 +130,7 @@ class Deliverer:
         # the outcome, so a workflow waiting for a webhook's answer resumes atomically with it
         self.on_settled = on_settled
         self._redactors: list[Callable[[str], str]] = [
-            redact
-            for sender in (email_sender, webhook_sender)
-            if callable(redact := getattr(sender, "redact", None))
+            redact for sender in (email_sender, webhook_sender) if callable(redact := getattr(sender, "redact", None))
         ]
 
     def deliver(self, now: datetime, limit: int | None = None) -> DeliveryReport:
@@ -169,7 +168,9 @@ class Deliverer:
             error = self._clean(f"gave up after {effect.attempts + 1} attempts over 3 days: {error}")
         return self._settle(effect, "dead", now, error=error)
 
-    def _settle(self, effect: OutboxEffect, status: str, now: datetime, response: Any = None, error: str | None = None) -> str:
+    def _settle(
+        self, effect: OutboxEffect, status: str, now: datetime, response: Any = None, error: str | None = None
+    ) -> str:
         def mark():
             if status == "sent":
                 self.store.mark_sent(effect.id, now, response)

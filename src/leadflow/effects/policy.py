@@ -18,6 +18,7 @@ The schedule is the one CRM users already know from webhook platforms:
 ``attempts`` always counts the attempt that has just failed, so the first
 failure passes ``attempts=1``.
 """
+
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta

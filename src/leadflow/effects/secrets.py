@@ -20,6 +20,7 @@ HTTP library with an error that quotes it) and anything beyond ASCII is
 encoded differently by each side. The error names the secret, never its
 value.
 """
+
 from __future__ import annotations
 
 import json
@@ -78,7 +79,7 @@ class Redactor:
         spellings = {s for v in values if v for s in _spellings(v)}
         # Shorter than FRAGMENT: only the whole value can be recognised.
         self._whole = sorted((s for s in spellings if len(s) < FRAGMENT), key=len, reverse=True)
-        pieces = {s[i:i + FRAGMENT] for s in spellings for i in range(len(s) - FRAGMENT + 1)}
+        pieces = {s[i : i + FRAGMENT] for s in spellings for i in range(len(s) - FRAGMENT + 1)}
         self._piece_set = frozenset(pieces)
         # A lookahead finds every start, overlapping ones included, in one pass of the regex engine.
         alternatives = "|".join(re.escape(p) for p in sorted(pieces))
@@ -91,7 +92,7 @@ class Redactor:
             covered = bytearray(len(text))
             for found in self._pieces.finditer(text):
                 start = found.start()
-                covered[start:start + FRAGMENT] = b"\1" * FRAGMENT
+                covered[start : start + FRAGMENT] = b"\1" * FRAGMENT
             if any(covered):
                 text = _mask(text, covered)
         for value in self._whole:

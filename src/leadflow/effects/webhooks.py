@@ -30,6 +30,7 @@ should also egress through a filtering proxy.
 Redirects are not followed: a redirect could lead anywhere, including to a
 private address, and it usually means the URL in the script is wrong.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -47,7 +48,14 @@ from leadflow.effects.policy import Outcome, as_utc, classify, parse_retry_after
 from leadflow.effects.secrets import Redactor, check_values
 
 __all__ = [
-    "Outcome", "WebhookSender", "check_address", "embedded_ipv4", "internal_reason", "redact", "sign", "verify",
+    "Outcome",
+    "WebhookSender",
+    "check_address",
+    "embedded_ipv4",
+    "internal_reason",
+    "redact",
+    "sign",
+    "verify",
 ]
 
 CONNECT_TIMEOUT = 3.0
@@ -172,13 +180,35 @@ def internal_reason(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> s
 # Not globally reachable, per IANA's special-purpose registries. Python's
 # is_global knows most of these, but which ones depends on its patch release
 # (3.11.10 and 3.12.4 corrected the lists), so the ones it has missed are named here.
-_NON_GLOBAL = tuple(ipaddress.ip_network(n) for n in (
-    "0.0.0.0/8", "10.0.0.0/8", "100.64.0.0/10", "127.0.0.0/8", "169.254.0.0/16", "172.16.0.0/12",
-    "192.0.0.0/24", "192.0.2.0/24", "192.88.99.0/24", "192.168.0.0/16", "198.18.0.0/15",
-    "198.51.100.0/24", "203.0.113.0/24", "224.0.0.0/4", "240.0.0.0/4",
-    "::/127", "100::/64", "2001::/23", "2001:db8::/32", "3fff::/20", "5f00::/16", "fc00::/7",
-    "fe80::/10", "ff00::/8",
-))
+_NON_GLOBAL = tuple(
+    ipaddress.ip_network(n)
+    for n in (
+        "0.0.0.0/8",
+        "10.0.0.0/8",
+        "100.64.0.0/10",
+        "127.0.0.0/8",
+        "169.254.0.0/16",
+        "172.16.0.0/12",
+        "192.0.0.0/24",
+        "192.0.2.0/24",
+        "192.88.99.0/24",
+        "192.168.0.0/16",
+        "198.18.0.0/15",
+        "198.51.100.0/24",
+        "203.0.113.0/24",
+        "224.0.0.0/4",
+        "240.0.0.0/4",
+        "::/127",
+        "100::/64",
+        "2001::/23",
+        "2001:db8::/32",
+        "3fff::/20",
+        "5f00::/16",
+        "fc00::/7",
+        "fe80::/10",
+        "ff00::/8",
+    )
+)
 
 
 def _is_internal(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
@@ -253,15 +283,17 @@ class WebhookSender:
         if payload.get("sign_with") is not None:
             timestamp = int(as_utc(now).timestamp())
             headers["X-Leadflow-Timestamp"] = str(timestamp)
-            headers["X-Leadflow-Signature"] = sign(
-                self.secrets[payload["sign_with"]], method, url, timestamp, body
-            )
+            headers["X-Leadflow-Signature"] = sign(self.secrets[payload["sign_with"]], method, url, timestamp, body)
 
         read = float(payload.get("timeout") or RESPONSE_TIMEOUT)
         timeout = httpx.Timeout(read, connect=CONNECT_TIMEOUT)
         try:
             with self._client.stream(
-                method, url, content=body or None, headers=headers, timeout=timeout,
+                method,
+                url,
+                content=body or None,
+                headers=headers,
+                timeout=timeout,
                 follow_redirects=False,
             ) as reply:
                 raw, truncated = _read_limited(reply)

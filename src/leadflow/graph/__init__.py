@@ -3,6 +3,7 @@
 model.py builds one chart model from the parsed AST (no type check needed);
 render.py writes it as Mermaid, Graphviz DOT, or SVG through Graphviz.
 """
+
 from leadflow.graph.model import Chart, Edge, Node, charts, names
 from leadflow.graph.render import GraphvizMissing, to_dot, to_mermaid, to_svg
 

@@ -14,6 +14,7 @@ The ways join again at the next step; whatever reaches the end of the
 steps goes to an end node, and `stop` is an end node itself.
 A rule's chart: its trigger, its condition as a decision, its actions.
 """
+
 from __future__ import annotations
 
 import attrs
@@ -95,7 +96,9 @@ class _Builder:
 
     # ---- declarations -------------------------------------------------------------
     def workflow(self, workflow: ast.Workflow) -> None:
-        head = f"workflow {workflow.name}" + (f" for {workflow.object_type}" if workflow.object_type != "contact" else "")
+        head = f"workflow {workflow.name}" + (
+            f" for {workflow.object_type}" if workflow.object_type != "contact" else ""
+        )
         settings = [format_clause(c) for c in workflow.clauses if not isinstance(c, ast.Goal)]
         start = self.add("start", head, *settings)
         for goal in workflow.clauses_of(ast.Goal):

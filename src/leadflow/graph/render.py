@@ -6,6 +6,7 @@ backticks as Markdown), so those characters, quotes, `<>`, `&`, braces,
 brackets and `|` become codes; DOT needs only `\\` and `"` escaped inside
 quotes. SVG is Graphviz's `dot` run on the DOT text, when it is installed.
 """
+
 from __future__ import annotations
 
 import shutil

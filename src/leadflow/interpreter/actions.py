@@ -6,6 +6,7 @@ record, event payload, local bindings, cause and idempotency key of this
 rule run). Expressions inside were compiled once by Codegen; here we only
 wire them to their effects.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -30,8 +31,16 @@ class Activation:
 
     __slots__ = ("record_id", "object_type", "p", "ev", "cause", "_key", "loc")
 
-    def __init__(self, record_id: int, object_type: str, p: dict, ev: dict | None, cause: str,
-                 key: str | tuple, loc: dict | None = None):
+    def __init__(
+        self,
+        record_id: int,
+        object_type: str,
+        p: dict,
+        ev: dict | None,
+        cause: str,
+        key: str | tuple,
+        loc: dict | None = None,
+    ):
         self.record_id = record_id
         self.object_type = object_type
         self.p = p  # the record's properties, kept current by the transaction
@@ -108,7 +117,9 @@ class ActionCompiler:
                 return act.record_id
             linked = act.p.get(owner)  # an association: `set contact.lifecycle = customer`
             if linked is None:
-                raise LeadflowRuntimeError(f"this {act.object_type} has no `{owner}`, so `{'.'.join(target)}` cannot be set")
+                raise LeadflowRuntimeError(
+                    f"this {act.object_type} has no `{owner}`, so `{'.'.join(target)}` cannot be set"
+                )
             return linked
 
         return record_of, name
@@ -199,9 +210,14 @@ class ActionCompiler:
     def _CreateRecord(self, a, path):
         object_type, alias = a.object_type, a.alias
         schema = self.checked.objects[object_type]
-        fields = [(f.name, self.expr(f.value),
-                   _bounded(validator(schema.properties[f.name].type, f.name), schema.properties[f.name].type))
-                  for f in a.fields.fields]
+        fields = [
+            (
+                f.name,
+                self.expr(f.value),
+                _bounded(validator(schema.properties[f.name].type, f.name), schema.properties[f.name].type),
+            )
+            for f in a.fields.fields
+        ]
         given = {f.name for f in a.fields.fields}
         # An association back to the current record is filled in when not given:
         # "create deal { ... }" in a contact rule links the deal to that contact.
@@ -248,10 +264,13 @@ class ActionCompiler:
             url = validate_value(url_of(*args), T.URL, "the webhook URL")
             timeout = timeout_of(*args).total_seconds() if timeout_of else None
             payload = {
-                "method": method, "url": url,
+                "method": method,
+                "url": url,
                 "body": tx.jsonable(body_of(*args)) if body_of else None,
                 "headers": {k: str(v) for k, v in (headers_of(*args) if headers_of else {}).items() if v is not None},
-                "auth_bearer": auth, "sign_with": sign, "timeout": timeout,
+                "auth_bearer": auth,
+                "sign_with": sign,
+                "timeout": timeout,
             }
             tx.enqueue("webhook", payload, f"{act.key}:{path}:{act.record_id}")
 

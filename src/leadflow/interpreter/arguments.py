@@ -6,6 +6,7 @@ saying what is accepted, not a TypeError from deep inside the engine: every
 error the API raises on purpose is a LeadflowError (docs/embedding.md lists
 them). Each check returns the value in the form the engine works with.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -37,11 +38,11 @@ def event_data(value) -> dict:
     if value is None:
         return {}
     if type(value) is not dict and not isinstance(value, Mapping):  # a dict skips the ABC's slower check
-        raise InputError(f"\"data\" must be a JSON object (a mapping of field names to values), got {describe(value)}")
+        raise InputError(f'"data" must be a JSON object (a mapping of field names to values), got {describe(value)}')
     data = dict(value)
     for key in data:
         if not isinstance(key, str):
-            raise InputError(f"\"data\" field names must be text, got {describe(key)}")
+            raise InputError(f'"data" field names must be text, got {describe(key)}')
     return data
 
 

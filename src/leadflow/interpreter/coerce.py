@@ -4,6 +4,7 @@ CSV cells (text), host function results and webhook answers.
 Every mismatch is an InputError naming the field and what was expected, so a
 bad event line is rejected with a reason before anything is applied.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -24,6 +25,7 @@ def coercer(target: T.Type, where: str, *, timezone: dt.tzinfo = dt.UTC) -> Call
     (an event's fields, an event's contact): well-formed values take a short path."""
     kind = T.strip_null(target)
     if kind == T.EMAIL:
+
         def convert_email(value: object) -> Any:
             if type(value) is str:
                 try:
@@ -31,6 +33,7 @@ def coercer(target: T.Type, where: str, *, timezone: dt.tzinfo = dt.UTC) -> Call
                 except NotAnEmail:
                     pass
             return coerce(value, target, where, timezone=timezone)  # which says what is wrong
+
         return convert_email
     plain = str if kind == T.TEXT else int if kind == T.NUMBER else None
 
@@ -38,6 +41,7 @@ def coercer(target: T.Type, where: str, *, timezone: dt.tzinfo = dt.UTC) -> Call
         if type(value) is plain and (plain is not str or (isinstance(value, str) and value.isascii())):
             return value
         return coerce(value, target, where, timezone=timezone)
+
     return convert
 
 

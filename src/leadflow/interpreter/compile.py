@@ -20,6 +20,7 @@ body in a `try` (free until something raises) that turns a Python error into
 a Leadflow one and points it at the expression, or for a `fn` at the
 statement, that failed.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -48,13 +49,23 @@ class Codegen:
         self.checked = checked
         self.timezone = timezone
         self.namespace: dict[str, object] = {
-            "_div": helpers.div, "_mod": helpers.mod, "_index": helpers.index,
-            "_contains": helpers.contains, "_add_dur": helpers.add_duration,
-            "_sub_dur": helpers.subtract_duration, "_between": helpers.between, "_str": helpers.text,
+            "_div": helpers.div,
+            "_mod": helpers.mod,
+            "_index": helpers.index,
+            "_contains": helpers.contains,
+            "_add_dur": helpers.add_duration,
+            "_sub_dur": helpers.subtract_duration,
+            "_between": helpers.between,
+            "_str": helpers.text,
             "_esc": lambda value: html.escape(helpers.text(value)),
             "_record_problem": helpers.record_problem,
-            "_cat": limits.concat, "_fit": limits.fit, "_locate": limits.locate, "_error_at_line": _error_at_line,
-            "_MINN": -limits.MAX_NUMBER, "_MAXN": limits.MAX_NUMBER, "_num_out": _number_out_of_range,
+            "_cat": limits.concat,
+            "_fit": limits.fit,
+            "_locate": limits.locate,
+            "_error_at_line": _error_at_line,
+            "_MINN": -limits.MAX_NUMBER,
+            "_MAXN": limits.MAX_NUMBER,
+            "_num_out": _number_out_of_range,
         }
         self._constants: dict[tuple, str] = {}
         self._counter = itertools.count()
@@ -66,7 +77,11 @@ class Codegen:
 
     # ---- plumbing -----------------------------------------------------------------
     def constant(self, value) -> str:
-        if value is None or isinstance(value, (bool, int, str)) or (isinstance(value, float) and value == value and value not in (float("inf"), float("-inf"))):
+        if (
+            value is None
+            or isinstance(value, (bool, int, str))
+            or (isinstance(value, float) and value == value and value not in (float("inf"), float("-inf")))
+        ):
             return repr(value)
         key = (type(value).__name__, repr(value))
         name = self._constants.get(key)
@@ -100,7 +115,8 @@ class Codegen:
         return self.define(
             f"def _{name}({signature}):\n    try:\n        return ({code})\n"
             f"    except Exception as error:\n        raise _error_at_line(error, {self.constant_object(spans)})\n",
-            f"_{name}")
+            f"_{name}",
+        )
 
     def constant_object(self, value) -> str:
         """A name in the namespace bound to `value` itself (a span: no two are alike)."""
@@ -127,8 +143,11 @@ class Codegen:
                 decl = signature.decl
                 assert isinstance(decl, ast.FnDecl)  # checked.functions holds the `fn`s
                 params = "".join(f", v_{p}" for p, _ in signature.params)
-                lines = [f"def _fn_{name}(ctx{params}):", "    try:",
-                         f"        ctx.tick({self.site(f'fn {name}', decl.span)})"]
+                lines = [
+                    f"def _fn_{name}(ctx{params}):",
+                    "    try:",
+                    f"        ctx.tick({self.site(f'fn {name}', decl.span)})",
+                ]
                 spans = [decl.span] * len(lines)  # generated line -> the statement it comes from
                 body = decl.body
                 if isinstance(body, ast.FnBlock):
@@ -136,7 +155,9 @@ class Codegen:
                     body = body.result
                 lines.append(f"        return {self.expr(body)}")
                 spans.append(getattr(body, "span", decl.span))
-                lines.append(f"    except Exception as error:\n        raise _error_at_line(error, {self.constant_object(spans)})")
+                lines.append(
+                    f"    except Exception as error:\n        raise _error_at_line(error, {self.constant_object(spans)})"
+                )
                 self.namespace[f"_fn_{name}"] = self.define("\n".join(lines) + "\n", f"_fn_{name}")
         finally:
             self.function_mode = False
@@ -145,6 +166,7 @@ class Codegen:
         """Append the statements' lines, and to `spans` the statement each line comes from."""
         pad = "    " * depth
         for stmt in stmts:
+
             def emit(line: str, stmt=stmt) -> None:
                 lines.append(pad + line)
                 spans.append(stmt.span)

@@ -12,6 +12,7 @@ outbox until `deliver` sends them. Workflow runs and timed triggers
 moment, and `emit` does it first for anything due before its event, so an
 event file with times plays out in order.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -111,8 +112,9 @@ class Engine:
         self.notify = notify
         self.cascade_limit = cascade_limit
         self.gen = Codegen(checked, self.timezone)
-        self.ctx = RunContext(self.clock, self.timezone, self.gen.sites, seed=seed, step_budget=step_budget,
-                              time_limit=time_limit)
+        self.ctx = RunContext(
+            self.clock, self.timezone, self.gen.sites, seed=seed, step_budget=step_budget, time_limit=time_limit
+        )
         self.gen.namespace["_ctx"] = self.ctx
         self._committed_readers = (self.properties, self._committed_reverse)  # bound once: set after every event
         self._read_committed()
@@ -122,7 +124,9 @@ class Engine:
         self.actions = ActionCompiler(checked, self.gen, probe)  # probe: test coverage, see ActionCompiler
         self.rules = compile_rules(checked, self.gen, self.actions)
         self._defaults = {
-            name: {p.name: self.gen.const_value_of(p.default) for p in schema.properties.values() if p.default is not None}
+            name: {
+                p.name: self.gen.const_value_of(p.default) for p in schema.properties.values() if p.default is not None
+            }
             for name, schema in checked.objects.items()
         }
         self._checker: Checker | None = None
@@ -138,7 +142,8 @@ class Engine:
         # The fields that name records, checked against the store in each event (integrity.py).
         self._reference_fields = {name: reference_fields(schema.fields) for name, schema in checked.events.items()}
         self._reference_fields["upsert"] = reference_fields(
-            {prop.name: prop.type for prop in checked.objects["contact"].properties.values()})
+            {prop.name: prop.type for prop in checked.objects["contact"].properties.values()}
+        )
         # Memoized: emit_many reads each event's contact twice (prefetch, then the event).
         self._contact_email = lru_cache(maxsize=2048)(coercer(T.EMAIL, "contact"))
         self.failures: list[LeadflowError] = []  # timed-trigger firings that failed for one record
@@ -177,10 +182,14 @@ class Engine:
         """Provide the Python function behind `extern fn NAME`."""
         arguments.name(name, "the extern function's name")
         if not callable(function):
-            raise HostError(f"the host function for `extern fn {name}` must be callable, got {arguments.describe(function)}")
+            raise HostError(
+                f"the host function for `extern fn {name}` must be callable, got {arguments.describe(function)}"
+            )
         signature = self.checked.externs.get(name)
         if signature is None:
-            raise HostError(f"the script declares no `extern fn {name}`; declared: {', '.join(self.checked.externs) or 'none'}")
+            raise HostError(
+                f"the script declares no `extern fn {name}`; declared: {', '.join(self.checked.externs) or 'none'}"
+            )
         problem = host_mismatch(function, signature)
         if problem:
             raise HostError(f"host function for `extern fn {name}` does not match the script: {problem}")
@@ -202,16 +211,32 @@ class Engine:
         return [name for name in self.checked.externs if name not in self.ctx.hosts]
 
     # ---- events -------------------------------------------------------------------------------
-    def emit(self, event: str, contact: str | Mapping[str, Any] | None = None, data: Mapping[str, Any] | None = None,
-             *, at: dt.datetime | None = None,
-             key: str | None = None) -> EmitResult:
+    def emit(
+        self,
+        event: str,
+        contact: str | Mapping[str, Any] | None = None,
+        data: Mapping[str, Any] | None = None,
+        *,
+        at: dt.datetime | None = None,
+        key: str | None = None,
+    ) -> EmitResult:
         """Process one event in one transaction; raise InputError or LeadflowRuntimeError if it fails."""
-        return self._emit(arguments.name(event, "the event name"), contact, arguments.event_data(data),
-                          arguments.moment(at, "`at`"), arguments.event_key(key))
+        return self._emit(
+            arguments.name(event, "the event name"),
+            contact,
+            arguments.event_data(data),
+            arguments.moment(at, "`at`"),
+            arguments.event_key(key),
+        )
 
-    def emit_many(self, events: Iterable[Mapping[str, Any] | LeadflowError], *, batch_size: int = 500,
-                  on_result: Callable[[int, EmitResult | LeadflowError], None] | None = None,
-                  keep_results: bool = True) -> list[EmitResult | LeadflowError]:
+    def emit_many(
+        self,
+        events: Iterable[Mapping[str, Any] | LeadflowError],
+        *,
+        batch_size: int = 500,
+        on_result: Callable[[int, EmitResult | LeadflowError], None] | None = None,
+        keep_results: bool = True,
+    ) -> list[EmitResult | LeadflowError]:
         """Process events (dicts as in an event file) with few commits; a failing event
         is rolled back alone. Returns, per event, an EmitResult or the error; `on_result`
         hears of each once its batch has committed.
@@ -296,17 +321,19 @@ class Engine:
             raise InputError("an event must be a JSON object")
         if not item.keys() <= EVENT_KEYS:
             unknown = sorted(map(str, set(item) - EVENT_KEYS))
-            raise InputError(f"unknown key(s) {', '.join(unknown)}; an event has event, contact (or record), at, data and id")
+            raise InputError(
+                f"unknown key(s) {', '.join(unknown)}; an event has event, contact (or record), at, data and id"
+            )
         name = item.get("event")
         if not isinstance(name, str):
-            raise InputError("the event has no \"event\" name")
+            raise InputError('the event has no "event" name')
         at = item.get("at")
         if at is not None:
             at = coerce(at, T.DATETIME, "at", timezone=self.timezone)
         data = arguments.event_data(item.get("data"))
         key = item.get("id")
         if key is not None and (not isinstance(key, (str, int)) or isinstance(key, bool)):
-            raise InputError(f"\"id\" must be text or a whole number, got {_shown(key)}")
+            raise InputError(f'"id" must be text or a whole number, got {_shown(key)}')
         target = item.get("record", item.get("contact"))  # `record` reads better for events on deals, tickets...
         return self._emit(name, target, data, at, arguments.event_key(str(key)) if key is not None else None)
 
@@ -475,7 +502,9 @@ class Engine:
         fields = self._event_fields[schema.name]
         if not data.keys() <= fields.keys():
             unknown = ", ".join(sorted(data.keys() - fields.keys()))
-            raise InputError(f"event `{schema.name}` has no field {unknown} (it has {', '.join(fields) or 'no fields'})")
+            raise InputError(
+                f"event `{schema.name}` has no field {unknown} (it has {', '.join(fields) or 'no fields'})"
+            )
         return {field: convert(data.get(field)) for field, convert in fields.items()}
 
     def _upsert_payload(self, data: dict, from_text: bool = False) -> dict:
@@ -487,8 +516,9 @@ class Engine:
                 why = "is read-only" if target else "does not exist"
                 raise InputError(f"contact property `{prop}` {why}")
             if from_text:
-                payload[prop] = coerce(value, T.nullable(target.type), f"upsert.{prop}",
-                                       timezone=self.timezone, from_text=True)
+                payload[prop] = coerce(
+                    value, T.nullable(target.type), f"upsert.{prop}", timezone=self.timezone, from_text=True
+                )
             else:
                 payload[prop] = self._upsert_fields[prop](value)
         return payload
@@ -504,22 +534,32 @@ class Engine:
             first.extend(tx.queue)
             tx.queue.clear()
             return record_id
-        if isinstance(ref, MAPPING) and set(ref) == {"id"} and isinstance(ref["id"], int) and not isinstance(ref["id"], bool):
+        if (
+            isinstance(ref, MAPPING)
+            and set(ref) == {"id"}
+            and isinstance(ref["id"], int)
+            and not isinstance(ref["id"], bool)
+        ):
             # an id past SQLite's 64-bit integers names no record (and cannot even be asked for)
             record = self.store.get_record(ref["id"]) if 0 < ref["id"] < 2**63 else None
             if record is None or record.type != object_type:
                 raise InputError(f"no {object_type} with id {ref['id']}")
             tx.seed(record)
             return record.id
-        wanted = "an email or {\"id\": N}" if object_type == "contact" else "{\"id\": N}"
-        raise InputError(f"\"contact\" must be {wanted}, got {arguments.describe(ref)}")
+        wanted = 'an email or {"id": N}' if object_type == "contact" else '{"id": N}'
+        raise InputError(f'"contact" must be {wanted}, got {arguments.describe(ref)}')
 
     def state_of(self, record) -> dict:
         """A stored record as compiled code reads it: its properties over the defaults
         (a record stored before a property got its default reads the default), and
         id, created_at and updated_at. A store's props hold no None: None is absence."""
-        return {**self._defaults.get(record.type, {}), **record.props,
-                "id": record.id, "created_at": record.created_at, "updated_at": record.updated_at}
+        return {
+            **self._defaults.get(record.type, {}),
+            **record.props,
+            "id": record.id,
+            "created_at": record.created_at,
+            "updated_at": record.updated_at,
+        }
 
     def with_defaults(self, object_type: str, props: dict) -> dict:
         full = dict(self._defaults.get(object_type, {}))
@@ -527,9 +567,13 @@ class Engine:
         return full
 
     # ---- import -----------------------------------------------------------------------------
-    def import_rows(self, rows: Iterable[Mapping[str, str] | LeadflowError], *, source: str = "import",
-                    on_result: Callable[[int, EmitResult | LeadflowError], None] | None = None,
-                    ) -> list[EmitResult | LeadflowError]:
+    def import_rows(
+        self,
+        rows: Iterable[Mapping[str, str] | LeadflowError],
+        *,
+        source: str = "import",
+        on_result: Callable[[int, EmitResult | LeadflowError], None] | None = None,
+    ) -> list[EmitResult | LeadflowError]:
         """Import CSV-like rows (text cells) as upserts; each row is one idempotent event.
         A row that is a LeadflowError (its reader could not read it) is reported in its place."""
         arguments.iterable(rows, "rows", "mappings of column names to cells")
@@ -550,7 +594,8 @@ class Engine:
                     payload = self._upsert_payload(cells, from_text=True)
                     digest = hashlib.sha256(json.dumps([source, number, email, cells], sort_keys=True).encode())
                     outcome: EmitResult | LeadflowError = self._emit(
-                        "upsert", email, cells, None, "import:" + digest.hexdigest()[:32], payload)
+                        "upsert", email, cells, None, "import:" + digest.hexdigest()[:32], payload
+                    )
                 except LeadflowError as error:
                     outcome = error
                 except VALUE_FAILURES as error:  # the row's alone, as in emit_many (see _outcome_of)
@@ -561,9 +606,14 @@ class Engine:
         return results
 
     # ---- effects ----------------------------------------------------------------------------
-    def deliver(self, now: dt.datetime | None = None, *, limit: int | None = None,
-                email_sender: EmailSenderLike | None = None,
-                webhook_sender: WebhookSenderLike | None = None) -> DeliveryReport:
+    def deliver(
+        self,
+        now: dt.datetime | None = None,
+        *,
+        limit: int | None = None,
+        email_sender: EmailSenderLike | None = None,
+        webhook_sender: WebhookSenderLike | None = None,
+    ) -> DeliveryReport:
         """Send due effects from the outbox; returns a DeliveryReport. `email_sender` and
         `webhook_sender` replace the configured senders (the test runner answers from the test)."""
         from leadflow.effects import Deliverer, WebhookSender, email_sender_from_url
@@ -591,7 +641,9 @@ class Engine:
         if isinstance(ref, int) and not isinstance(ref, bool):
             return ref if self.store.get_record(ref) else None
         if not isinstance(ref, str):
-            raise InputError(f"a record is named by its id (a whole number) or a contact's email, got {arguments.describe(ref)}")
+            raise InputError(
+                f"a record is named by its id (a whole number) or a contact's email, got {arguments.describe(ref)}"
+            )
         try:
             email = normal_email(ref)
         except NotAnEmail:
@@ -605,22 +657,38 @@ class Engine:
         if record is None:
             raise InputError(f"no record {ref!r}")
         runs = [(run, self.store.run_log(run.id)) for run in self.store.runs(record_id=record.id)]
-        return RecordView(record.id, record.type, self.state_of(record), sorted(self.store.lists_of(record.id)),
-                          self.store.history(record.id), runs)
+        return RecordView(
+            record.id,
+            record.type,
+            self.state_of(record),
+            sorted(self.store.lists_of(record.id)),
+            self.store.history(record.id),
+            runs,
+        )
 
     # ---- expressions given at run time ----------------------------------------------------
-    def check_expression(self, text: str, *, object_type: str | None = "contact",
-                         bindings: Mapping[str, T.Type] | None = None, condition: bool = False,
-                         source_name: str = "<expr>") -> CheckedExpression:
+    def check_expression(
+        self,
+        text: str,
+        *,
+        object_type: str | None = "contact",
+        bindings: Mapping[str, T.Type] | None = None,
+        condition: bool = False,
+        source_name: str = "<expr>",
+    ) -> CheckedExpression:
         """Parse and type-check one expression in the program's context: its objects,
         enums, constants and functions, the properties of `object_type` as bare
         names, and `bindings` (name -> type) as `let`s. Raises ScriptError."""
         arguments.name(text, "the expression")
         if object_type is not None and object_type not in self.checked.objects:
-            raise InputError(f"unknown object type {arguments.describe(object_type)}; "
-                             f"the script declares {', '.join(self.checked.objects)}")
-        if bindings is not None and not (isinstance(bindings, Mapping)
-                                         and all(isinstance(k, str) and isinstance(v, T.Type) for k, v in bindings.items())):
+            raise InputError(
+                f"unknown object type {arguments.describe(object_type)}; "
+                f"the script declares {', '.join(self.checked.objects)}"
+            )
+        if bindings is not None and not (
+            isinstance(bindings, Mapping)
+            and all(isinstance(k, str) and isinstance(v, T.Type) for k, v in bindings.items())
+        ):
             raise InputError("bindings must map names (text) to Leadflow types")
         expr = parse_expr(text, source_name)
         checker = self._shared_checker()
@@ -637,16 +705,24 @@ class Engine:
         # The compiler reads types and names from these tables, keyed by node identity.
         self.gen.checked.types.update(checker.types)
         self.gen.checked.names.update(checker.names)
-        return CheckedExpression(expr, checker.types[id(expr)], text, tuple(checker.diagnostics),
-                                 reads_record(expr, checker.names))
+        return CheckedExpression(
+            expr, checker.types[id(expr)], text, tuple(checker.diagnostics), reads_record(expr, checker.names)
+        )
 
-    def expression(self, text: str, *, object_type: str | None = "contact",
-                   bindings: Mapping[str, T.Type] | None = None, condition: bool = False,
-                   source_name: str = "<expr>") -> Expression:
+    def expression(
+        self,
+        text: str,
+        *,
+        object_type: str | None = "contact",
+        bindings: Mapping[str, T.Type] | None = None,
+        condition: bool = False,
+        source_name: str = "<expr>",
+    ) -> Expression:
         """A checked, compiled expression to evaluate against stored records (the REPL's);
         the options are those of `check_expression`."""
-        checked = self.check_expression(text, object_type=object_type, bindings=bindings, condition=condition,
-                                        source_name=source_name)
+        checked = self.check_expression(
+            text, object_type=object_type, bindings=bindings, condition=condition, source_name=source_name
+        )
         try:
             return Expression(checked, self.gen.function(checked.expr, "value"), self)
         finally:
@@ -667,7 +743,8 @@ class Engine:
                 f"    try:\n        return {self.gen.expr(expr)}\n"
                 f"    except (KeyError, TypeError) as error:\n        raise _record_problem(error, {text!r}) from None\n"
                 f"    except Exception as error:\n        raise _locate(error, None)\n",
-                "_condition")
+                "_condition",
+            )
         finally:
             self._forget(expr)
         compiled.text = text
@@ -677,7 +754,12 @@ class Engine:
         """Drop what the checker noted of a run-time expression once it is compiled. The
         notes are keyed by id(node): once the expression is garbage a later one may get
         the same ids, and must not find them (a string literal would read as an enum member)."""
-        tables = (self._shared_checker().types, self._shared_checker().names, self.gen.checked.types, self.gen.checked.names)
+        tables = (
+            self._shared_checker().types,
+            self._shared_checker().names,
+            self.gen.checked.types,
+            self.gen.checked.names,
+        )
         for node in walk(expr):
             for notes in tables:
                 notes.pop(id(node), None)
@@ -735,7 +817,7 @@ def _shown(value, limit: int = 80) -> str:
         text = json.dumps(value, ensure_ascii=False, default=str)
     except (ValueError, RecursionError):  # ints past 4300 digits, nesting past the recursion limit
         text = f"a {type(value).__name__}"
-    return text if len(text) <= limit else text[:limit - 1] + "…"
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 MAPPING = (dict, Mapping)  # for isinstance: a dict is told apart at once, the ABC's check costs more
@@ -752,7 +834,8 @@ def secret_values(checked: CheckedProgram, given: Mapping[str, str] | None) -> d
 
     values = {
         name: os.environ[f"LEADFLOW_SECRET_{name}"]
-        for name in checked.secrets if f"LEADFLOW_SECRET_{name}" in os.environ
+        for name in checked.secrets
+        if f"LEADFLOW_SECRET_{name}" in os.environ
     }
     values.update(given or {})
     return check_values(values)
@@ -760,8 +843,9 @@ def secret_values(checked: CheckedProgram, given: Mapping[str, str] | None) -> d
 
 def calls_code(checked: CheckedProgram, node) -> bool:
     """Whether an expression calls a `fn` or a host function, which run under the step budget."""
-    return any(isinstance(n, ast.Call) and (n.func in checked.functions or n.func in checked.externs)
-               for n in walk(node))
+    return any(
+        isinstance(n, ast.Call) and (n.func in checked.functions or n.func in checked.externs) for n in walk(node)
+    )
 
 
 def event_key(name: str, contact, at: dt.datetime, data: dict) -> str:

@@ -26,6 +26,7 @@ function from (Explainer, record) to an Explanation: today the rules
 which knows every trigger kind; workflows enroll on the same triggers, so
 their enrollment explanation is another target kind built on it.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
@@ -210,36 +211,48 @@ def explain_trigger(x: Explainer, trigger: ast.Trigger, subject: str) -> Trigger
         event = f"`{trigger.event}` event"
         return TriggerReport(
             (("where ", trigger.where),) if trigger.where is not None else (),
-            {True: f"fires on the next {event} for this {subject}",
-             False: f"would not fire on a {event} now: a condition is false",
-             None: f"on the next {event}, fires if the parts that need the event hold"})
+            {
+                True: f"fires on the next {event} for this {subject}",
+                False: f"would not fire on a {event} now: a condition is false",
+                None: f"on the next {event}, fires if the parts that need the event hold",
+            },
+        )
     if isinstance(trigger, ast.MatchingTrigger):
         return TriggerReport(
             (("matching ", trigger.condition),),
-            {True: "matches now: it fired when the record started to match, and fires again only after "
-                   "it stops matching",
-             False: "does not match now; it fires when it starts to match",
-             None: "cannot tell whether it matches now"})
+            {
+                True: "matches now: it fired when the record started to match, and fires again only after "
+                "it stops matching",
+                False: "does not match now; it fires when it starts to match",
+                None: "cannot tell whether it matches now",
+            },
+        )
     if isinstance(trigger, ast.CreatedTrigger):
         return _state_trigger(f"fires when a {trigger.object_type} is created")
     if isinstance(trigger, ast.ChangedTrigger):
         name = trigger.path[-1]
-        change = "".join(f" {word} {x.text(value)}" for word, value in (("from", trigger.from_value), ("to", trigger.to_value))
-                         if value is not None)
+        change = "".join(
+            f" {word} {x.text(value)}"
+            for word, value in (("from", trigger.from_value), ("to", trigger.to_value))
+            if value is not None
+        )
         current = show(x.props.get(name), x.checked.objects[subject].properties[name].type)
         return _state_trigger(f"fires when `{name}` changes{change}", f"{name} = {current} now")
     if isinstance(trigger, ast.ListTrigger):
         member = trigger.list_name in x.engine.store.lists_of(x.record.id)
         verb = "added to" if trigger.added else "removed from"
-        return _state_trigger(f"fires when this {subject} is {verb} {trigger.list_name}",
-                              f"{'a member' if member else 'not a member'} of {trigger.list_name} now")
+        return _state_trigger(
+            f"fires when this {subject} is {verb} {trigger.list_name}",
+            f"{'a member' if member else 'not a member'} of {trigger.list_name} now",
+        )
     if isinstance(trigger, ast.TIMED_TRIGGERS):
         return _timed_trigger(x, trigger, subject)
     raise TypeError(f"no explanation for a {type(trigger).__name__}")  # a new trigger kind needs one here
 
 
-def _timed_trigger(x: Explainer, trigger: ast.ScheduleTrigger | ast.FixedDateTrigger | ast.DateTrigger,
-                   subject: str) -> TriggerReport:
+def _timed_trigger(
+    x: Explainer, trigger: ast.ScheduleTrigger | ast.FixedDateTrigger | ast.DateTrigger, subject: str
+) -> TriggerReport:
     """A schedule, fixed date or date property: when it fires next, and whether the record matches."""
     timed = next((t for t in x.engine.scheduler.triggers if t.trigger is trigger), None)
     upcoming = x.engine.scheduler.next_of(timed) if timed is not None else None
@@ -250,17 +263,29 @@ def _timed_trigger(x: Explainer, trigger: ast.ScheduleTrigger | ast.FixedDateTri
         value = show(x.props.get(trigger.prop), prop.type if prop else T.ANY)
         fact = f"{trigger.prop} = {value} now; {when}"
     conditions = (("where ", trigger.where),) if trigger.where is not None else ()
-    return TriggerReport(conditions, {True: "fires for this record at its next firing if it still matches then",
-                                      False: "would not fire for this record now: a condition is false",
-                                      None: "cannot tell whether it would fire for this record"}, fact)
+    return TriggerReport(
+        conditions,
+        {
+            True: "fires for this record at its next firing if it still matches then",
+            False: "would not fire for this record now: a condition is false",
+            None: "cannot tell whether it would fire for this record",
+        },
+        fact,
+    )
 
 
 def _state_trigger(what: str, fact: str = "") -> TriggerReport:
     """A trigger on a change of state: whether it fires depends on that change; the
     explanation says whether its conditions hold now."""
-    return TriggerReport((), {True: f"{what}; its condition holds now",
-                              False: f"{what}; its condition is false now",
-                              None: f"{what}; cannot tell whether its condition holds"}, fact)
+    return TriggerReport(
+        (),
+        {
+            True: f"{what}; its condition holds now",
+            False: f"{what}; its condition is false now",
+            None: f"{what}; cannot tell whether its condition holds",
+        },
+        fact,
+    )
 
 
 # ---- targets ---------------------------------------------------------------------------
@@ -287,8 +312,13 @@ def explain_rule(x: Explainer, info: RuleInfo) -> Explanation:
     when = f"when {format_trigger(rule.trigger)}" + (f" if {format_expr(rule.condition)}" if rule.condition else "")
     location = str(rule.span)
     if x.record.type != info.subject:
-        return Explanation(info.title, location, when, False,
-                           f"does not apply: it acts on a {info.subject}, and this is a {x.record.type}")
+        return Explanation(
+            info.title,
+            location,
+            when,
+            False,
+            f"does not apply: it acts on a {info.subject}, and this is a {x.record.type}",
+        )
     report = explain_trigger(x, rule.trigger, info.subject)
     conditions = report.conditions + ((("if ", rule.condition),) if rule.condition is not None else ())
     checks = tuple((label, x.check(expr)) for label, expr in conditions)
@@ -301,12 +331,22 @@ def explain_enrollment(x: Explainer, info: WorkflowInfo) -> Explanation:
     """Would the record be enrolled in a workflow: each trigger, its `if`, then what can refuse it."""
     wf = info.workflow
     enrollments = wf.clauses_of(ast.Enrollment)
-    when = "; ".join(f"enroll when {format_trigger(e.trigger)}" + (f" if {format_expr(e.condition)}" if e.condition else "")
-                     for e in enrollments) or "enrolled only by `enroll in`"
+    when = (
+        "; ".join(
+            f"enroll when {format_trigger(e.trigger)}" + (f" if {format_expr(e.condition)}" if e.condition else "")
+            for e in enrollments
+        )
+        or "enrolled only by `enroll in`"
+    )
     location = str(wf.span)
     if x.record.type != info.subject:
-        return Explanation(info.title, location, when, False,
-                           f"does not apply: it enrolls {info.subject}s, and this is a {x.record.type}")
+        return Explanation(
+            info.title,
+            location,
+            when,
+            False,
+            f"does not apply: it enrolls {info.subject}s, and this is a {x.record.type}",
+        )
     checks, verdicts, facts = [], [], []
     for number, enrollment in enumerate(enrollments, 1):
         report = explain_trigger(x, enrollment.trigger, info.subject)
@@ -323,14 +363,19 @@ def explain_enrollment(x: Explainer, info: WorkflowInfo) -> Explanation:
         verdict, summary = None, "enrolls only when a rule or step says `enroll in " + wf.name + "`"
     else:
         verdict = any3(verdicts)
-        summary = {True: "would enroll when a trigger fires", False: "would not enroll now: every trigger's condition is false",
-                   None: "would enroll if the parts that need the event hold"}[verdict]
+        summary = {
+            True: "would enroll when a trigger fires",
+            False: "would not enroll now: every trigger's condition is false",
+            None: "would enroll if the parts that need the event hold",
+        }[verdict]
     summary += f" ({'; '.join(facts)})" if facts else ""
     goal = next(iter(wf.clauses_of(ast.Goal)), None)
     if goal is not None:
         checks.append(("goal ", x.check(goal.condition)))
-    history = "; ".join(f"run {r.id}: {r.status}" + (f" at step {r.position}" if r.status == "active" else "")
-                        for r in runs) or "history: never enrolled"
+    history = (
+        "; ".join(f"run {r.id}: {r.status}" + (f" at step {r.position}" if r.status == "active" else "") for r in runs)
+        or "history: never enrolled"
+    )
     return Explanation(info.title, location, when, verdict, summary, tuple(checks), history)
 
 
@@ -344,7 +389,9 @@ def _enrollment_blockers(x: Explainer, info: WorkflowInfo, runs: list[Any]) -> l
         if reenroll is None or reenroll.mode == "never":
             found.append("it was enrolled before and the workflow does not re-enroll")
     members = x.engine.store.lists_of(x.record.id)
-    found += [f"it is in the suppressed list {s.list_name}" for s in wf.clauses_of(ast.Suppress) if s.list_name in members]
+    found += [
+        f"it is in the suppressed list {s.list_name}" for s in wf.clauses_of(ast.Suppress) if s.list_name in members
+    ]
     goal = next(iter(wf.clauses_of(ast.Goal)), None)
     if goal is not None and x.check(goal.condition).verdict:
         found.append("it already meets the goal")

@@ -7,6 +7,7 @@ objects, enums, constants and functions, plus the caller's `let` bindings)
 and compiles it with the same Codegen as the rules: an expression typed at
 the REPL evaluates exactly as it would in a rule's condition.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
@@ -37,7 +38,8 @@ class CheckedExpression:
 def reads_record(expr: ast.Expr, names: dict[int, Any]) -> bool:
     """Whether an expression reads the current record, by what the checker noted of its names."""
     return any(
-        isinstance(node, ast.Name) and (resolution := names.get(id(node))) is not None
+        isinstance(node, ast.Name)
+        and (resolution := names.get(id(node))) is not None
         and resolution.kind in ("prop", "self")
         for node in walk(expr)
     )
@@ -67,8 +69,13 @@ class Expression:
             raise
 
 
-def run_compiled(engine: Engine, function: Callable[..., Any], props: dict[str, Any],
-                 bindings: Mapping[str, object] | None, where: str) -> Any:
+def run_compiled(
+    engine: Engine,
+    function: Callable[..., Any],
+    props: dict[str, Any],
+    bindings: Mapping[str, object] | None,
+    where: str,
+) -> Any:
     """Call compiled expression code outside an event (`(p, ev, loc, ctx)`, no event):
     with a fresh step budget, and any failure a LeadflowError."""
     ctx = engine.ctx

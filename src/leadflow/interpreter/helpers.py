@@ -3,6 +3,7 @@
 Kept tiny and free of engine state: generated expressions bind these names
 once at compile time, so a call costs one global lookup.
 """
+
 from __future__ import annotations
 
 import datetime as dt

@@ -5,6 +5,7 @@ signature, so a mismatch is a HostError at start-up rather than a surprise in
 the middle of an event. Unannotated functions are taken on trust; their
 results are still checked against the declared type at every call.
 """
+
 from __future__ import annotations
 
 import datetime as dt

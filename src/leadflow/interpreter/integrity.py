@@ -9,6 +9,7 @@ through `Engine._emit`, which is where references are checked; emails are
 claimed by every write of a contact's email (transaction.py). The store
 enforces the email rule too, with a unique index (store/schema.py).
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterator

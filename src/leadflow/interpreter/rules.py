@@ -6,6 +6,7 @@ property changed, a list joined or left, a condition becoming true) to the
 rules it can fire, in declaration order, so processing an event costs in
 proportion to the rules that can react, not to all rules.
 """
+
 from __future__ import annotations
 
 from collections import defaultdict
@@ -57,7 +58,9 @@ def compile_rules(checked: CheckedProgram, gen: Codegen, actions: ActionCompiler
     return index
 
 
-def add_rule(index: RuleIndex, checked: CheckedProgram, gen: Codegen, info: RuleInfo, run: Callable[..., Any]) -> CompiledRule:
+def add_rule(
+    index: RuleIndex, checked: CheckedProgram, gen: Codegen, info: RuleInfo, run: Callable[..., Any]
+) -> CompiledRule:
     """Compile a rule's trigger and condition around `run` and index it.
 
     Workflows index their enrollment triggers this way too, with a `run` that

@@ -12,6 +12,7 @@ every value is bounded (leadflow.limits), so a pass of a loop costs what its
 few statements cost on values of at most a megabyte, milliseconds, and the
 rule stops within CLOCK_EVERY passes of its limit.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -38,9 +39,16 @@ def _no_reader(*args: object) -> NoReturn:
 
 
 class RunContext:
-    def __init__(self, clock: SimulatedClock | SystemClock, timezone: ZoneInfo, sites: list[tuple[str, Span]], *,
-                 seed: int | None = None, step_budget: int = DEFAULT_STEP_BUDGET,
-                 time_limit: float = DEFAULT_TIME_LIMIT) -> None:
+    def __init__(
+        self,
+        clock: SimulatedClock | SystemClock,
+        timezone: ZoneInfo,
+        sites: list[tuple[str, Span]],
+        *,
+        seed: int | None = None,
+        step_budget: int = DEFAULT_STEP_BUDGET,
+        time_limit: float = DEFAULT_TIME_LIMIT,
+    ) -> None:
         self.clock = clock
         self.timezone = timezone
         self.random = random.Random(seed)  # noqa: S311 (random() and splits in scripts, seedable; no secret)
@@ -84,12 +92,23 @@ class RunContext:
             self._past_deadline()  # starts the time limit
         if self._steps > self.step_budget or (self._steps & (CLOCK_EVERY - 1) == 0 and self._past_deadline()):
             where, span = self.sites[site] if site >= 0 else (self.where, None)
-            what = f"step budget of {self.step_budget}" if self._steps > self.step_budget else f"time limit of {self.time_limit:g} s"
+            what = (
+                f"step budget of {self.step_budget}"
+                if self._steps > self.step_budget
+                else f"time limit of {self.time_limit:g} s"
+            )
             raise BudgetExceeded(f"{where} ran past its {what}", span, self.where)
 
     # ---- the event log ----------------------------------------------------------------
-    def happened(self, record_id: int, event: str, where: Callable[..., Any] | None, p: dict[str, Any],
-                 loc: dict[str, Any], since: dt.datetime | None) -> bool:
+    def happened(
+        self,
+        record_id: int,
+        event: str,
+        where: Callable[..., Any] | None,
+        p: dict[str, Any],
+        loc: dict[str, Any],
+        since: dt.datetime | None,
+    ) -> bool:
         """`happened(EVENT where COND, since: T)`: a logged event of the record matches."""
         return any(where is None or where(p, ev, loc, self) for ev in self.events_of(record_id, event, since))
 
@@ -99,7 +118,8 @@ class RunContext:
         function = self.hosts.get(name)
         if function is None:
             raise LeadflowRuntimeError(
-                f"host function `{name}` is not bound; the embedding program must call engine.bind({name!r}, ...)")
+                f"host function `{name}` is not bound; the embedding program must call engine.bind({name!r}, ...)"
+            )
         try:
             result = function(*args)
         except LeadflowError:
@@ -107,7 +127,9 @@ class RunContext:
         except Exception as error:  # a host bug must not crash the engine or hide the rule
             raise LeadflowRuntimeError(f"host function `{name}` failed: {type(error).__name__}: {error}") from error
         if self._past_deadline():
-            raise BudgetExceeded(f"host function `{name}` ran past the time limit of {self.time_limit:g} s", None, self.where)
+            raise BudgetExceeded(
+                f"host function `{name}` ran past the time limit of {self.time_limit:g} s", None, self.where
+            )
         try:
             return limits.fit_value(result)
         except LimitExceeded as error:

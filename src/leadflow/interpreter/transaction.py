@@ -18,6 +18,7 @@ Design (section 9 of the language design):
   history, when the cascade ends (or before anything reads the store), so a
   rule that sets three properties costs one UPDATE, not three read-writes.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -60,8 +61,22 @@ class Happening:
 
 
 class Transaction:
-    __slots__ = ("engine", "store", "ctx", "at", "key", "event_payload", "queue", "cache", "dirty", "changed",
-                 "fired", "notes", "current", "current_rule")
+    __slots__ = (
+        "engine",
+        "store",
+        "ctx",
+        "at",
+        "key",
+        "event_payload",
+        "queue",
+        "cache",
+        "dirty",
+        "changed",
+        "fired",
+        "notes",
+        "current",
+        "current_rule",
+    )
 
     def __init__(self, engine: Engine, at: dt.datetime, key: str, event_payload: dict[str, Any] | None) -> None:
         self.engine = engine
@@ -155,8 +170,9 @@ class Transaction:
         self.flush()  # so the store sees this unit's earlier changes of emails
         owner = email_owner(self.store, email, record_id)
         if owner is not None:
-            raise LeadflowRuntimeError(f"cannot give contact {record_id} the email {email}: "
-                                       f"contact {owner.id} already has it")
+            raise LeadflowRuntimeError(
+                f"cannot give contact {record_id} the email {email}: contact {owner.id} already has it"
+            )
 
     def change_list(self, record_id: int, list_name: str, add: bool, cause: str) -> None:
         self.flush(record_id)  # keeps the record's history in the order things happened
@@ -201,7 +217,8 @@ class Transaction:
             if happening.depth > limit:
                 raise CascadeLimitExceeded(
                     f"rules triggered each other more than {limit} levels deep: " + " -> ".join(happening.chain),
-                    None, happening.chain[-1] if happening.chain else None,
+                    None,
+                    happening.chain[-1] if happening.chain else None,
                 )
             self.current = happening
             for rule in self._candidates(happening):

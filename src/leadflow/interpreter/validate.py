@@ -7,6 +7,7 @@ stored or looked up (event contacts and fields, imports, `set`, `create`,
 (syntax only, no DNS), and the stored spelling is its normal form in lower
 case, so Ada@Example.com and ada@example.com are one contact.
 """
+
 from __future__ import annotations
 
 import re
@@ -26,9 +27,7 @@ PHONE_PATTERN = re.compile(r"^\+?[0-9 ()./-]{5,20}$")
 # checks that against the library with Hypothesis): such text skips the
 # library, whose checks cost about 23 µs, a quarter of an event's time.
 # Everything else, and every rejection, is the library's call.
-_PLAIN_EMAIL = re.compile(
-    r"[a-z0-9_+-]+(?:\.[a-z0-9_+-]+)*@(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}"
-)
+_PLAIN_EMAIL = re.compile(r"[a-z0-9_+-]+(?:\.[a-z0-9_+-]+)*@(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}")
 _SPECIAL_USE = tuple("." + name for name in email_validator.SPECIAL_USE_DOMAIN_NAMES)  # .test, .local, ...
 _PADDING = " \t"  # around an address, not part of it; a CR, LF or NUL anywhere is refused
 
@@ -46,8 +45,13 @@ def normal_email(text: str) -> str:
     if type(text) is not str:
         raise NotAnEmail("an email address is text")
     address = text.strip(_PADDING).lower()
-    if (len(address) <= 254 and _PLAIN_EMAIL.fullmatch(address) and address.index("@") <= 64
-            and "--" not in address and not ("." + address).endswith(_SPECIAL_USE)):
+    if (
+        len(address) <= 254
+        and _PLAIN_EMAIL.fullmatch(address)
+        and address.index("@") <= 64
+        and "--" not in address
+        and not ("." + address).endswith(_SPECIAL_USE)
+    ):
         return address
     if "\x00" in address or "\r" in address or "\n" in address:
         raise NotAnEmail("it holds a line break or NUL character")
@@ -90,7 +94,9 @@ def validate_value(value: Any, target: T.Type, name: str) -> Any:
         try:
             return normal_email(value)
         except NotAnEmail as error:
-            raise LeadflowRuntimeError(f"cannot store {value!r} in `{name}`: not an email address ({error.reason})") from None
+            raise LeadflowRuntimeError(
+                f"cannot store {value!r} in `{name}`: not an email address ({error.reason})"
+            ) from None
     problem = problem_with(value, kind)
     if problem:
         raise LeadflowRuntimeError(f"cannot store {value!r} in `{name}`: {problem}")

@@ -16,6 +16,7 @@ being edited is usually the one that does not parse). A neighbour that does
 not parse gives the declarations that do. Only the declarations parsed from
 the current text have spans that match it, so hover looks only at those.
 """
+
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -44,8 +45,9 @@ class Analysis:
         return next((info for info in self.model.rules if info.rule is rule), None)
 
 
-def analyse_text(text: str, file: str, previous: Analysis | None = None,
-                 others: Mapping[str, str] | None = None) -> Analysis:
+def analyse_text(
+    text: str, file: str, previous: Analysis | None = None, others: Mapping[str, str] | None = None
+) -> Analysis:
     """The analysis of the document `file` holding `text`, checked with the scripts `others`
     ({file: text}; the document's own entry, if there, gives its place in the order)."""
     sources = {**(others or {}), file: text}  # the document keeps its place, with its text as it is now
@@ -54,8 +56,9 @@ def analyse_text(text: str, file: str, previous: Analysis | None = None,
         current = tuple(parsed)
         model = _model(current, previous, file, sources)
         return Analysis(text, tuple(syntax_errors), model, current)
-    decls = [d for name, source in sources.items()
-             for d in (program.decls if name == file else _declarations(source, name))]
+    decls = [
+        d for name, source in sources.items() for d in (program.decls if name == file else _declarations(source, name))
+    ]
     model, diagnostics = analyse(ast.Program(tuple(decls)), sources)
     own = tuple(d for d in diagnostics if d.span.file == file)
     return Analysis(text, own, model, program.decls)
@@ -67,13 +70,15 @@ def _declarations(text: str, file: str) -> tuple[ast.Decl, ...]:
     return tuple(parse_recovering(text, file)[2])
 
 
-def _model(current: tuple, previous: Analysis | None, file: str,
-           sources: Mapping[str, str]) -> CheckedProgram | None:
+def _model(current: tuple, previous: Analysis | None, file: str, sources: Mapping[str, str]) -> CheckedProgram | None:
     declared = {_key(d) for d in current}
     kept: tuple[ast.Decl, ...] = ()
     if previous is not None and previous.model is not None:
-        kept = tuple(d for d in previous.model.program.decls
-                     if not isinstance(d, ast.Rule) and d.span.file == file and _key(d) not in declared)
+        kept = tuple(
+            d
+            for d in previous.model.program.decls
+            if not isinstance(d, ast.Rule) and d.span.file == file and _key(d) not in declared
+        )
     neighbours = tuple(d for name, source in sources.items() if name != file for d in _declarations(source, name))
     decls = current + kept + neighbours
     if not decls:

@@ -8,6 +8,7 @@ deal, `when |` an event...), and the names come from the analysis's model,
 the last program known for the document. Anywhere else in a rule, the
 record's properties, the event, locals, constants and functions are offered.
 """
+
 from __future__ import annotations
 
 import re
@@ -25,11 +26,37 @@ from leadflow.syntax.scan import Region, scan
 
 Kind = CompletionItemKind
 DECLARATIONS = ("object", "event", "list", "secret", "email", "const", "type", "extern fn", "fn", "rule", "when")
-ACTIONS = ("set", "clear", "increment", "decrement", "add to", "remove from", "send email", "notify", "create",
-           "let", "do", "webhook", "if")
+ACTIONS = (
+    "set",
+    "clear",
+    "increment",
+    "decrement",
+    "add to",
+    "remove from",
+    "send email",
+    "notify",
+    "create",
+    "let",
+    "do",
+    "webhook",
+    "if",
+)
 TRIGGERS = ("matching", "created", "added to", "removed from")
-EXPRESSION_WORDS = ("and", "or", "not", "in", "is known", "is unknown", "if", "then", "else", "match", "true",
-                    "false", "null")
+EXPRESSION_WORDS = (
+    "and",
+    "or",
+    "not",
+    "in",
+    "is known",
+    "is unknown",
+    "if",
+    "then",
+    "else",
+    "match",
+    "true",
+    "false",
+    "null",
+)
 PATH = r"([A-Za-z_]\w*(?:\s*\.\s*[A-Za-z_]\w*)*)"
 
 
@@ -74,7 +101,7 @@ def _place(model: CheckedProgram, head: str) -> Place:
     starts = list(DECLARATION_START.finditer(head))
     if not starts:
         return Place(None, head, None, None)
-    keyword, text = starts[-1].group(1), head[starts[-1].start():]
+    keyword, text = starts[-1].group(1), head[starts[-1].start() :]
     subject = event = None
     if keyword in ("rule", "when"):
         subject = "contact"
@@ -145,8 +172,11 @@ def _writable(model, place, found):
 
 def _triggers(model, place, found):
     events = [_item(n, Kind.Event, event_text(s), sort="0") for n, s in model.events.items()]
-    objects = [_item(n, Kind.Class, "object: `NAME created`, `NAME.PROPERTY changed`", sort="2")
-               for n in model.objects if n != "contact"]
+    objects = [
+        _item(n, Kind.Class, "object: `NAME created`, `NAME.PROPERTY changed`", sort="2")
+        for n in model.objects
+        if n != "contact"
+    ]
     return events + _keywords(TRIGGERS, sort="1") + objects + _properties(model, "contact", sort="3")
 
 
@@ -233,11 +263,13 @@ def _path_type(model: CheckedProgram, place: Place, names: list[str]) -> T.Type:
 
 
 # ---- items -------------------------------------------------------------------------------
-def _item(label: str, kind: CompletionItemKind, detail: str = "", sort: str = "5", doc: str = "",
-          **more) -> CompletionItem:
+def _item(
+    label: str, kind: CompletionItemKind, detail: str = "", sort: str = "5", doc: str = "", **more
+) -> CompletionItem:
     documentation = MarkupContent(kind=MarkupKind.Markdown, value=doc) if doc else None
-    return CompletionItem(label=label, kind=kind, detail=detail or None, sort_text=sort + label,
-                          documentation=documentation, **more)
+    return CompletionItem(
+        label=label, kind=kind, detail=detail or None, sort_text=sort + label, documentation=documentation, **more
+    )
 
 
 def _keywords(words, sort: str = "4") -> list[CompletionItem]:
@@ -257,7 +289,9 @@ def _readonly(model: CheckedProgram, object_type: str) -> set[str]:
 
 def _functions(model: CheckedProgram, builtins: bool) -> list[CompletionItem]:
     # Every name here is declared or built in, so each has a signature ("" never shows).
-    items = [_call_item(name, signature_text(model, name) or "", "", "2") for name in (*model.functions, *model.externs)]
+    items = [
+        _call_item(name, signature_text(model, name) or "", "", "2") for name in (*model.functions, *model.externs)
+    ]
     if builtins:
         items += [_call_item(name, signature_text(model, name) or "", b.doc, "3") for name, b in REGISTRY.items()]
     return items
@@ -265,8 +299,15 @@ def _functions(model: CheckedProgram, builtins: bool) -> list[CompletionItem]:
 
 def _call_item(name: str, signature: str, doc: str, sort: str) -> CompletionItem:
     # `name($1)`: the cursor lands between the parentheses, in clients that take snippets
-    return _item(name, Kind.Function, signature, sort=sort, doc=doc,
-                 insert_text=f"{name}($1)", insert_text_format=InsertTextFormat.Snippet)
+    return _item(
+        name,
+        Kind.Function,
+        signature,
+        sort=sort,
+        doc=doc,
+        insert_text=f"{name}($1)",
+        insert_text_format=InsertTextFormat.Snippet,
+    )
 
 
 def _const_type(model: CheckedProgram, name: str) -> T.Type:

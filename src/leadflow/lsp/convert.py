@@ -7,6 +7,7 @@ units unless the client offers another. pygls's position codec does that
 last conversion; the lines handed to it are cut at "\\n" like Lark's, so a
 stray "\\r" or U+2028 inside a string does not shift every later line.
 """
+
 from __future__ import annotations
 
 from lsprotocol import types

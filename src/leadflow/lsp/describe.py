@@ -2,6 +2,7 @@
 hover and in completion details. Enums are shown with their members (the
 checker's messages name them, `lifecycle's enum`, which says little in a
 tooltip)."""
+
 from __future__ import annotations
 
 from leadflow.check import types as T

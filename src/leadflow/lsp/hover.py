@@ -6,6 +6,7 @@ the type of every expression and what every bare name means. A name written
 inside a node (a rule's event, an action's list, a declaration's own name)
 has a span of its own, so hovering it describes what it names.
 """
+
 from __future__ import annotations
 
 from leadflow.check import types as T
@@ -20,9 +21,23 @@ from leadflow.syntax.span import Span
 from leadflow.syntax.walk import children
 
 EXPRESSIONS = (
-    ast.NumberLit, ast.BoolLit, ast.NullLit, ast.TextLit, ast.DateLit, ast.DateTimeLit, ast.TimeLit,
-    ast.DurationLit, ast.ListLit, ast.RecordLit, ast.Index, ast.Unary, ast.Binary, ast.In, ast.IsKnown,
-    ast.IfExpr, ast.Match,
+    ast.NumberLit,
+    ast.BoolLit,
+    ast.NullLit,
+    ast.TextLit,
+    ast.DateLit,
+    ast.DateTimeLit,
+    ast.TimeLit,
+    ast.DurationLit,
+    ast.ListLit,
+    ast.RecordLit,
+    ast.Index,
+    ast.Unary,
+    ast.Binary,
+    ast.In,
+    ast.IsKnown,
+    ast.IfExpr,
+    ast.Match,
 )
 
 
@@ -89,8 +104,9 @@ def _describe(node, parents: list, model: CheckedProgram, info: RuleInfo | None,
         return _event(node.event, model), node.name_span
     if isinstance(node, (ast.CreateRecord, ast.CreatedTrigger)) and at(node.name_span):
         return _object(node.object_type, model), node.name_span
-    if isinstance(node, ast.PropDecl) and at(name := Span.point(node.span.file, node.span.line, node.span.column,
-                                                                len(node.name))):
+    if isinstance(node, ast.PropDecl) and at(
+        name := Span.point(node.span.file, node.span.line, node.span.column, len(node.name))
+    ):
         owner = parents[-1].name if parents and isinstance(parents[-1], ast.ObjectDecl) else subject
         prop = _property_of(model, owner, node.name)
         return (_property(prop, owner), name) if prop else None

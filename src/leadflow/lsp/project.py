@@ -17,6 +17,7 @@ The order is that of `leadflow check` given the same files (the project
 file's order, each glob sorted), so a declaration made twice is reported on
 the same one of its two places.
 """
+
 from __future__ import annotations
 
 import tomllib

@@ -14,6 +14,7 @@ falls back on it for what a broken line hides.
 A request about a document the editor never opened reads it from disk, if
 it is a file there, and answers nothing otherwise.
 """
+
 from __future__ import annotations
 
 from importlib.metadata import PackageNotFoundError, version
@@ -121,8 +122,6 @@ def _file_name(uri: str) -> str:
 def _path(uri: str) -> Path | None:
     path = to_fs_path(uri)
     return Path(path) if path else None
-
-
 
 
 server = LeadflowServer()

@@ -1,4 +1,5 @@
 """The Leadflow REPL (`leadflow repl`): session.py is the logic, app.py the terminal."""
+
 from __future__ import annotations
 
 import csv

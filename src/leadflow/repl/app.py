@@ -7,6 +7,7 @@ the Leadflow Pygments lexer. When standard input is not a terminal (a file
 or a pipe), `run_lines` reads it line by line instead and echoes each input
 after its prompt, so the output reads as a transcript.
 """
+
 from __future__ import annotations
 
 import os
@@ -74,21 +75,27 @@ def _key_bindings(session: ReplSession) -> KeyBindings:
         word, candidates = complete_safely(session, buffer.document.text_before_cursor)
         shared = os.path.commonprefix([c.text for c in candidates])
         if len(shared) > len(word):
-            buffer.insert_text(shared[len(word):])
+            buffer.insert_text(shared[len(word) :])
         if len(candidates) > 1:
             buffer.start_completion(select_first=False)
 
     return bindings
 
 
-def run_prompt(session: ReplSession, *, input=None, output=None, history: Path | None = None,
-               write: Callable[[str], None] = print) -> None:
+def run_prompt(
+    session: ReplSession, *, input=None, output=None, history: Path | None = None, write: Callable[[str], None] = print
+) -> None:
     """The interactive loop. `input`/`output` are prompt_toolkit's (tests pass a pipe)."""
     prompt: PromptSession[str] = PromptSession(
-        history=_history(history), lexer=PygmentsLexer(ReplLexer), completer=ReplCompleter(session),
-        complete_while_typing=False, multiline=True, key_bindings=_key_bindings(session),
+        history=_history(history),
+        lexer=PygmentsLexer(ReplLexer),
+        completer=ReplCompleter(session),
+        complete_while_typing=False,
+        multiline=True,
+        key_bindings=_key_bindings(session),
         prompt_continuation=lambda width, line, wrapped: "." * (width - 1) + " ",
-        input=input, output=output,
+        input=input,
+        output=output,
     )
     write(session.banner())
     while not session.finished:

@@ -12,6 +12,7 @@ number the units of a duration.
 The prompt_toolkit adapter at the bottom only wraps this, so tests check
 the completions themselves.
 """
+
 from __future__ import annotations
 
 import itertools
@@ -25,8 +26,23 @@ from prompt_toolkit.completion import Completer, Completion
 from leadflow.check import types as T
 from leadflow.stdlib import REGISTRY, describe
 
-KEYWORDS = ("true", "false", "null", "and", "or", "not", "in", "is", "known", "unknown",
-            "if", "then", "else", "match", "let")
+KEYWORDS = (
+    "true",
+    "false",
+    "null",
+    "and",
+    "or",
+    "not",
+    "in",
+    "is",
+    "known",
+    "unknown",
+    "if",
+    "then",
+    "else",
+    "match",
+    "let",
+)
 UNITS = ("minutes", "hours", "days", "weeks", "months", "years")
 MOST_RECORDS = 5000  # a big store is not read whole to complete an email
 WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*$")
@@ -44,8 +60,9 @@ def complete(session, text: str) -> tuple[str, list[Candidate]]:
     if command:
         from leadflow.repl.session import COMMANDS
 
-        return ":" + command[1], [Candidate(":" + name, c.help) for name, c in COMMANDS.items()
-                                  if name.startswith(command[1])]
+        return ":" + command[1], [
+            Candidate(":" + name, c.help) for name, c in COMMANDS.items() if name.startswith(command[1])
+        ]
     argument = re.fullmatch(r"\s*:(\w+)\s+(.*)", text, re.S)
     if argument and argument[1] in ARGUMENTS:
         word = argument[2]
@@ -54,8 +71,9 @@ def complete(session, text: str) -> tuple[str, list[Candidate]]:
             return word, list(_files(word))
         if argument[1] != "emit" or " " not in word:  # `:emit EVENT {data...}` completes names in the data
             # a rule's name may be typed without its quotes
-            return word, [c for c in ARGUMENTS[argument[1]](session)
-                          if c.text.startswith(word) or c.text.startswith('"' + word)]
+            return word, [
+                c for c in ARGUMENTS[argument[1]](session) if c.text.startswith(word) or c.text.startswith('"' + word)
+            ]
     return _expression(session, text)
 
 
@@ -138,8 +156,11 @@ def _events(session) -> list[Candidate]:
 
 
 def _rules(session) -> list[Candidate]:
-    return [Candidate(f'"{info.rule.name}"' if " " in info.rule.name else info.rule.name, "rule")
-            for info in session.engine.checked.rules if info.rule.name]
+    return [
+        Candidate(f'"{info.rule.name}"' if " " in info.rule.name else info.rule.name, "rule")
+        for info in session.engine.checked.rules
+        if info.rule.name
+    ]
 
 
 def _lists(session) -> list[Candidate]:
@@ -166,8 +187,7 @@ def _files(prefix: str) -> Iterator[Candidate]:
                 yield Candidate(path, "script")
 
 
-ARGUMENTS = {"emit": _events, "explain": _rules, "list": _lists, "contact": _emails, "show": _emails,
-             "load": _files}
+ARGUMENTS = {"emit": _events, "explain": _rules, "list": _lists, "contact": _emails, "show": _emails, "load": _files}
 
 
 class ReplCompleter(Completer):

@@ -15,6 +15,7 @@ No input ends the session by accident: script, type and runtime errors are
 printed as the project's diagnostics, and even an unexpected Python error
 is reported in one line, never as a traceback.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -52,9 +53,17 @@ class Command:
 
 
 class ReplSession:
-    def __init__(self, scripts: Sequence[str | Path] = (), store: Store | str = ":memory:", *,
-                 clock: SimulatedClock | None = None, timezone: str = "UTC", secrets: dict | None = None,
-                 seed: int | None = None, hosts: Mapping[str, Callable] | None = None):
+    def __init__(
+        self,
+        scripts: Sequence[str | Path] = (),
+        store: Store | str = ":memory:",
+        *,
+        clock: SimulatedClock | None = None,
+        timezone: str = "UTC",
+        secrets: dict | None = None,
+        seed: int | None = None,
+        hosts: Mapping[str, Callable] | None = None,
+    ):
         self.store = open_store(store) if isinstance(store, str) else store
         # starts at the wall clock, to the minute: times then read as a person would type them
         self.clock = clock or SimulatedClock(dt.datetime.now(dt.UTC).replace(second=0, microsecond=0))
@@ -82,8 +91,10 @@ class ReplSession:
 
     def banner(self) -> str:
         script = ", ".join(map(str, self.scripts)) or "none (an empty program)"
-        lines = [f"Leadflow REPL. Script: {script}. Clock: {show(self.clock.now())} (simulated).",
-                 "Type an expression, `let NAME = EXPR`, or :help for commands."]
+        lines = [
+            f"Leadflow REPL. Script: {script}. Clock: {show(self.clock.now())} (simulated).",
+            "Type an expression, `let NAME = EXPR`, or :help for commands.",
+        ]
         return "\n".join(([self.startup] if self.startup else []) + lines)
 
     # ---- one line ---------------------------------------------------------------------
@@ -126,8 +137,11 @@ class ReplSession:
 
     def _scope(self, text: str) -> dict:
         self.last_input = text  # diagnostics quote it: positions count from its start
-        return {"source_name": INPUT, "object_type": self.object_type(),
-                "bindings": {name: t for name, (_, t) in self.bindings.items()}}
+        return {
+            "source_name": INPUT,
+            "object_type": self.object_type(),
+            "bindings": {name: t for name, (_, t) in self.bindings.items()},
+        }
 
     def let(self, name: str, text: str) -> str:
         value, type_, warnings = self.evaluate(text)
@@ -189,7 +203,9 @@ class ReplSession:
         ref = ref.strip()
         record_id = self.engine.find(int(ref) if ref.isdigit() else ref) if ref else self.record_id
         if record_id is None:
-            raise InputError(f"no record {ref}; :new EMAIL creates a contact" if ref else "no contact chosen; use :contact EMAIL|ID")
+            raise InputError(
+                f"no record {ref}; :new EMAIL creates a contact" if ref else "no contact chosen; use :contact EMAIL|ID"
+            )
         return record_id
 
     def record_label(self, record_id: int, short: bool = False) -> str:
@@ -208,7 +224,7 @@ class ReplSession:
         except json.JSONDecodeError:
             data, _, _ = self.evaluate(text)
         if not isinstance(data, dict):
-            raise InputError("event data is an object: {\"form\": \"demo\"} or {form: \"demo\"}")
+            raise InputError('event data is an object: {"form": "demo"} or {form: "demo"}')
         return data
 
 
@@ -288,7 +304,11 @@ def _list(s: ReplSession, rest: str) -> str:
     lists = s.engine.checked.lists
     if rest not in lists:
         names = ", ".join(lists) or "none"
-        return f"error: name a list: :list LIST (declared: {names})" if not rest else f"error: unknown list `{rest}` (declared: {names})"
+        return (
+            f"error: name a list: :list LIST (declared: {names})"
+            if not rest
+            else f"error: unknown list `{rest}` (declared: {names})"
+        )
     members = s.store.list_members(rest)
     return f"{rest}: {len(members)} member(s)" + "".join(f"\n  {s.record_label(m)}" for m in members)
 
@@ -304,8 +324,10 @@ def _explain(s: ReplSession, rest: str) -> str:
 
 
 def _help(s: ReplSession, rest: str) -> str:
-    entries = [("EXPR", "evaluate against the chosen record: prints `value : type`"),
-               ("let NAME = EXPR", "bind a name for later expressions")]
+    entries = [
+        ("EXPR", "evaluate against the chosen record: prints `value : type`"),
+        ("let NAME = EXPR", "bind a name for later expressions"),
+    ]
     entries += [(c.usage, c.help) for c in COMMANDS.values()]
     width = max(len(usage) for usage, _ in entries)
     lines = [f"{usage:<{width}}  {text}" for usage, text in entries]

@@ -1,5 +1,6 @@
 """`:show`: one record as text: its properties (unset ones too, as null), its
 lists and its history, every value written as a script would write it."""
+
 from __future__ import annotations
 
 from leadflow.check import types as T

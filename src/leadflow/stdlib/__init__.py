@@ -3,6 +3,7 @@
 Importing this package registers every builtin (text, numbers, dates, lists,
 records) into `REGISTRY`. See `registry` for the design notes.
 """
+
 from leadflow.stdlib import dates, lists, numbers, records, text  # noqa: F401  (they register)
 from leadflow.stdlib.registry import (
     REGISTRY,

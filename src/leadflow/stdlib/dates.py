@@ -10,6 +10,7 @@ time zone and are taken as they are.
 not 24-hour periods: from Monday 23:00 to Tuesday 01:00 is one day, which is
 what "days since the last activity" means to the person reading a report.
 """
+
 from __future__ import annotations
 
 import datetime as dt

@@ -4,6 +4,7 @@ Lists are values: every builtin returns a new list and leaves its argument
 alone. Positions follow the same rule as `substring`: zero-based, negative
 ones count from the end, out-of-range ones are clamped.
 """
+
 from __future__ import annotations
 
 from typing import Any

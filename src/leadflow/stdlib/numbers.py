@@ -8,6 +8,7 @@ that `{round(x)}` prints `3`, not `3.0`.
 Random draws use the call context's generator, so a seeded engine (tests, the
 simulated clock) replays the same draws.
 """
+
 from __future__ import annotations
 
 import math

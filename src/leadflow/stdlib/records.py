@@ -4,6 +4,7 @@ A record's fields are known to the checker, so most code reads them by name
 (`info.company`). `keys` is for records whose fields a script walks over, such
 as a webhook response typed as a record and logged field by field.
 """
+
 from __future__ import annotations
 
 from typing import Any

@@ -36,6 +36,7 @@ Design notes
   `invoke` is the one place that passes the call context and turns a stray
   Python error into a runtime error, for callers that want that safety net.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -152,8 +153,15 @@ def builtin(
         topic = impl.__module__.rsplit(".", 1)[-1]
         text = doc if doc is not None else (impl.__doc__ or "")
         REGISTRY[name] = Builtin(
-            name, tuple(params), result, impl, _dedent(text),
-            needs_context, variadic, topic, orderable,
+            name,
+            tuple(params),
+            result,
+            impl,
+            _dedent(text),
+            needs_context,
+            variadic,
+            topic,
+            orderable,
         )
         return impl
 

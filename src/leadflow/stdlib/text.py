@@ -4,6 +4,7 @@ Positions are zero-based and counted in characters (code points). Like
 Python slices, `substring` counts negative positions from the end and clamps
 positions past either end, so it never fails on a short string.
 """
+
 from __future__ import annotations
 
 import re
@@ -193,8 +194,9 @@ def url_query(params: dict[str, Any]) -> str:
             if item is None:
                 continue
             if isinstance(item, (dict, list)):
-                raise fail("url_query", f"field `{name}` holds a record or a list of lists; "
-                                        "give text, numbers or lists")
+                raise fail(
+                    "url_query", f"field `{name}` holds a record or a list of lists; give text, numbers or lists"
+                )
             pairs.append(f"{quote(name, safe='')}={quote(interpolated(item), safe='')}")
     limits.joined_length(pairs, "&")
     return "&".join(pairs)

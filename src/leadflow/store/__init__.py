@@ -4,6 +4,7 @@
 is the default implementation. `open_store` turns a user-facing location
 (command-line flag, config value) into a store.
 """
+
 from __future__ import annotations
 
 import os
@@ -25,9 +26,9 @@ def open_store(url: str | os.PathLike[str]) -> Store:
     """
     location = os.fspath(url)
     if location.startswith("sqlite:///"):
-        location = location[len("sqlite:///"):]
+        location = location[len("sqlite:///") :]
     elif location.startswith("sqlite://"):
-        rest = location[len("sqlite://"):]
+        rest = location[len("sqlite://") :]
         if rest not in ("", ":memory:"):
             raise InputError(f"unsupported store URL {url!r}: use sqlite:///path or sqlite://:memory:")
         location = ":memory:"

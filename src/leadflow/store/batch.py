@@ -78,6 +78,7 @@ Cost
 The overlay is a cache: between units, once it holds OVERLAY_LIMIT records,
 the batch flushes and forgets it, so a long batch (an import) stays small.
 """
+
 from __future__ import annotations
 
 import sqlite3
@@ -86,7 +87,14 @@ from typing import TYPE_CHECKING, Any
 from leadflow.errors import InputError
 from leadflow.store.base import Record
 from leadflow.store.codec import (
-    apply_changes, decode_json, dump_value, email_of, encode_json, merge_changes, storable, storable_name,
+    apply_changes,
+    decode_json,
+    dump_value,
+    email_of,
+    encode_json,
+    merge_changes,
+    storable,
+    storable_name,
     storable_names,
 )
 from leadflow.store.overlay import Entry, KnownKeys, Overlay
@@ -146,8 +154,20 @@ def read_emails(conn: sqlite3.Connection, type: str, emails: list[str]) -> str:
 class _Level:
     """The batch itself (depth 0) or one open unit: its pending rows and journal."""
 
-    __slots__ = ("depth", "updates", "history", "lists", "events", "runs", "run_log", "effects", "journal", "keys",
-                 "run_ids", "savepoint")
+    __slots__ = (
+        "depth",
+        "updates",
+        "history",
+        "lists",
+        "events",
+        "runs",
+        "run_log",
+        "effects",
+        "journal",
+        "keys",
+        "run_ids",
+        "savepoint",
+    )
 
     def __init__(self, depth: int):
         self.depth = depth
@@ -303,7 +323,7 @@ class Batch:
         records = self.overlay.records
         missing = sorted({i for i in record_ids if type(i) is int and i not in records})
         for start in range(0, len(missing), _PRELOAD):
-            chunk = missing[start:start + _PRELOAD]
+            chunk = missing[start : start + _PRELOAD]
             marks = ",".join("?" * len(chunk))
             for row in self.conn.execute(f"{_BY_ID} WHERE id IN ({marks})", chunk):
                 self.overlay.remember(row[0], row[1:])
@@ -427,8 +447,10 @@ class Batch:
             raise InputError(f"no record with id {record_id}")
         storable_name(cause)
         new_props, changed, diffs = merge_changes(entry[1], changes)
-        history = [(record_id, stamp, "set", storable_name(field), storable(old), storable(new), cause)
-                   for field, old, new in diffs]
+        history = [
+            (record_id, stamp, "set", storable_name(field), storable(old), storable(new), cause)
+            for field, old, new in diffs
+        ]
         if new_props is not None:
             text = storable(encode_json(new_props))
             self._write(record_id, entry, new_props, text, stamp, "email" in changed, history)
@@ -538,7 +560,7 @@ class BufferedUnit:
     def __exit__(self, exc_type, exc, traceback) -> None:
         batch, level = self.batch, self.level
         levels = batch.levels
-        del levels[level.depth:]
+        del levels[level.depth :]
         conn = batch.conn
         if exc_type is None:
             if level.savepoint:

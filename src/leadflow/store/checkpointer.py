@@ -16,6 +16,7 @@ took the close from about 9 to about 5 µs per event. Nothing depends on the
 thread having run: the writer's own autocheckpoint stays set as the bound,
 and the writer's close checkpoints what remains.
 """
+
 from __future__ import annotations
 
 import contextlib

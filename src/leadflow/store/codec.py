@@ -5,11 +5,13 @@ meta keep their dates, times and durations. Our own timestamps (created_at,
 next_attempt_at, ...) are fixed-width UTC ISO text instead: string order is
 then time order, so plain indexes serve "due before" and "since" queries.
 """
+
 from __future__ import annotations
 
 import datetime as dt
 import functools
 import json
+
 # The C accelerators are not in typeshed (private names of the json package).
 from json.encoder import c_make_encoder, encode_basestring  # type: ignore[attr-defined]
 from json.scanner import c_make_scanner  # type: ignore[attr-defined]

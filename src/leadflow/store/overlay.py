@@ -31,6 +31,7 @@ a batch's contacts ahead, on its writer thread: series.py).
 `KnownKeys` outlives the batches: it is what a connection knows of the
 events table, so that a batch can tell a new event key without a SELECT.
 """
+
 from __future__ import annotations
 
 import datetime as dt

@@ -18,6 +18,7 @@ would make SQLite re-parse the props JSON twice on every UPDATE, which
 measured nearly three times the cost of the UPDATE itself, and SqliteStore
 only rewrites the column when the email really changed.
 """
+
 from __future__ import annotations
 
 import json
@@ -228,9 +229,7 @@ def migrate(conn: sqlite3.Connection) -> int:
     try:
         version = schema_version(conn)
         if version > latest:
-            raise LeadflowError(
-                f"the database has schema version {version}, newer than this Leadflow knows ({latest})"
-            )
+            raise LeadflowError(f"the database has schema version {version}, newer than this Leadflow knows ({latest})")
         for number, statements in enumerate(MIGRATIONS[version:], start=version + 1):
             if statements is UNIQUE_CONTACT_EMAILS:
                 refuse_shared_emails(conn)

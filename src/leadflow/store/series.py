@@ -73,6 +73,7 @@ third of the work to the writer gained about 13%, not a third. In four alternati
 runs of benchmarks/events.py: 6,048-6,799 events/s before, 7,368-7,829
 after (figures in benchmarks/README.md).
 """
+
 from __future__ import annotations
 
 import functools
@@ -136,7 +137,7 @@ def statements(table: tuple[str, int], rows: list[tuple]) -> list[tuple[str, lis
     template, columns = table
     out, largest = [], SIZES[-1]
     for start in range(0, len(rows), largest):
-        chunk = rows[start:start + largest]
+        chunk = rows[start : start + largest]
         size = next(size for size in SIZES if size >= len(chunk))
         params = list(itertools.chain.from_iterable(chunk))
         params += [PADDING] * ((size - len(chunk)) * columns)
@@ -315,8 +316,11 @@ class BatchSeries:
     def _take_hot_rows(self, level: _Level) -> list[tuple[str, list]]:
         """The level's plain record updates, history and event rows, as statements for the writer."""
         out = []
-        plain = [(text, stamp, record_id) for record_id, (text, _, stamp, email_changed) in sorted(level.updates.items())
-                 if not email_changed]
+        plain = [
+            (text, stamp, record_id)
+            for record_id, (text, _, stamp, email_changed) in sorted(level.updates.items())
+            if not email_changed
+        ]
         if plain:
             out += statements(UPDATE_ROWS, plain)
             level.updates = {record_id: row for record_id, row in level.updates.items() if row[3]}

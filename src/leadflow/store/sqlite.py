@@ -10,6 +10,7 @@ Speed: the engine runs each event as find_by + log_event + write_changes
 constant, so sqlite3's statement cache prepares each once; nothing inspects
 the schema after open.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -24,7 +25,15 @@ from leadflow.store.base import EventEntry, HistoryEntry, Record
 from leadflow.store.batch import EVENT_ROWS, JOIN_LIST, LEAVE_LIST, LIST_ROWS
 from leadflow.store.overlay import KnownKeys
 from leadflow.store.codec import (
-    apply_changes, decode_json, dump_value, email_of, encode_json, json_path, load_value, merge_changes, parse_utc,
+    apply_changes,
+    decode_json,
+    dump_value,
+    email_of,
+    encode_json,
+    json_path,
+    load_value,
+    merge_changes,
+    parse_utc,
     utc_text,
 )
 from leadflow.store.checkpointer import Checkpointer
@@ -160,10 +169,7 @@ class SqliteStore(SqliteUnits, SqliteOutbox, SqliteRuns):
         self._reading()
         if isinstance(value, (str, int, float)):  # bool is an int, as in JSON's SQLite view
             if field == "email":  # the indexed copy (schema.py)
-                sql = (
-                    f"SELECT {_RECORD_COLUMNS} FROM records"
-                    " WHERE type = ? AND email = ? ORDER BY id LIMIT 1"
-                )
+                sql = f"SELECT {_RECORD_COLUMNS} FROM records WHERE type = ? AND email = ? ORDER BY id LIMIT 1"
                 row = self._conn.execute(sql, (type, value)).fetchone()
             else:
                 sql = (
@@ -194,10 +200,7 @@ class SqliteStore(SqliteUnits, SqliteOutbox, SqliteRuns):
             raise InputError(f"cannot look up {type} by a missing {field}")
         self._reading()
         if isinstance(value, (str, int, float)):  # an association holds the target's id
-            sql = (
-                f"SELECT {_RECORD_COLUMNS} FROM records"
-                " WHERE type = ? AND json_extract(props, ?) = ? ORDER BY id"
-            )
+            sql = f"SELECT {_RECORD_COLUMNS} FROM records WHERE type = ? AND json_extract(props, ?) = ? ORDER BY id"
             return [_record(row) for row in self._conn.execute(sql, (type, json_path(field), value))]
         sql = (
             f"SELECT {_RECORD_COLUMNS} FROM records"
@@ -230,13 +233,10 @@ class SqliteStore(SqliteUnits, SqliteOutbox, SqliteRuns):
             except sqlite3.IntegrityError as error:
                 raise self._email_taken(error, email_of(props)) from None
         else:  # leaves records_by_email alone
-            self._conn.execute(
-                "UPDATE records SET props = ?, updated_at = ? WHERE id = ?", (text, stamp, record_id)
-            )
+            self._conn.execute("UPDATE records SET props = ?, updated_at = ? WHERE id = ?", (text, stamp, record_id))
         for entry in history:  # usually one or two: cheaper than executemany
             self._conn.execute(
-                "INSERT INTO history(record_id, at, kind, field, old, new, cause)"
-                " VALUES (?, ?, 'set', ?, ?, ?, ?)",
+                "INSERT INTO history(record_id, at, kind, field, old, new, cause) VALUES (?, ?, 'set', ?, ?, ?, ?)",
                 entry,
             )
         return changed
@@ -271,9 +271,7 @@ class SqliteStore(SqliteUnits, SqliteOutbox, SqliteRuns):
         """The InputError for a write the unique index on contacts' emails refused (schema.py)."""
         if "records.email" not in str(error):
             return error
-        owner = self._conn.execute(
-            "SELECT id FROM records WHERE type = 'contact' AND email = ?", (email,)
-        ).fetchone()
+        owner = self._conn.execute("SELECT id FROM records WHERE type = 'contact' AND email = ?", (email,)).fetchone()
         return InputError(f"the email {email} already belongs to contact {owner[0] if owner else '?'}")
 
     def records(self, type: str | None = None) -> Iterator[Record]:
@@ -331,8 +329,7 @@ class SqliteStore(SqliteUnits, SqliteOutbox, SqliteRuns):
 
     def _list_history(self, record_id: int, kind: str, list_name: str, stamp: str, cause: str) -> None:
         self._conn.execute(
-            "INSERT INTO history(record_id, at, kind, field, old, new, cause)"
-            " VALUES (?, ?, ?, ?, 'null', 'null', ?)",
+            "INSERT INTO history(record_id, at, kind, field, old, new, cause) VALUES (?, ?, ?, ?, 'null', 'null', ?)",
             (record_id, stamp, kind, list_name, cause),
         )
 
@@ -346,8 +343,7 @@ class SqliteStore(SqliteUnits, SqliteOutbox, SqliteRuns):
     def history(self, record_id: int) -> list[HistoryEntry]:
         self._reading()
         rows = self._conn.execute(
-            "SELECT id, record_id, at, kind, field, old, new, cause FROM history"
-            " WHERE record_id = ? ORDER BY id",
+            "SELECT id, record_id, at, kind, field, old, new, cause FROM history WHERE record_id = ? ORDER BY id",
             (record_id,),
         )
         return [
@@ -365,8 +361,7 @@ class SqliteStore(SqliteUnits, SqliteOutbox, SqliteRuns):
         params = (key, name, record_id, utc_text(at), dump_value(data if data is not None else {}))
         try:
             cursor = self._conn.execute(
-                "INSERT INTO events(key, name, record_id, at, data) VALUES (?, ?, ?, ?, ?)"
-                " ON CONFLICT(key) DO NOTHING",
+                "INSERT INTO events(key, name, record_id, at, data) VALUES (?, ?, ?, ?, ?) ON CONFLICT(key) DO NOTHING",
                 params,
             )
         except sqlite3.IntegrityError:
@@ -399,8 +394,7 @@ class SqliteStore(SqliteUnits, SqliteOutbox, SqliteRuns):
             f"SELECT id, key, name, record_id, at, data FROM events{condition} ORDER BY at, id", params
         )
         return [
-            EventEntry(id, key, event, rid, parse_utc(at), load_value(data))
-            for id, key, event, rid, at, data in rows
+            EventEntry(id, key, event, rid, parse_utc(at), load_value(data)) for id, key, event, rid, at, data in rows
         ]
 
     # -- meta ----------------------------------------------------------------
@@ -415,8 +409,7 @@ class SqliteStore(SqliteUnits, SqliteOutbox, SqliteRuns):
         encoded = dump_value(value)
         self._writing()
         self._conn.execute(
-            "INSERT INTO meta(key, value) VALUES (?, ?)"
-            " ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            "INSERT INTO meta(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
             (key, encoded),
         )
 

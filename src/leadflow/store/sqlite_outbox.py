@@ -13,6 +13,7 @@ Every transition is a single UPDATE guarded by the status it requires, so
 two dispatchers racing on one effect cannot both move it; the loser gets an
 InputError naming the status it found.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -121,9 +122,7 @@ class SqliteOutbox:
         if status is None:
             rows = self._conn.execute(f"SELECT {_EFFECT_COLUMNS} FROM outbox ORDER BY id")
         else:
-            rows = self._conn.execute(
-                f"SELECT {_EFFECT_COLUMNS} FROM outbox WHERE status = ? ORDER BY id", (status,)
-            )
+            rows = self._conn.execute(f"SELECT {_EFFECT_COLUMNS} FROM outbox WHERE status = ? ORDER BY id", (status,))
         return [_effect(row) for row in rows]
 
     def get_effect(self, id: int) -> Effect | None:
@@ -140,6 +139,16 @@ class SqliteOutbox:
 def _effect(row: tuple) -> Effect:
     id, kind, payload, key, status, attempts, next_at, first_at, error, created_at, sent_at, response = row
     return Effect(
-        id, kind, load_value(payload), key, status, attempts, parse_utc(next_at), parse_utc(first_at),
-        error, parse_utc(created_at), parse_utc(sent_at), load_value(response),
+        id,
+        kind,
+        load_value(payload),
+        key,
+        status,
+        attempts,
+        parse_utc(next_at),
+        parse_utc(first_at),
+        error,
+        parse_utc(created_at),
+        parse_utc(sent_at),
+        load_value(response),
     )

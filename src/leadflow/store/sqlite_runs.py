@@ -10,6 +10,7 @@ log row's run must exist; the batch checks that when it buffers the row,
 from the runs it has read or created, so no flush can fail for it.
 `due_runs` reads the partial index `runs_due`.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -22,7 +23,9 @@ from leadflow.store.base import RUN_STATUSES, Run, RunLogEntry
 from leadflow.store.batch import LOG_RUN, RUN_LOG_ROWS, RUN_ROWS, SAVE_RUN, Batch
 from leadflow.store.codec import dump_value, load_value, parse_utc, storable, storable_name, utc_text
 
-_RUN_COLUMNS = "id, workflow, record_id, status, position, vars, wait, due, waiting_event, enrolled_at, updated_at, error"
+_RUN_COLUMNS = (
+    "id, workflow, record_id, status, position, vars, wait, due, waiting_event, enrolled_at, updated_at, error"
+)
 # What a tick runs, whatever the number of waiting runs: both read the partial index runs_due.
 DUE_RUNS = f"SELECT {_RUN_COLUMNS} FROM runs WHERE due IS NOT NULL AND due <= ? ORDER BY due, id LIMIT ?"
 NEXT_DUE = "SELECT min(due) FROM runs WHERE due IS NOT NULL"
@@ -56,8 +59,17 @@ class SqliteRuns:
         return self._runs([row])[0] if row else None
 
     def save_run(self, run: Run) -> None:
-        row = (run.status, run.position, dump_value(run.vars), "null" if run.wait is None else dump_value(run.wait),
-               utc_text(run.due) if run.due else None, run.waiting_event, utc_text(run.updated_at), run.error, run.id)
+        row = (
+            run.status,
+            run.position,
+            dump_value(run.vars),
+            "null" if run.wait is None else dump_value(run.wait),
+            utc_text(run.due) if run.due else None,
+            run.waiting_event,
+            utc_text(run.updated_at),
+            run.error,
+            run.id,
+        )
         if self._batch is None:
             self._conn.execute(SAVE_RUN, row)
             return
@@ -100,8 +112,9 @@ class SqliteRuns:
     def wake_run(self, run_id: int, at: dt.datetime) -> None:
         """Make a run that waits for nothing timed (a webhook's answer) due at `at`."""
         self._writing()
-        self._conn.execute("UPDATE runs SET due = ? WHERE id = ? AND status = 'active' AND due IS NULL",
-                           (utc_text(at), run_id))
+        self._conn.execute(
+            "UPDATE runs SET due = ? WHERE id = ? AND status = 'active' AND due IS NULL", (utc_text(at), run_id)
+        )
 
     def runs_waiting_for(self, record_id: int, event: str) -> list[Run]:
         self._reading(RUN_ROWS)
@@ -163,6 +176,16 @@ class SqliteRuns:
 
 def _run(row) -> Run:
     return Run(
-        row[0], row[1], row[2], row[3], row[4], load_value(row[5]), None if row[6] == "null" else load_value(row[6]),
-        parse_utc(row[7]) if row[7] else None, row[8], parse_utc(row[9]), parse_utc(row[10]), row[11],
+        row[0],
+        row[1],
+        row[2],
+        row[3],
+        row[4],
+        load_value(row[5]),
+        None if row[6] == "null" else load_value(row[6]),
+        parse_utc(row[7]) if row[7] else None,
+        row[8],
+        parse_utc(row[9]),
+        parse_utc(row[10]),
+        row[11],
     )

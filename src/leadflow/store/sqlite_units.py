@@ -20,6 +20,7 @@ completely or not at all. Before its SQL it calls `_writing()`, and a read
 of what a batch may still hold calls `_reading()`: outside a batch both do
 nothing.
 """
+
 from __future__ import annotations
 
 import functools

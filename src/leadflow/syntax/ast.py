@@ -6,12 +6,14 @@ Workflows share the rule, trigger and action nodes: a workflow's steps are
 actions plus the step kinds below (waits, splits, branches, `stop`), which
 the grammar accepts in any action block and the checker refuses in rules.
 """
+
 from __future__ import annotations
 
 import datetime as dt
 from typing import TypeVar
 
 import attrs
+
 # Imported (not assigned, `node = attrs.frozen`) so that mypy's attrs plugin
 # recognises the decorator and types each node's constructor.
 from attrs import frozen as node
@@ -285,8 +287,27 @@ class Happened:
 
 
 Expr = (
-    NumberLit | BoolLit | NullLit | TextLit | DateLit | DateTimeLit | TimeLit | DurationLit
-    | ListLit | RecordLit | Name | Field | Index | Call | Unary | Binary | In | IsKnown | IfExpr | Match | Happened
+    NumberLit
+    | BoolLit
+    | NullLit
+    | TextLit
+    | DateLit
+    | DateTimeLit
+    | TimeLit
+    | DurationLit
+    | ListLit
+    | RecordLit
+    | Name
+    | Field
+    | Index
+    | Call
+    | Unary
+    | Binary
+    | In
+    | IsKnown
+    | IfExpr
+    | Match
+    | Happened
 )
 
 
@@ -453,8 +474,24 @@ class Stop:
 
 
 Action = (
-    SetAction | ClearAction | IncrementAction | ListAction | SendEmail | Notify | CreateRecord
-    | LetAction | DoAction | EnrollAction | Webhook | IfAction | Wait | WaitUntil | WaitFor | Split | Branch | Stop
+    SetAction
+    | ClearAction
+    | IncrementAction
+    | ListAction
+    | SendEmail
+    | Notify
+    | CreateRecord
+    | LetAction
+    | DoAction
+    | EnrollAction
+    | Webhook
+    | IfAction
+    | Wait
+    | WaitUntil
+    | WaitFor
+    | Split
+    | Branch
+    | Stop
 )
 WORKFLOW_STEPS = (Wait, WaitUntil, WaitFor, Split, Branch, Stop)
 
@@ -539,8 +576,14 @@ class DateTrigger:
 TIMED_TRIGGERS = (ScheduleTrigger, FixedDateTrigger, DateTrigger)
 
 Trigger = (
-    EventTrigger | CreatedTrigger | ChangedTrigger | ListTrigger | MatchingTrigger
-    | ScheduleTrigger | FixedDateTrigger | DateTrigger
+    EventTrigger
+    | CreatedTrigger
+    | ChangedTrigger
+    | ListTrigger
+    | MatchingTrigger
+    | ScheduleTrigger
+    | FixedDateTrigger
+    | DateTrigger
 )
 
 
@@ -754,7 +797,17 @@ class Workflow:
 
 
 Decl = (
-    ObjectDecl | EventDecl | ListDecl | SecretDecl | EmailDecl | ConstDecl | TypeDecl | ExternFn | FnDecl | Rule | Workflow
+    ObjectDecl
+    | EventDecl
+    | ListDecl
+    | SecretDecl
+    | EmailDecl
+    | ConstDecl
+    | TypeDecl
+    | ExternFn
+    | FnDecl
+    | Rule
+    | Workflow
 )
 
 
@@ -762,4 +815,3 @@ Decl = (
 class Program:
     decls: tuple[Decl, ...]
     span: Span = _span()
-

@@ -37,6 +37,7 @@ differs from the source's, a FormatError is raised rather than a file
 rewritten wrongly. The normal parser never sees comments, so `parse` stays
 as fast as it was.
 """
+
 from __future__ import annotations
 
 from bisect import bisect_left
@@ -261,7 +262,9 @@ class Placement:
         following = min(after, key=lambda i: i.start) if after else None
         if previous is not None and previous.end[0] == comment.span.line:
             self._notes(previous).trailing = comment.text
-        elif previous is None and scope.key is not None and scope.open is not None and scope.open[0] == comment.span.line:
+        elif (
+            previous is None and scope.key is not None and scope.open is not None and scope.open[0] == comment.span.line
+        ):
             self.blocks.setdefault(scope.key, BlockNotes()).head = comment.text
         elif following is not None:
             notes = self._notes(following)
@@ -269,7 +272,8 @@ class Placement:
             notes.blank_before_node = self._blank_before(following.start[0])
         elif scope.key is not None:  # braced
             self.blocks.setdefault(scope.key, BlockNotes()).end.append(
-                (comment.text, self._blank_before(comment.span.line)))
+                (comment.text, self._blank_before(comment.span.line))
+            )
         elif owner is None:
             self.end_of_file.append((comment.text, self._blank_before(comment.span.line)))
         else:  # after a webhook's last option, which ends the webhook: cannot happen
@@ -280,8 +284,11 @@ class Placement:
         for scope in anchor.scopes:
             if scope.holds(at):
                 return self._place(comment, scope, anchor)
-        closed_here = [s.key for s in anchor.scopes
-                       if s.key is not None and s.close is not None and s.close < at and s.close[0] == comment.span.line]
+        closed_here = [
+            s.key
+            for s in anchor.scopes
+            if s.key is not None and s.close is not None and s.close < at and s.close[0] == comment.span.line
+        ]
         if closed_here:  # `}  # c` then `else {`: the end of the block it follows
             self.blocks.setdefault(closed_here[-1], BlockNotes()).end.append((comment.text, False))
         else:  # within the anchor's own text: above it

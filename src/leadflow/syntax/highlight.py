@@ -15,39 +15,105 @@ is a type, and anywhere else `email` is a name. A word followed by `(` is a
 function call (`split(email, "@")`), except the few keywords that open a
 parenthesized expression (`if (a or b) then ...`).
 """
+
 from __future__ import annotations
 
 from pygments.lexer import RegexLexer, bygroups, include, words
 from pygments.token import Comment, Keyword, Name, Number, Operator, Punctuation, String, Whitespace
 
-DECLARATIONS = ("object", "event", "list", "secret", "email", "const", "type", "extern", "fn",
-                "rule", "workflow", "bot")
+DECLARATIONS = (
+    "object",
+    "event",
+    "list",
+    "secret",
+    "email",
+    "const",
+    "type",
+    "extern",
+    "fn",
+    "rule",
+    "workflow",
+    "bot",
+)
 
 # Words that only ever structure a script; never a name, never called.
 STRUCTURE = ("when", "if", "then", "else", "where", "and", "or", "not", "in", "is", "match", "return")
 
 KEYWORDS = (
     # triggers
-    "created", "changed", "from", "to", "added", "removed", "matching", "every", "at", "on",
-    "yearly", "before", "after",
+    "created",
+    "changed",
+    "from",
+    "to",
+    "added",
+    "removed",
+    "matching",
+    "every",
+    "at",
+    "on",
+    "yearly",
+    "before",
+    "after",
     # actions
-    "set", "clear", "increment", "decrement", "by", "add", "remove", "send", "notify", "create",
-    "as", "let", "do", "enroll", "unenroll", "webhook", "with", "headers", "auth", "bearer", "sign",
-    "timeout", "reverse", "for",
+    "set",
+    "clear",
+    "increment",
+    "decrement",
+    "by",
+    "add",
+    "remove",
+    "send",
+    "notify",
+    "create",
+    "as",
+    "let",
+    "do",
+    "enroll",
+    "unenroll",
+    "webhook",
+    "with",
+    "headers",
+    "auth",
+    "bearer",
+    "sign",
+    "timeout",
+    "reverse",
+    "for",
     # workflows
-    "reenroll", "never", "goal", "suppress", "window", "timezone", "wait", "until", "up", "split",
-    "random", "branch", "stop",
+    "reenroll",
+    "never",
+    "goal",
+    "suppress",
+    "window",
+    "timezone",
+    "wait",
+    "until",
+    "up",
+    "split",
+    "random",
+    "branch",
+    "stop",
     # bots
-    "say", "ask", "choices", "into", "handoff",
+    "say",
+    "ask",
+    "choices",
+    "into",
+    "handoff",
     # days for schedules and windows
-    "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday",
-    "weekdays", "weekends",
+    "monday",
+    "tuesday",
+    "wednesday",
+    "thursday",
+    "friday",
+    "saturday",
+    "sunday",
+    "weekdays",
+    "weekends",
 )
 
 CONSTANTS = ("true", "false", "null", "known", "unknown")
 
-TYPES = ("text", "number", "bool", "date", "datetime", "time", "duration", "email", "phone", "url",
-         "enum", "list")
+TYPES = ("text", "number", "bool", "date", "datetime", "time", "duration", "email", "phone", "url", "enum", "list")
 
 UNITS = r"(?:minute|hour|day|week|month|year|second)s?\b"
 NAME = r"[A-Za-z_][A-Za-z0-9_]*"
@@ -63,12 +129,19 @@ class LeadflowLexer(RegexLexer):
         "root": [
             include("space"),
             # `email welcome {` declares an email; `send email welcome` sends one
-            (rf"\b(email)(\s+)({NAME})(\s*)(\{{)",
-             bygroups(Keyword.Declaration, Whitespace, Name.Class, Whitespace, Punctuation)),
+            (
+                rf"\b(email)(\s+)({NAME})(\s*)(\{{)",
+                bygroups(Keyword.Declaration, Whitespace, Name.Class, Whitespace, Punctuation),
+            ),
             (r"\b(send)(\s+)(email)\b", bygroups(Keyword, Whitespace, Keyword)),
-            (rf"\b(list|event|object|secret|workflow|bot|fn|const)(\s+)({NAME})",
-             bygroups(Keyword.Declaration, Whitespace, Name.Class)),
-            (rf"\b(type)(\s+)({NAME})(\s*)(=)", bygroups(Keyword.Declaration, Whitespace, Name.Class, Whitespace, Operator)),
+            (
+                rf"\b(list|event|object|secret|workflow|bot|fn|const)(\s+)({NAME})",
+                bygroups(Keyword.Declaration, Whitespace, Name.Class),
+            ),
+            (
+                rf"\b(type)(\s+)({NAME})(\s*)(=)",
+                bygroups(Keyword.Declaration, Whitespace, Name.Class, Whitespace, Operator),
+            ),
             (r"\b(rule|extern)\b", Keyword.Declaration),
             include("expression"),
         ],
@@ -82,8 +155,7 @@ class LeadflowLexer(RegexLexer):
             (r'"', String.Double, "string"),
             include("literals"),
             # a type after `name:`, `->` or in `list<...>`
-            (rf"(:|->|<)(\s*)({'|'.join(TYPES)})\b",
-             bygroups(Punctuation, Whitespace, Keyword.Type)),
+            (rf"(:|->|<)(\s*)({'|'.join(TYPES)})\b", bygroups(Punctuation, Whitespace, Keyword.Type)),
             (r"\b(list)(\s*)(<)", bygroups(Keyword.Type, Whitespace, Operator)),
             # schedules: `every day at 02:00`, `every month on day 1 at 08:00`
             (r"\b(every)(\s+)(day|week|month|year)\b", bygroups(Keyword, Whitespace, Keyword)),
@@ -119,4 +191,3 @@ class LeadflowLexer(RegexLexer):
             include("expression"),
         ],
     }
-

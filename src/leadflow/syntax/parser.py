@@ -5,6 +5,7 @@ A syntax error becomes a Diagnostic that says, in words a user knows, what
 was found and what could come there; common mistakes get a specific hint
 through `UnexpectedInput.match_examples`.
 """
+
 from __future__ import annotations
 
 import re
@@ -48,7 +49,10 @@ COMMON_MISTAKES = {
         "when matching a = 1 then set b = 2",
     ],
     "an `if` expression needs both branches: `if C then A else B`": ["const a = if b then c"],
-    "a rule starts with `when`, a named one with `rule \"Name\" when`": ["rule x when y then set a = 1", "rule \"x\" set a = 1"],
+    'a rule starts with `when`, a named one with `rule "Name" when`': [
+        "rule x when y then set a = 1",
+        'rule "x" set a = 1',
+    ],
     "several actions go in a block: `then { ACTION ACTION }`": ["when x then set a = 1 set b = 2"],
     "entries are `name: type`": ["object contact { score number }", "event e { a text }"],
     "a `wait for` needs a bound: `wait for EVENT up to 3 days [else { ... }]`": [
@@ -62,7 +66,7 @@ CHARACTER_HINTS = {
     "&": "write `and` instead of `&&`",
     "|": "write `or` instead of `||`",
     "!": "write `not` (or `!=` to compare)",
-    "'": "strings use double quotes: \"...\"",
+    "'": 'strings use double quotes: "..."',
     "=": "compare with `==`; assign with `set NAME = VALUE`",
 }
 
@@ -103,7 +107,9 @@ def _parse_script(source: str, file: str, lark: Lark | None) -> ast.Program:
     return program
 
 
-def parse_recovering(source: str, file: str = "<script>", lark: Lark | None = None) -> tuple[ast.Program | None, list[Diagnostic], list[ast.Decl]]:
+def parse_recovering(
+    source: str, file: str = "<script>", lark: Lark | None = None
+) -> tuple[ast.Program | None, list[Diagnostic], list[ast.Decl]]:
     """(program, [], its declarations) for a script that parses; for one that
     does not, (None, its syntax errors, the declarations that still parse).
 
@@ -147,14 +153,22 @@ NON_TEXT = re.compile("\x00")
 def _not_a_script(source: str, file: str) -> Diagnostic | None:
     """Why `source` is refused before it is parsed, or None."""
     if len(source) > MAX_SCRIPT:
-        return Diagnostic("E103", f"this script is {len(source):,} characters long; the limit is {MAX_SCRIPT:,}",
-                          Span.point(file, 1, 1), "split it into several files")
+        return Diagnostic(
+            "E103",
+            f"this script is {len(source):,} characters long; the limit is {MAX_SCRIPT:,}",
+            Span.point(file, 1, 1),
+            "split it into several files",
+        )
     found = NON_TEXT.search(source)
     if found is not None:
         line = source.count("\n", 0, found.start()) + 1
         column = found.start() - (source.rfind("\n", 0, found.start()) + 1) + 1
-        return Diagnostic("E100", f"this file holds the control character U+{ord(found.group()):04X}, which is not text",
-                          Span.point(file, line, column), "scripts are text: remove it")
+        return Diagnostic(
+            "E100",
+            f"this file holds the control character U+{ord(found.group()):04X}, which is not text",
+            Span.point(file, line, column),
+            "scripts are text: remove it",
+        )
     return None
 
 
@@ -185,8 +199,9 @@ def parse_expr(source: str, file: str = "<expr>") -> ast.Expr:
         expr: ast.Expr = _parse(source, file, "expr")
         return expr
     except ScriptError as error:  # "the file ends too early" would puzzle someone who typed a line
-        raise ScriptError([attrs.evolve(d, message=d.message.replace("the file", "the expression"))
-                           for d in error.diagnostics]) from None
+        raise ScriptError(
+            [attrs.evolve(d, message=d.message.replace("the file", "the expression")) for d in error.diagnostics]
+        ) from None
 
 
 # ---- comments and braces, for the formatter ----------------------------------------
@@ -251,7 +266,8 @@ def parse_with_comments(source: str, file: str = "<script>") -> tuple[ast.Progra
         _log.tokens = None
     comments = tuple(
         Comment(Span(file, t.line, t.column, t.end_line, t.end_column), str(t).rstrip(COMMENT_TRAILING_SPACE))
-        for t in tokens if t.type == "COMMENT"
+        for t in tokens
+        if t.type == "COMMENT"
     )
     braces: dict[Position, Position] = {}
     opened: list[Position] = []
@@ -263,8 +279,15 @@ def parse_with_comments(source: str, file: str = "<script>") -> tuple[ast.Progra
     return program, Layout(comments, braces)
 
 
-def _parse(source: str, file: str, start: str, line: int = 1, column: int = 1, in_string: bool = False,
-           lark: Lark | None = None) -> Any:
+def _parse(
+    source: str,
+    file: str,
+    start: str,
+    line: int = 1,
+    column: int = 1,
+    in_string: bool = False,
+    lark: Lark | None = None,
+) -> Any:
     padded = "\n" * (line - 1) + " " * (column - 1) + source
     lark = lark or _lark()
 
@@ -274,10 +297,16 @@ def _parse(source: str, file: str, start: str, line: int = 1, column: int = 1, i
     try:
         return reductions.run(lark, padded, start, ToAst(file, parse_expr_at))
     except reductions.TooDeep as error:
-        raise ScriptError([Diagnostic(
-            "E102", f"this is nested more than {reductions.MAX_NESTING} levels deep", Span.point(file, error.line, error.column),
-            "split it with `let`, `const` or a `fn`",
-        )]) from None
+        raise ScriptError(
+            [
+                Diagnostic(
+                    "E102",
+                    f"this is nested more than {reductions.MAX_NESTING} levels deep",
+                    Span.point(file, error.line, error.column),
+                    "split it with `let`, `const` or a `fn`",
+                )
+            ]
+        ) from None
     except UnexpectedInput as error:
         diagnostic = _syntax_diagnostic(error, padded, file)
         if in_string:  # an interpolation inside a string
@@ -381,7 +410,7 @@ def _syntax_diagnostic(error: UnexpectedInput, source: str, file: str) -> Diagno
         hint = CHARACTER_HINTS.get(char, "")
         if char == '"':
             message = "this string is never closed"
-            hint = "close it with `\"`; write `{{` for a literal brace"
+            hint = 'close it with `"`; write `{{` for a literal brace'
             rest_of_line = source[position + 1 :].split("\n", 1)[0]
             if re.search(r'\{[^}"]*\{', rest_of_line) and '"' in rest_of_line:
                 message = "a `{...}` in a string cannot hold braces"
@@ -460,8 +489,14 @@ def _edge_token(value: object, end: int) -> Token | None:
             children = [c for c in value.children if c is not None]
         elif isinstance(value, ast.Name):
             span = value.span
-            return Token("NAME", value.name, line=span.line, column=span.column,
-                         end_line=span.end_line, end_column=span.end_column)
+            return Token(
+                "NAME",
+                value.name,
+                line=span.line,
+                column=span.column,
+                end_line=span.end_line,
+                end_column=span.end_column,
+            )
         elif attrs.has(type(value)) and not isinstance(value, Span):
             children = list(walk.children(value))
         else:

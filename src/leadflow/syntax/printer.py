@@ -36,6 +36,7 @@ string, cannot be written; those raise ValueError. So do other ASTs the parser n
 cannot express (a nested nullable type, a datetime with microseconds, a
 webhook alias without a response type, an empty match...).
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -195,8 +196,9 @@ class Printer:
     # ---- declarations ----------------------------------------------------------
     def decl_lines(self, decl: ast.Decl) -> list[str]:
         if isinstance(decl, ast.ObjectDecl):
-            return self.braced(f"object {decl.name}", self._entries(decl.props, [_prop(p) for p in decl.props]),
-                               (decl, 0))
+            return self.braced(
+                f"object {decl.name}", self._entries(decl.props, [_prop(p) for p in decl.props]), (decl, 0)
+            )
         if isinstance(decl, ast.EventDecl):
             head = f"event {decl.name}" + (f" on {decl.on_object}" if decl.on_object is not None else "")
             if not decl.fields:
@@ -316,20 +318,27 @@ class Printer:
         """The steps that only workflows hold; None for an ordinary action."""
         if isinstance(step, ast.WaitFor):
             head = f"wait for {step.event}{_where(step.where)} up to {format_expr(step.timeout)}"
-            return [head] if step.otherwise is None else self.braced(head + " else", self._actions(step.otherwise),
-                                                                    (step, 0))
+            return (
+                [head]
+                if step.otherwise is None
+                else self.braced(head + " else", self._actions(step.otherwise), (step, 0))
+            )
         if isinstance(step, ast.Split):
             arms = [
-                line for arm in step.arms
-                for line in self.anchored(arm, self.braced(f"{_number(arm.percent)}%", self._actions(arm.steps),
-                                                           (arm, 0)))
+                line
+                for arm in step.arms
+                for line in self.anchored(
+                    arm, self.braced(f"{_number(arm.percent)}%", self._actions(arm.steps), (arm, 0))
+                )
             ]
             return self.braced("split random", arms, (step, 0))
         if isinstance(step, ast.Branch):
             arms = [
-                line for arm in step.arms
-                for line in self.anchored(arm, self.braced(", ".join(format_expr(v) for v in arm.values),
-                                                           self._actions(arm.steps), (arm, 0)))
+                line
+                for arm in step.arms
+                for line in self.anchored(
+                    arm, self.braced(", ".join(format_expr(v) for v in arm.values), self._actions(arm.steps), (arm, 0))
+                )
             ]
             if step.otherwise is not None:
                 arms += self.anchored(step, self.braced("else", self._actions(step.otherwise), (step, 1)), "else")

@@ -21,6 +21,7 @@ rule passes one child through (`"(" expr ")"`), the child keeps its own
 span and the table records the wider extent, parentheses included, for
 the rules above it, as Lark's "container" positions do.
 """
+
 from __future__ import annotations
 
 import threading
@@ -105,9 +106,11 @@ def _first_child(children):
 
 def _reduction(method, name: str, chain):
     if method is None:  # an inlined `_rule`: its parent's filter takes its children
+
         def build(children):
             return Tree(name, children)
     else:
+
         def build(children):
             return method(_current.transformer, _current.span, children)
 
@@ -145,7 +148,9 @@ def _reduction(method, name: str, chain):
         if start is None or end is None:
             _current.span = span = Span(_current.transformer.file, 0, 0, 0, 0)
         else:
-            _current.span = span = Span(_current.transformer.file, start.line, start.column, end.end_line, end.end_column)
+            _current.span = span = Span(
+                _current.transformer.file, start.line, start.column, end.end_line, end.end_column
+            )
         result = built(children)
         # A node nests what it holds; a block, an argument list or an inlined
         # rule only gathers it (`if c { ... }` is one level, not two).

@@ -9,6 +9,7 @@ from `#` to the end of the line; a string runs from `"` to `"`, where `\\`
 escapes the next character, `{{` is a literal brace, and `{...}` holds an
 expression, which may hold plain strings but no braces.
 """
+
 from __future__ import annotations
 
 import enum

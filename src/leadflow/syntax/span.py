@@ -1,4 +1,5 @@
 """Source positions. Every AST node and every diagnostic carries a Span."""
+
 from __future__ import annotations
 
 import attrs

@@ -7,6 +7,7 @@ String literals are split here into text and `{expr}` parts; each part is
 parsed with the grammar's `expr` start at its true position in the file, so
 a mistake inside an interpolation is reported where it is.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -63,8 +64,12 @@ class ToAst:
     def event_decl(self, meta, children):
         name, on_object, *fields = children
         return ast.EventDecl(
-            str(name), str(on_object) if on_object else None, tuple(fields),
-            span=self.span(meta), name_span=self.at(name), on_span=self.at(on_object),
+            str(name),
+            str(on_object) if on_object else None,
+            tuple(fields),
+            span=self.span(meta),
+            name_span=self.at(name),
+            on_span=self.at(on_object),
         )
 
     def list_decl(self, meta, children):
@@ -190,8 +195,12 @@ class ToAst:
     def schedule_trigger(self, meta, children):
         every, day, at, where = children
         return ast.ScheduleTrigger(
-            str(every), self._checked_number(day) if day else None, self.time(meta, [at]).value, where,
-            span=self.span(meta), every_span=self.at(every),
+            str(every),
+            self._checked_number(day) if day else None,
+            self.time(meta, [at]).value,
+            where,
+            span=self.span(meta),
+            every_span=self.at(every),
         )
 
     def fixed_date_trigger(self, meta, children):
@@ -212,8 +221,13 @@ class ToAst:
                 self._checked_number(amount), str(unit).removesuffix("s"), span=_join(self.file, amount, unit)
             )
             return ast.DateTrigger(
-                str(prop), offset, before, self.time(meta, [at]).value, where,
-                span=self.span(meta), name_span=self.at(prop),
+                str(prop),
+                offset,
+                before,
+                self.time(meta, [at]).value,
+                where,
+                span=self.span(meta),
+                name_span=self.at(prop),
             )
 
         return build
@@ -257,7 +271,11 @@ class ToAst:
     def create_action(self, meta, children):
         object_type, fields, alias = children
         return ast.CreateRecord(
-            str(object_type), fields, str(alias) if alias else None, span=self.span(meta), name_span=self.at(object_type)
+            str(object_type),
+            fields,
+            str(alias) if alias else None,
+            span=self.span(meta),
+            name_span=self.at(object_type),
         )
 
     def let_action(self, meta, children):
@@ -364,8 +382,13 @@ class ToAst:
         clauses = tuple(i for i in flat if isinstance(i, CLAUSES))
         steps = tuple(i for i in flat if not isinstance(i, CLAUSES))
         return ast.Workflow(
-            str(name), str(object_type) if object_type else "contact", clauses, steps,
-            span=self.span(meta), name_span=self.at(name), object_span=self.at(object_type),
+            str(name),
+            str(object_type) if object_type else "contact",
+            clauses,
+            steps,
+            span=self.span(meta),
+            name_span=self.at(name),
+            object_span=self.at(object_type),
         )
 
     def enroll_clause(self, meta, children):
@@ -399,9 +422,13 @@ class ToAst:
     def window_clause(self, meta, children):
         (days, days_span), start, end, zone = children
         return ast.Window(
-            days, self.time(meta, [start]).value, self.time(meta, [end]).value,
+            days,
+            self.time(meta, [start]).value,
+            self.time(meta, [end]).value,
             self.string(meta, [zone]).parts[0] if zone else None,
-            span=self.span(meta), days_span=days_span, timezone_span=self.at(zone),
+            span=self.span(meta),
+            days_span=days_span,
+            timezone_span=self.at(zone),
         )
 
     def happened(self, meta, children):
@@ -494,7 +521,9 @@ class ToAst:
             value = kind.fromisoformat(str(token))
         except ValueError as error:
             span = _token_span(self.file, token)
-            raise ScriptError([Diagnostic("E101", f"`{token}` is not a valid {kind.__name__}", span, str(error))]) from error
+            raise ScriptError(
+                [Diagnostic("E101", f"`{token}` is not a valid {kind.__name__}", span, str(error))]
+            ) from error
         return node(value, span=self.span(meta))
 
     def datetime(self, meta, children):
@@ -540,10 +569,16 @@ class ToAst:
     def string(self, meta, children):
         token = children[0]
         if len(token) - 2 > MAX_LITERAL:
-            raise ScriptError([Diagnostic(
-                "E103", f"this string is {len(token) - 2:,} characters long; the limit is {MAX_LITERAL:,}",
-                Span.point(self.file, token.line, token.column), "keep long text in a file the embedding program reads",
-            )])
+            raise ScriptError(
+                [
+                    Diagnostic(
+                        "E103",
+                        f"this string is {len(token) - 2:,} characters long; the limit is {MAX_LITERAL:,}",
+                        Span.point(self.file, token.line, token.column),
+                        "keep long text in a file the embedding program reads",
+                    )
+                ]
+            )
         return ast.TextLit(self._string_parts(token), span=_token_span(self.file, token))
 
     def _string_parts(self, token: Token) -> tuple:

@@ -5,6 +5,7 @@ Children are found from the attrs fields of a node, so a node kind added to
 `ast.py` is walked without a change here. Spans are attrs values too and are
 skipped; strings inside a TextLit's parts are not nodes.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterator

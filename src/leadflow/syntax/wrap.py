@@ -23,6 +23,7 @@ idempotent: the wrapping is a function of the printed line alone, and the
 printer prints the same line from the same AST; a continuation line starts
 with spaces, so no declaration seems to start there.
 """
+
 from __future__ import annotations
 
 import re
@@ -49,9 +50,11 @@ def wrap_line(line: str, width: int = WIDTH, step: str = CONTINUATION) -> list[s
         return [line]
     pieces = [code[start:end].strip() for start, end in zip([0, *cuts], [*cuts, len(code)], strict=True)]
     lines = [indent + pieces[0]] + [indent + step + piece for piece in pieces[1:]]
-    lines[-1] += line[len(code):]  # the trailing comment, with the spaces before it
+    lines[-1] += line[len(code) :]  # the trailing comment, with the spaces before it
     # the first piece's own operators bind tighter than those cut: one step further in
-    return wrap_line(lines[0], width, step + CONTINUATION) + [out for piece in lines[1:] for out in wrap_line(piece, width)]
+    return wrap_line(lines[0], width, step + CONTINUATION) + [
+        out for piece in lines[1:] for out in wrap_line(piece, width)
+    ]
 
 
 def _cuts(code: str, marks: list[Region], start: int) -> list[int]:
@@ -64,8 +67,11 @@ def _cuts(code: str, marks: list[Region], start: int) -> list[int]:
         elif region is Region.CODE and char in CLOSERS:
             depth -= 1
         depths.append(depth)
-    found = [(depths[m.start()], m.group(1), m.start()) for m in OPERATOR.finditer(code)
-             if m.start() > start and marks[m.start()] is Region.CODE]
+    found = [
+        (depths[m.start()], m.group(1), m.start())
+        for m in OPERATOR.finditer(code)
+        if m.start() > start and marks[m.start()] is Region.CODE
+    ]
     if not found:
         return []
     shallowest = min(depth for depth, _, _ in found)

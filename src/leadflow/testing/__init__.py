@@ -6,6 +6,7 @@ one test in a fresh engine with stubs.py as its host; suite.py finds and runs
 files; report.py prints like pytest; coverage.py says what no test reached.
 See docs/testing.md.
 """
+
 from leadflow.testing.reader import TestFileError
 from leadflow.testing.spec import TestCase, TestFile, load
 from leadflow.testing.suite import SuiteResult, discover, run_suite

@@ -22,6 +22,7 @@ Not counted: the arms of `if ... then ... else` and `match` *expressions*
 (they are values, not blocks), and enrollment triggers (a workflow nobody
 enrolled in shows as steps never reached).
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterable
@@ -32,7 +33,9 @@ from leadflow.syntax import ast
 from leadflow.syntax.printer import format_expr
 from leadflow.values import show
 
-REACHED = frozenset({"step", "waiting", "branch", "split", "stopped", "timed out", "event arrived", "answered", "error"})
+REACHED = frozenset(
+    {"step", "waiting", "branch", "split", "stopped", "timed out", "event arrived", "answered", "error"}
+)
 
 
 @attrs.frozen

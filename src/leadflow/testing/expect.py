@@ -15,6 +15,7 @@
 Each expectation is parsed against the script (names and value types) and
 checked against a finished test's engine, giving `Mismatch`es.
 """
+
 from __future__ import annotations
 
 import json
@@ -129,8 +130,15 @@ def check_effects(what: str, kind: EffectKind, expected: tuple[EffectItem, ...],
     else:
         first = next(i for i, (e, a) in enumerate(zip(expected, actual, strict=True)) if not e.matches(a))
         message = f"{kind.name} {first + 1} differs"
-    return [Mismatch(what, message, [render(kind, e.fields, keys) for e in expected],
-                     [render(kind, a, keys) for a in actual], sequence=True)]
+    return [
+        Mismatch(
+            what,
+            message,
+            [render(kind, e.fields, keys) for e in expected],
+            [render(kind, a, keys) for a in actual],
+            sequence=True,
+        )
+    ]
 
 
 def outbox(world, kind: EffectKind) -> list[dict]:
@@ -219,9 +227,14 @@ class RecordExpect:
         wrong = [n for n in expected if not same(expected[n], actual[n])]
         if not wrong:
             return []
-        return [Mismatch(f"{self.path}.properties", f"{', '.join(wrong)} differ{'s' if len(wrong) == 1 else ''}",
-                         [f"{n} = {show(expected[n], types.get(n))}" for n in expected],
-                         [f"{n} = {show(actual[n], types.get(n))}" for n in expected])]
+        return [
+            Mismatch(
+                f"{self.path}.properties",
+                f"{', '.join(wrong)} differ{'s' if len(wrong) == 1 else ''}",
+                [f"{n} = {show(expected[n], types.get(n))}" for n in expected],
+                [f"{n} = {show(actual[n], types.get(n))}" for n in expected],
+            )
+        ]
 
     def _lists(self, record) -> list[Mismatch]:
         have = sorted(record.lists)
@@ -230,7 +243,9 @@ class RecordExpect:
         missing = [name for name in self.includes if name not in have]
         extra = [name for name in self.excludes if name in have]
         if missing or extra:
-            why = "; ".join(([f"not in {', '.join(missing)}"] if missing else []) + ([f"in {', '.join(extra)}"] if extra else []))
+            why = "; ".join(
+                ([f"not in {', '.join(missing)}"] if missing else []) + ([f"in {', '.join(extra)}"] if extra else [])
+            )
             return [Mismatch(f"{self.path}.lists", why, None, _quoted(have), True)]
         return []
 
@@ -246,15 +261,25 @@ class RecordExpect:
         if wanted.at is not None:
             steps = world.engine.workflows.workflows[workflow].index
             if wanted.at not in steps:
-                return [Mismatch(what, f"workflow {workflow} has no step {wanted.at}; its steps are "
-                                       + ", ".join(p for p in steps if not p.endswith("end")))]
-        ok = ((wanted.status is None or wanted.status == actual.status)
-              and (wanted.at is None or wanted.at == actual.at)
-              and (wanted.runs is None or wanted.runs == actual.runs))
+                return [
+                    Mismatch(
+                        what,
+                        f"workflow {workflow} has no step {wanted.at}; its steps are "
+                        + ", ".join(p for p in steps if not p.endswith("end")),
+                    )
+                ]
+        ok = (
+            (wanted.status is None or wanted.status == actual.status)
+            and (wanted.at is None or wanted.at == actual.at)
+            and (wanted.runs is None or wanted.runs == actual.runs)
+        )
         if ok:
             return []
-        shown = RunExpect(actual.status, actual.at if wanted.at is not None or actual.status == "active" else None,
-                          actual.runs if wanted.runs is not None else None)
+        shown = RunExpect(
+            actual.status,
+            actual.at if wanted.at is not None or actual.status == "active" else None,
+            actual.runs if wanted.runs is not None else None,
+        )
         return [Mismatch(what, "the run differs", [wanted.describe()], [shown.describe()])]
 
     def _history(self, record) -> list[Mismatch]:
@@ -262,16 +287,26 @@ class RecordExpect:
         entries = iter(record.history)
         for item in self.history:
             if not any(item.matches(entry) for entry in entries):
-                keys = [k for k in ("property", "from", "to", "added_to", "removed_from", "created", "at")
-                        if any(k in i.fields for i in self.history)]
+                keys = [
+                    k
+                    for k in ("property", "from", "to", "added_to", "removed_from", "created", "at")
+                    if any(k in i.fields for i in self.history)
+                ]
                 lines = []
                 for entry in record.history:
                     fields = history_fields(entry)
                     shown = {k: fields[k] for k in keys if k in fields}
                     if shown:
                         lines.append(inline({**shown, "by": entry.cause}))
-                return [Mismatch(f"{self.path}.history", f"no change {inline(item.fields)} (in this order)",
-                                 [inline(i.fields) for i in self.history], lines, True)]
+                return [
+                    Mismatch(
+                        f"{self.path}.history",
+                        f"no change {inline(item.fields)} (in this order)",
+                        [inline(i.fields) for i in self.history],
+                        lines,
+                        True,
+                    )
+                ]
         return []
 
 
@@ -287,9 +322,18 @@ def parse_record(ref_text: str, table: Table, scope: TestScope) -> RecordExpect:
             raise table.error(f"unknown[{i}]", f"`{name}` has a default, so it always has a value")
     lists, includes, excludes = _parse_lists(table, scope)
     return RecordExpect(
-        ref, table.path, object_type, properties, tuple(unknown), lists, includes, excludes,
-        parse_effects(EMAIL, table, "emails", scope), parse_effects(NOTIFICATION, table, "notifications", scope),
-        _parse_enrolled(table, scope), _parse_history(table, object_type, scope),
+        ref,
+        table.path,
+        object_type,
+        properties,
+        tuple(unknown),
+        lists,
+        includes,
+        excludes,
+        parse_effects(EMAIL, table, "emails", scope),
+        parse_effects(NOTIFICATION, table, "notifications", scope),
+        _parse_enrolled(table, scope),
+        _parse_history(table, object_type, scope),
     )
 
 
@@ -379,13 +423,24 @@ class Expectations:
         for object_type, number in self.count.items():
             actual = world.engine.store.count_records(object_type)
             if actual != number:
-                found.append(Mismatch(f"{self.path}.count.{object_type}", f"expected {number} {object_type} record(s), "
-                                      f"there are {actual}"))
+                found.append(
+                    Mismatch(
+                        f"{self.path}.count.{object_type}",
+                        f"expected {number} {object_type} record(s), there are {actual}",
+                    )
+                )
         for name, expected in self.calls.items():
             actual = plain(world.calls.get(name, []))
             if not same(plain(expected), actual):
-                found.append(Mismatch(f"{self.path}.calls.{name}", "the calls differ",
-                                      [_toml(args) for args in expected], [_toml(args) for args in actual], True))
+                found.append(
+                    Mismatch(
+                        f"{self.path}.calls.{name}",
+                        "the calls differ",
+                        [_toml(args) for args in expected],
+                        [_toml(args) for args in actual],
+                        True,
+                    )
+                )
         for record in self.records:
             found += record.check(world)
         return found
@@ -397,8 +452,9 @@ def parse_expectations(table: Table, scope: TestScope) -> Expectations:
         if key in GLOBAL_EXPECTATIONS:
             continue
         if not isinstance(raw, dict):
-            raise table.error(key, f"expected a table of what record {quote(key)} holds "
-                                   f"(or one of {', '.join(GLOBAL_EXPECTATIONS)})")
+            raise table.error(
+                key, f"expected a table of what record {quote(key)} holds (or one of {', '.join(GLOBAL_EXPECTATIONS)})"
+            )
         records.append(parse_record(key, table.required_table(key), scope))
     count = {}
     if "count" in table:
@@ -414,9 +470,15 @@ def parse_expectations(table: Table, scope: TestScope) -> Expectations:
             calls[name] = spec.get(name, list)
             for i, args in enumerate(calls[name]):
                 if not isinstance(args, list) or len(args) != len(signature.params):
-                    raise spec.error(f"{name}[{i}]", f"expected the {len(signature.params)} argument(s) of one call as an array")
+                    raise spec.error(
+                        f"{name}[{i}]", f"expected the {len(signature.params)} argument(s) of one call as an array"
+                    )
     return Expectations(
-        table.path, tuple(records), parse_effects(EMAIL, table, "emails", scope),
-        parse_effects(NOTIFICATION, table, "notifications", scope), parse_effects(WEBHOOK, table, "webhooks", scope),
-        count, calls,
+        table.path,
+        tuple(records),
+        parse_effects(EMAIL, table, "emails", scope),
+        parse_effects(NOTIFICATION, table, "notifications", scope),
+        parse_effects(WEBHOOK, table, "webhooks", scope),
+        count,
+        calls,
     )

@@ -4,6 +4,7 @@ A failed expectation is a `Mismatch`: what was checked (`expect."ada@example.com
 a one-line reason, the expected and the actual value as the language writes
 them, and a unified diff when they are lists or tables, as pytest shows one.
 """
+
 from __future__ import annotations
 
 import datetime as dt

@@ -9,6 +9,7 @@ runtime value of a script type (the text `"5 days"` into a duration, a
 local datetime into one in the test's time zone, an email into a record
 reference resolved when the test runs).
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -27,8 +28,15 @@ from leadflow.values import Duration
 MISSING: Any = object()
 
 _KINDS = {
-    str: "text", bool: "true or false", int: "a whole number", float: "a number", list: "an array",
-    dict: "a table", dt.datetime: "a datetime", dt.date: "a date", dt.time: "a time",
+    str: "text",
+    bool: "true or false",
+    int: "a whole number",
+    float: "a number",
+    list: "an array",
+    dict: "a table",
+    dt.datetime: "a datetime",
+    dt.date: "a date",
+    dt.time: "a time",
 }
 _DURATION_PART = re.compile(r"\s*(\d+(?:\.\d+)?)\s*(minute|hour|day|week|month|year)s?\b", re.IGNORECASE)
 _RECORD_LABEL = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*) (\d+)$")
@@ -190,7 +198,7 @@ def parse_duration(text: str) -> Duration:
         amount = float(part[1]) if "." in part[1] else int(part[1])
         total, position = total + Duration.of(amount, part[2].lower()), part.end()
     if position == 0 or text[position:].strip():
-        raise InputError(f"{text!r} is not a duration like \"5 days\" or \"2 hours\"")
+        raise InputError(f'{text!r} is not a duration like "5 days" or "2 hours"')
     return total
 
 
@@ -199,7 +207,9 @@ def to_runtime(raw, type_: T.Type, where: str, timezone: dt.tzinfo):
     kind = T.strip_null(type_)
     if isinstance(kind, T.ObjectType):
         if not isinstance(raw, str):
-            raise InputError(f"{where}: expected a {kind.name} (an email, an alias or `{kind.name} ID`), got {kind_of(raw)}")
+            raise InputError(
+                f"{where}: expected a {kind.name} (an email, an alias or `{kind.name} ID`), got {kind_of(raw)}"
+            )
         return Ref.of(raw)
     if kind == T.DURATION and isinstance(raw, str):
         return parse_duration(raw)

@@ -14,6 +14,7 @@ error), or with `-v` one line per test; then the details of every test that
 did not pass; then a summary line. Bad test files and scripts that do not
 check are listed under ERRORS.
 """
+
 from __future__ import annotations
 
 import shutil
@@ -66,8 +67,10 @@ class Reporter:
             for error in suite.bad_files:
                 self.echo(f"bad test file: {error}")
             for test_file in suite.broken_scripts:
-                self.echo(f"{test_file.path}: the script does not check, so its {len(test_file.tests) or 'no'} "
-                          "test(s) cannot run:")
+                self.echo(
+                    f"{test_file.path}: the script does not check, so its {len(test_file.tests) or 'no'} "
+                    "test(s) cannot run:"
+                )
                 assert test_file.script_error is not None  # what makes it broken
                 self.echo(render_all(test_file.script_error.diagnostics, test_file.sources))
         failed = [r for r in suite.results if r.outcome != "passed"]

@@ -18,6 +18,7 @@ What goes wrong is reported, never silently passed over: a rejected event
 parked in error (unless an expectation says so). Those are failures; a
 stub asked something the test does not answer is an error in the test.
 """
+
 from __future__ import annotations
 
 import json
@@ -65,9 +66,14 @@ class Session:
     def __init__(self, test_file: TestFile, case: TestCase, coverage=None, hosts=None):
         self.case = case
         assert test_file.checked is not None  # tests of a script that checks
-        self.engine = Engine(test_file.checked, store=":memory:", clock=SimulatedClock(case.start),
-                             timezone=test_file.timezone, seed=case.seed,
-                             probe=coverage.probe if coverage is not None else None)
+        self.engine = Engine(
+            test_file.checked,
+            store=":memory:",
+            clock=SimulatedClock(case.start),
+            timezone=test_file.timezone,
+            seed=case.seed,
+            probe=coverage.probe if coverage is not None else None,
+        )
         if coverage is not None:
             coverage.instrument(self.engine)
         self.aliases: dict[str, int] = {}
@@ -107,8 +113,9 @@ class Session:
             for given in self.case.records:
                 # runtime values go to the store as they are; only record references are resolved
                 values = {k: self._record_id(v) if isinstance(v, Ref) else v for k, v in given.values.items()}
-                record = store.create_record(given.object_type, engine.with_defaults(given.object_type, values),
-                                             at, "test: given")
+                record = store.create_record(
+                    given.object_type, engine.with_defaults(given.object_type, values), at, "test: given"
+                )
                 if given.alias:
                     self.aliases[given.alias] = record.id
             for list_name, refs in self.case.lists.items():
@@ -164,20 +171,33 @@ class Session:
             why = f"; expected a rejection matching {step.rejected!r}" if step.rejected is not None else ""
             raise Stop("failed", step.where, f"event {step.event} was rejected: {error}{why}") from None
         if step.rejected is not None:
-            raise Stop("failed", step.where, f"event {step.event} was applied; expected it to be rejected "
-                                             f"with a message matching {step.rejected!r}")
+            raise Stop(
+                "failed",
+                step.where,
+                f"event {step.event} was applied; expected it to be rejected with a message matching {step.rejected!r}",
+            )
         if step.fired is not None:
             expected = [name if name.startswith(("rule ", "workflow ")) else f'rule "{name}"' for name in step.fired]
             if expected != list(result.fired):
-                raise Stop("failed", step.where, f"event {step.event} fired other rules",
-                           (Mismatch(f"{step.where}.fired", "the rules that fired differ", expected, list(result.fired), True),))
+                raise Stop(
+                    "failed",
+                    step.where,
+                    f"event {step.event} fired other rules",
+                    (
+                        Mismatch(
+                            f"{step.where}.fired", "the rules that fired differ", expected, list(result.fired), True
+                        ),
+                    ),
+                )
         self.settle()
 
     def import_rows(self, step: FileStep) -> dict[int, str]:
         text = step.path.read_text("utf-8-sig")
         rows = list(csv_rows(text))  # (line, row or why it cannot be read): numbered as `leadflow import` does
         rejected = {}
-        for (line, _), outcome in zip(rows, self.engine.import_rows([row for _, row in rows], source=str(step.path)), strict=True):
+        for (line, _), outcome in zip(
+            rows, self.engine.import_rows([row for _, row in rows], source=str(step.path)), strict=True
+        ):
             if isinstance(outcome, LeadflowError):
                 rejected[line] = str(outcome)
         self.settle()
@@ -233,7 +253,9 @@ class Session:
             self.deliver()
             self.check_health()
         else:
-            raise Stop("error", self.where, f"the test did not settle: work kept falling due before {target.isoformat()}")
+            raise Stop(
+                "error", self.where, f"the test did not settle: work kept falling due before {target.isoformat()}"
+            )
         engine.advance(target)
         self.check_health()
 
@@ -252,7 +274,7 @@ class Session:
         problems = self.functions.problems + self.webhooks.problems
         if problems:
             raise Stop("error", self.where, problems[0])
-        failures = self.engine.failures[self._failures_seen:]
+        failures = self.engine.failures[self._failures_seen :]
         if failures:
             self._failures_seen = len(self.engine.failures)
             raise Stop("failed", self.where, f"a scheduled trigger failed: {failures[0]}")
@@ -270,8 +292,11 @@ class Session:
             if (run.record_id, run.workflow) not in allowed:
                 stored = self.engine.store.get_record(run.record_id)
                 label = stored.label() if stored is not None else f"record {run.record_id}"
-                raise Stop("failed", "expect", f"workflow {run.workflow} stopped with an error for {label} "
-                                               f"at step {run.position}: {run.error}")
+                raise Stop(
+                    "failed",
+                    "expect",
+                    f"workflow {run.workflow} stopped with an error for {label} at step {run.position}: {run.error}",
+                )
 
 
 def run_test(test_file: TestFile, case: TestCase, coverage=None, hosts=None) -> TestResult:
@@ -284,12 +309,20 @@ def run_test(test_file: TestFile, case: TestCase, coverage=None, hosts=None) -> 
     except Stop as stop:
         outcome = TestResult(test_file.path, case.name, stop.outcome, 0.0, stop.where, stop.message, stop.mismatches)
     except StubProblem as problem:
-        outcome = TestResult(test_file.path, case.name, "error", 0.0, session.where if session else None, problem.message)
+        outcome = TestResult(
+            test_file.path, case.name, "error", 0.0, session.where if session else None, problem.message
+        )
     except LeadflowError as error:  # the engine refused something the test did
         outcome = TestResult(test_file.path, case.name, "failed", 0.0, session.where if session else None, str(error))
     except Exception as error:  # a bug in Leadflow: say so in one line, keep running the other tests
-        outcome = TestResult(test_file.path, case.name, "error", 0.0, session.where if session else None,
-                             f"internal error: {type(error).__name__}: {error}")
+        outcome = TestResult(
+            test_file.path,
+            case.name,
+            "error",
+            0.0,
+            session.where if session else None,
+            f"internal error: {type(error).__name__}: {error}",
+        )
     finally:
         if session is not None:
             if coverage is not None:

@@ -6,6 +6,7 @@ anything runs, with a "did you mean" like the checker's. Values are
 converted to the declared types here too, so `score = "high"` is reported
 with its key rather than as a failure at run time.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -34,7 +35,11 @@ class TestScope:
     def _known(self, kind: str, name: str, known, table: Table, key: str | None) -> None:
         if name not in known:
             guess = did_you_mean(name, known)
-            hint = f"; did you mean `{guess}`?" if guess else f" (the script declares {', '.join(sorted(known)) or 'none'})"
+            hint = (
+                f"; did you mean `{guess}`?"
+                if guess
+                else f" (the script declares {', '.join(sorted(known)) or 'none'})"
+            )
             raise table.error(key, f"the script has no {kind} `{name}`{hint}")
 
     def event(self, name: str, table: Table, key: str):
@@ -81,8 +86,10 @@ class TestScope:
             return self.object_type(label[0], table, key)
         if ref.text not in self.aliases:
             known = ", ".join(sorted(self.aliases)) or "none"
-            raise table.error(key, f"`{ref.text}` is not an email, an alias given with `as` (aliases: {known}) "
-                                   "or a record like `deal 3`")
+            raise table.error(
+                key,
+                f"`{ref.text}` is not an email, an alias given with `as` (aliases: {known}) or a record like `deal 3`",
+            )
         return self.aliases[ref.text]
 
     def value(self, raw, type_: T.Type, table: Table, key: str):

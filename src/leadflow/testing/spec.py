@@ -24,6 +24,7 @@ apply to every test; a test's own add to them (and its stubs win). Reading a
 file checks every key and names the file, the test and the key of the first
 mistake in each test; none of a file's tests run while it has mistakes.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -40,7 +41,14 @@ from leadflow.errors import InputError, ScriptError
 from leadflow.check.load import load_program
 from leadflow.testing.expect import Expectations, parse_expectations
 from leadflow.testing.reader import (
-    MISSING, Ref, Table, TestFileError, Where, parse_duration, plain_toml, to_datetime,
+    MISSING,
+    Ref,
+    Table,
+    TestFileError,
+    Where,
+    parse_duration,
+    plain_toml,
+    to_datetime,
 )
 from leadflow.testing.scope import GLOBAL_EXPECTATIONS, TestScope
 from leadflow.values import Duration
@@ -200,7 +208,7 @@ def load(path: str | Path, default_seed: int = DEFAULT_SEED) -> TestFile:
 
 def _scripts(top: Table, folder: Path) -> tuple[str, ...]:
     if ("script" in top) == ("scripts" in top):
-        raise top.error(None, "name the script under test: `script = \"rules.flow\"` (or `scripts = [...]`)")
+        raise top.error(None, 'name the script under test: `script = "rules.flow"` (or `scripts = [...]`)')
     names = [top.text("script")] if "script" in top else top.texts("scripts")
     if not names:
         raise top.error("scripts", "name at least one script")
@@ -236,8 +244,13 @@ class _Shared:
     @classmethod
     def read(cls, top: Table, scope: TestScope, default_seed: int = DEFAULT_SEED) -> _Shared:
         start = _moment(top, "start", scope) or DEFAULT_START
-        shared = cls(start, top.get("seed", int, default=default_seed), top.get("auto_deliver", bool, default=True),
-                     top.table("given"), top.table("stubs"))
+        shared = cls(
+            start,
+            top.get("seed", int, default=default_seed),
+            top.get("auto_deliver", bool, default=True),
+            top.table("given"),
+            top.table("stubs"),
+        )
         # checked once here, so a mistake in them is reported at the top, not once per test
         _given(shared.given, scope)
         _stubs(shared.stubs, scope)
@@ -300,7 +313,7 @@ def _given(table: Table | None, scope: TestScope) -> tuple[tuple[GivenRecord, ..
     known = scope.given_emails | set(scope.aliases)
     lists: dict = {}
     members = table.table("lists")
-    for list_name, _ in (members.items() if members is not None else ()):
+    for list_name, _ in members.items() if members is not None else ():
         assert members is not None
         scope.list_name(list_name, members, list_name)
         refs = []
@@ -351,12 +364,17 @@ def _function_stub(name: str, raw, table: Table, scope: TestScope) -> FunctionSt
         return FunctionStub(name, signature, raises=spec.text("raises"))
     if "in_turn" in spec:
         values = spec.get("in_turn", list)
-        return FunctionStub(name, signature, in_turn=tuple(
-            _result(v, signature, spec, f"in_turn[{i}]", scope) for i, v in enumerate(values)))
+        return FunctionStub(
+            name,
+            signature,
+            in_turn=tuple(_result(v, signature, spec, f"in_turn[{i}]", scope) for i, v in enumerate(values)),
+        )
     if "by_args" in spec:
         cases = spec.required_table("by_args")
-        by_args = tuple((_arguments(key, signature, cases), _result(value, signature, cases, key, scope))
-                        for key, value in cases.items())
+        by_args = tuple(
+            (_arguments(key, signature, cases), _result(value, signature, cases, key, scope))
+            for key, value in cases.items()
+        )
         default = _result(spec.data["default"], signature, spec, "default", scope) if "default" in spec else MISSING
         return FunctionStub(name, signature, by_args=by_args, default=default)
     returns = _result(spec.data["returns"], signature, spec, "returns", scope) if "returns" in spec else None
@@ -371,7 +389,9 @@ def _arguments(key: str, signature: FunctionSignature, table: Table) -> list:
     """A `by_args` key: the argument itself for a one-text-parameter function,
     else the JSON array of the arguments (`'["sales", 3]'`)."""
     params = signature.params
-    if len(params) == 1 and (T.is_textual(T.strip_null(params[0][1])) or isinstance(T.strip_null(params[0][1]), T.EnumType)):
+    if len(params) == 1 and (
+        T.is_textual(T.strip_null(params[0][1])) or isinstance(T.strip_null(params[0][1]), T.EnumType)
+    ):
         return [key]
     try:
         args = json.loads(key)
@@ -381,8 +401,10 @@ def _arguments(key: str, signature: FunctionSignature, table: Table) -> list:
         args = [args]
     if not isinstance(args, list) or len(args) != len(params):
         shown = ", ".join(f"{n}: {t}" for n, t in params)
-        raise table.error(key, f"a key of `by_args` is the JSON array of the {len(params)} argument(s) ({shown}), "
-                               "like '[\"sales\", 3]'")
+        raise table.error(
+            key,
+            f"a key of `by_args` is the JSON array of the {len(params)} argument(s) ({shown}), like '[\"sales\", 3]'",
+        )
     return args
 
 
@@ -395,8 +417,9 @@ def _webhook_stub(item: Table) -> WebhookStub:
     if times is not None and times < 1:
         raise item.error("times", "expected at least 1")
     method = item.text("method", default=None)
-    return WebhookStub(item.text("url"), method.upper() if method else None, status,
-                       plain_toml(item.data.get("answer")), times)
+    return WebhookStub(
+        item.text("url"), method.upper() if method else None, status, plain_toml(item.data.get("answer")), times
+    )
 
 
 # ---- steps -----------------------------------------------------------------------------------------
@@ -431,7 +454,7 @@ def _step(item: Table, scope: TestScope, folder: Path):
         raise item.error(action, f"no file {item.text(action)} next to the test file (looked for {path})")
     rejected = {}
     spec = item.table("rejected")
-    for number, _reason in (spec.items() if spec is not None else ()):
+    for number, _reason in spec.items() if spec is not None else ():
         assert spec is not None
         if not number.isdigit():
             raise spec.error(number, "a key of `rejected` is a line (or row) number")
@@ -463,14 +486,23 @@ def _event_step(item: Table, scope: TestScope) -> EventStep:
         data = {}
         for field, value in raw.items():
             if field not in schema.fields:
-                raise data_table.error(field, f"event `{schema.name}` has no field `{field}` "
-                                              f"(it has {', '.join(schema.fields) or 'no fields'})")
+                raise data_table.error(
+                    field,
+                    f"event `{schema.name}` has no field `{field}` (it has {', '.join(schema.fields) or 'no fields'})",
+                )
             data[field] = scope.value(value, schema.fields[field], data_table, field)
         missing = [f for f, t in schema.fields.items() if f not in raw and not T.is_nullable(t)]
         if missing:
             raise item.error("data", f"event `{schema.name}` needs {', '.join(missing)}")
     fired = item.texts("fired", default=None)
     key = item.get("id", str, int, default=None)
-    return EventStep(item.path, schema.name, target, _moment(item, "at", scope), data,
-                     str(key) if key is not None else None, item.text("rejected", default=None),
-                     tuple(fired) if fired is not None else None)
+    return EventStep(
+        item.path,
+        schema.name,
+        target,
+        _moment(item, "at", scope),
+        data,
+        str(key) if key is not None else None,
+        item.text("rejected", default=None),
+        tuple(fired) if fired is not None else None,
+    )

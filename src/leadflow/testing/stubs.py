@@ -13,6 +13,7 @@ arguments `by_args` does not list, a webhook a workflow waits for with no
 answer declared) is a mistake in the test: it raises `StubProblem` and is
 remembered, and the test is reported as an error, not as a failure.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -64,7 +65,9 @@ class FunctionStubs:
                 raise RuntimeError(stub.raises)  # the engine reports it as the host function failing
             if stub.in_turn is not None:
                 if len(calls) > len(stub.in_turn):
-                    self._problem(f"`{stub.name}` was called {len(calls)} times; `in_turn` gives {len(stub.in_turn)} result(s)")
+                    self._problem(
+                        f"`{stub.name}` was called {len(calls)} times; `in_turn` gives {len(stub.in_turn)} result(s)"
+                    )
                 return to_engine(stub.in_turn[len(calls) - 1], self.resolve)
             if stub.by_args:
                 given = plain(list(args))
@@ -72,8 +75,9 @@ class FunctionStubs:
                     if same(expected, given):
                         return to_engine(result, self.resolve)
                 if stub.default is MISSING:
-                    self._problem(f"`{stub.name}` was called with {given}, which `by_args` does not list "
-                                  "(add it, or a `default`)")
+                    self._problem(
+                        f"`{stub.name}` was called with {given}, which `by_args` does not list (add it, or a `default`)"
+                    )
                 return to_engine(stub.default, self.resolve)
             return to_engine(stub.returns, self.resolve)
 
@@ -115,8 +119,10 @@ class StubWebhooks:
                 return Outcome("ok", http_status=stub.status, response=stub.answer)
             return Outcome(status, http_status=stub.status, error=f"HTTP {stub.status} (stub)", response=stub.answer)
         if self._awaited(key):
-            message = (f"a workflow waits for the answer of {method} {url}, but the test declares none: "
-                       f'add stubs.webhooks = [{{ url = "{url}", answer = {{ ... }} }}]')
+            message = (
+                f"a workflow waits for the answer of {method} {url}, but the test declares none: "
+                f'add stubs.webhooks = [{{ url = "{url}", answer = {{ ... }} }}]'
+            )
             self.problems.append(message)
             return Outcome("fail", error=message)
         return Outcome("ok", http_status=200)

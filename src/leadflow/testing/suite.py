@@ -5,6 +5,7 @@ tests and is reported as a bad test file; a file whose script does not check
 is reported with the script's diagnostics, its tests as errors. The other
 files run all the same.
 """
+
 from __future__ import annotations
 
 import time
@@ -131,6 +132,9 @@ def _misfit_hosts(test_file: TestFile, hosts: Mapping[str, Callable] | None) -> 
     for name, signature in test_file.checked.externs.items():
         problem = host_mismatch(hosts[name], signature) if hosts and name in hosts else None
         if problem:
-            problems.append(TestFileError(test_file.path, f"--hosts: the function for `extern fn {name}` "
-                                                          f"does not match the script: {problem}"))
+            problems.append(
+                TestFileError(
+                    test_file.path, f"--hosts: the function for `extern fn {name}` does not match the script: {problem}"
+                )
+            )
     return problems

@@ -6,6 +6,7 @@ lists, matching) join the engine's rule index as rules whose action is
 order after the script's rules. Timed triggers, of rules and of
 enrollments, go to the scheduler.
 """
+
 from __future__ import annotations
 
 
@@ -28,10 +29,17 @@ def build(engine, seed: int | None) -> tuple[WorkflowRuntime, Scheduler]:
     for rule in engine.rules.all:
         trigger = rule.info.rule.trigger
         if isinstance(trigger, ast.TIMED_TRIGGERS):
-            timed.append(TimedTrigger(
-                f"rule {rule.index}", trigger, rule.info.subject, engine.timezone, rule.condition, _fire_rule(rule),
-                title=rule.info.title,
-            ))
+            timed.append(
+                TimedTrigger(
+                    f"rule {rule.index}",
+                    trigger,
+                    rule.info.subject,
+                    engine.timezone,
+                    rule.condition,
+                    _fire_rule(rule),
+                    title=rule.info.title,
+                )
+            )
     for name in checked.workflows:
         wf = compiled[name]
         when = wf.reenroll.trigger if wf.reenroll.mode == "when" else None
@@ -43,10 +51,16 @@ def build(engine, seed: int | None) -> tuple[WorkflowRuntime, Scheduler]:
             if isinstance(trigger, ast.TIMED_TRIGGERS):
                 where = gen.function(trigger.where) if trigger.where is not None else None
                 if_ = gen.function(condition) if condition is not None else None
-                timed.append(TimedTrigger(
-                    f"workflow {name} {verb} {number}", trigger, wf.subject, wf.zone, where,
-                    _fire_enrollment(runtime, name, how, if_, reenrolling),
-                ))
+                timed.append(
+                    TimedTrigger(
+                        f"workflow {name} {verb} {number}",
+                        trigger,
+                        wf.subject,
+                        wf.zone,
+                        where,
+                        _fire_enrollment(runtime, name, how, if_, reenrolling),
+                    )
+                )
                 continue
             rule = ast.Rule(None, trigger, condition, (), span=trigger.span)
             info_ = RuleInfo(rule, len(engine.rules.all), wf.subject, f"workflow {name}")
@@ -78,5 +92,3 @@ def _fire_rule(rule):
         tx.run([Happening("scheduled", record_id, object_type, rule=rule)])
 
     return fire
-
-

@@ -14,6 +14,7 @@ dates and wall times, and comes back:
   (03:30); one that happens twice (the autumn night) is its first
   occurrence, so a daily schedule fires once.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -34,8 +35,12 @@ DAY_SETS: dict[str, frozenset[int]] = {
 }
 # what may follow `every`: singular, as in `every monday at 09:00`
 SCHEDULE_UNITS = ("day", "weekday", "weekend", *DAY_NAMES, "month")
-_SCHEDULE_DAYS = {"day": WEEK, "weekday": DAY_SETS["weekdays"], "weekend": DAY_SETS["weekends"],
-                  **{name: DAY_SETS[name] for name in DAY_NAMES}}
+_SCHEDULE_DAYS = {
+    "day": WEEK,
+    "weekday": DAY_SETS["weekdays"],
+    "weekend": DAY_SETS["weekends"],
+    **{name: DAY_SETS[name] for name in DAY_NAMES},
+}
 
 
 def days_of(names) -> frozenset[int]:
@@ -105,7 +110,9 @@ def previous_occurrence(every: str, day_of_month, time: dt.time, by: dt.datetime
     raise ValueError("no day to look back to")  # unreachable: a week holds every weekday
 
 
-def window_opening(moment: dt.datetime, days: frozenset[int], start: dt.time, end: dt.time, zone: ZoneInfo) -> dt.datetime:
+def window_opening(
+    moment: dt.datetime, days: frozenset[int], start: dt.time, end: dt.time, zone: ZoneInfo
+) -> dt.datetime:
     """`moment` if it falls inside the window, else when the window next opens."""
     local = moment.astimezone(zone)
     if local.weekday() in days and start <= local.time().replace(tzinfo=None) < end:

@@ -8,6 +8,7 @@ what the store keeps: a run stores the *path* of its next step (`3`,
 the script; a path that no longer exists parks the run in error instead of
 running the wrong step.
 """
+
 from __future__ import annotations
 
 import datetime as dt

@@ -31,6 +31,7 @@ Design
   `format_date` read it as the waits and the window do. The rules a step's
   changes trigger run in the engine's zone, as all rules do.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -70,7 +71,9 @@ class WorkflowRuntime:
         self.engine.wake(at)
 
     # ---- enrollment ------------------------------------------------------------------
-    def enroll(self, tx, name: str, record_id: int, how: str, *, reenrolling: bool = False, manual: bool = False) -> Run | None:
+    def enroll(
+        self, tx, name: str, record_id: int, how: str, *, reenrolling: bool = False, manual: bool = False
+    ) -> Run | None:
         """Enroll a record unless the workflow's rules say no; None when not enrolled."""
         wf = self.workflows[name]
         ctx = self.engine.ctx
@@ -250,11 +253,25 @@ class WorkflowRuntime:
             detail = {"step": step.label, **detail}
         self.store.log_run(run.id, at, step.path if step is not None else None, kind, detail)
 
-    def _save(self, run: Run, position, due, loc, now, *, wait=None, waiting_event=None, status="active", error=None) -> None:
-        self.store.save_run(Run(  # built whole: attrs.evolve costs more
-            run.id, run.workflow, run.record_id, status, position, loc, wait, due, waiting_event, run.enrolled_at,
-            now, error,
-        ))
+    def _save(
+        self, run: Run, position, due, loc, now, *, wait=None, waiting_event=None, status="active", error=None
+    ) -> None:
+        self.store.save_run(
+            Run(  # built whole: attrs.evolve costs more
+                run.id,
+                run.workflow,
+                run.record_id,
+                status,
+                position,
+                loc,
+                wait,
+                due,
+                waiting_event,
+                run.enrolled_at,
+                now,
+                error,
+            )
+        )
         if due is not None:
             self._wake(due)
 
@@ -316,8 +333,9 @@ class WorkflowRuntime:
             if wf is None or step is None or step.kind != "wait_for":
                 continue
             assert step.target is not None  # where an arrived event continues
-            if step.where is not None and not _in_zone(self.engine.ctx, wf.zone, step.where, tx.props(record_id),
-                                                       payload, run.vars):
+            if step.where is not None and not _in_zone(
+                self.engine.ctx, wf.zone, step.where, tx.props(record_id), payload, run.vars
+            ):
                 continue
             self.store.log_run(run.id, tx.at, step.path, "event arrived", {"event": name})
             self._save(run, wf.steps[step.target].path, tx.at, run.vars, tx.at)
@@ -339,8 +357,12 @@ class WorkflowRuntime:
             return None
         assert step.alias is not None and step.answer_type is not None  # a webhook step with `as NAME`
         try:
-            answer = coerce(effect.response, T.nullable(step.answer_type), f"the answer `{step.alias}`",
-                            timezone=self.engine.timezone)
+            answer = coerce(
+                effect.response,
+                T.nullable(step.answer_type),
+                f"the answer `{step.alias}`",
+                timezone=self.engine.timezone,
+            )
         except LeadflowError as problem:
             self._park(run, tx.at, step.path, f"the webhook's answer does not match its type: {problem}")
             return None
@@ -358,8 +380,7 @@ class WorkflowRuntime:
         return self.store.get_run(run_id)
 
 
-def wake_effect_run(store, effect, status: str, response, error: str | None, now: dt.datetime, *,
-                    clock=None) -> None:
+def wake_effect_run(store, effect, status: str, response, error: str | None, now: dt.datetime, *, clock=None) -> None:
     """Delivery's callback: a run waiting for this webhook's answer becomes due, at `now`, or
     at `clock`'s time if that is earlier: delivery runs at the wall clock's time when a
     database's clock is replaying the past, and the run goes on in the replay's time."""

@@ -19,6 +19,7 @@ the latest occurrence, and notes what it skipped (`Scheduler.skipped`):
 occurrences are counted lazily and the latest is found by looking back
 from the target, so the cost is that of the firings, not of the span.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -132,7 +133,8 @@ class Scheduler:
             self.skipped.append(
                 f"{trigger.title or trigger.key} (`{format_trigger(trigger.trigger)}`) owed more than "
                 f"{CATCH_UP_LIMIT} occurrences, from {first.isoformat()} to {latest.isoformat()}; "
-                f"it fired once, at the last")
+                f"it fired once, at the last"
+            )
             trigger.last = latest - dt.timedelta(microseconds=1)  # so that `latest` comes next
 
     def fire(self, moment: dt.datetime) -> None:

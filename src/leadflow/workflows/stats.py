@@ -1,4 +1,5 @@
 """Per-workflow figures, read from the store alone (no script needed)."""
+
 from __future__ import annotations
 
 
