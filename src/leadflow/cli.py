@@ -186,15 +186,25 @@ def _clock_setting(ctx, param, value):
     return value
 
 
+# Options several commands share, declared once.
+timezone_option = click.option(
+    "--timezone",
+    default="UTC",
+    show_default=True,
+    callback=_time_zone,
+    help="Time zone for datetimes without an offset.",
+)
+secret_option = click.option(
+    "--secret",
+    "secrets",
+    multiple=True,
+    metavar="NAME=VALUE",
+    help="A secret's value (also read from LEADFLOW_SECRET_NAME).",
+)
+
 engine_options = [
     click.option("--db", default="leadflow.db", show_default=True, help="SQLite database file (or :memory:)."),
-    click.option(
-        "--timezone",
-        default="UTC",
-        show_default=True,
-        callback=_time_zone,
-        help="Time zone for datetimes without an offset.",
-    ),
+    timezone_option,
     click.option(
         "--clock",
         type=click.Choice(["database", "wall"]),
@@ -213,13 +223,7 @@ engine_options = [
         help="First move the database's clock on to DATETIME, doing what falls due on the way.",
     ),
     click.option("--email", "email", default=None, help="Outbox folder for .eml files, or an smtp:// URL."),
-    click.option(
-        "--secret",
-        "secrets",
-        multiple=True,
-        metavar="NAME=VALUE",
-        help="A secret's value (also read from LEADFLOW_SECRET_NAME).",
-    ),
+    secret_option,
     click.option("--allow-private-webhooks", is_flag=True, help="Allow webhooks to loopback and private addresses."),
 ]
 
@@ -865,20 +869,8 @@ def deliver(db, email, secrets, allow_private_webhooks, at) -> None:
 @main.command()
 @click.argument("scripts", nargs=-1, type=click.Path(exists=True, dir_okay=False))
 @click.option("--db", default=None, help="SQLite database file (created if missing); default: a fresh in-memory store.")
-@click.option(
-    "--timezone",
-    default="UTC",
-    show_default=True,
-    callback=_time_zone,
-    help="Time zone for datetimes without an offset.",
-)
-@click.option(
-    "--secret",
-    "secrets",
-    multiple=True,
-    metavar="NAME=VALUE",
-    help="A secret's value (also read from LEADFLOW_SECRET_NAME).",
-)
+@timezone_option
+@secret_option
 @with_host_options
 def repl(scripts, db, timezone, secrets, seed, hosts) -> None:
     """Evaluate expressions, emit events and move the clock, interactively.
@@ -900,13 +892,7 @@ def repl(scripts, db, timezone, secrets, seed, hosts) -> None:
 @click.argument("contact")
 @click.argument("name", required=False)
 @click.option("--db", default="leadflow.db", show_default=True)
-@click.option(
-    "--timezone",
-    default="UTC",
-    show_default=True,
-    callback=_time_zone,
-    help="Time zone for datetimes without an offset.",
-)
+@timezone_option
 @click.option(
     "--at",
     "at",
