@@ -10,12 +10,11 @@ case, so Ada@Example.com and ada@example.com are one contact.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
-
-import email_validator
 
 from leadflow.check import types as T
 from leadflow.errors import LeadflowRuntimeError
@@ -28,8 +27,17 @@ PHONE_PATTERN = re.compile(r"^\+?[0-9 ()./-]{5,20}$")
 # library, whose checks cost about 23 µs, a quarter of an event's time.
 # Everything else, and every rejection, is the library's call.
 _PLAIN_EMAIL = re.compile(r"[a-z0-9_+-]+(?:\.[a-z0-9_+-]+)*@(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}")
-_SPECIAL_USE = tuple("." + name for name in email_validator.SPECIAL_USE_DOMAIN_NAMES)  # .test, .local, ...
 _PADDING = " \t"  # around an address, not part of it; a CR, LF or NUL anywhere is refused
+
+
+@functools.cache
+def _special_use() -> tuple[str, ...]:
+    """The special-use domains (.test, .local, ...) the library refuses."""
+    # email-validator is imported on first use: its patterns take 25 ms to build,
+    # which `leadflow check` and `fmt` would pay at start-up for nothing.
+    import email_validator
+
+    return tuple("." + name for name in email_validator.SPECIAL_USE_DOMAIN_NAMES)
 
 
 class NotAnEmail(ValueError):
@@ -50,11 +58,13 @@ def normal_email(text: str) -> str:
         and _PLAIN_EMAIL.fullmatch(address)
         and address.index("@") <= 64
         and "--" not in address
-        and not ("." + address).endswith(_SPECIAL_USE)
+        and not ("." + address).endswith(_special_use())
     ):
         return address
     if "\x00" in address or "\r" in address or "\n" in address:
         raise NotAnEmail("it holds a line break or NUL character")
+    import email_validator
+
     try:
         valid = email_validator.validate_email(address, check_deliverability=False)
     except email_validator.EmailNotValidError as error:
