@@ -161,7 +161,7 @@ class _Link:
     __slots__ = ()
     _compared: tuple[str, ...] = ()  # the fields that take part in equality, the first one the chain
 
-    def __eq__(self, other):
+    def __eq__(self, other: object) -> bool:
         pairs = [(self, other)]
         while pairs:
             a, b = pairs.pop()
@@ -175,11 +175,11 @@ class _Link:
                 pairs.append((getattr(a, name), getattr(b, name)))
         return True
 
-    def __ne__(self, other):
+    def __ne__(self, other: object) -> bool:
         return not self == other
 
-    def __hash__(self):
-        parts = []
+    def __hash__(self) -> int:
+        parts: list[object] = []
         node = self
         while isinstance(node, _Link):
             parts.append(type(node).__name__)

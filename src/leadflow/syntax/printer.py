@@ -466,7 +466,7 @@ def _path(path: tuple[str, ...]) -> str:
 
 
 # ---- expressions -------------------------------------------------------------------
-def _chain(expr, nest: int) -> str:
+def _chain(expr: ast.Binary | ast.Field | ast.Index, nest: int) -> str:
     """A binary operation, field or index, and the chain of them on its left
     (`a + b - c`, `xs[0].name`) that prints without parentheses, in one loop:
     a chain may have thousands of terms, more than Python would recurse."""

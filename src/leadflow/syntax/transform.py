@@ -10,7 +10,10 @@ a mistake inside an interpolation is reported where it is.
 
 from __future__ import annotations
 
+import builtins
 import datetime as dt
+from collections.abc import Callable
+from typing import Any, TypeVar, cast
 
 import attrs
 
@@ -22,6 +25,8 @@ from leadflow.syntax import ast
 from leadflow.syntax.span import Span
 
 MAX_LITERAL = 1_000_000  # characters between a string's quotes (docs/language.md, "Limits")
+_Lit = TypeVar("_Lit", ast.DateTimeLit, ast.DateLit, ast.TimeLit)  # what _calendar builds
+
 ESCAPES = {"0": "\x00", "n": "\n", "t": "\t", '"': '"', "\\": "\\", "{": "{", "}": "}", "r": "\r"}
 
 
@@ -36,7 +41,7 @@ def _number(text: str) -> int | float:
 
 
 class ToAst:
-    def __init__(self, file: str, parse_expr_at):
+    def __init__(self, file: str, parse_expr_at: Callable[[str, int, int], ast.Expr]):
         self.file = file
         self._parse_expr_at = parse_expr_at  # (text, line, column) -> Expr
 
@@ -45,23 +50,23 @@ class ToAst:
         its span as `meta` (a span at line 0 when the rule holds no token)."""
         return meta
 
-    def at(self, token) -> Span:
+    def at(self, token: Token | None) -> Span:
         """Where a NAME token is written (NOWHERE for an absent optional one)."""
         return _token_span(self.file, token) if isinstance(token, Token) else Span(self.file, 0, 0, 0, 0)
 
     # ---- program and declarations -------------------------------------------
-    def start(self, meta, children):
+    def start(self, meta: Span, children: list[Any]) -> ast.Program:
         return ast.Program(tuple(children), span=self.span(meta))
 
-    def object_decl(self, meta, children):
+    def object_decl(self, meta: Span, children: list[Any]) -> ast.ObjectDecl:
         name, *props = children
         return ast.ObjectDecl(str(name), tuple(props), span=self.span(meta), name_span=self.at(name))
 
-    def prop_decl(self, meta, children):
+    def prop_decl(self, meta: Span, children: list[Any]) -> ast.PropDecl:
         name, type_, default, reverse = children
         return ast.PropDecl(str(name), type_, default, str(reverse) if reverse else None, span=self.span(meta))
 
-    def event_decl(self, meta, children):
+    def event_decl(self, meta: Span, children: list[Any]) -> ast.EventDecl:
         name, on_object, *fields = children
         return ast.EventDecl(
             str(name),
@@ -72,127 +77,127 @@ class ToAst:
             on_span=self.at(on_object),
         )
 
-    def list_decl(self, meta, children):
+    def list_decl(self, meta: Span, children: list[Any]) -> ast.ListDecl:
         name, display = children
         text = self.string(meta, [display]) if display else None
         plain = "".join(p for p in text.parts if isinstance(p, str)) if text else None
         return ast.ListDecl(str(name), plain, span=self.span(meta), name_span=self.at(name))
 
-    def secret_decl(self, meta, children):
+    def secret_decl(self, meta: Span, children: list[Any]) -> ast.SecretDecl:
         return ast.SecretDecl(str(children[0]), span=self.span(meta), name_span=self.at(children[0]))
 
-    def email_decl(self, meta, children):
+    def email_decl(self, meta: Span, children: list[Any]) -> ast.EmailDecl:
         name, *fields = children
         return ast.EmailDecl(str(name), tuple(fields), span=self.span(meta), name_span=self.at(name))
 
-    def email_field(self, meta, children):
+    def email_field(self, meta: Span, children: list[Any]) -> ast.RecordField:
         return ast.RecordField(str(children[0]), children[1], span=self.span(meta))
 
     record_field = email_field
 
-    def quoted_field(self, meta, children):
+    def quoted_field(self, meta: Span, children: list[Any]) -> ast.RecordField:
         """`{"X-Source": "leadflow"}`: a field name that is not an identifier (HTTP headers)."""
         key = "".join(p for p in self.string(meta, [children[0]]).parts if isinstance(p, str))
         return ast.RecordField(key, children[1], span=self.span(meta))
 
-    def const_decl(self, meta, children):
+    def const_decl(self, meta: Span, children: list[Any]) -> ast.ConstDecl:
         return ast.ConstDecl(str(children[0]), children[1], span=self.span(meta), name_span=self.at(children[0]))
 
-    def type_decl(self, meta, children):
+    def type_decl(self, meta: Span, children: list[Any]) -> ast.TypeDecl:
         return ast.TypeDecl(str(children[0]), children[1], span=self.span(meta), name_span=self.at(children[0]))
 
-    def extern_decl(self, meta, children):
+    def extern_decl(self, meta: Span, children: list[Any]) -> ast.ExternFn:
         name, params, result = children
         return ast.ExternFn(str(name), params, result, span=self.span(meta), name_span=self.at(name))
 
-    def fn_expr_decl(self, meta, children):
+    def fn_expr_decl(self, meta: Span, children: list[Any]) -> ast.FnDecl:
         name, params, result, body = children
         return ast.FnDecl(str(name), params, result, body, span=self.span(meta), name_span=self.at(name))
 
     fn_block_decl = fn_expr_decl
 
-    def params(self, meta, children):
+    def params(self, meta: Span, children: list[Any]) -> tuple[ast.Param, ...]:
         return tuple(children)
 
-    def param(self, meta, children):
+    def param(self, meta: Span, children: list[Any]) -> ast.Param:
         return ast.Param(str(children[0]), children[1], span=self.span(meta))
 
-    def fn_block(self, meta, children):
+    def fn_block(self, meta: Span, children: list[Any]) -> ast.FnBlock:
         *stmts, result = children
         return ast.FnBlock(tuple(stmts), result, span=self.span(meta))
 
-    def let_stmt(self, meta, children):
+    def let_stmt(self, meta: Span, children: list[Any]) -> ast.LetStmt:
         return ast.LetStmt(str(children[0]), children[1], span=self.span(meta))
 
-    def assign_stmt(self, meta, children):
+    def assign_stmt(self, meta: Span, children: list[Any]) -> ast.AssignStmt:
         return ast.AssignStmt(str(children[0]), children[1], span=self.span(meta))
 
-    def for_stmt(self, meta, children):
+    def for_stmt(self, meta: Span, children: list[Any]) -> ast.ForStmt:
         var, iterable, body = children
         return ast.ForStmt(str(var), iterable, body, span=self.span(meta))
 
-    def if_stmt(self, meta, children):
+    def if_stmt(self, meta: Span, children: list[Any]) -> ast.IfStmt:
         condition, then, otherwise = children
         return ast.IfStmt(condition, then, otherwise, span=self.span(meta))
 
-    def stmt_block(self, meta, children):
+    def stmt_block(self, meta: Span, children: list[Any]) -> tuple[ast.Stmt, ...]:
         return tuple(children)
 
     # ---- types ----------------------------------------------------------------
-    def type(self, meta, children):
-        return children[0]
+    def type(self, meta: Span, children: list[Any]) -> ast.TypeExpr:
+        return cast(ast.TypeExpr, children[0])  # the one child is a type, built by the rules below
 
-    def nullable_type(self, meta, children):
+    def nullable_type(self, meta: Span, children: list[Any]) -> ast.NullableTypeExpr:
         return ast.NullableTypeExpr(children[0], span=self.span(meta))
 
-    def named_type(self, meta, children):
+    def named_type(self, meta: Span, children: list[Any]) -> ast.NamedType:
         return ast.NamedType(str(children[0]), span=self.span(meta))
 
-    def enum_type(self, meta, children):
+    def enum_type(self, meta: Span, children: list[Any]) -> ast.EnumTypeExpr:
         return ast.EnumTypeExpr(tuple(str(c) for c in children), span=self.span(meta))
 
-    def list_type(self, meta, children):
+    def list_type(self, meta: Span, children: list[Any]) -> ast.ListTypeExpr:
         return ast.ListTypeExpr(children[0], span=self.span(meta))
 
-    def record_type(self, meta, children):
+    def record_type(self, meta: Span, children: list[Any]) -> ast.RecordTypeExpr:
         return ast.RecordTypeExpr(tuple(children), span=self.span(meta))
 
-    def field_type(self, meta, children):
+    def field_type(self, meta: Span, children: list[Any]) -> ast.FieldType:
         return ast.FieldType(str(children[0]), children[1], span=self.span(meta))
 
     # ---- rules and triggers -------------------------------------------------------
-    def rule_decl(self, meta, children):
+    def rule_decl(self, meta: Span, children: list[Any]) -> ast.Rule:
         name, trigger, condition, body = children
         title = "".join(p for p in self.string(meta, [name]).parts if isinstance(p, str)) if name else None
         block = isinstance(body, tuple)
         actions = body if block else (body,)
         return ast.Rule(title, trigger, condition, actions, block, span=self.span(meta))
 
-    def action_block(self, meta, children):
+    def action_block(self, meta: Span, children: list[Any]) -> tuple[ast.Action, ...]:
         return tuple(children)
 
-    def event_trigger(self, meta, children):
+    def event_trigger(self, meta: Span, children: list[Any]) -> ast.EventTrigger:
         return ast.EventTrigger(str(children[0]), children[1], span=self.span(meta), name_span=self.at(children[0]))
 
-    def created_trigger(self, meta, children):
+    def created_trigger(self, meta: Span, children: list[Any]) -> ast.CreatedTrigger:
         return ast.CreatedTrigger(
             str(children[0]) if children[0] else "contact", span=self.span(meta), name_span=self.at(children[0])
         )
 
-    def changed_trigger(self, meta, children):
+    def changed_trigger(self, meta: Span, children: list[Any]) -> ast.ChangedTrigger:
         (path, path_span), from_value, to_value = children
         return ast.ChangedTrigger(path, from_value, to_value, span=self.span(meta), path_span=path_span)
 
-    def added_trigger(self, meta, children):
+    def added_trigger(self, meta: Span, children: list[Any]) -> ast.ListTrigger:
         return ast.ListTrigger(str(children[0]), True, span=self.span(meta), name_span=self.at(children[0]))
 
-    def removed_trigger(self, meta, children):
+    def removed_trigger(self, meta: Span, children: list[Any]) -> ast.ListTrigger:
         return ast.ListTrigger(str(children[0]), False, span=self.span(meta), name_span=self.at(children[0]))
 
-    def matching_trigger(self, meta, children):
+    def matching_trigger(self, meta: Span, children: list[Any]) -> ast.MatchingTrigger:
         return ast.MatchingTrigger(children[0], span=self.span(meta))
 
-    def schedule_trigger(self, meta, children):
+    def schedule_trigger(self, meta: Span, children: list[Any]) -> ast.ScheduleTrigger:
         every, day, at, where = children
         return ast.ScheduleTrigger(
             str(every),
@@ -203,19 +208,19 @@ class ToAst:
             every_span=self.at(every),
         )
 
-    def fixed_date_trigger(self, meta, children):
+    def fixed_date_trigger(self, meta: Span, children: list[Any]) -> ast.FixedDateTrigger:
         at, where = children
         return ast.FixedDateTrigger(self.datetime(meta, [at]).value, where, span=self.span(meta))
 
-    def yearly_trigger(self, meta, children):
+    def yearly_trigger(self, meta: Span, children: list[Any]) -> ast.DateTrigger:
         prop, at, where = children
         return ast.DateTrigger(
             str(prop), None, False, self.time(meta, [at]).value, where, span=self.span(meta), name_span=self.at(prop)
         )
 
     @staticmethod  # called here, in the class body, to make two rule methods
-    def _date_offset_trigger(before: bool):
-        def build(self, meta, children):
+    def _date_offset_trigger(before: bool) -> Callable[[ToAst, Span, list[Any]], ast.DateTrigger]:
+        def build(self: ToAst, meta: Span, children: list[Any]) -> ast.DateTrigger:
             amount, unit, prop, at, where = children
             offset = ast.DurationLit(
                 self._checked_number(amount), str(unit).removesuffix("s"), span=_join(self.file, amount, unit)
@@ -235,40 +240,40 @@ class ToAst:
     before_trigger = _date_offset_trigger(True)
     after_trigger = _date_offset_trigger(False)
 
-    def path(self, meta, children):
+    def path(self, meta: Span, children: list[Any]) -> tuple[tuple[str, ...], Span]:
         """(names, span): the users of a path keep where it is written."""
         return tuple(str(c) for c in children), self.span(meta)
 
     # ---- actions --------------------------------------------------------------
-    def set_action(self, meta, children):
+    def set_action(self, meta: Span, children: list[Any]) -> ast.SetAction:
         (target, target_span), value = children
         return ast.SetAction(target, value, span=self.span(meta), target_span=target_span)
 
-    def clear_action(self, meta, children):
+    def clear_action(self, meta: Span, children: list[Any]) -> ast.ClearAction:
         target, target_span = children[0]
         return ast.ClearAction(target, span=self.span(meta), target_span=target_span)
 
-    def increment_action(self, meta, children):
+    def increment_action(self, meta: Span, children: list[Any]) -> ast.IncrementAction:
         (target, target_span), amount = children
         return ast.IncrementAction(target, amount, False, span=self.span(meta), target_span=target_span)
 
-    def decrement_action(self, meta, children):
+    def decrement_action(self, meta: Span, children: list[Any]) -> ast.IncrementAction:
         (target, target_span), amount = children
         return ast.IncrementAction(target, amount, True, span=self.span(meta), target_span=target_span)
 
-    def add_action(self, meta, children):
+    def add_action(self, meta: Span, children: list[Any]) -> ast.ListAction:
         return ast.ListAction(str(children[0]), True, span=self.span(meta), name_span=self.at(children[0]))
 
-    def remove_action(self, meta, children):
+    def remove_action(self, meta: Span, children: list[Any]) -> ast.ListAction:
         return ast.ListAction(str(children[0]), False, span=self.span(meta), name_span=self.at(children[0]))
 
-    def send_action(self, meta, children):
+    def send_action(self, meta: Span, children: list[Any]) -> ast.SendEmail:
         return ast.SendEmail(str(children[0]), children[1], span=self.span(meta), name_span=self.at(children[0]))
 
-    def notify_action(self, meta, children):
+    def notify_action(self, meta: Span, children: list[Any]) -> ast.Notify:
         return ast.Notify(children[0], children[1], span=self.span(meta))
 
-    def create_action(self, meta, children):
+    def create_action(self, meta: Span, children: list[Any]) -> ast.CreateRecord:
         object_type, fields, alias = children
         return ast.CreateRecord(
             str(object_type),
@@ -278,23 +283,23 @@ class ToAst:
             name_span=self.at(object_type),
         )
 
-    def let_action(self, meta, children):
+    def let_action(self, meta: Span, children: list[Any]) -> ast.LetAction:
         return ast.LetAction(str(children[0]), children[1], span=self.span(meta))
 
-    def do_action(self, meta, children):
+    def do_action(self, meta: Span, children: list[Any]) -> ast.DoAction:
         name, (args, kwargs) = children
         call = ast.Call(str(name), args, kwargs, span=self.span(meta))
         return ast.DoAction(call, span=self.span(meta))
 
-    def enroll_action(self, meta, children):
+    def enroll_action(self, meta: Span, children: list[Any]) -> ast.EnrollAction:
         return ast.EnrollAction(str(children[0]), True, span=self.span(meta), name_span=self.at(children[0]))
 
-    def unenroll_action(self, meta, children):
+    def unenroll_action(self, meta: Span, children: list[Any]) -> ast.EnrollAction:
         return ast.EnrollAction(str(children[0]), False, span=self.span(meta), name_span=self.at(children[0]))
 
-    def webhook_action(self, meta, children):
+    def webhook_action(self, meta: Span, children: list[Any]) -> ast.Webhook:
         method, url, *options = children
-        settings: dict = {"method_span": self.at(method)}
+        settings: dict[str, Any] = {"method_span": self.at(method)}
         for key, value in options:
             if key == "as":
                 settings["alias"], settings["response_type"] = value
@@ -305,31 +310,31 @@ class ToAst:
                 settings[key] = value
         return ast.Webhook(str(method).lower(), url, **settings, span=self.span(meta))
 
-    def webhook_body(self, meta, children):
+    def webhook_body(self, meta: Span, children: list[Any]) -> tuple[str, Any]:
         return ("body", children[0])
 
-    def webhook_headers(self, meta, children):
+    def webhook_headers(self, meta: Span, children: list[Any]) -> tuple[str, Any]:
         return ("headers", children[0])
 
-    def webhook_auth(self, meta, children):
+    def webhook_auth(self, meta: Span, children: list[Any]) -> tuple[str, Any]:
         return ("auth_secret", children[0])
 
-    def webhook_sign(self, meta, children):
+    def webhook_sign(self, meta: Span, children: list[Any]) -> tuple[str, Any]:
         return ("sign_secret", children[0])
 
-    def webhook_timeout(self, meta, children):
+    def webhook_timeout(self, meta: Span, children: list[Any]) -> tuple[str, Any]:
         return ("timeout", children[0])
 
-    def webhook_as(self, meta, children):
+    def webhook_as(self, meta: Span, children: list[Any]) -> tuple[str, Any]:
         return ("as", (str(children[0]), children[1]))
 
-    def if_action(self, meta, children):
+    def if_action(self, meta: Span, children: list[Any]) -> ast.IfAction:
         # `[_else_actions]` inlines a rule, so Lark leaves no None placeholder
         # when the `else` is absent: there are two children, not three.
-        condition, block, *rest = children
-        rest = rest[0] if rest else None
+        condition, block, *tail = children
+        rest: ast.IfAction | tuple[ast.Action, ...] | None = tail[0] if tail else None
         branches = [(condition, block)]
-        otherwise = None
+        otherwise: tuple[ast.Action, ...] | None = None
         if isinstance(rest, ast.IfAction):  # else if: flatten the chain
             branches += rest.branches
             otherwise = rest.otherwise
@@ -340,43 +345,43 @@ class ToAst:
     if_else_action = if_action
 
     # ---- workflow steps ---------------------------------------------------------
-    def wait_step(self, meta, children):
+    def wait_step(self, meta: Span, children: list[Any]) -> ast.Wait:
         return ast.Wait(children[0], span=self.span(meta))
 
-    def wait_until_step(self, meta, children):
+    def wait_until_step(self, meta: Span, children: list[Any]) -> ast.WaitUntil:
         target, days = children
         names, days_span = days if days else (None, self.at(None))
         return ast.WaitUntil(target, names, span=self.span(meta), days_span=days_span)
 
-    def wait_for_step(self, meta, children):
+    def wait_for_step(self, meta: Span, children: list[Any]) -> ast.WaitFor:
         event, where, timeout, otherwise = children
         return ast.WaitFor(str(event), where, timeout, otherwise, span=self.span(meta), name_span=self.at(event))
 
-    def split_step(self, meta, children):
+    def split_step(self, meta: Span, children: list[Any]) -> ast.Split:
         return ast.Split(tuple(children), span=self.span(meta))
 
-    def split_arm(self, meta, children):
+    def split_arm(self, meta: Span, children: list[Any]) -> ast.SplitArm:
         percent, steps = children
         return ast.SplitArm(self._checked_number(percent), steps, span=self.span(meta))
 
-    def branch_step(self, meta, children):
+    def branch_step(self, meta: Span, children: list[Any]) -> ast.Branch:
         subject, *arms, otherwise = children
         return ast.Branch(subject, tuple(arms), otherwise, span=self.span(meta))
 
-    def branch_arm(self, meta, children):
+    def branch_arm(self, meta: Span, children: list[Any]) -> ast.BranchArm:
         *values, steps = children
         return ast.BranchArm(tuple(values), steps, span=self.span(meta))
 
-    def stop_step(self, meta, children):
+    def stop_step(self, meta: Span, children: list[Any]) -> ast.Stop:
         return ast.Stop(span=self.span(meta))
 
-    def day_set(self, meta, children):
+    def day_set(self, meta: Span, children: list[Any]) -> tuple[tuple[str, ...], Span]:
         return tuple(str(c) for c in children), self.span(meta)
 
     # ---- workflows --------------------------------------------------------------
-    def workflow_decl(self, meta, children):
+    def workflow_decl(self, meta: Span, children: list[Any]) -> ast.Workflow:
         name, object_type, *items = children
-        flat = []
+        flat: list[ast.Clause | ast.Action] = []
         for item in items:
             flat.extend(item if isinstance(item, list) else [item])
         clauses = tuple(i for i in flat if isinstance(i, CLAUSES))
@@ -391,58 +396,59 @@ class ToAst:
             object_span=self.at(object_type),
         )
 
-    def enroll_clause(self, meta, children):
+    def enroll_clause(self, meta: Span, children: list[Any]) -> ast.Enrollment:
         return ast.Enrollment(children[0], children[1], span=self.span(meta))
 
-    def enroll_then_if(self, meta, children):
+    def enroll_then_if(self, meta: Span, children: list[Any]) -> list[ast.Enrollment | ast.IfAction]:
         trigger, *if_parts = children
         enrollment = ast.Enrollment(trigger, None, span=trigger.span)
         first_if = if_parts[0]
         if_span = Span(self.file, first_if.span.line, first_if.span.column, meta.end_line, meta.end_column)
         return [enrollment, attrs.evolve(self.if_action(meta, if_parts), span=if_span)]
 
-    def reenroll_never(self, meta, children):
+    def reenroll_never(self, meta: Span, children: list[Any]) -> ast.Reenroll:
         return ast.Reenroll("never", span=self.span(meta))
 
-    def reenroll_after(self, meta, children):
+    def reenroll_after(self, meta: Span, children: list[Any]) -> ast.Reenroll:
         return ast.Reenroll("after", after=children[0], span=self.span(meta))
 
-    def reenroll_when(self, meta, children):
+    def reenroll_when(self, meta: Span, children: list[Any]) -> ast.Reenroll:
         return ast.Reenroll("when", trigger=children[0], span=self.span(meta))
 
-    def goal_clause(self, meta, children):
+    def goal_clause(self, meta: Span, children: list[Any]) -> ast.Goal:
         return ast.Goal(children[0], span=self.span(meta))
 
-    def suppress_clause(self, meta, children):
+    def suppress_clause(self, meta: Span, children: list[Any]) -> ast.Suppress:
         return ast.Suppress(str(children[0]), span=self.span(meta), name_span=self.at(children[0]))
 
-    def unenroll_clause(self, meta, children):
+    def unenroll_clause(self, meta: Span, children: list[Any]) -> ast.UnenrollWhen:
         return ast.UnenrollWhen(children[0], span=self.span(meta))
 
-    def window_clause(self, meta, children):
+    def window_clause(self, meta: Span, children: list[Any]) -> ast.Window:
         (days, days_span), start, end, zone = children
         return ast.Window(
             days,
             self.time(meta, [start]).value,
             self.time(meta, [end]).value,
-            self.string(meta, [zone]).parts[0] if zone else None,
+            # A str unless the zone interpolates (`"{x}"`), which nothing refuses yet.
+            cast(str, self.string(meta, [zone]).parts[0]) if zone else None,
             span=self.span(meta),
             days_span=days_span,
             timezone_span=self.at(zone),
         )
 
-    def happened(self, meta, children):
+    def happened(self, meta: Span, children: list[Any]) -> ast.Happened:
         event, where, since = children
         return ast.Happened(str(event), where, since, span=self.span(meta), name_span=self.at(event))
 
     # ---- expressions ------------------------------------------------------------
-    def if_expr(self, meta, children):
+    def if_expr(self, meta: Span, children: list[Any]) -> ast.IfExpr:
         condition, then, otherwise = children
         return ast.IfExpr(condition, then, otherwise, span=self.span(meta))
 
     @staticmethod  # called here, in the class body, to make the rule methods below
-    def _binary(op):
-        def build(self, meta, children):
+    def _binary(op: str) -> Callable[[ToAst, Span, list[Any]], ast.Binary]:
+        def build(self: ToAst, meta: Span, children: list[Any]) -> ast.Binary:
             return ast.Binary(op, children[0], children[1], span=self.span(meta))
 
         return build
@@ -463,40 +469,40 @@ class ToAst:
     mod = _binary("%")
     del _binary
 
-    def not_op(self, meta, children):
+    def not_op(self, meta: Span, children: list[Any]) -> ast.Unary:
         return ast.Unary("not", children[0], span=self.span(meta))
 
-    def neg(self, meta, children):
+    def neg(self, meta: Span, children: list[Any]) -> ast.Unary:
         return ast.Unary("-", children[0], span=self.span(meta))
 
-    def in_op(self, meta, children):
+    def in_op(self, meta: Span, children: list[Any]) -> ast.In:
         return ast.In(children[0], children[1], False, span=self.span(meta))
 
-    def not_in_op(self, meta, children):
+    def not_in_op(self, meta: Span, children: list[Any]) -> ast.In:
         return ast.In(children[0], children[1], True, span=self.span(meta))
 
-    def is_known(self, meta, children):
+    def is_known(self, meta: Span, children: list[Any]) -> ast.IsKnown:
         return ast.IsKnown(children[0], True, span=self.span(meta))
 
-    def is_unknown(self, meta, children):
+    def is_unknown(self, meta: Span, children: list[Any]) -> ast.IsKnown:
         return ast.IsKnown(children[0], False, span=self.span(meta))
 
-    def field(self, meta, children):
+    def field(self, meta: Span, children: list[Any]) -> ast.Field:
         return ast.Field(children[0], str(children[1]), span=self.span(meta), name_span=self.at(children[1]))
 
-    def index(self, meta, children):
+    def index(self, meta: Span, children: list[Any]) -> ast.Index:
         return ast.Index(children[0], children[1], span=self.span(meta))
 
-    def call(self, meta, children):
+    def call(self, meta: Span, children: list[Any]) -> ast.Call:
         name, (args, kwargs) = children
         return ast.Call(str(name), args, kwargs, span=self.span(meta))
 
-    def args(self, meta, children):
+    def args(self, meta: Span, children: list[Any]) -> tuple[tuple[ast.Expr, ...], tuple[ast.KeywordArg, ...]]:
         positional = tuple(c for c in children if not isinstance(c, ast.KeywordArg))
         keywords = tuple(c for c in children if isinstance(c, ast.KeywordArg))
         return positional, keywords
 
-    def keyword_arg(self, meta, children):
+    def keyword_arg(self, meta: Span, children: list[Any]) -> ast.KeywordArg:
         return ast.KeywordArg(str(children[0]), children[1], span=self.span(meta))
 
     def _checked_number(self, token: Token) -> int | float:
@@ -509,14 +515,16 @@ class ToAst:
             raise ScriptError([Diagnostic("E101", "this number is too large", span, "numbers go up to about 1e308")])
         return value
 
-    def number(self, meta, children):
+    def number(self, meta: Span, children: list[Any]) -> ast.NumberLit:
         return ast.NumberLit(self._checked_number(children[0]), span=self.span(meta))
 
-    def duration(self, meta, children):
+    def duration(self, meta: Span, children: list[Any]) -> ast.DurationLit:
         amount, unit = children
         return ast.DurationLit(self._checked_number(amount), str(unit).removesuffix("s"), span=self.span(meta))
 
-    def _calendar(self, meta, token, kind, node):
+    def _calendar(
+        self, meta: Span, token: Token, kind: builtins.type[dt.date | dt.time], node: Callable[..., _Lit]
+    ) -> _Lit:
         try:
             value = kind.fromisoformat(str(token))
         except ValueError as error:
@@ -526,47 +534,47 @@ class ToAst:
             ) from error
         return node(value, span=self.span(meta))
 
-    def datetime(self, meta, children):
+    def datetime(self, meta: Span, children: list[Any]) -> ast.DateTimeLit:
         return self._calendar(meta, children[0], dt.datetime, ast.DateTimeLit)
 
-    def date(self, meta, children):
+    def date(self, meta: Span, children: list[Any]) -> ast.DateLit:
         return self._calendar(meta, children[0], dt.date, ast.DateLit)
 
-    def time(self, meta, children):
+    def time(self, meta: Span, children: list[Any]) -> ast.TimeLit:
         return self._calendar(meta, children[0], dt.time, ast.TimeLit)
 
-    def true(self, meta, children):
+    def true(self, meta: Span, children: list[Any]) -> ast.BoolLit:
         return ast.BoolLit(True, span=self.span(meta))
 
-    def false(self, meta, children):
+    def false(self, meta: Span, children: list[Any]) -> ast.BoolLit:
         return ast.BoolLit(False, span=self.span(meta))
 
-    def null(self, meta, children):
+    def null(self, meta: Span, children: list[Any]) -> ast.NullLit:
         return ast.NullLit(span=self.span(meta))
 
-    def name(self, meta, children):
+    def name(self, meta: Span, children: list[Any]) -> ast.Name:
         return ast.Name(str(children[0]), span=self.span(meta))
 
-    def list_lit(self, meta, children):
+    def list_lit(self, meta: Span, children: list[Any]) -> ast.ListLit:
         return ast.ListLit(tuple(children), span=self.span(meta))
 
-    def record_lit(self, meta, children):
+    def record_lit(self, meta: Span, children: list[Any]) -> ast.RecordLit:
         return ast.RecordLit(tuple(children), span=self.span(meta))
 
-    def match_expr(self, meta, children):
+    def match_expr(self, meta: Span, children: list[Any]) -> ast.Match:
         subject, *arms = children
         cases = tuple(a for a in arms if isinstance(a, ast.MatchCase))
         defaults = [a[1] for a in arms if isinstance(a, tuple)]
         return ast.Match(subject, cases, defaults[-1] if defaults else None, span=self.span(meta))
 
-    def match_case(self, meta, children):
+    def match_case(self, meta: Span, children: list[Any]) -> ast.MatchCase:
         *patterns, value = children
         return ast.MatchCase(tuple(patterns), value, span=self.span(meta))
 
-    def match_else(self, meta, children):
+    def match_else(self, meta: Span, children: list[Any]) -> tuple[str, ast.Expr]:
         return ("else", children[0])
 
-    def string(self, meta, children):
+    def string(self, meta: Span, children: list[Any]) -> ast.TextLit:
         token = children[0]
         if len(token) - 2 > MAX_LITERAL:
             raise ScriptError(
@@ -581,10 +589,10 @@ class ToAst:
             )
         return ast.TextLit(self._string_parts(token), span=_token_span(self.file, token))
 
-    def _string_parts(self, token: Token) -> tuple:
+    def _string_parts(self, token: Token) -> tuple[str | ast.Expr, ...]:
         """Split a STRING token into text and parsed `{expr}` parts."""
         raw = str(token)[1:-1]
-        parts: list = []
+        parts: list[str | ast.Expr] = []
         text: list[str] = []
         line, column = token.line or 0, (token.column or 0) + 1  # position of raw[0]
         i = 0
