@@ -228,12 +228,15 @@ def check_timezone(c: Checker, name: str, span: Span) -> None:
     try:
         ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
+        notes = ['time zones are IANA names such as "Europe/Paris" or "America/New_York"']
+        if "{" in name:
+            notes.append("a time zone is written out: `{...}` is not filled in here")
         c.error(
             "E312",
             f'unknown time zone "{name}"',
             span,
             suggestion_label(name, sorted(available_timezones())),
-            notes=('time zones are IANA names such as "Europe/Paris" or "America/New_York"',),
+            notes=tuple(notes),
         )
 
 

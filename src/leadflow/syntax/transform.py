@@ -430,8 +430,9 @@ class ToAst:
             days,
             self.time(meta, [start]).value,
             self.time(meta, [end]).value,
-            # A str unless the zone interpolates (`"{x}"`), which nothing refuses yet.
-            cast(str, self.string(meta, [zone]).parts[0]) if zone else None,
+            # The name as written, between its quotes: a time zone is a fixed name, and
+            # `"{x}"` is not interpolated here but checked (and refused) as that text.
+            str(zone)[1:-1] if zone else None,
             span=self.span(meta),
             days_span=days_span,
             timezone_span=self.at(zone),
