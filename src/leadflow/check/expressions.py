@@ -46,7 +46,7 @@ CHAINS = (ast.Binary, ast.Index, ast.Field)
 CHAIN_AT = 32
 
 
-def _first_operand(expr):
+def _first_operand(expr: ast.Binary | ast.Index | ast.Field) -> ast.Expr:
     return expr.left if isinstance(expr, ast.Binary) else expr.subject
 
 
@@ -65,16 +65,16 @@ class ExprChecker:
             self._checked_links[id(link)] = self.check(link, scope)
         method = getattr(self, "_" + type(expr).__name__)
         try:
-            result = method(expr, scope, expected)
+            result: T.Type = method(expr, scope, expected)
         finally:
             for link in links:  # one its parent did not read (`const.x` reads no subject)
                 self._checked_links.pop(id(link), None)
         self.c.types[id(expr)] = result
         return result
 
-    def _links_below(self, expr) -> list:
+    def _links_below(self, expr: ast.Binary | ast.Index | ast.Field) -> list[ast.Binary | ast.Index | ast.Field]:
         """The chain under expr, outermost first, when it is longer than CHAIN_AT."""
-        links = []
+        links: list[ast.Binary | ast.Index | ast.Field] = []
         node = _first_operand(expr)
         while isinstance(node, CHAINS) and id(node) not in self._checked_links:
             links.append(node)
@@ -159,25 +159,25 @@ class ExprChecker:
         )
 
     # ---- literals ----------------------------------------------------------------
-    def _NumberLit(self, e, scope, expected):
+    def _NumberLit(self, e: ast.NumberLit, scope: Scope, expected: T.Type | None) -> T.Type:
         return T.NUMBER
 
-    def _BoolLit(self, e, scope, expected):
+    def _BoolLit(self, e: ast.BoolLit, scope: Scope, expected: T.Type | None) -> T.Type:
         return T.BOOL
 
-    def _NullLit(self, e, scope, expected):
+    def _NullLit(self, e: ast.NullLit, scope: Scope, expected: T.Type | None) -> T.Type:
         return T.NULL
 
-    def _DateLit(self, e, scope, expected):
+    def _DateLit(self, e: ast.DateLit, scope: Scope, expected: T.Type | None) -> T.Type:
         return T.DATE
 
-    def _DateTimeLit(self, e, scope, expected):
+    def _DateTimeLit(self, e: ast.DateTimeLit, scope: Scope, expected: T.Type | None) -> T.Type:
         return T.DATETIME
 
-    def _TimeLit(self, e, scope, expected):
+    def _TimeLit(self, e: ast.TimeLit, scope: Scope, expected: T.Type | None) -> T.Type:
         return T.TIME
 
-    def _DurationLit(self, e, scope, expected):
+    def _DurationLit(self, e: ast.DurationLit, scope: Scope, expected: T.Type | None) -> T.Type:
         if e.unit in ("month", "year") and e.amount != int(e.amount):
             self.c.error(
                 "E219",
@@ -187,14 +187,14 @@ class ExprChecker:
             )
         return T.DURATION
 
-    def _TextLit(self, e, scope, expected):
+    def _TextLit(self, e: ast.TextLit, scope: Scope, expected: T.Type | None) -> T.Type:
         for part in e.parts:
             if not isinstance(part, str):
                 # Interpolating null renders nothing; anything else renders as text.
                 self.check(part, scope)
         return T.TEXT
 
-    def _ListLit(self, e, scope, expected):
+    def _ListLit(self, e: ast.ListLit, scope: Scope, expected: T.Type | None) -> T.Type:
         hint = T.strip_null(expected) if expected else None
         element_hint = hint.element if isinstance(hint, T.ListType) else None
         element: T.Type | None = None
@@ -210,7 +210,7 @@ class ExprChecker:
             element = joined
         return T.ListType(element if element is not None else (element_hint or T.ANY))
 
-    def _RecordLit(self, e, scope, expected):
+    def _RecordLit(self, e: ast.RecordLit, scope: Scope, expected: T.Type | None) -> T.Type:
         hint = T.strip_null(expected) if expected else None
         fields = []
         seen = set()
@@ -223,7 +223,7 @@ class ExprChecker:
         return T.RecordType(tuple(fields))
 
     # ---- names -------------------------------------------------------------------
-    def _Name(self, e, scope, expected):
+    def _Name(self, e: ast.Name, scope: Scope, expected: T.Type | None) -> T.Type:
         name = e.name
         enum = T.strip_null(expected) if expected else None
         if isinstance(enum, T.EnumType) and name in enum.members:
@@ -287,7 +287,7 @@ class ExprChecker:
             names += list(self.c.objects[scope.subject].properties)
         return names
 
-    def _Field(self, e, scope, expected):
+    def _Field(self, e: ast.Field, scope: Scope, expected: T.Type | None) -> T.Type:
         if isinstance(e.subject, ast.Name) and e.subject.name == "const" and "const" not in scope.locals:
             if e.name in self.c.consts:
                 self.c.names[id(e.subject)] = Resolution("const", e.name)
@@ -327,7 +327,7 @@ class ExprChecker:
             self.null_error(e.subject, "reading a field")
         return result
 
-    def _Index(self, e, scope, expected):
+    def _Index(self, e: ast.Index, scope: Scope, expected: T.Type | None) -> T.Type:
         subject = self.value(e.subject, scope, "indexing")
         self.expect_value(e.index, scope, T.NUMBER, "a list index")
         if isinstance(subject, T.ListType):
@@ -344,7 +344,7 @@ class ExprChecker:
         return actual
 
     # ---- calls -------------------------------------------------------------------
-    def _Call(self, e, scope, expected):
+    def _Call(self, e: ast.Call, scope: Scope, expected: T.Type | None) -> T.Type:
         signature = self.c.externs.get(e.func) or self.c.functions.get(e.func)
         if signature is not None:
             self.c.calls.append((scope.where, e.func, e.span))
@@ -412,7 +412,7 @@ class ExprChecker:
         return result
 
     # ---- operators -----------------------------------------------------------------
-    def _Unary(self, e, scope, expected):
+    def _Unary(self, e: ast.Unary, scope: Scope, expected: T.Type | None) -> T.Type:
         if e.op == "not":
             self.expect_condition(e.operand, scope)
             return T.BOOL
@@ -422,7 +422,7 @@ class ExprChecker:
             return T.ANY
         return operand
 
-    def _Happened(self, e, scope, expected):
+    def _Happened(self, e: ast.Happened, scope: Scope, expected: T.Type | None) -> T.Type:
         """`happened(EVENT [where COND], since: T)`: asks the event log about the current record."""
         event_scope = scope.child()
         event_scope.locals.pop("event", None)
@@ -457,7 +457,7 @@ class ExprChecker:
             self.expect_value(e.since, scope, T.DATETIME, "`since`")
         return T.BOOL
 
-    def expect_condition(self, expr, scope) -> None:
+    def expect_condition(self, expr: ast.Expr, scope: Scope) -> None:
         actual = self.check(expr, scope, T.BOOL)
         if T.strip_null(actual) not in (T.BOOL, T.ANY):
             self.c.error(
@@ -467,7 +467,7 @@ class ExprChecker:
                 "compare the value: `score > 0`, `name is known`, `stage == won`",
             )
 
-    def _Binary(self, e, scope, expected):
+    def _Binary(self, e: ast.Binary, scope: Scope, expected: T.Type | None) -> T.Type:
         op = e.op
         if op in ("and", "or"):
             self.expect_condition(e.left, scope)
@@ -491,7 +491,9 @@ class ExprChecker:
             return self._comparison(e, scope)
         return self._arithmetic(e, scope)
 
-    def _operands_with_enum_hint(self, left_expr, right_expr, scope):
+    def _operands_with_enum_hint(
+        self, left_expr: ast.Expr, right_expr: ast.Expr, scope: Scope
+    ) -> tuple[T.Type, T.Type]:
         """Type both sides; a bare enum member on either side resolves against the other.
 
         The side that is not a bare unknown name is typed first. When both are
@@ -511,7 +513,7 @@ class ExprChecker:
             right = self.check(right_expr, scope, left)
         return left, right
 
-    def _yields_unbound_name(self, expr, scope) -> bool:
+    def _yields_unbound_name(self, expr: ast.Expr, scope: Scope) -> bool:
         """Whether a value of expr may be a bare name only an enum can explain:
         `mql`, `if vip then lead else mql`, `match x { 1 => lead else => mql }`."""
         if isinstance(expr, ast.Name):
@@ -525,7 +527,7 @@ class ExprChecker:
             return any(self._yields_unbound_name(x, scope) for x in chain_operands(expr))
         return False
 
-    def _comparison(self, e, scope):
+    def _comparison(self, e: ast.Binary, scope: Scope) -> T.Type:
         left, right = self._operands_with_enum_hint(e.left, e.right, scope)
         a, b = T.strip_null(left), T.strip_null(right)
         if T.ANY in (a, b) or T.NULL in (a, b):
@@ -544,7 +546,7 @@ class ExprChecker:
             self.c.error("E207", f"`{e.op}` does not apply to {a}", e.span)
         return T.BOOL
 
-    def _arithmetic(self, e, scope):
+    def _arithmetic(self, e: ast.Binary, scope: Scope) -> T.Type:
         what = f"`{e.op}`"
         left = self.value(e.left, scope, what)
         right = self.value(e.right, scope, what)
@@ -556,7 +558,7 @@ class ExprChecker:
             return T.ANY
         return result
 
-    def _In(self, e, scope, expected):
+    def _In(self, e: ast.In, scope: Scope, expected: T.Type | None) -> T.Type:
         if isinstance(e.container, ast.ListLit):
             # the item's type resolves bare enum members in the literal: `persona in [buyer, other]`
             item = self.check(e.item, scope)
@@ -580,11 +582,11 @@ class ExprChecker:
             self.c.error("E207", f"`in` needs a list or text, not {container}", e.container.span)
         return T.BOOL
 
-    def _IsKnown(self, e, scope, expected):
+    def _IsKnown(self, e: ast.IsKnown, scope: Scope, expected: T.Type | None) -> T.Type:
         self.check(e.operand, scope)
         return T.BOOL
 
-    def _IfExpr(self, e, scope, expected):
+    def _IfExpr(self, e: ast.IfExpr, scope: Scope, expected: T.Type | None) -> T.Type:
         self.expect_condition(e.condition, scope)
         then = self.check(e.then, scope, expected)
         otherwise = self.check(e.otherwise, scope, expected or then)
@@ -599,7 +601,7 @@ class ExprChecker:
             return T.ANY
         return joined
 
-    def _Match(self, e, scope, expected):
+    def _Match(self, e: ast.Match, scope: Scope, expected: T.Type | None) -> T.Type:
         subject = self.check(e.subject, scope)
         result: T.Type | None = None
         covered: set[str] = set()
@@ -628,7 +630,7 @@ class ExprChecker:
                 self.c.error("E218", f"this `match` needs an `else` arm{detail}", e.span, "add `else => VALUE`")
         return result or T.ANY
 
-    def _branch_error(self, expr, a, b):
+    def _branch_error(self, expr: ast.Expr, a: T.Type, b: T.Type) -> T.Type:
         self.c.error("E204", f"every arm must have one type: {a} and {b}", expr.span)
         return T.ANY
 

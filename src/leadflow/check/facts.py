@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Iterator
+from typing import Any
 
 import attrs
 
@@ -48,18 +49,24 @@ MIRRORED = {"==": "==", "!=": "!=", "<": ">", "<=": ">=", ">": "<", ">=": "<="}
 MAX_ALTERNATIVES = 64
 NOT_CONSTANT = object()
 
+# A subject's value: a number, bool, date, text or enum member name, compared as Python
+# compares them (a mismatch the checker let through as `any` raises TypeError, caught).
+Value = Any
+# One alternative: what is known of each subject, by `Conditions.subject_key`.
+State = dict[tuple[str, ...], "Facts"]
+
 
 @attrs.frozen
 class Facts:
     """What one subject may still be, in one alternative."""
 
     may_be_null: bool
-    members: tuple | None = None  # a finite domain in declared order (enum members, true/false)
+    members: tuple[Value, ...] | None = None  # a finite domain in declared order (enum members, true/false)
     ordered: bool = False  # numbers and dates: bounds apply
-    allowed: frozenset | None = None  # None: any value of its type
-    excluded: frozenset = frozenset()
-    low: tuple | None = None  # (value, inclusive)
-    high: tuple | None = None
+    allowed: frozenset[Value] | None = None  # None: any value of its type
+    excluded: frozenset[Value] = frozenset()
+    low: tuple[Value, bool] | None = None  # (value, inclusive)
+    high: tuple[Value, bool] | None = None
     said: tuple[tuple[str, bool], ...] = ()  # (atom as written, held or not), for the message
 
     @classmethod
@@ -78,7 +85,7 @@ class Facts:
             return any(self._admits(v) for v in self.allowed)
         return self._interval_open()
 
-    def _admits(self, value) -> bool:
+    def _admits(self, value: Value) -> bool:
         if (self.allowed is not None and value not in self.allowed) or value in self.excluded:
             return False
         try:
@@ -101,7 +108,7 @@ class Facts:
         except TypeError:
             return True
 
-    def narrowed(self, op: str, value, needs_value: bool) -> Facts:
+    def narrowed(self, op: str, value: Value, needs_value: bool) -> Facts:
         facts = self
         if op == "unknown":
             facts = attrs.evolve(facts, allowed=frozenset())
@@ -119,11 +126,11 @@ class Facts:
             facts = attrs.evolve(facts, may_be_null=False)
         return facts
 
-    def _allow(self, values: set) -> Facts:
+    def _allow(self, values: set[Value]) -> Facts:
         allowed = frozenset(values) if self.allowed is None else self.allowed & values
         return attrs.evolve(self, allowed=allowed)
 
-    def _ordered(self, op: str, value) -> Facts:
+    def _ordered(self, op: str, value: Value) -> Facts:
         if self.members is not None:  # enum members order as declared
             if value not in self.members:
                 return self
@@ -147,24 +154,24 @@ class Facts:
             return self
 
 
-def _compare(a, op: str, b) -> bool:
+def _compare(a: int, op: str, b: int) -> bool:
     return {"<": a < b, "<=": a <= b, ">": a > b, ">=": a >= b}[op]
 
 
-def _tighter(new: tuple, old: tuple, lower: bool) -> bool:
+def _tighter(new: tuple[Value, bool], old: tuple[Value, bool], lower: bool) -> bool:
     if new[0] == old[0]:
         return not new[1]  # at the same value, an exclusive bound is the tighter one
-    return new[0] > old[0] if lower else new[0] < old[0]
+    return bool(new[0] > old[0] if lower else new[0] < old[0])
 
 
 @attrs.frozen
 class Narrowing:
     """One atom's effect on one subject."""
 
-    key: tuple
+    key: tuple[str, ...]
     type: T.Type
     op: str  # a comparison, "in", "not in", "known", "unknown", or "value" (only needs a value)
-    value: object
+    value: Value
     needs_value: bool
     quote: str  # the atom as written
     held: bool  # the atom holds (False: it was negated)
@@ -178,17 +185,17 @@ class Conditions:
         self.reasons: list[str] = []
 
     # ---- entry points --------------------------------------------------------------
-    def assume(self, condition: ast.Expr, states: list[dict], holds: bool = True) -> list[dict]:
+    def assume(self, condition: ast.Expr, states: list[State], holds: bool = True) -> list[State]:
         """The alternatives left once `condition` is known to hold (or not)."""
         return self._refine(condition, holds, states)
 
-    def assume_all(self, said: Iterable[tuple[ast.Expr, bool]], states: list[dict]) -> list[dict]:
+    def assume_all(self, said: Iterable[tuple[ast.Expr, bool]], states: list[State]) -> list[State]:
         """The alternatives left once each (condition, holds) of `said` is known."""
         for condition, holds in said:
             states = self._refine(condition, holds, states)
         return states
 
-    def never_true(self, condition: ast.Expr, context: list[dict]) -> str | None:
+    def never_true(self, condition: ast.Expr, context: list[State]) -> str | None:
         """Why `condition` can never hold given `context`, or None if it may.
         An empty context (itself impossible) says nothing about the condition."""
         self.reasons = []
@@ -196,7 +203,7 @@ class Conditions:
             return None
         return self.reasons[0] if self.reasons else "it contradicts itself"
 
-    def subject_key(self, expr: ast.Expr) -> tuple | None:
+    def subject_key(self, expr: ast.Expr) -> tuple[str, ...] | None:
         """What names a value that stays the same during one evaluation, or None."""
         if isinstance(expr, ast.Name):
             resolution = self.checked.names.get(id(expr))
@@ -214,7 +221,7 @@ class Conditions:
             return owner + (expr.name,) if owner is not None else None
         return None
 
-    def constant(self, expr: ast.Expr):
+    def constant(self, expr: ast.Expr) -> Value:
         """The value of a literal, an enum member or a constant; NOT_CONSTANT otherwise."""
         if isinstance(expr, (ast.NumberLit, ast.BoolLit, ast.DateLit)):
             return expr.value
@@ -231,7 +238,7 @@ class Conditions:
         return NOT_CONSTANT
 
     # ---- the reading ---------------------------------------------------------------
-    def _refine(self, expr, holds: bool, states: list[dict]) -> list[dict]:
+    def _refine(self, expr: ast.Expr, holds: bool, states: list[State]) -> list[State]:
         if not states:
             return states
         if isinstance(expr, ast.Binary) and expr.op in ("and", "or"):
@@ -262,7 +269,7 @@ class Conditions:
                 survivors.append(narrowed)
         return survivors
 
-    def _narrow(self, state: dict, n: Narrowing) -> dict | None:
+    def _narrow(self, state: State, n: Narrowing) -> State | None:
         before = state.get(n.key) or Facts.of_type(n.type)
         facts = before.narrowed(n.op, n.value, n.needs_value)
         facts = attrs.evolve(facts, said=before.said + ((n.quote, n.held),))
@@ -271,8 +278,8 @@ class Conditions:
             return None
         return {**state, n.key: facts}
 
-    def _atom(self, expr, holds: bool) -> list[Narrowing]:
-        def on(subject, op, value=None, needs_value=None):
+    def _atom(self, expr: ast.Expr, holds: bool) -> list[Narrowing]:
+        def on(subject: ast.Expr, op: str, value: Value = None, needs_value: bool | None = None) -> list[Narrowing]:
             key = self.subject_key(subject)
             if key is None:
                 return []
@@ -307,7 +314,7 @@ class Conditions:
             return on(expr, "==", True)
         return []
 
-    def _type(self, expr) -> T.Type:
+    def _type(self, expr: ast.Expr) -> T.Type:
         return self.checked.types.get(id(expr), T.ANY)
 
 
@@ -370,7 +377,7 @@ class Guarded:
     is_condition: bool = False
 
 
-def guarded(actions, outer: tuple = ()) -> Iterator[Guarded]:
+def guarded(actions: Iterable[ast.Action], outer: tuple[tuple[ast.Expr, bool], ...] = ()) -> Iterator[Guarded]:
     """Every action and branch condition of a rule's body, in order. The
     conditions hold when the branch is entered; whether the actions before a
     point wrote what they speak about is for the reader to judge."""
@@ -378,7 +385,7 @@ def guarded(actions, outer: tuple = ()) -> Iterator[Guarded]:
         if not isinstance(action, ast.IfAction):
             yield Guarded(action, outer)
             continue
-        failed: tuple = ()
+        failed: tuple[ast.Expr, ...] = ()
         for condition, block in action.branches:
             yield Guarded(condition, outer, failed, is_condition=True)
             yield from guarded(block, outer + tuple((f, False) for f in failed) + ((condition, True),))

@@ -25,12 +25,23 @@ the rules above it, as Lark's "container" positions do.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable, Iterable
 from functools import lru_cache
+from typing import TYPE_CHECKING, Any, cast
 
 from lark import Lark, Token, Tree
+from lark.grammar import Rule, Terminal
+from lark.lexer import LexerThread
 from lark.parsers.lalr_parser import _Parser
 
 from leadflow.syntax.span import NOWHERE, Span
+
+if TYPE_CHECKING:
+    from leadflow.syntax.transform import ToAst
+
+# A reduction: the values of a rule's children (tokens, AST nodes, tuples,
+# inlined trees, None for an absent optional part) -> the rule's value.
+Reduce = Callable[[list[Any]], Any]
 
 # Deep enough for any script a person writes, shallow enough that the
 # checker and compiler may recurse over it, and that the Python they generate
@@ -51,22 +62,24 @@ class _Parse(threading.local):
     its values, and the span of the rule being reduced. A `{...}` in a string is
     parsed while its string is reduced, so `run` saves and restores these."""
 
-    transformer = None
-    extents: dict | None = None
+    transformer: ToAst | None = None
+    extents: dict[int, tuple[Span, int]] | None = None  # id(value) -> (its span, its nesting depth)
     span: Span = NOWHERE
 
 
 _current = _Parse()
 
 
-def run(lark: Lark, text: str, start: str, transformer):
+def run(lark: Lark, text: str, start: str, transformer: ToAst) -> Any:
     """Parse `text` from `start`, building values with `transformer` (a ToAst)."""
     saved = (_current.transformer, _current.extents, _current.span)
     _current.transformer, _current.extents = transformer, {}
     try:
         frontend = lark.parser
-        lexer = frontend._make_lexer_thread(text)
-        return _parser(lark, type(transformer)).parse(lexer, start)
+        lexer = cast(LexerThread, frontend._make_lexer_thread(text))  # Lark's LALR frontend always lexes
+        # plainly `type`: mypy takes a `type[ToAst]` for unhashable (python/mypy#11470)
+        transformer_class: type = type(transformer)
+        return _parser(lark, transformer_class).parse(lexer, start)
     finally:
         _current.transformer, _current.extents, _current.span = saved
 
@@ -78,7 +91,7 @@ def _parser(lark: Lark, transformer_class: type) -> _Parser:
     Built from Lark's internals (its parse table and per-rule child filters),
     since Lark's public API offers reductions either positions or a transformer."""
     table = lark.parser.parser.parser.parse_table
-    callbacks = {}
+    callbacks: dict[Any, Reduce] = {}  # by Rule, as Lark's own parser keys them (its ParserCallbacks says str)
     for rule, chain in lark._parse_tree_builder.rule_builders:
         if _passes_through(rule):
             callbacks[rule] = _first_child
@@ -88,7 +101,7 @@ def _parser(lark: Lark, transformer_class: type) -> _Parser:
     return _Parser(table, callbacks)
 
 
-def _passes_through(rule) -> bool:
+def _passes_through(rule: Rule) -> bool:
     """Whether a rule hands on its one child unchanged: `?sum: product`, most of
     the reductions of an expression (each operand climbs every precedence level).
     The child's position and depth stay as they are."""
@@ -97,30 +110,34 @@ def _passes_through(rule) -> bool:
     if rule.options.empty_indices and any(rule.options.empty_indices):
         return False
     symbol = rule.expansion[0]
-    return not (symbol.is_term and symbol.filter_out) and not (not symbol.is_term and symbol.name.startswith("_"))
+    return not (isinstance(symbol, Terminal) and symbol.filter_out) and not (
+        not symbol.is_term and symbol.name.startswith("_")
+    )
 
 
-def _first_child(children):
+def _first_child(children: list[Any]) -> Any:
     return children[0]
 
 
-def _reduction(method, name: str, chain):
+def _reduction(method: Callable[..., Any] | None, name: str, chain: Iterable[Callable[[Reduce], Reduce]]) -> Reduce:
     if method is None:  # an inlined `_rule`: its parent's filter takes its children
 
-        def build(children):
+        def build(children: list[Any]) -> Any:
             return Tree(name, children)
     else:
 
-        def build(children):
+        def build(children: list[Any]) -> Any:
             return method(_current.transformer, _current.span, children)
 
-    built = build
+    built: Reduce = build
     for wrapper in chain:  # Lark's single-child expansion and child filter
         built = wrapper(built)
 
-    def reduce(children):
-        extents = _current.extents
-        start = end = None
+    def reduce(children: list[Any]) -> Any:
+        extents, transformer = _current.extents, _current.transformer
+        assert extents is not None and transformer is not None  # `run` set them for the parse under way
+        start: Token | Span | None = None
+        end: Token | Span | None = None
         for child in children:
             if isinstance(child, Token):
                 start = child
@@ -146,17 +163,18 @@ def _reduction(method, name: str, chain):
                     if extent is not None and extent[1] > inner:
                         inner = extent[1]
         if start is None or end is None:
-            _current.span = span = Span(_current.transformer.file, 0, 0, 0, 0)
+            _current.span = span = Span(transformer.file, 0, 0, 0, 0)
         else:
+            # The parser's tokens always have positions; Lark types them as optional.
             _current.span = span = Span(
-                _current.transformer.file, start.line, start.column, end.end_line, end.end_column
+                transformer.file, start.line or 0, start.column or 0, end.end_line or 0, end.end_column or 0
             )
         result = built(children)
         # A node nests what it holds; a block, an argument list or an inlined
         # rule only gathers it (`if c { ... }` is one level, not two).
         depth = max(first, inner + (0 if isinstance(result, (tuple, list, Tree)) else 1), 0)
         if depth > MAX_NESTING and start is not None:
-            raise TooDeep(start.line, start.column)
+            raise TooDeep(start.line or 0, start.column or 0)
         if start is not None and result is not None:
             # The empty tuple is one object, shared by every empty block, so its
             # entry is the latest empty block's: the one a rule ending in an
