@@ -12,12 +12,13 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Callable, Iterable, Mapping
+from typing import Any
 
 from leadflow.errors import InputError
 from leadflow.interpreter.coerce import is_unicode
 
 
-def describe(value) -> str:
+def describe(value: object) -> str:
     """A short, safe description of a value for a message: JSON where it can be, else its type."""
     try:
         text = json.dumps(value, allow_nan=False)
@@ -26,14 +27,14 @@ def describe(value) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
-def name(value, what: str) -> str:
+def name(value: object, what: str) -> str:
     """An event, workflow or function name: text."""
     if not isinstance(value, str):
         raise InputError(f"{what} must be text, got {describe(value)}")
     return value
 
 
-def event_data(value) -> dict:
+def event_data(value: object) -> dict[str, Any]:
     """`data`: a mapping from field names (text) to values, or None for no fields."""
     if value is None:
         return {}
@@ -46,14 +47,14 @@ def event_data(value) -> dict:
     return data
 
 
-def moment(value, what: str) -> dt.datetime | None:
+def moment(value: object, what: str) -> dt.datetime | None:
     """A datetime (naive ones are in the engine's time zone), or None."""
     if value is not None and not isinstance(value, dt.datetime):
         raise InputError(f"{what} must be a datetime, got {describe(value)}")
     return value
 
 
-def event_key(value) -> str | None:
+def event_key(value: object) -> str | None:
     """An event's idempotency key: text or None (emit_record also takes a number)."""
     if value is not None and not isinstance(value, str):
         raise InputError(f"the event key must be text, got {describe(value)}")
@@ -62,7 +63,7 @@ def event_key(value) -> str | None:
     return value
 
 
-def count(value, what: str, *, optional: bool = False) -> int | None:
+def count(value: object, what: str, *, optional: bool = False) -> int | None:
     """A positive whole number (or None where `optional`)."""
     if value is None and optional:
         return None
@@ -71,19 +72,19 @@ def count(value, what: str, *, optional: bool = False) -> int | None:
     return value
 
 
-def callback(value, what: str) -> Callable | None:
+def callback(value: object, what: str) -> Callable[..., object] | None:
     if value is not None and not callable(value):
         raise InputError(f"{what} must be a function or None, got {describe(value)}")
     return value
 
 
-def iterable(value, what: str, items: str) -> Iterable:
+def iterable(value: object, what: str, items: str) -> Iterable[Any]:
     if isinstance(value, (str, bytes, Mapping)) or not isinstance(value, Iterable):
         raise InputError(f"{what} must be a list or other iterable of {items}, got {describe(value)}")
     return value
 
 
-def record_id(value, what: str = "a record id") -> int:
+def record_id(value: object, what: str = "a record id") -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         raise InputError(f"{what} must be a whole number, got {describe(value)}")
     return value

@@ -27,16 +27,21 @@ import datetime as dt
 import html
 import itertools
 from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, NoReturn, cast
 from zoneinfo import ZoneInfo
 
 from leadflow import limits
 from leadflow.check import types as T
 from leadflow.check.program import CheckedProgram
+from leadflow.errors import LeadflowError
 from leadflow.interpreter import helpers
 from leadflow.stdlib import REGISTRY
 from leadflow.syntax import ast
 from leadflow.syntax.span import Span
 from leadflow.values import Duration
+
+if TYPE_CHECKING:
+    from leadflow.interpreter.rules import Conjunction  # which imports this module
 
 CompiledExpr = Callable[..., object]
 COMPARISONS = {"==", "!=", "<", "<=", ">", ">="}
@@ -67,7 +72,7 @@ class Codegen:
             "_MAXN": limits.MAX_NUMBER,
             "_num_out": _number_out_of_range,
         }
-        self._constants: dict[tuple, str] = {}
+        self._constants: dict[tuple[str, str], str] = {}
         self._counter = itertools.count()
         self.sites: list[tuple[str, Span]] = []  # ctx.tick(site) -> (where, span)
         self.function_mode = False  # locals are Python variables (fn) or loc[...] (rules)
@@ -76,7 +81,7 @@ class Codegen:
         self._given: dict[int, str] = {}  # id(expr) -> the code already computing it (a chain's temporary)
 
     # ---- plumbing -----------------------------------------------------------------
-    def constant(self, value) -> str:
+    def constant(self, value: object) -> str:
         if (
             value is None
             or isinstance(value, (bool, int, str))
@@ -98,13 +103,15 @@ class Codegen:
         self.sites.append((where, span))
         return len(self.sites) - 1
 
-    def type_of(self, expr) -> T.Type:
+    def type_of(self, expr: ast.Expr) -> T.Type:
         return self.checked.types.get(id(expr), T.ANY)
 
-    def may_be_null(self, expr) -> bool:
+    def may_be_null(self, expr: ast.Expr) -> bool:
         return T.is_nullable(self.type_of(expr)) or self.type_of(expr) == T.ANY
 
-    def function(self, expr: ast.Expr, name: str = "expr", signature: str = "p, ev, loc, ctx") -> CompiledExpr:
+    def function(
+        self, expr: ast.Expr | Conjunction, name: str = "expr", signature: str = "p, ev, loc, ctx"
+    ) -> CompiledExpr:
         """Compile an expression into `f(p, ev, loc, ctx)`.
 
         The conditions of a rule (its trigger's `where` and its `if`, joined as a
@@ -112,13 +119,14 @@ class Codegen:
         parts = _conjuncts(expr)
         spans = [None, None] + [_known(getattr(part, "span", None)) for part in parts]  # by generated line
         code = "\n            and ".join(self.expr(part) for part in parts)
-        return self.define(
+        compiled: CompiledExpr = self.define(
             f"def _{name}({signature}):\n    try:\n        return ({code})\n"
             f"    except Exception as error:\n        raise _error_at_line(error, {self.constant_object(spans)})\n",
             f"_{name}",
         )
+        return compiled
 
-    def constant_object(self, value) -> str:
+    def constant_object(self, value: object) -> str:
         """A name in the namespace bound to `value` itself (a span: no two are alike)."""
         if value is None:
             return "None"
@@ -126,8 +134,10 @@ class Codegen:
         self.namespace[name] = value
         return name
 
-    def define(self, source: str, name: str):
-        scope: dict = {}
+    def define(self, source: str, name: str) -> Any:
+        """The function `name` that `source` defines: made by exec, so of no static type;
+        callers attach attributes to it (`source` here, the engine a condition's `text`)."""
+        scope: dict[str, Any] = {}
         # The source is generated here from a checked AST; no text of a script is run as Python.
         exec(compile(source, f"<leadflow {name}>", "exec"), self.namespace, scope)  # noqa: S102
         compiled = scope[name]
@@ -162,12 +172,14 @@ class Codegen:
         finally:
             self.function_mode = False
 
-    def _statements(self, stmts, lines: list[str], depth: int, where: str, spans: list) -> None:
+    def _statements(
+        self, stmts: tuple[ast.Stmt, ...], lines: list[str], depth: int, where: str, spans: list[Span]
+    ) -> None:
         """Append the statements' lines, and to `spans` the statement each line comes from."""
         pad = "    " * depth
         for stmt in stmts:
 
-            def emit(line: str, stmt=stmt) -> None:
+            def emit(line: str, stmt: ast.Stmt = stmt) -> None:
                 lines.append(pad + line)
                 spans.append(stmt.span)
 
@@ -187,7 +199,8 @@ class Codegen:
                     self._statements(stmt.otherwise, lines, depth + 1, where, spans)
 
     # ---- expressions ----------------------------------------------------------------
-    def expr(self, e) -> str:
+    def expr(self, e: object) -> str:
+        """Python source computing `e`: an ast.Expr, or a rules.Conjunction of conditions."""
         given = self._given.pop(id(e), None) if self._given else None
         if given is not None:
             return given
@@ -195,9 +208,10 @@ class Codegen:
             links = _chain_below(e)
             if len(links) > CHAIN_AT:
                 return self._chain(e, links)
-        return getattr(self, "_" + type(e).__name__)(e)
+        code: str = getattr(self, "_" + type(e).__name__)(e)
+        return code
 
-    def _chain(self, e, links: list) -> str:
+    def _chain(self, e: ChainLink, links: list[ChainLink]) -> str:
         """A long chain as one step per link, each reading the last through a
         temporary: `(t := a, t := t + b, t := t + c)[-1]`. Python's parser
         allows 200 nested parentheses and its compiler a few thousand nested
@@ -210,30 +224,30 @@ class Codegen:
             steps.append(f"{t} := {getattr(self, '_' + type(link).__name__)(link)}")
         return "(" + ", ".join(steps) + ")[-1]"
 
-    def _NumberLit(self, e):
+    def _NumberLit(self, e: ast.NumberLit) -> str:
         return self.constant(e.value)
 
-    def _BoolLit(self, e):
+    def _BoolLit(self, e: ast.BoolLit) -> str:
         return repr(e.value)
 
-    def _NullLit(self, e):
+    def _NullLit(self, e: ast.NullLit) -> str:
         return "None"
 
-    def _DateLit(self, e):
+    def _DateLit(self, e: ast.DateLit) -> str:
         return self.constant(e.value)
 
-    def _DateTimeLit(self, e):
+    def _DateTimeLit(self, e: ast.DateTimeLit) -> str:
         value = e.value if e.value.tzinfo else e.value.replace(tzinfo=self.timezone)
         return self.constant(value)
 
-    def _TimeLit(self, e):
+    def _TimeLit(self, e: ast.TimeLit) -> str:
         return self.constant(e.value)
 
-    def _DurationLit(self, e):
+    def _DurationLit(self, e: ast.DurationLit) -> str:
         return self.constant(Duration.of(e.amount, e.unit))
 
-    def _TextLit(self, e):
-        pieces = []
+    def _TextLit(self, e: ast.TextLit) -> str:
+        pieces: list[str] = []
         # in an HTML body the outermost interpolation escapes; text built inside it must not escape again
         escape, self.escape_html = self.escape_html, False
         try:
@@ -250,13 +264,13 @@ class Codegen:
             pieces = [p if isinstance(part, str) else f"_esc({p})" for p, part in zip(pieces, e.parts, strict=True)]
         return pieces[0] if len(pieces) == 1 else "_cat(" + ", ".join(pieces) + ")"
 
-    def _ListLit(self, e):
+    def _ListLit(self, e: ast.ListLit) -> str:
         return "[" + ", ".join(self.expr(i) for i in e.items) + "]"
 
-    def _RecordLit(self, e):
+    def _RecordLit(self, e: ast.RecordLit) -> str:
         return "{" + ", ".join(f"{f.name!r}: {self.expr(f.value)}" for f in e.fields) + "}"
 
-    def _Name(self, e):
+    def _Name(self, e: ast.Name) -> str:
         resolution = self.checked.names.get(id(e))
         if resolution is None:
             raise AssertionError(f"unresolved name {e.name} at {e.span}")
@@ -285,19 +299,19 @@ class Codegen:
             return f"{record}[{name!r}]"
         return f"{record}.get({name!r})"
 
-    def const_value(self, name: str):
+    def const_value(self, name: str) -> object:
         if name not in self.const_values:
             self.const_values[name] = self.const_value_of(self.checked.consts[name].value)
         return self.const_values[name]
 
-    def const_value_of(self, expr):
+    def const_value_of(self, expr: ast.Expr) -> object:
         """Evaluate a constant expression (defaults, `const`) at compile time."""
         return self.function(expr, "const")(None, None, None, None)
 
-    def _Field(self, e):
+    def _Field(self, e: ast.Field) -> str:
         subject = e.subject
         resolution = self.checked.names.get(id(subject)) if isinstance(subject, ast.Name) else None
-        if resolution and resolution.kind == "const" and subject.name == "const":
+        if resolution and resolution.kind == "const" and isinstance(subject, ast.Name) and subject.name == "const":
             return self.constant(self.const_value(resolution.name))
         subject_type = T.strip_null(self.type_of(subject))
         if resolution and resolution.kind == "self":
@@ -311,10 +325,10 @@ class Codegen:
             return f"(None if ({t} := {self.expr(subject)}) is None else {read})"
         return f"{self.expr(subject)}.get({e.name!r})"
 
-    def _Index(self, e):
+    def _Index(self, e: ast.Index) -> str:
         return f"_index({self.expr(e.subject)}, {self.expr(e.index)})"
 
-    def _Call(self, e):
+    def _Call(self, e: ast.Call) -> str:
         args = [self.expr(a) for a in e.args]
         if e.func in self.checked.functions:
             return f"_fn_{e.func}(ctx, {', '.join(args)})"
@@ -329,7 +343,7 @@ class Codegen:
             args.insert(0, "ctx")
         return f"{name}({', '.join(args)})"
 
-    def _Happened(self, e):
+    def _Happened(self, e: ast.Happened) -> str:
         where = "None"
         if e.where is not None:
             where = self.temp()
@@ -337,12 +351,12 @@ class Codegen:
         since = self.expr(e.since) if e.since is not None else "None"
         return f"ctx.happened(p['id'], {e.event!r}, {where}, p, loc, {since})"
 
-    def _Unary(self, e):
+    def _Unary(self, e: ast.Unary) -> str:
         if e.op == "not":
             return f"(not {self.expr(e.operand)})"
         return f"(-{self.expr(e.operand)})"
 
-    def _Binary(self, e):
+    def _Binary(self, e: ast.Binary) -> str:
         op = e.op
         if op in ("and", "or"):
             return f"({self.expr(e.left)} {op} {self.expr(e.right)})"
@@ -353,7 +367,7 @@ class Codegen:
             return self._comparison(e)
         return self._arithmetic(e)
 
-    def _comparison(self, e):
+    def _comparison(self, e: ast.Binary) -> str:
         left, right = self.expr(e.left), self.expr(e.right)
         left_type, right_type = T.strip_null(self.type_of(e.left)), T.strip_null(self.type_of(e.right))
         null_literal = isinstance(e.left, ast.NullLit) or isinstance(e.right, ast.NullLit)
@@ -392,7 +406,7 @@ class Codegen:
         members = max(enums, key=lambda t: len(t.members)).members
         return self.constant(_EnumOrder({m: i for i, m in enumerate(members)}))
 
-    def _arithmetic(self, e):
+    def _arithmetic(self, e: ast.Binary) -> str:
         op = e.op
         left, right = self.expr(e.left), self.expr(e.right)
         a, b = self.type_of(e.left), self.type_of(e.right)
@@ -418,7 +432,7 @@ class Codegen:
             return f"_fit({left} {op} {right})"  # known only at run time: tested by what it is
         return f"({left} {op} {right})"  # durations check their own range
 
-    def _fixed_delta(self, e) -> dt.timedelta | None:
+    def _fixed_delta(self, e: ast.Expr) -> dt.timedelta | None:
         """A constant duration without months is a plain timedelta: no calendar work per call."""
         if isinstance(e, ast.DurationLit):
             duration = Duration.of(e.amount, e.unit)
@@ -426,7 +440,7 @@ class Codegen:
                 return dt.timedelta(days=duration.days, seconds=duration.seconds)
         return None
 
-    def _In(self, e):
+    def _In(self, e: ast.In) -> str:
         item, container = self.expr(e.item), self.expr(e.container)
         if isinstance(e.container, ast.ListLit) and all(_is_plain_literal(self, i) for i in e.container.items):
             values = frozenset(self.literal_value(i) for i in e.container.items)
@@ -440,16 +454,19 @@ class Codegen:
             return f"(({t} := {item}) is not None and not _contains({t}, {container}))"
         return f"_contains({item}, {container})"
 
-    def literal_value(self, e):
+    def literal_value(self, e: ast.Expr) -> object:
         resolution = self.checked.names.get(id(e))
         if resolution is not None and resolution.kind == "enum":
             return resolution.name
-        return e.parts[0] if isinstance(e, ast.TextLit) else e.value
+        if isinstance(e, ast.TextLit):
+            return e.parts[0]
+        assert isinstance(e, (ast.NumberLit, ast.BoolLit))  # what else `_is_plain_literal` lets through
+        return e.value
 
-    def _Conjunction(self, e):
+    def _Conjunction(self, e: Conjunction) -> str:
         return f"({self.expr(e.left)} and {self.expr(e.right)})"
 
-    def _IsKnown(self, e):
+    def _IsKnown(self, e: ast.IsKnown) -> str:
         if isinstance(e.operand, ast.NullLit):
             return repr(not e.known)
         if not self.may_be_null(e.operand):
@@ -457,10 +474,10 @@ class Codegen:
             return f"({self.expr(e.operand)}, {e.known!r})[1]"
         return f"({self.expr(e.operand)} is {'not ' if e.known else ''}None)"
 
-    def _IfExpr(self, e):
+    def _IfExpr(self, e: ast.IfExpr) -> str:
         return f"({self.expr(e.then)} if {self.expr(e.condition)} else {self.expr(e.otherwise)})"
 
-    def _Match(self, e):
+    def _Match(self, e: ast.Match) -> str:
         subject = self.temp()
         code = self.expr(e.default) if e.default is not None else "None"
         for case in reversed(e.cases):
@@ -474,15 +491,16 @@ class Codegen:
 # compiles link by link (`_chain`).
 CHAINS = (ast.Binary, ast.Index, ast.Field)
 CHAIN_AT = 32
+ChainLink = ast.Binary | ast.Index | ast.Field
 
 
-def _first(e):
+def _first(e: ChainLink) -> ast.Expr:
     return e.left if isinstance(e, ast.Binary) else e.subject
 
 
-def _chain_below(e) -> list:
+def _chain_below(e: ChainLink) -> list[ChainLink]:
     """The links under e whose first operand continues the chain, outermost first."""
-    links = []
+    links: list[ChainLink] = []
     node = _first(e)
     while isinstance(node, CHAINS):
         links.append(node)
@@ -490,19 +508,19 @@ def _chain_below(e) -> list:
     return links
 
 
-class _EnumOrder(dict):
+class _EnumOrder(dict[str, int]):
     """A member -> position map; a named class so constants dedupe by identity of content."""
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return "EnumOrder(" + ",".join(self) + ")"
 
 
-class _FrozenMembers(frozenset):
-    def __repr__(self):
+class _FrozenMembers(frozenset[object]):
+    def __repr__(self) -> str:
         return "Members(" + ",".join(sorted(map(repr, self))) + ")"
 
 
-def _is_plain_literal(gen: Codegen, e) -> bool:
+def _is_plain_literal(gen: Codegen, e: ast.Expr) -> bool:
     if isinstance(e, (ast.NumberLit, ast.BoolLit)):
         return True
     if isinstance(e, ast.TextLit) and all(isinstance(p, str) for p in e.parts):
@@ -511,9 +529,10 @@ def _is_plain_literal(gen: Codegen, e) -> bool:
     return resolution is not None and resolution.kind == "enum"
 
 
-def _conjuncts(expr) -> list:
+def _conjuncts(expr: object) -> list[object]:
     if type(expr).__name__ == "Conjunction":  # rules.Conjunction, which imports this module
-        return _conjuncts(expr.left) + _conjuncts(expr.right)
+        conjunction = cast("Conjunction", expr)
+        return _conjuncts(conjunction.left) + _conjuncts(conjunction.right)
     return [expr]
 
 
@@ -521,11 +540,11 @@ def _known(span: Span | None) -> Span | None:
     return span if span is not None and span.line else None  # a node built without a source has line 0
 
 
-def _number_out_of_range(n):
+def _number_out_of_range(n: float) -> NoReturn:
     raise limits.number_out_of_range(n)
 
 
-def _error_at_line(error: Exception, spans: list[Span | None]):
+def _error_at_line(error: Exception, spans: list[Span | None]) -> LeadflowError:
     """The error of generated code, pointed at the statement or condition whose generated
     line raised it (`spans[i]` is the source of line i + 1)."""
     line = error.__traceback__.tb_lineno if error.__traceback__ is not None else 0

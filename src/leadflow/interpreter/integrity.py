@@ -13,9 +13,11 @@ enforces the email rule too, with a unique index (store/schema.py).
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 from leadflow.check import types as T
 from leadflow.errors import InputError
+from leadflow.store.base import Record, Store
 
 
 def reference_fields(fields: dict[str, T.Type]) -> dict[str, T.Type]:
@@ -35,7 +37,7 @@ def _holds_references(t: T.Type) -> bool:
     return False
 
 
-def references(value, t: T.Type, where: str) -> Iterator[tuple[str, str, int]]:
+def references(value: Any, t: T.Type, where: str) -> Iterator[tuple[str, str, int]]:
     """(where, object type, id) for every record reference in a coerced value of type `t`."""
     t = T.strip_null(t)
     if value is None:
@@ -50,7 +52,7 @@ def references(value, t: T.Type, where: str) -> Iterator[tuple[str, str, int]]:
             yield from references(value.get(name), field, f"{where}.{name}")
 
 
-def check_references(store, payload: dict, fields: dict[str, T.Type], prefix: str) -> None:
+def check_references(store: Store, payload: dict[str, Any], fields: dict[str, T.Type], prefix: str) -> None:
     """Raise InputError unless every reference in `payload` names a stored record of its type.
 
     `fields` are the payload's reference fields (`reference_fields`)."""
@@ -63,7 +65,7 @@ def check_references(store, payload: dict, fields: dict[str, T.Type], prefix: st
                 raise InputError(f"{where}: record {record_id} is a {record.type}, not a {object_type}")
 
 
-def email_owner(store, email, record_id: int | None):
+def email_owner(store: Store, email: object, record_id: int | None) -> Record | None:
     """The contact other than `record_id` that has `email`, or None."""
     if email is None:
         return None
