@@ -23,7 +23,8 @@ import os
 from collections.abc import Callable, Iterable, Mapping
 from functools import lru_cache, partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, cast
 from zoneinfo import ZoneInfo
 
 import attrs
@@ -31,7 +32,7 @@ import attrs
 from leadflow.check import types as T
 from leadflow.check.checker import Checker
 from leadflow.check.load import load_program
-from leadflow.check.program import CheckedProgram
+from leadflow.check.program import CheckedProgram, EventSchema
 from leadflow.check.scope import Scope
 from leadflow.clock import SimulatedClock, SystemClock, in_range
 from leadflow.errors import HostError, InputError, LeadflowError, LeadflowRuntimeError, ScriptError
@@ -55,7 +56,7 @@ from leadflow.workflows.runs import wake_effect_run
 
 if TYPE_CHECKING:
     from leadflow.effects.outbox import DeliveryReport, EmailSenderLike, WebhookSenderLike
-    from leadflow.store.base import HistoryEntry, Run, RunLogEntry
+    from leadflow.store.base import HistoryEntry, Record, Run, RunLogEntry
 
 
 @attrs.frozen
@@ -89,13 +90,13 @@ class Engine:
         email: str | None = None,
         sender: str = "Leadflow <leadflow@localhost>",
         allow_private_webhooks: bool = False,
-        notify: Callable[[str, str, dict], None] | None = None,
+        notify: Callable[[str, str, dict[str, Any]], None] | None = None,
         seed: int | None = None,
         step_budget: int = DEFAULT_STEP_BUDGET,
         time_limit: float = DEFAULT_TIME_LIMIT,
         cascade_limit: int = DEFAULT_CASCADE_LIMIT,
         probe: Callable[[str], None] | None = None,
-    ):
+    ) -> None:
         self.checked = checked
         # a value that cannot go in a header is refused before anything is opened
         self.secrets = secret_values(checked, secrets)
@@ -158,11 +159,11 @@ class Engine:
 
     # ---- construction ------------------------------------------------------------------
     @classmethod
-    def from_source(cls, text: str, filename: str = "<script>", **options) -> Engine:
+    def from_source(cls, text: str, filename: str = "<script>", **options: Any) -> Engine:
         return cls(load_program({filename: text}), **options)
 
     @classmethod
-    def from_files(cls, paths: Iterable[str | Path], **options) -> Engine:
+    def from_files(cls, paths: Iterable[str | Path], **options: Any) -> Engine:
         sources = {str(p): Path(p).read_text("utf-8") for p in paths}
         return cls(load_program(sources), **options)
 
@@ -174,11 +175,11 @@ class Engine:
     def __enter__(self) -> Engine:
         return self
 
-    def __exit__(self, *exc_info) -> None:
+    def __exit__(self, *exc_info: object) -> None:
         self.close()
 
     # ---- host functions --------------------------------------------------------------------
-    def bind(self, name: str, function: Callable) -> None:
+    def bind(self, name: str, function: Callable[..., Any]) -> None:
         """Provide the Python function behind `extern fn NAME`."""
         arguments.name(name, "the extern function's name")
         if not callable(function):
@@ -196,7 +197,7 @@ class Engine:
         declared = signature.result
         tz = self.timezone
 
-        def checked_call(*args):
+        def checked_call(*args: object) -> object:
             result = function(*args)
             if declared == T.VOID:
                 return result
@@ -251,7 +252,7 @@ class Engine:
         results: list[EmitResult | LeadflowError] = []
         reported = 0
 
-        def report(outcomes: list) -> None:
+        def report(outcomes: list[EmitResult | LeadflowError]) -> None:
             nonlocal reported
             for outcome in outcomes:
                 if keep_results:
@@ -262,7 +263,7 @@ class Engine:
 
         pending = iter(events)
 
-        def take() -> list:
+        def take() -> list[Mapping[str, Any] | LeadflowError]:
             return list(itertools.islice(pending, batch_size))
 
         chunk, upcoming = take(), take()
@@ -285,7 +286,7 @@ class Engine:
                 chunk, upcoming = upcoming, after
         return results
 
-    def _outcome_of(self, item) -> EmitResult | LeadflowError:
+    def _outcome_of(self, item: Mapping[str, Any] | LeadflowError) -> EmitResult | LeadflowError:
         if isinstance(item, LeadflowError):
             return item
         try:
@@ -299,11 +300,11 @@ class Engine:
             # the batch's, and pass.)
             return InputError(f"the event cannot be processed: {error}")
 
-    def _prefetch_contacts(self, items: list) -> None:
+    def _prefetch_contacts(self, items: list[Mapping[str, Any] | LeadflowError]) -> None:
         """Let the store read the contacts of a batch's events with one query, not one each."""
         self.store.prefetch("contact", "email", self._contact_emails(items))
 
-    def _contact_emails(self, items: list) -> list[str]:
+    def _contact_emails(self, items: list[Mapping[str, Any] | LeadflowError]) -> list[str]:
         """The emails that name the contacts of these events (emit_record says what is wrong with the rest)."""
         emails: list[str] = []
         for item in items:
@@ -315,7 +316,7 @@ class Engine:
                     pass
         return emails
 
-    def emit_record(self, item: Mapping) -> EmitResult:
+    def emit_record(self, item: Mapping[str, Any]) -> EmitResult:
         """Process one event given as an event-file object: {"event", "contact", "at", "data", "id"}."""
         if not isinstance(item, MAPPING):
             raise InputError("an event must be a JSON object")
@@ -337,7 +338,15 @@ class Engine:
         target = item.get("record", item.get("contact"))  # `record` reads better for events on deals, tickets...
         return self._emit(name, target, data, at, arguments.event_key(str(key)) if key is not None else None)
 
-    def _emit(self, name: str, contact, data: dict, at, key, payload: dict | None = None) -> EmitResult:
+    def _emit(
+        self,
+        name: str,
+        contact: object,
+        data: dict[str, Any],
+        at: dt.datetime | None,
+        key: str | None,
+        payload: dict[str, Any] | None = None,
+    ) -> EmitResult:
         schema = self.checked.events.get(name)
         if schema is None:
             from leadflow.diagnostics import did_you_mean
@@ -376,7 +385,7 @@ class Engine:
             self.run_due(at)  # the first steps of the runs it enrolled
         return EmitResult(key, record_id, fired=tuple(tx.fired), notes=tuple(tx.notes))
 
-    def unit(self, at: dt.datetime, key: str, payload: dict | None = None) -> _EngineUnit:
+    def unit(self, at: dt.datetime, key: str, payload: dict[str, Any] | None = None) -> _EngineUnit:
         """One store unit at moment `at`: compiled code reads the unit's records and `now()` is `at`."""
         return _EngineUnit(self, at, key, payload)
 
@@ -452,7 +461,7 @@ class Engine:
             raise InputError(f"unknown workflow `{workflow}`")
         return workflow_stats(self.store, workflow)
 
-    def _event_payloads(self, record_id: int, name: str, since: dt.datetime | None) -> list[dict]:
+    def _event_payloads(self, record_id: int, name: str, since: dt.datetime | None) -> list[dict[str, Any]]:
         schema = self.checked.events[name]
         payloads = []
         for entry in self.store.events(record_id=record_id, name=name, since=since):
@@ -471,7 +480,7 @@ class Engine:
         not from the cache of the last event's transaction."""
         self.ctx.records, self.ctx.reverse_lookup = self._committed_readers
 
-    def properties(self, record_id: int) -> dict:
+    def properties(self, record_id: int) -> dict[str, Any]:
         """A stored record's properties as compiled code reads them: defaults filled
         in, and `id`, `created_at`, `updated_at`."""
         record = self.store.get_record(record_id)
@@ -482,7 +491,15 @@ class Engine:
     def _committed_reverse(self, record_id: int, owner: str, field: str) -> list[int]:
         return [r.id for r in self.store.find_all_by(owner, field, record_id)]
 
-    def _apply(self, name, schema, record_id, payload, tx, first) -> None:
+    def _apply(
+        self,
+        name: str,
+        schema: EventSchema,
+        record_id: int,
+        payload: dict[str, Any],
+        tx: Transaction,
+        first: list[Happening],
+    ) -> None:
         if name == "upsert":
             owner = email_owner(self.store, payload.get("email"), record_id)
             if owner is not None:
@@ -496,7 +513,7 @@ class Engine:
         if name in self.workflows.wait_events:
             self.workflows.on_event(tx, record_id, name, payload)
 
-    def _payload(self, schema, data: dict) -> dict:
+    def _payload(self, schema: EventSchema, data: Mapping[str, Any]) -> dict[str, Any]:
         if schema.name == "upsert":
             return self._upsert_payload(data)
         fields = self._event_fields[schema.name]
@@ -507,7 +524,7 @@ class Engine:
             )
         return {field: convert(data.get(field)) for field, convert in fields.items()}
 
-    def _upsert_payload(self, data: dict, from_text: bool = False) -> dict:
+    def _upsert_payload(self, data: Mapping[str, Any], from_text: bool = False) -> dict[str, Any]:
         properties = self.checked.objects["contact"].properties
         payload = {}
         for prop, value in data.items():
@@ -523,7 +540,7 @@ class Engine:
                 payload[prop] = self._upsert_fields[prop](value)
         return payload
 
-    def _resolve_record(self, object_type: str, ref, tx: Transaction, first: list) -> int:
+    def _resolve_record(self, object_type: str, ref: object, tx: Transaction, first: list[Happening]) -> int:
         if object_type == "contact" and isinstance(ref, str):  # the usual case, tested first
             email = self._contact_email(ref)
             record = self.store.find_by("contact", "email", email)
@@ -549,7 +566,7 @@ class Engine:
         wanted = 'an email or {"id": N}' if object_type == "contact" else '{"id": N}'
         raise InputError(f'"contact" must be {wanted}, got {arguments.describe(ref)}')
 
-    def state_of(self, record) -> dict:
+    def state_of(self, record: Record) -> dict[str, Any]:
         """A stored record as compiled code reads it: its properties over the defaults
         (a record stored before a property got its default reads the default), and
         id, created_at and updated_at. A store's props hold no None: None is absence."""
@@ -561,7 +578,7 @@ class Engine:
             "updated_at": record.updated_at,
         }
 
-    def with_defaults(self, object_type: str, props: dict) -> dict:
+    def with_defaults(self, object_type: str, props: dict[str, Any]) -> dict[str, Any]:
         full = dict(self._defaults.get(object_type, {}))
         full.update({k: v for k, v in props.items() if v is not None})
         return full
@@ -748,9 +765,9 @@ class Engine:
         finally:
             self._forget(expr)
         compiled.text = text
-        return compiled
+        return cast("Callable[[Mapping[str, Any]], bool]", compiled)  # generated: `define` cannot know its type
 
-    def _forget(self, expr) -> None:
+    def _forget(self, expr: ast.Expr) -> None:
         """Drop what the checker noted of a run-time expression once it is compiled. The
         notes are keyed by id(node): once the expression is garbage a later one may get
         the same ids, and must not find them (a string literal would read as an enum member)."""
@@ -782,7 +799,7 @@ class _EngineUnit:
 
     __slots__ = ("engine", "tx", "store_unit")
 
-    def __init__(self, engine: Engine, at: dt.datetime, key: str, payload: dict | None):
+    def __init__(self, engine: Engine, at: dt.datetime, key: str, payload: dict[str, Any] | None) -> None:
         self.engine = engine
         self.tx = Transaction(engine, at, key, payload)
 
@@ -800,7 +817,9 @@ class _EngineUnit:
         ctx.reverse_lookup = tx.reverse
         return tx
 
-    def __exit__(self, exc_type, exc, traceback) -> None:
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, traceback: TracebackType | None
+    ) -> None:
         try:
             self.store_unit.__exit__(exc_type, exc, traceback)
         finally:
@@ -811,7 +830,7 @@ class _EngineUnit:
 VALUE_FAILURES = (ArithmeticError, ValueError, RecursionError)
 
 
-def _shown(value, limit: int = 80) -> str:
+def _shown(value: object, limit: int = 80) -> str:
     """A JSON value for an error message: at most `limit` characters, and never an error itself."""
     try:
         text = json.dumps(value, ensure_ascii=False, default=str)
@@ -841,14 +860,14 @@ def secret_values(checked: CheckedProgram, given: Mapping[str, str] | None) -> d
     return check_values(values)
 
 
-def calls_code(checked: CheckedProgram, node) -> bool:
+def calls_code(checked: CheckedProgram, node: ast.Expr) -> bool:
     """Whether an expression calls a `fn` or a host function, which run under the step budget."""
     return any(
         isinstance(n, ast.Call) and (n.func in checked.functions or n.func in checked.externs) for n in walk(node)
     )
 
 
-def event_key(name: str, contact, at: dt.datetime, data: dict) -> str:
+def event_key(name: str, contact: object, at: dt.datetime, data: Mapping[str, Any]) -> str:
     """A stable key for an event without an id: the same event twice is one event."""
     try:
         blob = json.dumps([name, contact, at.isoformat(), data], sort_keys=True, default=str)
@@ -857,14 +876,14 @@ def event_key(name: str, contact, at: dt.datetime, data: dict) -> str:
     return "ev:" + hashlib.sha256(blob.encode()).hexdigest()[:32]
 
 
-def _row_cells(row) -> tuple[str, dict]:
+def _row_cells(row: object) -> tuple[str, dict[str, str | int | float]]:
     """An import row's email and its other non-empty cells (CSV text, or values as text)."""
     if not isinstance(row, MAPPING):
         raise InputError(f"a row must be a mapping of column names to cells, got {arguments.describe(row)}")
     email = row.get("email")
     if email is not None and not isinstance(email, str):
         raise InputError(f"the email cell must be text, got {arguments.describe(email)}")
-    cells = {}
+    cells: dict[str, str | int | float] = {}
     for column, cell in row.items():
         if column is None or column == "email" or cell is None:  # None: csv's key for cells past the header
             continue
