@@ -430,13 +430,19 @@ class ToAst:
             days,
             self.time(meta, [start]).value,
             self.time(meta, [end]).value,
-            # The name as written, between its quotes: a time zone is a fixed name, and
-            # `"{x}"` is not interpolated here but checked (and refused) as that text.
-            str(zone)[1:-1] if zone else None,
+            self._zone_name(meta, zone) if zone else None,
             span=self.span(meta),
             days_span=days_span,
             timezone_span=self.at(zone),
         )
+
+    def _zone_name(self, meta: Span, zone: Any) -> str:
+        """A time zone is a fixed name: its text with escapes decoded; one that interpolates
+        (`"Europe/{x}"`) is kept as written between its quotes, for the checker to refuse whole."""
+        parts = self.string(meta, [zone]).parts
+        if all(isinstance(part, str) for part in parts):
+            return "".join(cast(tuple[str, ...], parts))
+        return str(zone)[1:-1]
 
     def happened(self, meta: Span, children: list[Any]) -> ast.Happened:
         event, where, since = children
