@@ -97,7 +97,8 @@ class Request:
 
 class Receiver(ThreadingHTTPServer):
     """Records each request and answers 200 with JSON that echoes the Authorization
-    header, as careless services do: the sender must scrub it before storing the reply."""
+    header, whole and in pieces, as careless services do: the sender must scrub it
+    before storing the reply."""
 
     daemon_threads = True
 
@@ -116,7 +117,10 @@ class _Handler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:
         body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
         self.server.received.append(Request(self.command, self.path, dict(self.headers.items()), body))
-        reply = json.dumps({"ok": True, "you_sent": self.headers.get("Authorization")}).encode()
+        auth = self.headers.get("Authorization")
+        # the header whole and in pieces, as a reply cut short or quoted in part carries it
+        pieces = {"cut": auth[3:24], "tail": auth[-12:]} if auth else {}
+        reply = json.dumps({"ok": True, "you_sent": auth, **pieces}).encode()
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(reply)))

@@ -13,8 +13,6 @@ in LEADFLOW_SECRET_*.
 from __future__ import annotations
 
 import json
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import quote
 
@@ -54,45 +52,14 @@ workflow echo {
 """
 
 
-class EchoReceiver(ThreadingHTTPServer):
-    daemon_threads = True
-
-    def __init__(self) -> None:
-        super().__init__(("127.0.0.1", 0), _Echo)
-        self.authorizations: list[str] = []
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server_address[1]}"
-
-
-class _Echo(BaseHTTPRequestHandler):
-    server: EchoReceiver
-
-    def do_POST(self) -> None:
-        self.rfile.read(int(self.headers.get("Content-Length") or 0))
-        auth = self.headers.get("Authorization") or ""
-        self.server.authorizations.append(auth)
-        reply = json.dumps({"you_sent": auth, "cut": auth[3:24], "tail": auth[-12:]}).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(reply)))
-        self.end_headers()
-        self.wfile.write(reply)
-
-    def log_message(self, format, *args) -> None:
-        pass
-
-
 @pytest.fixture
-def echo():
-    server = EchoReceiver()
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    yield server
-    server.shutdown()
-    server.server_close()
-    thread.join(timeout=5)
+def echo(receiver):
+    """cli_support's receiver: it echoes the Authorization header whole and in pieces."""
+    return receiver
+
+
+def authorizations(receiver) -> list[str | None]:
+    return [request.headers.get("Authorization") for request in receiver.received]
 
 
 def fragments(secrets: dict[str, str]) -> set[bytes]:
@@ -198,7 +165,7 @@ def test_a_plain_secret_is_sent_and_nothing_written_holds_a_piece_of_it(tmp_path
     outcomes, everything = run_everything(tmp_path, monkeypatch, secrets, echo.url)
     assert leaked(everything, secrets) == []
     # It was really used: the enrichment example and the echo workflow sent it, and got it back.
-    assert echo.authorizations == [f"Bearer {secrets['ENRICH_KEY']}"] * (3 + 2)  # enrichment, echo
+    assert authorizations(echo) == [f"Bearer {secrets['ENRICH_KEY']}"] * (3 + 2)  # enrichment, echo
     emails = [p.read_text() for p in (tmp_path / "echo" / "mail").glob("*.eml")]
     assert len(emails) == 2 and all("Subject: You sent Bearer ***" in e for e in emails)
     # Every command did its work: `fmt --check` may find an unformatted file, `retry` no run
@@ -215,7 +182,7 @@ def test_an_unusable_secret_stops_the_engine_naming_it_and_leaves_no_piece(tmp_p
     secrets = CANARIES[kind]
     outcomes, everything = run_everything(tmp_path, monkeypatch, secrets, echo.url)
     assert leaked(everything, secrets) == []
-    assert echo.authorizations == []
+    assert authorizations(echo) == []
     starts = [(name, o) for name, cmd, o in outcomes if cmd in ("import", "run", "deliver", "retry", "process")]
     assert starts and all(o.code == 4 for _, o in starts)
     assert all("error: secret ENRICH_" in o.stderr and "its value" in o.stderr for _, o in starts)
